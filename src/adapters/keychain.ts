@@ -1,0 +1,84 @@
+import { KeychainError } from '../domain/errors.js';
+
+/** The only place secrets are kept: the OS keychain, service `okta-connect`, account = connection name. */
+export interface SecretStore {
+  get(name: string): Promise<string | undefined>;
+  set(name: string, token: string): Promise<void>;
+  /** True when something was deleted. */
+  delete(name: string): Promise<boolean>;
+  /** The account names saved under our service. */
+  names(): Promise<string[]>;
+}
+
+export const KEYCHAIN_SERVICE = 'okta-connect';
+
+type Binding = typeof import('@napi-rs/keyring');
+
+export interface KeychainOptions {
+  timeoutMs: number;
+  platform: NodeJS.Platform;
+  service?: string;
+}
+
+/** SecretStore over @napi-rs/keyring; every call has a timeout, since a locked keychain can wait for a dialog forever. */
+export function osSecretStore(options: KeychainOptions): SecretStore {
+  const service = options.service ?? KEYCHAIN_SERVICE;
+  // On Linux only the Secret Service persists; the kernel keyring fallback would lose tokens at logout.
+  const entryOptions = options.platform === 'linux' ? { linux: { store: 'secret-service' as const } } : undefined;
+  let binding: Promise<Binding> | undefined;
+  const load = (): Promise<Binding> => (binding ??= import('@napi-rs/keyring'));
+
+  async function call<T>(what: string, run: (keyring: Binding, signal: AbortSignal) => Promise<T>): Promise<T> {
+    const controller = new AbortController();
+    let timer: NodeJS.Timeout | undefined;
+    const timeout = new Promise<never>((_, reject) => {
+      timer = setTimeout(() => {
+        controller.abort();
+        reject(
+          new KeychainError(`the keychain did not answer within ${String(options.timeoutMs / 1000)} s (${what})`, {
+            hint: hintFor(options.platform, 'locked'),
+          }),
+        );
+      }, options.timeoutMs);
+      timer.unref();
+    });
+    try {
+      return await Promise.race([load().then((keyring) => run(keyring, controller.signal)), timeout]);
+    } catch (error) {
+      if (error instanceof KeychainError) throw error;
+      throw new KeychainError(`cannot ${what} in the OS keychain: ${describe(error)}`, {
+        hint: hintFor(options.platform, describe(error)),
+        cause: error,
+      });
+    } finally {
+      clearTimeout(timer);
+    }
+  }
+
+  const entry = (keyring: Binding, name: string): InstanceType<Binding['AsyncEntry']> =>
+    new keyring.AsyncEntry(service, name, entryOptions);
+
+  return {
+    get: (name) =>
+      call('read the token', async (keyring, signal) => (await entry(keyring, name).getPassword(signal)) ?? undefined),
+    set: (name, token) => call('save the token', (keyring, signal) => entry(keyring, name).setPassword(token, signal)),
+    delete: (name) => call('delete the token', (keyring, signal) => entry(keyring, name).deletePassword(signal)),
+    names: () =>
+      call('list the tokens', async (keyring, signal) =>
+        (await keyring.findCredentialsAsync(service, undefined, signal)).map((credential) => credential.account),
+      ),
+  };
+}
+
+function describe(error: unknown): string {
+  const message = error instanceof Error ? error.message : String(error);
+  return message.replace(/^Couldn't access platform storage: /, '').split('\n')[0] ?? message;
+}
+
+function hintFor(platform: NodeJS.Platform, why: string): string {
+  const ci = 'in CI, set OKTA_CONNECT_<NAME>_TOKEN and OKTA_CONNECT_<NAME>_ORG_URL instead';
+  if (platform === 'darwin') return `unlock the login keychain (Keychain Access) and try again; ${ci}`;
+  if (platform === 'win32') return `check that Windows Credential Manager is available; ${ci}`;
+  if (/locked/i.test(why)) return `unlock your keyring (e.g. GNOME Keyring or KeePassXC) and try again; ${ci}`;
+  return `install and start a Secret Service (e.g. gnome-keyring or KeePassXC) in a D-Bus session; ${ci}`;
+}

@@ -1,0 +1,195 @@
+import { randomBytes } from 'node:crypto';
+import { mkdir, open, readFile, rename, rm, stat, chmod } from 'node:fs/promises';
+import { join } from 'node:path';
+import { z } from 'zod';
+import { connectionRecordSchema, type ConnectionRecord } from '../domain/connection.js';
+import { CliError, ExitCode, UsageError } from '../domain/errors.js';
+
+/** connections.json: the metadata of every saved connection. Never the token. */
+export interface MetadataStore {
+  readonly path: string;
+  readonly dir: string;
+  /** All saved connections, sorted by name. A missing file is an empty list. */
+  list(): Promise<ConnectionRecord[]>;
+  /** Read-modify-write under the lock; `change` returns the new list. */
+  update(change: (connections: ConnectionRecord[]) => ConnectionRecord[] | Promise<ConnectionRecord[]>): Promise<void>;
+}
+
+const FILE_VERSION = 1;
+const fileSchema = z.object({ version: z.literal(FILE_VERSION), connections: z.array(connectionRecordSchema) });
+
+export interface MetadataOptions {
+  /** How long to wait for another process's lock before giving up. */
+  lockTimeoutMs?: number;
+  /** A lock older than this is taken to be left by a process that died. */
+  staleLockMs?: number;
+}
+
+export function fileMetadataStore(dir: string, options: MetadataOptions = {}): MetadataStore {
+  const path = join(dir, 'connections.json');
+  const lockPath = `${path}.lock`;
+  const lockTimeoutMs = options.lockTimeoutMs ?? 10_000;
+  const staleLockMs = options.staleLockMs ?? 30_000;
+
+  async function readFileOrEmpty(): Promise<ConnectionRecord[]> {
+    let text: string;
+    try {
+      text = await readFile(path, 'utf8');
+    } catch (error) {
+      if (isErrno(error, 'ENOENT')) return [];
+      throw fileError(error, `cannot read ${path}`);
+    }
+    let json: unknown;
+    try {
+      json = JSON.parse(text);
+    } catch {
+      throw corrupt(path, 'it is not valid JSON');
+    }
+    const parsed = fileSchema.safeParse(json);
+    if (!parsed.success) {
+      const version = (json as { version?: unknown } | null)?.version;
+      if (typeof version === 'number' && version > FILE_VERSION) {
+        throw new UsageError(`${path} was written by a newer okta-connect (file version ${version})`, {
+          hint: 'upgrade okta-connect',
+        });
+      }
+      const issue = parsed.error.issues[0];
+      throw corrupt(path, `${issue?.path.join('.') ?? ''} ${issue?.message ?? 'unexpected content'}`.trim());
+    }
+    return parsed.data.connections;
+  }
+
+  async function ensureDir(): Promise<void> {
+    try {
+      await mkdir(dir, { recursive: true, mode: 0o700 });
+      const info = await stat(dir);
+      if ((info.mode & 0o077) !== 0) await chmod(dir, 0o700);
+    } catch (error) {
+      throw fileError(error, `cannot create the config folder ${dir}`);
+    }
+  }
+
+  async function acquireLock(): Promise<() => Promise<void>> {
+    const deadline = Date.now() + lockTimeoutMs;
+    let delay = 5;
+    for (;;) {
+      try {
+        const handle = await open(lockPath, 'wx', 0o600);
+        await handle.writeFile(String(process.pid));
+        await handle.close();
+        return () => rm(lockPath, { force: true });
+      } catch (error) {
+        if (!isErrno(error, 'EEXIST')) throw fileError(error, `cannot lock ${path}`);
+      }
+      if (await isStale(lockPath, staleLockMs)) {
+        await rm(lockPath, { force: true });
+        continue;
+      }
+      if (Date.now() > deadline) {
+        throw new CliError(ExitCode.usage, `${path} is locked by another okta-connect`, {
+          hint: `if no other okta-connect is running, delete ${lockPath}`,
+        });
+      }
+      await new Promise((resolve) => setTimeout(resolve, delay + Math.random() * delay));
+      delay = Math.min(delay * 2, 100);
+    }
+  }
+
+  async function writeAtomically(connections: ConnectionRecord[]): Promise<void> {
+    const sorted = [...connections].sort((a, b) => a.name.localeCompare(b.name));
+    const body = `${JSON.stringify({ version: FILE_VERSION, connections: sorted }, null, 2)}\n`;
+    const temp = `${path}.${String(process.pid)}.${randomBytes(4).toString('hex')}.tmp`;
+    try {
+      const handle = await open(temp, 'wx', 0o600);
+      try {
+        await handle.writeFile(body);
+        await handle.sync();
+      } finally {
+        await handle.close();
+      }
+      await rename(temp, path);
+      await syncDir(dir);
+    } catch (error) {
+      await rm(temp, { force: true });
+      throw fileError(error, `cannot write ${path}`);
+    }
+  }
+
+  return {
+    path,
+    dir,
+    async list() {
+      const connections = await readFileOrEmpty();
+      return connections.sort((a, b) => a.name.localeCompare(b.name));
+    },
+    async update(change) {
+      await ensureDir();
+      const release = await acquireLock();
+      try {
+        const current = await readFileOrEmpty();
+        await writeAtomically(await change(current));
+      } finally {
+        await release();
+      }
+    },
+  };
+}
+
+async function isStale(lockPath: string, staleLockMs: number): Promise<boolean> {
+  try {
+    const [info, owner] = await Promise.all([stat(lockPath), readFile(lockPath, 'utf8')]);
+    const pid = Number(owner);
+    if (Number.isInteger(pid) && pid > 0 && !isAlive(pid)) return true;
+    return Date.now() - info.mtimeMs > staleLockMs;
+  } catch {
+    return false;
+  }
+}
+
+function isAlive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (error) {
+    return isErrno(error, 'EPERM');
+  }
+}
+
+async function syncDir(dir: string): Promise<void> {
+  try {
+    const handle = await open(dir, 'r');
+    try {
+      await handle.sync();
+    } finally {
+      await handle.close();
+    }
+  } catch {
+    // Not every platform can fsync a folder (Windows); the rename is still atomic.
+  }
+}
+
+function corrupt(path: string, why: string): CliError {
+  return new UsageError(`${path} is corrupt: ${why}`, {
+    hint: `fix it by hand or move it aside (it was left untouched); the tokens are still in the keychain`,
+  });
+}
+
+function fileError(error: unknown, what: string): CliError {
+  const code = (error as NodeJS.ErrnoException | undefined)?.code;
+  const why: Record<string, string> = {
+    EACCES: 'permission denied',
+    EPERM: 'permission denied',
+    EROFS: 'the file system is read-only',
+    ENOSPC: 'the disk is full',
+    EDQUOT: 'the disk quota is exceeded',
+    ENOTDIR: 'a part of the path is not a folder',
+  };
+  return new CliError(ExitCode.usage, `${what}: ${why[code ?? ''] ?? code ?? String(error)}`, {
+    hint: 'check the folder and its permissions, or set OKTA_CONNECT_CONFIG_DIR to another folder',
+    cause: error,
+  });
+}
+
+export function isErrno(error: unknown, code: string): boolean {
+  return (error as NodeJS.ErrnoException | undefined)?.code === code;
+}

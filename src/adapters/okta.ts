@@ -1,0 +1,275 @@
+import type { Agent } from 'node:http';
+import { type Owner } from '../domain/connection.js';
+import { AuthError, BadResponseError, CliError, PermissionError } from '../domain/errors.js';
+import { redact } from '../domain/redact.js';
+import { httpsGet } from './https-get.js';
+import { authHint, networkFailure, notOktaJson, seconds } from './okta-errors.js';
+
+export interface OrgInfo {
+  id: string;
+  /** The org's Okta URL from `_links.organization`, which differs from the address for a custom domain. */
+  oktaUrl: string | null;
+}
+
+export interface RateLimit {
+  limit: number;
+  remaining: number;
+  resetAt: string | null;
+}
+
+export interface Identity {
+  owner: Owner & { displayName: string | null };
+  rateLimit: RateLimit | null;
+}
+
+export interface OktaCall {
+  orgUrl: string;
+  token: string;
+  timeoutMs: number;
+}
+
+/** Everything okta-connect asks of Okta. Only this adapter and the keychain ever hold a token. */
+export interface OktaGateway {
+  /** Unauthenticated `GET /.well-known/okta-organization`: is this host an Okta org? */
+  checkOrg(orgUrl: string, timeoutMs: number): Promise<OrgInfo>;
+  /** `GET /api/v1/users/me` through the Okta SDK: does the token work, and whose is it? */
+  whoAmI(call: OktaCall): Promise<Identity>;
+  /** The owner's admin role labels; throws on 403 and the like (callers treat roles as best effort). */
+  roles(call: OktaCall, userId: string): Promise<string[]>;
+  /** `DELETE /api/v1/api-tokens/current`: revoke the token that makes the call. */
+  revokeCurrentToken(call: OktaCall): Promise<void>;
+}
+
+export interface GatewayOptions {
+  env: Readonly<Record<string, string | undefined>>;
+  userAgent: string;
+}
+
+type Sdk = typeof import('@okta/okta-sdk-nodejs');
+type SdkClient = InstanceType<Sdk['Client']>;
+interface RecordedResponse {
+  status: number;
+  headers: { get(name: string): string | null };
+}
+
+export function oktaGateway(options: GatewayOptions): OktaGateway {
+  const proxy = options.env.HTTPS_PROXY ?? options.env.https_proxy;
+  let agent: Promise<Agent | undefined> | undefined;
+  const proxyAgent = (): Promise<Agent | undefined> =>
+    (agent ??= proxy === undefined || proxy === ''
+      ? Promise.resolve(undefined)
+      : import('https-proxy-agent').then(({ HttpsProxyAgent }) => new HttpsProxyAgent(proxy)));
+
+  async function checkOrg(orgUrl: string, timeoutMs: number): Promise<OrgInfo> {
+    const url = `${orgUrl}/.well-known/okta-organization`;
+    let response;
+    try {
+      response = await httpsGet(url, timeoutMs, await proxyAgent());
+    } catch (error) {
+      throw networkFailure(error, { orgUrl, timeoutMs, proxy }) ?? error;
+    }
+    const notOrg = (why: string): BadResponseError =>
+      new BadResponseError(`${orgUrl} is not an Okta org: ${why}`, {
+        httpStatus: response.status,
+        hint: 'check the API address: it is https://<your-org>.okta.com (or your custom domain), as in the Admin Console',
+      });
+    if (response.status === 429) throw new BadResponseError(`${orgUrl} is rate limiting requests (429)`, { httpStatus: 429, hint: 'wait a minute and try again' });
+    if (response.status >= 300 && response.status < 400) {
+      throw notOrg(`it redirects to ${String(response.headers.location ?? 'another address')}`);
+    }
+    if (response.status >= 500) {
+      throw new BadResponseError(`${orgUrl} answered HTTP ${String(response.status)}`, {
+        httpStatus: response.status,
+        hint: 'Okta may be having trouble: see status.okta.com, then try again',
+      });
+    }
+    if (response.status !== 200) throw notOrg(`/.well-known/okta-organization answered HTTP ${String(response.status)}`);
+    let body: unknown;
+    try {
+      body = JSON.parse(response.body);
+    } catch {
+      throw notOrg('/.well-known/okta-organization did not answer JSON');
+    }
+    const meta = body as { id?: unknown; _links?: { organization?: { href?: unknown } } } | null;
+    if (typeof meta?.id !== 'string' || !meta.id.startsWith('00o')) throw notOrg('it did not answer with an Okta org id');
+    const href = meta._links?.organization?.href;
+    return { id: meta.id, oktaUrl: typeof href === 'string' ? href.replace(/\/+$/, '') : null };
+  }
+
+  /** Run one SDK call with a fresh client, a timeout and our error mapping. */
+  async function withClient<T>(call: OktaCall, what: string, run: (client: SdkClient) => Promise<T>): Promise<{ value: T; last: RecordedResponse | undefined }> {
+    const sdk = await loadSdk();
+    const executor = new sdk.DefaultRequestExecutor({ maxRetries: 1, requestTimeout: call.timeoutMs });
+    let last: RecordedResponse | undefined;
+    const fetchOriginal = executor.fetch.bind(executor);
+    // Keep the final response (after any retry) for its rate-limit headers.
+    executor.fetch = async (request) => {
+      const response = (await fetchOriginal(request)) as RecordedResponse;
+      last = response;
+      return response as never;
+    };
+    let timer: NodeJS.Timeout | undefined;
+    const deadline = new Promise<never>((_, reject) => {
+      timer = setTimeout(() => {
+        reject(Object.assign(new Error('timeout'), { type: 'request-timeout' }));
+      }, call.timeoutMs + 250);
+      timer.unref();
+    });
+    try {
+      const client = new sdk.Client({
+        orgUrl: call.orgUrl,
+        token: call.token,
+        authorizationMode: 'SSWS',
+        cacheMiddleware: null,
+        requestExecutor: executor,
+        userAgent: options.userAgent,
+        ...(proxy ? { httpsProxy: proxy } : {}),
+      } as ConstructorParameters<Sdk['Client']>[0]);
+      const value = await Promise.race([run(client), deadline]);
+      return { value, last };
+    } catch (error) {
+      throw mapSdkError(error, call, what, last, proxy);
+    } finally {
+      clearTimeout(timer);
+    }
+  }
+
+  return {
+    checkOrg,
+    async whoAmI(call) {
+      const { value: user, last } = await withClient(call, 'GET /api/v1/users/me', (client) =>
+        client.userApi.getUser({ userId: 'me' }),
+      );
+      // The SDK turns a 200 HTML page into an empty user: only an id proves Okta answered.
+      if (typeof user.id !== 'string' || user.id === '') {
+        throw notOktaJson(`${call.orgUrl} answered /api/v1/users/me without a user`, { httpStatus: last?.status });
+      }
+      const profile = (user.profile ?? {}) as { login?: unknown; firstName?: unknown; lastName?: unknown };
+      const name = [profile.firstName, profile.lastName].filter((part) => typeof part === 'string' && part !== '').join(' ');
+      return {
+        owner: {
+          id: user.id,
+          login: typeof profile.login === 'string' ? profile.login : null,
+          status: typeof user.status === 'string' ? user.status : null,
+          displayName: name === '' ? null : name,
+        },
+        rateLimit: last ? rateLimitOf(last.headers) : null,
+      };
+    },
+    async roles(call, userId) {
+      const { value } = await withClient(call, `GET /api/v1/users/${userId}/roles`, async (client) => {
+        const labels: string[] = [];
+        const collection = await client.roleAssignmentApi.listAssignedRolesForUser({ userId });
+        for await (const role of collection) {
+          const item = role as { label?: unknown; type?: unknown } | null;
+          const label = typeof item?.label === 'string' ? item.label : typeof item?.type === 'string' ? item.type : null;
+          if (label !== null) labels.push(label);
+        }
+        return labels;
+      });
+      return value;
+    },
+    async revokeCurrentToken(call) {
+      await withClient(call, 'DELETE /api/v1/api-tokens/current', (client) => client.apiTokenApi.revokeCurrentApiToken());
+    },
+  };
+}
+
+export function rateLimitOf(headers: { get(name: string): string | null }): RateLimit | null {
+  const limit = Number(headers.get('x-rate-limit-limit'));
+  const remaining = Number(headers.get('x-rate-limit-remaining'));
+  if (!Number.isFinite(limit) || !Number.isFinite(remaining) || headers.get('x-rate-limit-limit') === null) return null;
+  const reset = Number(headers.get('x-rate-limit-reset'));
+  return {
+    limit,
+    remaining,
+    resetAt: Number.isFinite(reset) && reset > 0 ? new Date(reset * 1000).toISOString() : null,
+  };
+}
+
+let sdkPromise: Promise<Sdk> | undefined;
+
+/**
+ * The SDK, loaded on first use (it costs ~0.65 s), with its hidden configuration switched off: it would otherwise merge
+ * ~/.okta/okta.yaml, ./okta.yaml and OKTA_CLIENT_* into every client, and a malformed okta.yaml would make it throw.
+ */
+export function loadSdk(): Promise<Sdk> {
+  sdkPromise ??= (async () => {
+    const [sdk, loader] = await Promise.all([
+      import('@okta/okta-sdk-nodejs'),
+      import('@okta/okta-sdk-nodejs/src/config-loader.js'),
+    ]);
+    loader.ConfigLoader.prototype.applyDefaults = function applyDefaults(this: { apply(config: object): void }) {
+      this.apply({ client: { authorizationMode: 'SSWS' } });
+    };
+    return (sdk as { default?: Sdk }).default ?? sdk;
+  })();
+  return sdkPromise;
+}
+
+interface SdkErrorShape {
+  name?: unknown;
+  status?: unknown;
+  errorCode?: unknown;
+  errorSummary?: unknown;
+  errorId?: unknown;
+  message?: unknown;
+}
+
+function mapSdkError(error: unknown, call: OktaCall, what: string, last: RecordedResponse | undefined, proxy: string | undefined): CliError {
+  if (error instanceof CliError) return error;
+  const network = networkFailure(error, { orgUrl: call.orgUrl, timeoutMs: call.timeoutMs, proxy });
+  if (network) return network;
+  const err = (error ?? {}) as SdkErrorShape;
+  const status = typeof err.status === 'number' ? err.status : undefined;
+  const oktaErrorCode = typeof err.errorCode === 'string' ? err.errorCode : undefined;
+  const oktaErrorId = typeof err.errorId === 'string' ? err.errorId : undefined;
+  const summary = typeof err.errorSummary === 'string' ? redact(err.errorSummary, [call.token]) : undefined;
+  const details = { httpStatus: status, oktaErrorCode, oktaErrorId };
+  const said = summary === undefined ? '' : `: ${oktaErrorCode ?? ''} ${summary}`.replace(/: +/, ': ');
+  const message = typeof err.message === 'string' ? err.message : '';
+
+  if (err.name === 'OktaApiError' && status !== undefined) {
+    if (status === 401) return new AuthError(`Okta rejected the token (401${said.replace(/^:/, '')})`, { ...details, hint: authHint(call.orgUrl) });
+    if (status === 403) {
+      const malformed = oktaErrorCode === 'E0000005';
+      return new PermissionError(`the token is not allowed to call ${what} (403${said.replace(/^:/, '')})`, {
+        ...details,
+        hint: malformed
+          ? 'Okta did not accept the Authorization header: check that this is an API token, not an OAuth token'
+          : "the token has its creator's admin roles: give that admin a role that allows this call, or use another token",
+      });
+    }
+    if (status === 429) return rateLimited(details);
+    return new BadResponseError(`Okta answered HTTP ${String(status)} to ${what}${said}`, {
+      ...details,
+      hint: status >= 500 ? 'Okta may be having trouble: see status.okta.com, then try again' : 'check the API address',
+    });
+  }
+  if (err.name === 'HttpError' && status !== undefined) {
+    // A non-JSON error body: a proxy, a load balancer or a host that is not Okta.
+    if (status === 401) return new AuthError('the host rejected the token (401, not Okta\'s JSON)', { httpStatus: status, hint: authHint(call.orgUrl) });
+    if (status === 429) return rateLimited({ httpStatus: status });
+    return notOktaJson(`${call.orgUrl} answered HTTP ${String(status)} to ${what}`, { httpStatus: status });
+  }
+  if (error instanceof SyntaxError) return notOktaJson(`${call.orgUrl} answered ${what} with broken JSON`, { httpStatus: last?.status });
+  if (/HTTP 429|rateLimit/.test(message) || last?.status === 429) {
+    return rateLimited({ httpStatus: 429 }, /exceed/.test(message) ? `the wait Okta asks for is longer than the ${seconds(call.timeoutMs)} timeout` : undefined);
+  }
+  // A bug or an SDK surprise: keep it as an internal error, with the token removed from what it says.
+  const safe = new Error(redact(message, [call.token]));
+  safe.name = typeof err.name === 'string' ? err.name : 'Error';
+  safe.stack = redact((error as Error | undefined)?.stack ?? '', [call.token]);
+  return new CliError(1, `unexpected error from the Okta SDK during ${what}: ${safe.message}`, {
+    hint: 'run again with --debug and report it',
+    cause: safe,
+  });
+}
+
+function rateLimited(details: { httpStatus?: number | undefined; oktaErrorCode?: string | undefined; oktaErrorId?: string | undefined }, why?: string): BadResponseError {
+  return new BadResponseError(`Okta is rate limiting this token (429${why ? `; ${why}` : ''})`, {
+    ...details,
+    httpStatus: 429,
+    hint: 'wait for the rate limit to reset (about a minute) and try again; other jobs may share this token',
+  });
+}

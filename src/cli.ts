@@ -1,0 +1,25 @@
+import { readFileSync } from 'node:fs';
+import { createContext } from './context.js';
+import { ExitCode } from './domain/errors.js';
+import { run } from './main.js';
+
+/** The only code that touches the process: streams, environment, signals and the exit code. */
+const version = (JSON.parse(readFileSync(new URL('../package.json', import.meta.url), 'utf8')) as { version: string }).version;
+const argv = process.argv.slice(2);
+const ctx = createContext({
+  streams: { stdin: process.stdin, stdout: process.stdout, stderr: process.stderr },
+  env: { ...process.env },
+  noColor: argv.includes('--no-color'),
+  version,
+});
+
+// Ctrl-C or a kill while we work: every write is atomic and the keychain is written before the metadata (and undone if
+// that fails), so stopping here leaves nothing half-written. Inquirer handles Ctrl-C at a prompt itself.
+for (const signal of ['SIGINT', 'SIGTERM', 'SIGHUP'] as const) {
+  process.once(signal, () => {
+    process.stderr.write('\ninterrupted\n');
+    process.exit(ExitCode.interrupted);
+  });
+}
+
+process.exitCode = await run(argv, ctx);

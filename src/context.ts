@@ -1,0 +1,75 @@
+import { homedir } from 'node:os';
+import { join } from 'node:path';
+import { osSecretStore, type SecretStore } from './adapters/keychain.js';
+import { fileMetadataStore, type MetadataStore } from './adapters/metadata.js';
+import type { OktaGateway } from './adapters/okta.js';
+import { inquirerPrompter, type Prompter } from './adapters/prompter.js';
+import { makeIO, type IO, type StreamSet } from './io/streams.js';
+import { makeTheme, type Theme } from './io/theme.js';
+
+export type Env = Readonly<Record<string, string | undefined>>;
+
+export interface Clock {
+  now(): Date;
+}
+
+/** Everything a command may touch, built in one place (like gh's Factory). Heavy parts load on first use. */
+export interface Context {
+  io: IO;
+  theme: Theme;
+  env: Env;
+  clock: Clock;
+  metadata: MetadataStore;
+  secrets: SecretStore;
+  prompter: Prompter;
+  okta: () => Promise<OktaGateway>;
+  /** Secrets seen in this run; the error printer removes them from anything it prints. */
+  secretsSeen: Set<string>;
+  version: string;
+  platform: NodeJS.Platform;
+}
+
+export interface ContextOptions {
+  streams: StreamSet;
+  env: Env;
+  noColor: boolean;
+  version: string;
+  platform?: NodeJS.Platform;
+  home?: string;
+}
+
+export function configDir(env: Env, platform: NodeJS.Platform, home: string): string {
+  if (env.OKTA_CONNECT_CONFIG_DIR) return env.OKTA_CONNECT_CONFIG_DIR;
+  if (env.XDG_CONFIG_HOME) return join(env.XDG_CONFIG_HOME, 'okta-connect');
+  if (platform === 'darwin') return join(home, 'Library', 'Application Support', 'okta-connect');
+  if (platform === 'win32') return join(env.APPDATA ?? join(home, 'AppData', 'Roaming'), 'okta-connect');
+  return join(home, '.config', 'okta-connect');
+}
+
+const DEFAULT_KEYCHAIN_TIMEOUT_MS = 10_000;
+
+export function createContext(options: ContextOptions): Context {
+  const platform = options.platform ?? process.platform;
+  const io = makeIO(options.streams, options.env, options.noColor);
+  const keychainTimeout = Number(options.env.OKTA_CONNECT_KEYCHAIN_TIMEOUT_MS);
+  let gateway: Promise<OktaGateway> | undefined;
+  return {
+    io,
+    theme: makeTheme(io.color),
+    env: options.env,
+    clock: { now: () => new Date() },
+    metadata: fileMetadataStore(configDir(options.env, platform, options.home ?? homedir())),
+    secrets: osSecretStore({
+      platform,
+      timeoutMs: Number.isFinite(keychainTimeout) && keychainTimeout > 0 ? keychainTimeout : DEFAULT_KEYCHAIN_TIMEOUT_MS,
+    }),
+    prompter: inquirerPrompter(io.stdin, io.stderr),
+    okta: () =>
+      (gateway ??= import('./adapters/okta.js').then(({ oktaGateway }) =>
+        oktaGateway({ env: options.env, userAgent: `okta-connect/${options.version}` }),
+      )),
+    secretsSeen: new Set(),
+    version: options.version,
+    platform,
+  };
+}

@@ -1,0 +1,200 @@
+import { z } from 'zod';
+import { UsageError } from './errors.js';
+
+/** Okta's own domains; any other host is accepted as a custom domain, with a notice. */
+export const OKTA_DOMAINS = [
+  'okta.com',
+  'oktapreview.com',
+  'okta-emea.com',
+  'okta-gov.com',
+  'okta.mil',
+  'okta-miltest.com',
+  'trex-gov.com',
+  'trex-govcloud.com',
+] as const;
+
+const HINT_FIND_DOMAIN = 'copy the address from the Okta Admin Console, e.g. https://acme.okta.com';
+
+/** A value that passed validation, and what the user should be told about how it was changed. */
+export interface Normalised<T> {
+  value: T;
+  notices: string[];
+}
+
+// Letters, digits, '-' and '.' only, each label 1-63 characters: what a DNS host name may be after URL parsing.
+const HOST_LABEL = /^[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?$/;
+
+export const nameSchema = z
+  .string()
+  .transform((raw) => raw.trim().toLowerCase())
+  .pipe(
+    z
+      .string()
+      .min(1, 'a name is required')
+      .max(64, 'a name has at most 64 characters')
+      .regex(
+        /^[a-z0-9][a-z0-9_-]{0,63}$/,
+        'a name starts with a letter or digit and has only letters, digits, "-" and "_"',
+      ),
+  );
+
+export const orgUrlSchema = z.string().transform((raw, ctx): Normalised<string> => {
+  const fail = (message: string): typeof z.NEVER => {
+    ctx.addIssue({ code: 'custom', message });
+    return z.NEVER;
+  };
+  const notices: string[] = [];
+  let text = raw.trim();
+  if (text === '') return fail('the API address is empty');
+  if (/\{+\s*yourOktaDomain\s*\}+/i.test(text)) return fail('replace {yourOktaDomain} with your Okta domain');
+  // Anything with control characters or whitespace inside cannot be a URL someone meant.
+  if (/[\s\p{Cc}]/u.test(text)) return fail('the API address contains spaces or control characters');
+
+  const scheme = /^([a-z][a-z0-9+.-]*):(\/\/)?/i.exec(text);
+  const hasScheme = scheme !== null && (scheme[2] !== undefined || !/^\d/.test(text.slice(scheme[0].length)));
+  if (!hasScheme) {
+    text = `https://${text}`;
+  } else if (scheme[1]?.toLowerCase() === 'http') {
+    return fail('http:// is not allowed: Okta is only reached over https://');
+  } else if (scheme[1]?.toLowerCase() !== 'https') {
+    return fail(`the scheme ${scheme[1] ?? ''}: is not allowed: use https://`);
+  }
+  // A doubled scheme (https://https://acme.okta.com) is a paste accident.
+  text = text.replace(/^https:\/\/(https?:\/\/)+/i, 'https://');
+
+  let url: URL;
+  try {
+    url = new URL(text);
+  } catch {
+    return fail('the API address is not a valid URL');
+  }
+  if (url.username !== '' || url.password !== '') return fail('the API address must not contain a user name or password');
+  let host = url.hostname.toLowerCase();
+  if (host === '' || host.startsWith('.') || host.endsWith('.')) return fail('the API address has no valid host name');
+  const isIpv6 = host.startsWith('[');
+  if (!isIpv6) {
+    if (host.startsWith('xn--') || host.includes('.xn--')) {
+      // Okta's own subdomains are plain ASCII, so a non-ASCII one is a look-alike; elsewhere it may be a custom domain.
+      if (isKnownOktaHost(host)) return fail(`the host has non-ASCII (look-alike) characters: ${host}`);
+      notices.push(`the host ${host} is an internationalised name: check that it is the one you meant`);
+    }
+    if (!host.split('.').every((label) => HOST_LABEL.test(label))) return fail('the API address has no valid host name');
+  }
+  if (host.endsWith('.com.com')) return fail(`the host ${host} ends in .com.com: remove the extra .com`);
+
+  const labels = host.split('.');
+  const first = labels[0] ?? '';
+  if (!isIpv6 && first.endsWith('-admin') && labels.length > 1) {
+    const stripped = first.slice(0, -'-admin'.length);
+    if (stripped === '') return fail('the API address has no valid host name');
+    host = [stripped, ...labels.slice(1)].join('.');
+    notices.push(`removed "-admin" from the host: the API is at ${host}, not the Admin Console`);
+  }
+  if (url.pathname !== '/' || url.search !== '' || url.hash !== '') {
+    notices.push(`dropped "${url.pathname === '/' ? '' : url.pathname}${url.search}${url.hash}": the API address is the org's origin only`);
+  }
+  if (!isKnownOktaHost(host)) {
+    notices.push(`${host} is not one of Okta's domains: it is taken as a custom domain`);
+  }
+  const port = url.port === '' ? '' : `:${url.port}`;
+  return { value: `https://${host}${port}`, notices };
+});
+
+export function isKnownOktaHost(host: string): boolean {
+  return OKTA_DOMAINS.some((domain) => host.endsWith(`.${domain}`));
+}
+
+export const tokenSchema = z.string().transform((raw, ctx): Normalised<string> => {
+  const fail = (message: string): typeof z.NEVER => {
+    ctx.addIssue({ code: 'custom', message });
+    return z.NEVER;
+  };
+  const token = raw.trim();
+  if (token === '') return fail('the token is empty');
+  if (/\{+\s*apiToken\s*\}+/i.test(token)) return fail('replace {apiToken} with your API token');
+  if (/[\s\p{Cc}]/u.test(token)) return fail('the token contains spaces or control characters');
+  if (!/^[A-Za-z0-9_-]+$/.test(token)) return fail('the token has characters an Okta API token never has (only A-Z, a-z, 0-9, "-" and "_")');
+  if (token.length === 20 && token.startsWith('00T')) {
+    return fail('this is a token id (00T…), not the token: copy the token value shown once when it was created');
+  }
+  if (token.length < 20) return fail(`the token is too short (${token.length} characters; Okta's are 42)`);
+  if (token.length > 200) return fail(`the token is too long (${token.length} characters; Okta's are 42)`);
+  const notices = /^00[A-Za-z0-9_-]{40}$/.test(token)
+    ? []
+    : ['the token does not look like an Okta API token ("00" and 40 more characters); it is tried anyway'];
+  return { value: token, notices };
+});
+
+/** Validate one raw value against a schema, turning its first issue into a usage error. */
+export function parseValue<S extends z.ZodType>(schema: S, raw: unknown, what: string, hint?: string): z.output<S> {
+  const result = schema.safeParse(raw);
+  if (result.success) return result.data;
+  const message = result.error.issues[0]?.message ?? 'invalid value';
+  return fail(`invalid ${what}: ${message}`, hint);
+}
+
+function fail(message: string, hint?: string): never {
+  throw new UsageError(message, { hint });
+}
+
+export const parseName = (raw: string): string =>
+  parseValue(nameSchema, raw, 'name', 'use lower-case letters, digits, "-" and "_", e.g. prod or acme-preview');
+export const parseOrgUrl = (raw: string): Normalised<string> =>
+  parseValue(orgUrlSchema, raw, 'API address', HINT_FIND_DOMAIN);
+export const parseToken = (raw: string): Normalised<string> =>
+  parseValue(tokenSchema, raw, 'token', 'create a token in the Admin Console: Security > API > Tokens > Create Token');
+
+/** The first host label: the default connection name and Terraform's OKTA_ORG_NAME. */
+export function subdomainOf(orgUrl: string): string {
+  return new URL(orgUrl).hostname.split('.')[0] ?? '';
+}
+
+/** The Admin Console page where tokens are created: `https://<sub>-admin.<domain>/admin/access/api/tokens`. */
+export function tokenPageUrl(orgUrl: string): string {
+  const url = new URL(orgUrl);
+  const [first, ...rest] = url.hostname.split('.');
+  url.hostname = rest.length > 0 ? [`${first ?? ''}-admin`, ...rest].join('.') : url.hostname;
+  url.pathname = '/admin/access/api/tokens';
+  return url.toString();
+}
+
+export interface Owner {
+  id: string;
+  login: string | null;
+  status?: string | null | undefined;
+}
+
+export interface LastTest {
+  at: string;
+  ok: boolean;
+  code: number;
+  latencyMs: number;
+}
+
+/** One saved connection, as stored in connections.json. The token is never here. */
+export const connectionRecordSchema = z.object({
+  name: z.string(),
+  orgUrl: z.string(),
+  createdAt: z.string(),
+  owner: z.object({ id: z.string(), login: z.string().nullable(), status: z.string().nullish() }).nullable().default(null),
+  lastTest: z
+    .object({ at: z.string(), ok: z.boolean(), code: z.number().int(), latencyMs: z.number() })
+    .nullable()
+    .default(null),
+  lastUsedAt: z.string().nullable().default(null),
+});
+export type ConnectionRecord = z.output<typeof connectionRecordSchema>;
+
+export const IDLE_EXPIRY_DAYS = 30;
+const DAY_MS = 86_400_000;
+
+/** Okta revokes a token unused for 30 days; every successful call renews it. */
+export function idleExpiresAt(record: Pick<ConnectionRecord, 'createdAt' | 'lastUsedAt'>): string {
+  const from = Date.parse(record.lastUsedAt ?? record.createdAt);
+  return new Date(from + IDLE_EXPIRY_DAYS * DAY_MS).toISOString();
+}
+
+/** Days left before the idle expiry, rounded down; negative once past it. */
+export function daysUntil(iso: string, now: Date): number {
+  return Math.floor((Date.parse(iso) - now.getTime()) / DAY_MS);
+}

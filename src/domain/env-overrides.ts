@@ -1,0 +1,18 @@
+/** `OKTA_CONNECT_<NAME>_TOKEN` / `_ORG_URL`: `<NAME>` is the name upper-cased with "-" as "_". */
+export function envKey(name: string): string {
+  return name.toUpperCase().replace(/-/g, '_');
+}
+
+export const tokenVar = (name: string): string => `OKTA_CONNECT_${envKey(name)}_TOKEN`;
+export const orgUrlVar = (name: string): string => `OKTA_CONNECT_${envKey(name)}_ORG_URL`;
+
+/** The keys of every connection named in the environment (a token or an address variable), e.g. `PROD`, `MY_ORG`. */
+export function envConnectionKeys(env: Readonly<Record<string, string | undefined>>): string[] {
+  const keys = new Set<string>();
+  for (const [variable, value] of Object.entries(env)) {
+    if (value === undefined || value === '') continue;
+    const match = /^OKTA_CONNECT_([A-Z0-9][A-Z0-9_]*)_(TOKEN|ORG_URL)$/.exec(variable);
+    if (match?.[1] !== undefined) keys.add(match[1]);
+  }
+  return [...keys].sort();
+}

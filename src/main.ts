@@ -1,0 +1,59 @@
+import { CommanderError } from 'commander';
+import type { Context } from './context.js';
+import { CliError, ExitCode, UsageError } from './domain/errors.js';
+import { redact } from './domain/redact.js';
+import { buildProgram, type Outcome } from './program.js';
+
+/** Run one command line; returns the exit code. Never calls process.exit and never throws. */
+export async function run(argv: string[], ctx: Context): Promise<number> {
+  const debug = argv.includes('--debug') || (ctx.env.DEBUG ?? '').split(',').includes('okta-connect');
+  const outcome: Outcome = { code: ExitCode.ok };
+  try {
+    await buildProgram(ctx, outcome).parseAsync(argv, { from: 'user' });
+    return outcome.code;
+  } catch (error) {
+    return report(ctx, toCliError(error, argv), debug, error);
+  }
+}
+
+function toCliError(error: unknown, argv: string[]): CliError | undefined {
+  if (error instanceof CliError) return error;
+  if (!(error instanceof CommanderError)) return undefined;
+  if (error.code === 'commander.helpDisplayed' || error.code === 'commander.version' || error.code === 'commander.help') {
+    return new CliError(ExitCode.ok, '');
+  }
+  if (error.code === 'commander.executeSubCommandAsync' || error.exitCode === 0) return new CliError(ExitCode.ok, '');
+  const message = error.message.replace(/^error: /, '');
+  if (error.code === 'commander.unknownOption' && argv.some((arg) => arg === '--token' || arg.startsWith('--token='))) {
+    return new UsageError('there is no --token flag: a token in the arguments leaks into ps and shell history', {
+      hint: 'pipe it instead: printf %s "$TOKEN" | okta-connect add --token-stdin …',
+    });
+  }
+  if (error.code === 'commander.missingMandatoryOptionValue' || error.code === 'commander.optionMissingArgument') {
+    return new UsageError(message, { hint: 'see okta-connect <command> --help' });
+  }
+  return new UsageError(message, { hint: 'see okta-connect --help' });
+}
+
+/** The one printer: `error: …` then `hint: …`, secrets removed, a stack only for bugs and only with --debug. */
+function report(ctx: Context, error: CliError | undefined, debug: boolean, original: unknown): number {
+  const clean = (text: string): string => redact(text, ctx.secretsSeen).replace(/\s*\n\s*/g, ' ').trim();
+  if (error?.exitCode === ExitCode.ok) return ExitCode.ok;
+  if (error && error.exitCode !== ExitCode.internal) {
+    ctx.io.stderr.write(`${ctx.theme.fail('error:')} ${clean(error.message)}\n`);
+    if (error.hint) ctx.io.stderr.write(`hint: ${clean(error.hint)}\n`);
+    if (debug) ctx.io.stderr.write(`${redact(stackOf(error.cause ?? error), ctx.secretsSeen)}\n`);
+    return error.exitCode;
+  }
+  const message = error?.message ?? (original instanceof Error ? original.message : String(original));
+  ctx.io.stderr.write(`${ctx.theme.fail('error:')} ${clean(message)}\n`);
+  ctx.io.stderr.write(
+    `hint: ${error?.hint ? clean(error.hint) : 'this is a bug in okta-connect: please report it, with the output of --debug'}\n`,
+  );
+  if (debug) ctx.io.stderr.write(`${redact(stackOf(error?.cause ?? original), ctx.secretsSeen)}\n`);
+  return ExitCode.internal;
+}
+
+function stackOf(error: unknown): string {
+  return error instanceof Error ? (error.stack ?? error.message) : String(error);
+}
