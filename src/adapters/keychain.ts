@@ -1,3 +1,4 @@
+import type * as Keyring from '@napi-rs/keyring';
 import { KeychainError } from '../domain/errors.js';
 
 /** The only place secrets are kept: the OS keychain, service `okta-connect`, account = connection name. */
@@ -12,7 +13,7 @@ export interface SecretStore {
 
 export const KEYCHAIN_SERVICE = 'okta-connect';
 
-type Binding = typeof import('@napi-rs/keyring');
+type Binding = typeof Keyring;
 
 export interface KeychainOptions {
   timeoutMs: number;

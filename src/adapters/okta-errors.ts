@@ -1,5 +1,5 @@
 import { tokenPageUrl } from '../domain/connection.js';
-import { BadResponseError, CliError, NetworkError, type CliErrorOptions } from '../domain/errors.js';
+import { BadResponseError, NetworkError, type CliError, type CliErrorOptions } from '../domain/errors.js';
 
 const TLS_CODES = new Set([
   'UNABLE_TO_VERIFY_LEAF_SIGNATURE',

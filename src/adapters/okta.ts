@@ -1,4 +1,5 @@
 import type { Agent } from 'node:http';
+import type * as OktaSdk from '@okta/okta-sdk-nodejs';
 import { type Owner } from '../domain/connection.js';
 import { AuthError, BadResponseError, CliError, PermissionError } from '../domain/errors.js';
 import { redact } from '../domain/redact.js';
@@ -45,7 +46,7 @@ export interface GatewayOptions {
   userAgent: string;
 }
 
-type Sdk = typeof import('@okta/okta-sdk-nodejs');
+type Sdk = (typeof OktaSdk)['default'];
 type SdkClient = InstanceType<Sdk['Client']>;
 interface RecordedResponse {
   status: number;
@@ -202,7 +203,7 @@ export function loadSdk(): Promise<Sdk> {
     loader.ConfigLoader.prototype.applyDefaults = function applyDefaults(this: { apply(config: object): void }) {
       this.apply({ client: { authorizationMode: 'SSWS' } });
     };
-    return (sdk as { default?: Sdk }).default ?? sdk;
+    return sdk.default;
   })();
   return sdkPromise;
 }

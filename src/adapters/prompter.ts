@@ -1,4 +1,5 @@
 import type { Readable, Writable } from 'node:stream';
+import type * as Inquirer from '@inquirer/prompts';
 import { CancelledError } from '../domain/errors.js';
 
 export interface Choice<T extends string> {
@@ -16,8 +17,8 @@ export interface Prompter {
 
 export function inquirerPrompter(input: Readable, output: Writable): Prompter {
   const context = { input, output, clearPromptOnDone: false };
-  const prompts = (): Promise<typeof import('@inquirer/prompts')> => import('@inquirer/prompts');
-  async function ask<T>(run: (p: typeof import('@inquirer/prompts')) => Promise<T>): Promise<T> {
+  const prompts = (): Promise<typeof Inquirer> => import('@inquirer/prompts');
+  async function ask<T>(run: (p: typeof Inquirer) => Promise<T>): Promise<T> {
     try {
       return await run(await prompts());
     } catch (error) {

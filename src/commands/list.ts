@@ -1,7 +1,7 @@
 import { Command } from 'commander';
 import { z } from 'zod';
 import type { Context } from '../context.js';
-import { daysUntil, idleExpiresAt, type ConnectionRecord } from '../domain/connection.js';
+import { daysUntil, idleExpiresAt, isExpiringSoon, type ConnectionRecord } from '../domain/connection.js';
 import { orgUrlVar, tokenVar } from '../domain/env-overrides.js';
 import { ExitCode } from '../domain/errors.js';
 import { formatTable } from '../io/table.js';
@@ -133,7 +133,7 @@ export function expiresCell(item: Pick<ListItem, 'idleExpiresAt' | 'source'>, no
   const days = daysUntil(item.idleExpiresAt, now);
   if (days < 0) return theme.fail('likely expired');
   const text = `in ${String(days)}d`;
-  return days < 7 ? theme.warn(text) : text;
+  return isExpiringSoon(item.idleExpiresAt, now) ? theme.warn(text) : text;
 }
 
 function relative(ms: number): string {

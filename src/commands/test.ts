@@ -1,7 +1,7 @@
 import { Command, Option } from 'commander';
 import { z } from 'zod';
 import type { Context } from '../context.js';
-import { daysUntil, idleExpiresAt, parseName, type ConnectionRecord } from '../domain/connection.js';
+import { daysUntil, idleExpiresAt, isExpiringSoon, parseName, type ConnectionRecord } from '../domain/connection.js';
 import { CliError, ExitCode, UsageError } from '../domain/errors.js';
 import { startSpinner } from '../io/spinner.js';
 import { probeConnection, type ProbeResult } from './probe.js';
@@ -61,6 +61,13 @@ export async function testRun(deps: TestDeps, opts: TestOptions): Promise<number
   return ExitCode.ok;
 }
 
+interface Outcome {
+  name: string;
+  connection?: ResolvedConnection;
+  result?: ProbeResult;
+  error: CliError | null;
+}
+
 async function testAll(deps: TestDeps, records: ConnectionRecord[], timeoutMs: number, json: boolean): Promise<number> {
   const names = [...records.map((saved) => saved.name), ...envOnlyNames(deps.env, records)].sort();
   if (names.length === 0) {
@@ -68,14 +75,14 @@ async function testAll(deps: TestDeps, records: ConnectionRecord[], timeoutMs: n
   }
   const okta = await deps.okta();
   const spinner = json ? undefined : startSpinner(deps.io, `testing ${String(names.length)} connections…`);
-  const outcomes = await mapBounded(names, CONCURRENCY, async (name) => {
+  const outcomes = await mapBounded(names, CONCURRENCY, async (name): Promise<Outcome> => {
     try {
       const connection = await resolveConnection(deps, name, records);
       const result = await probeConnection(okta, { orgUrl: connection.orgUrl, token: connection.token, timeoutMs });
       return { name, connection, result, error: result.error ? sharpen(result.error, connection) : null };
     } catch (error) {
       if (!(error instanceof CliError)) throw error;
-      return { name, connection: undefined, result: undefined, error };
+      return { name, error };
     }
   });
   spinner?.stop();
@@ -166,8 +173,9 @@ function printWarnings(deps: TestDeps, connection: ResolvedConnection, result: P
     warn(`rate limit nearly used up: ${String(result.rateLimit.remaining)} of ${String(result.rateLimit.limit)} left`);
   }
   if (connection.record && connection.source === 'keychain' && result.ok) {
-    const days = daysUntil(idleExpiresAt(connection.record), deps.clock.now());
-    if (days < 7) warn(`the token was ${String(Math.max(days, 0))}d from its 30-day idle expiry; this test renewed it`);
+    const expiresAt = idleExpiresAt(connection.record);
+    const days = daysUntil(expiresAt, deps.clock.now());
+    if (days < 0 || isExpiringSoon(expiresAt, deps.clock.now())) warn(`the token was ${String(Math.max(days, 0))}d from its 30-day idle expiry; this test renewed it`);
   }
 }
 

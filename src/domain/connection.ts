@@ -194,7 +194,14 @@ export function idleExpiresAt(record: Pick<ConnectionRecord, 'createdAt' | 'last
   return new Date(from + IDLE_EXPIRY_DAYS * DAY_MS).toISOString();
 }
 
-/** Days left before the idle expiry, rounded down; negative once past it. */
+/** Whole days left before `iso`, rounded up (29.9 days left reads "in 30d"); negative once past it. */
 export function daysUntil(iso: string, now: Date): number {
-  return Math.floor((Date.parse(iso) - now.getTime()) / DAY_MS);
+  const ms = Date.parse(iso) - now.getTime();
+  return ms < 0 ? Math.floor(ms / DAY_MS) : Math.ceil(ms / DAY_MS);
+}
+
+/** Under a week to the idle expiry: time to warn. */
+export function isExpiringSoon(iso: string, now: Date): boolean {
+  const ms = Date.parse(iso) - now.getTime();
+  return ms >= 0 && ms < 7 * DAY_MS;
 }
