@@ -13,6 +13,11 @@ export interface Clock {
   now(): Date;
 }
 
+/** SIGINT/SIGTERM/SIGHUP end okta-connect with 130, unless a command traps them (exec forwards them to its child). */
+export interface Signals {
+  trap(handler: (signal: NodeJS.Signals) => void): () => void;
+}
+
 /** Everything a command may touch, built in one place (like gh's Factory). Heavy parts load on first use. */
 export interface Context {
   io: IO;
@@ -25,7 +30,9 @@ export interface Context {
   okta: () => Promise<OktaGateway>;
   /** Secrets seen in this run; the error printer removes them from anything it prints. */
   secretsSeen: Set<string>;
+  signals: Signals;
   version: string;
+  nodeVersion: string;
   platform: NodeJS.Platform;
 }
 
@@ -34,6 +41,7 @@ export interface ContextOptions {
   env: Env;
   noColor: boolean;
   version: string;
+  signals: Signals;
   platform?: NodeJS.Platform;
   home?: string;
 }
@@ -69,7 +77,9 @@ export function createContext(options: ContextOptions): Context {
         oktaGateway({ env: options.env, userAgent: `okta-connect/${options.version}` }),
       )),
     secretsSeen: new Set(),
+    signals: options.signals,
     version: options.version,
+    nodeVersion: process.version,
     platform,
   };
 }

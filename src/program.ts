@@ -1,9 +1,13 @@
 import { Command } from 'commander';
 import type { Context } from './context.js';
 import { addCommand, addRun } from './commands/add.js';
+import { completionCommand, completionRun, namesCommand, namesRun } from './commands/completion.js';
+import { doctorCommand, doctorRun } from './commands/doctor.js';
+import { execCommand, execRun } from './commands/exec.js';
 import { listCommand, listRun } from './commands/list.js';
 import { removeCommand, removeRun } from './commands/remove.js';
 import { testCommand, testRun } from './commands/test.js';
+import { tokenCommand, tokenRun } from './commands/token.js';
 
 /** The exit code a command's action decided on; commander's own result is ignored. */
 export interface Outcome {
@@ -26,15 +30,20 @@ export function buildProgram(ctx: Context, outcome: Outcome): Command {
     );
 
   const record =
-    <O>(run: (opts: O) => Promise<number>) =>
-    async (opts: O): Promise<void> => {
-      outcome.code = await run(opts);
+    <A extends unknown[]>(run: (...args: A) => Promise<number> | number) =>
+    async (...args: A): Promise<void> => {
+      outcome.code = await run(...args);
     };
   const commands = [
     addCommand(record((opts) => addRun(ctx, opts))),
     testCommand(record((opts) => testRun(ctx, opts))),
     listCommand(record((opts) => listRun(ctx, opts))),
     removeCommand(record((opts) => removeRun(ctx, opts))),
+    execCommand(record((opts, argv) => execRun(ctx, opts, argv))),
+    tokenCommand(record((opts) => tokenRun(ctx, opts))),
+    doctorCommand(record((opts) => doctorRun(ctx, opts))),
+    completionCommand(record((shell) => completionRun(ctx, program, shell))),
+    namesCommand(record(() => namesRun(ctx))),
   ];
   for (const command of [program, ...commands]) {
     command
@@ -46,7 +55,7 @@ export function buildProgram(ctx: Context, outcome: Outcome): Command {
         // Usage errors are printed by main.ts in the one error format.
         outputError: () => undefined,
       });
-    if (command !== program) program.addCommand(command);
+    if (command !== program) program.addCommand(command, { hidden: command.name().startsWith('__') });
   }
   return program;
 }

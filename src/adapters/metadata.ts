@@ -11,6 +11,8 @@ export interface MetadataStore {
   readonly dir: string;
   /** All saved connections, sorted by name. A missing file is an empty list. */
   list(): Promise<ConnectionRecord[]>;
+  /** The permission bits of the folder and the file (null when missing), for doctor. */
+  modes(): Promise<{ dir: number | null; file: number | null }>;
   /** Read-modify-write under the lock; `change` returns the new list. */
   update(change: (connections: ConnectionRecord[]) => ConnectionRecord[] | Promise<ConnectionRecord[]>): Promise<void>;
 }
@@ -82,7 +84,7 @@ export function fileMetadataStore(dir: string, options: MetadataOptions = {}): M
         if (!isErrno(error, 'EEXIST')) throw fileError(error, `cannot lock ${path}`);
       }
       if (await isStale(lockPath, staleLockMs)) {
-        await rm(lockPath, { force: true });
+        await takeOverStaleLock(lockPath, staleLockMs);
         continue;
       }
       if (Date.now() > deadline) {
@@ -122,6 +124,14 @@ export function fileMetadataStore(dir: string, options: MetadataOptions = {}): M
       const connections = await readFileOrEmpty();
       return connections.sort((a, b) => a.name.localeCompare(b.name));
     },
+    async modes() {
+      const mode = (target: string): Promise<number | null> =>
+        stat(target).then(
+          (info) => info.mode & 0o777,
+          () => null,
+        );
+      return { dir: await mode(dir), file: await mode(path) };
+    },
     async update(change) {
       await ensureDir();
       const release = await acquireLock();
@@ -133,6 +143,30 @@ export function fileMetadataStore(dir: string, options: MetadataOptions = {}): M
       }
     },
   };
+}
+
+/**
+ * Removes a stale lock under a short-lived second lock, checking it again first: two processes that both saw it stale must
+ * not both remove it, or the second would delete the lock the first has just taken, and both would write.
+ */
+async function takeOverStaleLock(lockPath: string, staleLockMs: number): Promise<void> {
+  const guardPath = `${lockPath}.takeover`;
+  let guard;
+  try {
+    guard = await open(guardPath, 'wx', 0o600);
+  } catch (error) {
+    if (!isErrno(error, 'EEXIST')) throw fileError(error, `cannot lock ${lockPath}`);
+    // Another process is taking it over; a guard left by one that died is removed like a stale lock.
+    if (await isStale(guardPath, staleLockMs)) await rm(guardPath, { force: true });
+    return;
+  }
+  try {
+    await guard.writeFile(String(process.pid));
+    if (await isStale(lockPath, staleLockMs)) await rm(lockPath, { force: true });
+  } finally {
+    await guard.close();
+    await rm(guardPath, { force: true });
+  }
 }
 
 async function isStale(lockPath: string, staleLockMs: number): Promise<boolean> {

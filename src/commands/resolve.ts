@@ -82,3 +82,22 @@ export function envOnlyNames(env: Context['env'], records: ConnectionRecord[]): 
     .map((key) => key.toLowerCase())
     .filter((name) => env[tokenVar(name)] && env[orgUrlVar(name)]);
 }
+
+/**
+ * exec and token hand the token out, and the tool it goes to probably calls Okta with it, which renews the 30-day idle
+ * expiry. Recorded as "probably used"; a failure to record is only a notice, never a failed command.
+ */
+export async function markHandedOut(
+  deps: Pick<Context, 'metadata' | 'clock' | 'io'>,
+  connection: ResolvedConnection,
+): Promise<void> {
+  if (connection.source !== 'keychain' || connection.record === undefined) return;
+  const at = deps.clock.now().toISOString();
+  try {
+    await deps.metadata.update((connections) =>
+      connections.map((saved) => (saved.name === connection.name ? { ...saved, lastUsedAt: at } : saved)),
+    );
+  } catch (error) {
+    deps.io.stderr.write(`note: could not record the use of "${connection.name}": ${error instanceof Error ? error.message : String(error)}\n`);
+  }
+}

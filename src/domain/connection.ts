@@ -1,3 +1,4 @@
+import { domainToUnicode } from 'node:url';
 import { z } from 'zod';
 import { UsageError } from './errors.js';
 
@@ -75,7 +76,7 @@ export const orgUrlSchema = z.string().transform((raw, ctx): Normalised<string> 
   if (!isIpv6) {
     if (host.startsWith('xn--') || host.includes('.xn--')) {
       // Okta's own subdomains are plain ASCII, so a non-ASCII one is a look-alike; elsewhere it may be a custom domain.
-      if (isKnownOktaHost(host)) return fail(`the host has non-ASCII (look-alike) characters: ${host}`);
+      if (isKnownOktaHost(host) || looksLikeOktaDomain(host)) return fail(`the host has non-ASCII (look-alike) characters: ${host}`);
       notices.push(`the host ${host} is an internationalised name: check that it is the one you meant`);
     }
     if (!host.split('.').every((label) => HOST_LABEL.test(label))) return fail('the API address has no valid host name');
@@ -85,8 +86,10 @@ export const orgUrlSchema = z.string().transform((raw, ctx): Normalised<string> 
   const labels = host.split('.');
   const first = labels[0] ?? '';
   if (!isIpv6 && first.endsWith('-admin') && labels.length > 1) {
-    const stripped = first.slice(0, -'-admin'.length);
-    if (stripped === '') return fail('the API address has no valid host name');
+    // Every trailing "-admin" goes, so that normalising the result again changes nothing; what is left must be a label.
+    let stripped = first;
+    while (stripped.endsWith('-admin')) stripped = stripped.slice(0, -'-admin'.length);
+    if (!HOST_LABEL.test(stripped)) return fail('the API address has no valid host name');
     host = [stripped, ...labels.slice(1)].join('.');
     notices.push(`removed "-admin" from the host: the API is at ${host}, not the Admin Console`);
   }
@@ -102,6 +105,21 @@ export const orgUrlSchema = z.string().transform((raw, ctx): Normalised<string> 
 
 export function isKnownOktaHost(host: string): boolean {
   return OKTA_DOMAINS.some((domain) => host.endsWith(`.${domain}`));
+}
+
+/** An internationalised host that reads as one of Okta's domains when its non-ASCII letters are read as Latin (acme.оkta.com). */
+function looksLikeOktaDomain(host: string): boolean {
+  const shown = [...domainToUnicode(host).normalize('NFKD').replace(/\p{M}/gu, '')];
+  return OKTA_DOMAINS.some((domain) => {
+    const want = [...domain];
+    const tail = shown.slice(-want.length);
+    const before = shown[shown.length - want.length - 1];
+    return (
+      shown.length >= want.length &&
+      (before === undefined || before === '.') &&
+      tail.every((char, i) => char === want[i] || char > '\u007f')
+    );
+  });
 }
 
 export const tokenSchema = z.string().transform((raw, ctx): Normalised<string> => {

@@ -9,6 +9,9 @@ export const ExitCode = {
   network: 6,
   badResponse: 7,
   keychain: 8,
+  /** exec: the command exists but cannot be run, or cannot be found (the shells' codes). */
+  cannotExecute: 126,
+  commandNotFound: 127,
   interrupted: 130,
 } as const;
 export type ExitCodeValue = (typeof ExitCode)[keyof typeof ExitCode];

@@ -1,0 +1,143 @@
+import { Command } from 'commander';
+import { z } from 'zod';
+import type { Context } from '../context.js';
+import { ExitCode, UsageError } from '../domain/errors.js';
+import { listItems } from './list.js';
+
+export const SHELLS = ['bash', 'zsh', 'fish'] as const;
+type Shell = (typeof SHELLS)[number];
+
+export const completionOptionsSchema = z.object({});
+
+export function completionCommand(run: (shell: string) => Promise<void>): Command {
+  return new Command('completion')
+    .description('print a shell completion script (bash, zsh or fish)')
+    .argument('<shell>', SHELLS.join(', '))
+    .addHelpText(
+      'after',
+      [
+        '',
+        'Examples:',
+        '  echo \'source <(okta-connect completion bash)\' >> ~/.bashrc',
+        '  okta-connect completion zsh > "${fpath[1]}/_okta-connect"',
+        '  okta-connect completion fish > ~/.config/fish/completions/okta-connect.fish',
+      ].join('\n'),
+    )
+    .action(async (shell: string) => {
+      await run(shell);
+    });
+}
+
+/** Hidden: the names to complete, from metadata and the environment only (never the keychain). */
+export function namesCommand(run: () => Promise<void>): Command {
+  return new Command('__complete-names').action(async () => {
+    await run();
+  });
+}
+
+export async function namesRun(deps: Pick<Context, 'io' | 'env' | 'metadata'>): Promise<number> {
+  const names = listItems(deps.env, await deps.metadata.list()).map((item) => item.name);
+  deps.io.stdout.write(names.length > 0 ? `${names.join('\n')}\n` : '');
+  return ExitCode.ok;
+}
+
+interface CommandSpec {
+  name: string;
+  description: string;
+  flags: string[];
+}
+
+/** Commands and their flags, read from the program itself so the scripts never go stale. */
+export function commandSpecs(program: Command): CommandSpec[] {
+  return program.commands
+    .filter((command) => !command.name().startsWith('__'))
+    .map((command) => ({
+      name: command.name(),
+      description: command.description(),
+      // completion's own argument is a word to complete like its flags.
+      flags: [
+        ...(command.name() === 'completion' ? SHELLS : []),
+        ...command.options.flatMap((option) => [option.long, option.short]),
+        '--help',
+      ].filter((flag): flag is string => flag !== undefined),
+    }));
+}
+
+export function completionRun(deps: Pick<Context, 'io'>, program: Command, shell: string): number {
+  if (!(SHELLS as readonly string[]).includes(shell)) {
+    throw new UsageError(`unknown shell "${shell}"`, { hint: `use one of: ${SHELLS.join(', ')}` });
+  }
+  const specs = commandSpecs(program);
+  const scripts: Record<Shell, () => string> = { bash: () => bashScript(specs), zsh: () => zshScript(specs), fish: () => fishScript(specs) };
+  deps.io.stdout.write(scripts[shell as Shell]());
+  return ExitCode.ok;
+}
+
+const NAME_FLAGS = '--name|-n';
+
+function bashScript(specs: CommandSpec[]): string {
+  const cases = specs.map((spec) => `    ${spec.name}) opts="${spec.flags.join(' ')}" ;;`).join('\n');
+  return `# bash completion for okta-connect
+_okta_connect() {
+  local cur prev cmd opts
+  cur="\${COMP_WORDS[COMP_CWORD]}"
+  prev="\${COMP_WORDS[COMP_CWORD-1]}"
+  if [ "$COMP_CWORD" -eq 1 ]; then
+    COMPREPLY=( $(compgen -W "${specs.map((spec) => spec.name).join(' ')} --help --version --no-color --debug" -- "$cur") )
+    return 0
+  fi
+  cmd="\${COMP_WORDS[1]}"
+  case "$prev" in
+    ${NAME_FLAGS})
+      COMPREPLY=( $(compgen -W "$(okta-connect __complete-names 2>/dev/null)" -- "$cur") )
+      return 0 ;;
+  esac
+  case "$cmd" in
+${cases}
+    *) opts="" ;;
+  esac
+  COMPREPLY=( $(compgen -W "$opts" -- "$cur") )
+}
+complete -F _okta_connect okta-connect
+`;
+}
+
+function zshScript(specs: CommandSpec[]): string {
+  const cases = specs.map((spec) => `    ${spec.name}) compadd -- ${spec.flags.join(' ')} ;;`).join('\n');
+  return `#compdef okta-connect
+# zsh completion for okta-connect
+_okta_connect() {
+  if (( CURRENT == 2 )); then
+    compadd -- ${specs.map((spec) => spec.name).join(' ')} --help --version --no-color --debug
+    return
+  fi
+  case \${words[CURRENT-1]} in
+    --name|-n)
+      compadd -- \${(f)"$(okta-connect __complete-names 2>/dev/null)"}
+      return ;;
+  esac
+  case \${words[2]} in
+${cases}
+  esac
+}
+compdef _okta_connect okta-connect
+`;
+}
+
+function fishScript(specs: CommandSpec[]): string {
+  const lines = ['# fish completion for okta-connect', 'complete -c okta-connect -f'];
+  for (const spec of specs) {
+    lines.push(`complete -c okta-connect -n __fish_use_subcommand -a ${spec.name} -d ${fishQuote(spec.description)}`);
+    for (const flag of spec.flags.filter((word) => word.startsWith('-'))) {
+      const option = flag.startsWith('--') ? `-l ${flag.slice(2)}` : `-s ${flag.slice(1)}`;
+      const names = flag === '--name' || flag === '-n' ? " -xa '(okta-connect __complete-names 2>/dev/null)'" : '';
+      lines.push(`complete -c okta-connect -n '__fish_seen_subcommand_from ${spec.name}' ${option}${names}`);
+    }
+  }
+  lines.push(`complete -c okta-connect -n '__fish_seen_subcommand_from completion' -a '${SHELLS.join(' ')}'`);
+  return `${lines.join('\n')}\n`;
+}
+
+function fishQuote(text: string): string {
+  return `'${text.replace(/\\/g, '\\\\').replace(/'/g, "\\'")}'`;
+}

@@ -1,0 +1,163 @@
+import { Command } from 'commander';
+import { z } from 'zod';
+import type { Context } from '../context.js';
+import { parseOrgUrl, parseToken, type ConnectionRecord } from '../domain/connection.js';
+import { envConnectionKeys, orgUrlVar, tokenVar } from '../domain/env-overrides.js';
+import { CliError, ExitCode } from '../domain/errors.js';
+import { safeProxy } from '../adapters/okta-errors.js';
+
+export const doctorOptionsSchema = z.object({ json: z.boolean().default(false) });
+export type DoctorOptions = z.output<typeof doctorOptionsSchema>;
+export type DoctorDeps = Pick<Context, 'io' | 'theme' | 'env' | 'metadata' | 'secrets' | 'version' | 'nodeVersion'>;
+
+export function doctorCommand(run: (opts: DoctorOptions) => Promise<void>): Command {
+  return new Command('doctor')
+    .description('check the keychain, config files, environment and every saved connection (exit 1 if anything is wrong)')
+    .option('--json', 'print the checks as JSON on stdout')
+    .addHelpText('after', '\nExamples:\n  okta-connect doctor\n  okta-connect doctor --json | jq \'.checks[] | select(.status == "fail")\'')
+    .action(async (opts: unknown) => {
+      await run(doctorOptionsSchema.parse(opts));
+    });
+}
+
+export type CheckStatus = 'ok' | 'warn' | 'fail' | 'info';
+
+export interface Check {
+  name: string;
+  status: CheckStatus;
+  message: string;
+  /** The command that fixes it, when there is one. */
+  fix: string | null;
+}
+
+const MIN_NODE = [20, 19] as const;
+/** The probe entry written and deleted to prove the keychain works. */
+const PROBE_ACCOUNT = '__okta-connect-doctor-probe';
+
+export async function doctorRun(deps: DoctorDeps, opts: DoctorOptions): Promise<number> {
+  const checks: Check[] = [nodeCheck(deps.nodeVersion)];
+  const add = (name: string, status: CheckStatus, message: string, fix: string | null = null): void => {
+    checks.push({ name, status, message, fix });
+  };
+
+  let records: ConnectionRecord[] | undefined;
+  try {
+    records = await deps.metadata.list();
+    add('metadata', 'ok', `${deps.metadata.path}: ${String(records.length)} connection(s)`);
+  } catch (error) {
+    add('metadata', 'fail', error instanceof CliError ? error.message : String(error), error instanceof CliError ? (error.hint ?? null) : null);
+  }
+  const modes = await deps.metadata.modes();
+  if (modes.dir !== null && (modes.dir & 0o077) !== 0) {
+    add('config folder', 'fail', `${deps.metadata.dir} is readable by others (mode ${octal(modes.dir)})`, `chmod 700 '${deps.metadata.dir}'`);
+  } else if (modes.dir !== null) {
+    add('config folder', 'ok', `${deps.metadata.dir} (mode ${octal(modes.dir)})`);
+  } else {
+    add('config folder', 'info', `${deps.metadata.dir} does not exist yet (created by the first okta-connect add)`);
+  }
+  if (modes.file !== null && (modes.file & 0o077) !== 0) {
+    add('config file', 'fail', `${deps.metadata.path} is readable by others (mode ${octal(modes.file)})`, `chmod 600 '${deps.metadata.path}'`);
+  }
+
+  const stored = await keychainChecks(deps, add);
+  if (records !== undefined && stored !== undefined) orphanChecks(records, stored, add);
+  envChecks(deps.env, records ?? [], add);
+
+  const healthy = checks.every((check) => check.status !== 'fail');
+  if (opts.json) {
+    deps.io.stdout.write(`${JSON.stringify({ ok: healthy, version: deps.version, checks }, null, 2)}\n`);
+  } else {
+    const mark: Record<CheckStatus, string> = { ok: deps.theme.okMark, fail: deps.theme.failMark, warn: deps.theme.warnMark, info: '-' };
+    for (const check of checks) {
+      deps.io.stdout.write(`${mark[check.status]} ${check.name}: ${check.message}\n`);
+      if (check.fix) deps.io.stdout.write(`    fix: ${check.fix}\n`);
+    }
+    const failures = checks.filter((check) => check.status === 'fail').length;
+    deps.io.stderr.write(healthy ? 'all checks passed\n' : `${String(failures)} check(s) failed\n`);
+  }
+  return healthy ? ExitCode.ok : ExitCode.internal;
+}
+
+function nodeCheck(version: string): Check {
+  const [major = 0, minor = 0] = version.replace(/^v/, '').split('.').map(Number);
+  const ok = major > MIN_NODE[0] || (major === MIN_NODE[0] && minor >= MIN_NODE[1]);
+  return {
+    name: 'node',
+    status: ok ? 'ok' : 'fail',
+    message: `${version}${ok ? '' : ` (okta-connect needs ${String(MIN_NODE[0])}.${String(MIN_NODE[1])} or newer)`}`,
+    fix: ok ? null : 'install Node.js 20.19 or newer',
+  };
+}
+
+type Add = (name: string, status: CheckStatus, message: string, fix?: string | null) => void;
+
+/** Write, read and delete a probe entry; then list our entries. Returns the names stored, or undefined if unusable. */
+async function keychainChecks(deps: DoctorDeps, add: Add): Promise<Set<string> | undefined> {
+  const probe = `probe-${String(Date.now())}`;
+  try {
+    await deps.secrets.set(PROBE_ACCOUNT, probe);
+    const read = await deps.secrets.get(PROBE_ACCOUNT);
+    await deps.secrets.delete(PROBE_ACCOUNT);
+    if (read !== probe) {
+      add('keychain', 'fail', 'a probe entry written to the keychain read back differently', 'check your Secret Service / keychain');
+      return undefined;
+    }
+    add('keychain', 'ok', 'write, read and delete of a probe entry worked');
+    return new Set((await deps.secrets.names()).filter((name) => name !== PROBE_ACCOUNT));
+  } catch (error) {
+    const cli = error instanceof CliError ? error : undefined;
+    add('keychain', 'fail', cli?.message ?? String(error), cli?.hint ?? null);
+    return undefined;
+  }
+}
+
+function orphanChecks(records: ConnectionRecord[], stored: Set<string>, add: Add): void {
+  const saved = new Set(records.map((record) => record.name));
+  for (const record of records) {
+    if (stored.has(record.name)) add(`connection ${record.name}`, 'ok', `${record.orgUrl}, token in the keychain`);
+    else {
+      add(
+        `connection ${record.name}`,
+        'fail',
+        'saved, but its token is missing from the keychain',
+        `okta-connect add --name ${record.name} --org-url ${record.orgUrl} --force   (or: okta-connect remove --name ${record.name} --yes)`,
+      );
+    }
+  }
+  for (const name of [...stored].filter((candidate) => !saved.has(candidate)).sort()) {
+    add(`keychain entry ${name}`, 'fail', 'a token in the keychain with no saved connection', `okta-connect remove --name ${name} --yes`);
+  }
+}
+
+function envChecks(env: Context['env'], records: ConnectionRecord[], add: Add): void {
+  for (const key of envConnectionKeys(env)) {
+    const name = key.toLowerCase();
+    const token = env[tokenVar(name)];
+    const url = env[orgUrlVar(name)];
+    const saved = records.find((record) => record.name.toUpperCase().replace(/-/g, '_') === key);
+    const problems: string[] = [];
+    try {
+      if (url) parseOrgUrl(url);
+    } catch (error) {
+      problems.push(`${orgUrlVar(name)}: ${(error as Error).message}`);
+    }
+    try {
+      if (token) parseToken(token);
+    } catch (error) {
+      problems.push(`${tokenVar(name)}: ${(error as Error).message}`);
+    }
+    if (token && !url && !saved) problems.push(`${tokenVar(name)} is set but ${orgUrlVar(name)} is not, and no connection is saved under that name`);
+    const what = [token ? tokenVar(name) : null, url ? orgUrlVar(name) : null].filter(Boolean).join(' and ');
+    if (problems.length > 0) add(`environment ${name}`, 'fail', problems.join('; '), `fix or unset ${what}`);
+    else add(`environment ${saved?.name ?? name}`, 'info', `${what} in effect${saved ? ` (overrides the saved connection)` : ''}`);
+  }
+  const proxy = env.HTTPS_PROXY ?? env.https_proxy;
+  if (proxy) add('proxy', 'info', `HTTPS_PROXY=${safeProxy(proxy)}${env.NO_PROXY ? ' (NO_PROXY is not honoured by the Okta SDK)' : ''}`);
+  if (env.NODE_EXTRA_CA_CERTS) add('CA certificates', 'info', `NODE_EXTRA_CA_CERTS=${env.NODE_EXTRA_CA_CERTS}`);
+  const ignored = Object.keys(env).filter((key) => key.startsWith('OKTA_CLIENT_'));
+  if (ignored.length > 0) add('Okta SDK variables', 'info', `${ignored.join(', ')} set: okta-connect ignores them (exec sets its own)`);
+}
+
+function octal(mode: number): string {
+  return mode.toString(8).padStart(4, '0');
+}

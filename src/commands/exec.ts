@@ -1,0 +1,98 @@
+import { spawn } from 'node:child_process';
+import { constants } from 'node:os';
+import { Command } from 'commander';
+import { z } from 'zod';
+import type { Context } from '../context.js';
+import { parseName } from '../domain/connection.js';
+import { CliError, ExitCode, UsageError } from '../domain/errors.js';
+import { markHandedOut, resolveConnection, type ResolvedConnection } from './resolve.js';
+
+export const execOptionsSchema = z.object({ name: z.string().optional() });
+export type ExecOptions = z.output<typeof execOptionsSchema>;
+export type ExecDeps = Pick<Context, 'io' | 'env' | 'clock' | 'metadata' | 'secrets' | 'secretsSeen' | 'signals'>;
+
+export function execCommand(run: (opts: ExecOptions, argv: string[]) => Promise<void>): Command {
+  return new Command('exec')
+    .description("run a command with the connection's credentials in its environment")
+    .option('-n, --name <name>', 'the connection')
+    .argument('<command>', 'the command to run')
+    .argument('[args...]', 'its arguments')
+    .addHelpText(
+      'after',
+      [
+        '',
+        'Sets OKTA_CLIENT_ORGURL, OKTA_CLIENT_TOKEN, OKTA_CLIENT_AUTHORIZATIONMODE=SSWS (Okta SDKs), OKTA_ORG_NAME,',
+        "OKTA_BASE_URL, OKTA_API_TOKEN (Terraform's Okta provider) and OKTA_CONNECT_CONNECTION.",
+        '',
+        'Examples:',
+        '  okta-connect exec --name prod -- terraform plan',
+        '  okta-connect exec --name prod -- node sync-users.js --dry-run',
+      ].join('\n'),
+    )
+    .action(async (command: string, args: string[], opts: unknown) => {
+      await run(execOptionsSchema.parse(opts), [command, ...args]);
+    });
+}
+
+/** The variables exec owns: inherited values are removed before ours are set. */
+export const EXEC_VARIABLES = [
+  'OKTA_CLIENT_ORGURL',
+  'OKTA_CLIENT_TOKEN',
+  'OKTA_CLIENT_AUTHORIZATIONMODE',
+  'OKTA_ORG_NAME',
+  'OKTA_BASE_URL',
+  'OKTA_API_TOKEN',
+  'OKTA_CONNECT_CONNECTION',
+] as const;
+
+/** The child's environment: ours, without inherited values of our names nor other connections' token variables. */
+export function childEnv(env: Context['env'], connection: ResolvedConnection): Record<string, string> {
+  const out: Record<string, string> = {};
+  for (const [key, value] of Object.entries(env)) {
+    if (value === undefined) continue;
+    if ((EXEC_VARIABLES as readonly string[]).includes(key)) continue;
+    if (/^OKTA_CONNECT_.+_TOKEN$/.test(key)) continue;
+    out[key] = value;
+  }
+  const host = new URL(connection.orgUrl).hostname;
+  const [orgName = host, ...rest] = host.split('.');
+  return {
+    ...out,
+    OKTA_CLIENT_ORGURL: connection.orgUrl,
+    OKTA_CLIENT_TOKEN: connection.token,
+    OKTA_CLIENT_AUTHORIZATIONMODE: 'SSWS',
+    OKTA_ORG_NAME: orgName,
+    OKTA_BASE_URL: rest.join('.'),
+    OKTA_API_TOKEN: connection.token,
+    OKTA_CONNECT_CONNECTION: connection.name,
+  };
+}
+
+export async function execRun(deps: ExecDeps, opts: ExecOptions, argv: string[]): Promise<number> {
+  if (opts.name === undefined) throw new UsageError('missing --name', { hint: 'okta-connect exec --name <name> -- <command> [args…]' });
+  const [command, ...args] = argv;
+  if (command === undefined || command === '') throw new UsageError('missing the command to run', { hint: 'okta-connect exec --name prod -- terraform plan' });
+  const connection = await resolveConnection(deps, parseName(opts.name));
+  await markHandedOut(deps, connection);
+  return new Promise<number>((resolve, reject) => {
+    // The token goes only into the child's environment, never its argv.
+    const child = spawn(command, args, { stdio: 'inherit', env: childEnv(deps.env, connection) });
+    const release = deps.signals.trap((signal) => {
+      child.kill(signal);
+    });
+    child.on('error', (error: NodeJS.ErrnoException) => {
+      release();
+      const notFound = error.code === 'ENOENT';
+      reject(
+        new CliError(notFound ? ExitCode.commandNotFound : ExitCode.cannotExecute, `cannot run ${command}: ${notFound ? 'command not found' : (error.code ?? error.message)}`, {
+          hint: notFound ? 'check the command name and PATH' : 'check that the file is executable',
+        }),
+      );
+    });
+    child.on('exit', (code, signal) => {
+      release();
+      // Like a shell: a child killed by a signal gives 128 + the signal's number.
+      resolve(code ?? 128 + (signal ? constants.signals[signal] : 0));
+    });
+  });
+}
