@@ -1,7 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import { mkdir, open, readFile, rename, rm, stat, chmod } from 'node:fs/promises';
 import { join } from 'node:path';
-import { z } from 'zod';
+import * as z from 'zod/mini';
 import { connectionRecordSchema, type ConnectionRecord } from '../domain/connection.js';
 import { CliError, ExitCode, UsageError } from '../domain/errors.js';
 

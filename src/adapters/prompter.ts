@@ -1,5 +1,4 @@
 import type { Readable, Writable } from 'node:stream';
-import type * as Inquirer from '@inquirer/prompts';
 import { CancelledError } from '../domain/errors.js';
 
 export interface Choice<T extends string> {
@@ -15,12 +14,15 @@ export interface Prompter {
   confirm(message: string, defaultValue: boolean): Promise<boolean>;
 }
 
+/**
+ * Over the prompts of @inquirer/prompts, each imported from its own package on first use: the umbrella package also
+ * loads the editor prompt and its encoding tables (~0.8 MB) that okta-connect never shows.
+ */
 export function inquirerPrompter(input: Readable, output: Writable): Prompter {
   const context = { input, output, clearPromptOnDone: false };
-  const prompts = (): Promise<typeof Inquirer> => import('@inquirer/prompts');
-  async function ask<T>(run: (p: typeof Inquirer) => Promise<T>): Promise<T> {
+  async function ask<T>(run: () => Promise<T>): Promise<T> {
     try {
-      return await run(await prompts());
+      return await run();
     } catch (error) {
       if (error instanceof Error && (error.name === 'ExitPromptError' || error.name === 'AbortPromptError')) {
         throw new CancelledError('cancelled at the prompt: nothing was saved');
@@ -30,11 +32,24 @@ export function inquirerPrompter(input: Readable, output: Writable): Prompter {
   }
   return {
     input: (message, options = {}) =>
-      ask((p) => p.input({ message, default: options.default, validate: options.validate }, context)),
+      ask(async () => {
+        const { default: prompt } = await import('@inquirer/input');
+        return prompt({ message, default: options.default, validate: options.validate }, context);
+      }),
     password: (message, options = {}) =>
-      ask((p) => p.password({ message, mask: '*', validate: options.validate }, context)),
+      ask(async () => {
+        const { default: prompt } = await import('@inquirer/password');
+        return prompt({ message, mask: '*', validate: options.validate }, context);
+      }),
     select: <T extends string>(message: string, choices: Choice<T>[]) =>
-      ask((p) => p.select<T>({ message, choices }, context)),
-    confirm: (message, defaultValue) => ask((p) => p.confirm({ message, default: defaultValue }, context)),
+      ask(async () => {
+        const { default: prompt } = await import('@inquirer/select');
+        return prompt<T>({ message, choices }, context);
+      }),
+    confirm: (message, defaultValue) =>
+      ask(async () => {
+        const { default: prompt } = await import('@inquirer/confirm');
+        return prompt({ message, default: defaultValue }, context);
+      }),
   };
 }

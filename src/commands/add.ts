@@ -1,5 +1,5 @@
 import { Command } from 'commander';
-import { z } from 'zod';
+import * as z from 'zod/mini';
 import type { Context } from '../context.js';
 import {
   nameSchema,
@@ -21,13 +21,13 @@ import { probeConnection, type ProbeResult } from './probe.js';
 import { parseTimeout, summariseRoles } from './shared.js';
 
 export const addOptionsSchema = z.object({
-  name: z.string().optional(),
-  orgUrl: z.string().optional(),
-  tokenStdin: z.boolean().default(false),
-  test: z.boolean().default(true),
-  force: z.boolean().default(false),
-  json: z.boolean().default(false),
-  timeout: z.string().optional(),
+  name: z.optional(z.string()),
+  orgUrl: z.optional(z.string()),
+  tokenStdin: z._default(z.boolean(), false),
+  test: z._default(z.boolean(), true),
+  force: z._default(z.boolean(), false),
+  json: z._default(z.boolean(), false),
+  timeout: z.optional(z.string()),
 });
 export type AddOptions = z.output<typeof addOptionsSchema>;
 export type AddDeps = Pick<Context, 'io' | 'theme' | 'env' | 'clock' | 'metadata' | 'secrets' | 'prompter' | 'okta' | 'secretsSeen'>;
@@ -187,7 +187,7 @@ async function readStdinToken(deps: AddDeps): Promise<string> {
 }
 
 /** Zod's first message for a prompt's validate callback: invalid input is explained and asked again. */
-function validator(schema: z.ZodType): (value: string) => string | true {
+function validator(schema: z.ZodMiniType): (value: string) => string | true {
   return (value) => {
     const result = schema.safeParse(value);
     return result.success ? true : (result.error.issues[0]?.message ?? 'invalid value');

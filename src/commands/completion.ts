@@ -1,13 +1,10 @@
 import { Command } from 'commander';
-import { z } from 'zod';
 import type { Context } from '../context.js';
 import { ExitCode, UsageError } from '../domain/errors.js';
 import { listItems } from './list.js';
 
 export const SHELLS = ['bash', 'zsh', 'fish'] as const;
 type Shell = (typeof SHELLS)[number];
-
-export const completionOptionsSchema = z.object({});
 
 export function completionCommand(run: (shell: string) => Promise<void>): Command {
   return new Command('completion')

@@ -1,12 +1,12 @@
 import { Command } from 'commander';
-import { z } from 'zod';
+import * as z from 'zod/mini';
 import type { Context } from '../context.js';
 import { parseOrgUrl, parseToken, type ConnectionRecord } from '../domain/connection.js';
 import { envConnectionKeys, orgUrlVar, tokenVar } from '../domain/env-overrides.js';
 import { CliError, ExitCode } from '../domain/errors.js';
 import { safeProxy } from '../adapters/okta-errors.js';
 
-export const doctorOptionsSchema = z.object({ json: z.boolean().default(false) });
+export const doctorOptionsSchema = z.object({ json: z._default(z.boolean(), false) });
 export type DoctorOptions = z.output<typeof doctorOptionsSchema>;
 export type DoctorDeps = Pick<Context, 'io' | 'theme' | 'env' | 'metadata' | 'secrets' | 'version' | 'nodeVersion'>;
 

@@ -1,13 +1,13 @@
 import { spawn } from 'node:child_process';
 import { constants } from 'node:os';
 import { Command } from 'commander';
-import { z } from 'zod';
+import * as z from 'zod/mini';
 import type { Context } from '../context.js';
 import { parseName } from '../domain/connection.js';
 import { CliError, ExitCode, UsageError } from '../domain/errors.js';
 import { markHandedOut, resolveConnection, type ResolvedConnection } from './resolve.js';
 
-export const execOptionsSchema = z.object({ name: z.string().optional() });
+export const execOptionsSchema = z.object({ name: z.optional(z.string()) });
 export type ExecOptions = z.output<typeof execOptionsSchema>;
 export type ExecDeps = Pick<Context, 'io' | 'env' | 'clock' | 'metadata' | 'secrets' | 'secretsSeen' | 'signals'>;
 

@@ -1,5 +1,5 @@
 import { Command } from 'commander';
-import { z } from 'zod';
+import * as z from 'zod/mini';
 import type { Context } from '../context.js';
 import { daysUntil, idleExpiresAt, isExpiringSoon, type ConnectionRecord } from '../domain/connection.js';
 import { orgUrlVar, tokenVar } from '../domain/env-overrides.js';
@@ -8,12 +8,10 @@ import { formatTable } from '../io/table.js';
 import type { Theme } from '../io/theme.js';
 import { envOnlyNames, type TokenSource } from './resolve.js';
 
-export const listOptionsSchema = z.object({ json: z.boolean().default(false) });
+export const listOptionsSchema = z.object({ json: z._default(z.boolean(), false) });
 export type ListOptions = z.output<typeof listOptionsSchema>;
-export type ListDeps = Pick<Context, 'io' | 'theme' | 'env' | 'clock' | 'metadata' | 'secrets'>;
-
-/** list must stay fast with the keychain locked or absent: it asks it once, briefly, and goes on without it. */
-const KEYCHAIN_GLANCE_MS = 1_500;
+/** Metadata only: list must work, fast, with the keychain locked or absent (and never trigger an unlock dialog). */
+export type ListDeps = Pick<Context, 'io' | 'theme' | 'env' | 'clock' | 'metadata'>;
 
 export function listCommand(run: (opts: ListOptions) => Promise<void>): Command {
   return new Command('list')
@@ -29,8 +27,7 @@ export function listCommand(run: (opts: ListOptions) => Promise<void>): Command 
 export interface ListItem {
   name: string;
   orgUrl: string;
-  /** `missing`: saved, but its token is not in the keychain (doctor explains). */
-  source: TokenSource | 'missing';
+  source: TokenSource;
   createdAt: string | null;
   owner: ConnectionRecord['owner'];
   lastTest: ConnectionRecord['lastTest'];
@@ -74,14 +71,7 @@ export function listItems(env: Context['env'], records: ConnectionRecord[]): Lis
 }
 
 export async function listRun(deps: ListDeps, opts: ListOptions): Promise<number> {
-  const records = await deps.metadata.list();
-  const stored = records.length > 0 ? await glanceAtKeychain(deps.secrets) : undefined;
-  const items = listItems(deps.env, records).map((item) =>
-    stored !== undefined && item.source === 'keychain' && !stored.has(item.name) ? { ...item, source: 'missing' as const } : item,
-  );
-  if (stored === undefined && items.some((item) => item.source === 'keychain')) {
-    deps.io.stderr.write('note: the keychain did not answer, so the tokens were not checked (okta-connect doctor tells why)\n');
-  }
+  const items = listItems(deps.env, await deps.metadata.list());
   if (opts.json) {
     deps.io.stdout.write(`${JSON.stringify(items, null, 2)}\n`);
     return ExitCode.ok;
@@ -103,23 +93,6 @@ export async function listRun(deps: ListDeps, opts: ListOptions): Promise<number
   return ExitCode.ok;
 }
 
-async function glanceAtKeychain(secrets: ListDeps['secrets']): Promise<Set<string> | undefined> {
-  let timer: NodeJS.Timeout | undefined;
-  const timeout = new Promise<undefined>((resolve) => {
-    timer = setTimeout(() => {
-      resolve(undefined);
-    }, KEYCHAIN_GLANCE_MS);
-  });
-  try {
-    const names = await Promise.race([secrets.names(), timeout]);
-    return names === undefined ? undefined : new Set(names);
-  } catch {
-    return undefined;
-  } finally {
-    clearTimeout(timer);
-  }
-}
-
 function lastTestCell(item: ListItem, now: Date, theme: Theme): string {
   if (!item.lastTest) return 'never';
   const ago = relative(now.getTime() - Date.parse(item.lastTest.at));
@@ -129,7 +102,6 @@ function lastTestCell(item: ListItem, now: Date, theme: Theme): string {
 /** "in 23d", "in 4d" (warning colour under 7 days) or "likely expired". */
 export function expiresCell(item: Pick<ListItem, 'idleExpiresAt' | 'source'>, now: Date, theme: Theme): string {
   if (item.idleExpiresAt === null) return '-';
-  if (item.source === 'missing') return theme.fail('no token');
   const days = daysUntil(item.idleExpiresAt, now);
   if (days < 0) return theme.fail('likely expired');
   const text = `in ${String(days)}d`;

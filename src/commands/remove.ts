@@ -1,5 +1,5 @@
 import { Command } from 'commander';
-import { z } from 'zod';
+import * as z from 'zod/mini';
 import type { Context } from '../context.js';
 import { parseName } from '../domain/connection.js';
 import { tokenVar } from '../domain/env-overrides.js';
@@ -9,10 +9,10 @@ import { notFound } from './resolve.js';
 import { parseTimeout } from './shared.js';
 
 export const removeOptionsSchema = z.object({
-  name: z.string().optional(),
-  revoke: z.boolean().default(false),
-  yes: z.boolean().default(false),
-  timeout: z.string().optional(),
+  name: z.optional(z.string()),
+  revoke: z._default(z.boolean(), false),
+  yes: z._default(z.boolean(), false),
+  timeout: z.optional(z.string()),
 });
 export type RemoveOptions = z.output<typeof removeOptionsSchema>;
 export type RemoveDeps = Pick<Context, 'io' | 'theme' | 'env' | 'metadata' | 'secrets' | 'prompter' | 'okta' | 'secretsSeen'>;

@@ -1,5 +1,5 @@
 import { Command, Option } from 'commander';
-import { z } from 'zod';
+import * as z from 'zod/mini';
 import type { Context } from '../context.js';
 import { daysUntil, idleExpiresAt, isExpiringSoon, parseName, type ConnectionRecord } from '../domain/connection.js';
 import { CliError, ExitCode, UsageError } from '../domain/errors.js';
@@ -9,10 +9,10 @@ import { envOnlyNames, resolveConnection, type ResolvedConnection } from './reso
 import { parseTimeout, summariseRoles } from './shared.js';
 
 export const testOptionsSchema = z.object({
-  name: z.string().optional(),
-  all: z.boolean().default(false),
-  json: z.boolean().default(false),
-  timeout: z.string().optional(),
+  name: z.optional(z.string()),
+  all: z._default(z.boolean(), false),
+  json: z._default(z.boolean(), false),
+  timeout: z.optional(z.string()),
 });
 export type TestOptions = z.output<typeof testOptionsSchema>;
 

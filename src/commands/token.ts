@@ -1,11 +1,11 @@
 import { Command } from 'commander';
-import { z } from 'zod';
+import * as z from 'zod/mini';
 import type { Context } from '../context.js';
 import { parseName } from '../domain/connection.js';
 import { ExitCode, UsageError } from '../domain/errors.js';
 import { markHandedOut, resolveConnection } from './resolve.js';
 
-export const tokenOptionsSchema = z.object({ name: z.string().optional() });
+export const tokenOptionsSchema = z.object({ name: z.optional(z.string()) });
 export type TokenOptions = z.output<typeof tokenOptionsSchema>;
 export type TokenDeps = Pick<Context, 'io' | 'theme' | 'env' | 'clock' | 'metadata' | 'secrets' | 'secretsSeen'>;
 

@@ -1,5 +1,5 @@
 import { domainToUnicode } from 'node:url';
-import { z } from 'zod';
+import * as z from 'zod/mini';
 import { UsageError } from './errors.js';
 
 /** Okta's own domains; any other host is accepted as a custom domain, with a notice. */
@@ -25,25 +25,41 @@ export interface Normalised<T> {
 // Letters, digits, '-' and '.' only, each label 1-63 characters: what a DNS host name may be after URL parsing.
 const HOST_LABEL = /^[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?$/;
 
-export const nameSchema = z
-  .string()
-  .transform((raw) => raw.trim().toLowerCase())
-  .pipe(
-    z
-      .string()
-      .min(1, 'a name is required')
-      .max(64, 'a name has at most 64 characters')
-      .regex(
-        /^[a-z0-9][a-z0-9_-]{0,63}$/,
-        'a name starts with a letter or digit and has only letters, digits, "-" and "_"',
-      ),
-  );
+export const nameSchema = z.pipe(
+  z.pipe(
+    z.string(),
+    z.transform((raw: string) => raw.trim().toLowerCase()),
+  ),
+  z
+    .string()
+    .check(
+      z.minLength(1, 'a name is required'),
+      z.maxLength(64, 'a name has at most 64 characters'),
+      z.regex(/^[a-z0-9][a-z0-9_-]{0,63}$/, 'a name starts with a letter or digit and has only letters, digits, "-" and "_"'),
+    ),
+);
 
-export const orgUrlSchema = z.string().transform((raw, ctx): Normalised<string> => {
-  const fail = (message: string): typeof z.NEVER => {
-    ctx.addIssue({ code: 'custom', message });
-    return z.NEVER;
-  };
+/** A zod transform that may refuse its input with a message. */
+function refining<T>(normalise: (raw: string, fail: (message: string) => never) => T) {
+  return z.pipe(
+    z.string(),
+    z.transform((raw: string, ctx) => {
+      try {
+        return normalise(raw, (message) => {
+          throw new Refused(message);
+        });
+      } catch (error) {
+        if (!(error instanceof Refused)) throw error;
+        ctx.issues.push({ code: 'custom', message: error.message, input: raw });
+        return z.NEVER;
+      }
+    }),
+  );
+}
+
+class Refused extends Error {}
+
+export const orgUrlSchema = refining((raw, fail): Normalised<string> => {
   const notices: string[] = [];
   let text = raw.trim();
   if (text === '') return fail('the API address is empty');
@@ -58,6 +74,10 @@ export const orgUrlSchema = z.string().transform((raw, ctx): Normalised<string> 
   } else if (scheme[1]?.toLowerCase() === 'http') {
     return fail('http:// is not allowed: Okta is only reached over https://');
   } else if (scheme[1]?.toLowerCase() !== 'https') {
+    // `user:pass@host` parses as the scheme `user`: say what is really wrong.
+    if (scheme[2] === undefined && /^[^/?#]*@/.test(text.slice(scheme[0].length))) {
+      return fail('the API address must not contain a user name or password');
+    }
     return fail(`the scheme ${scheme[1] ?? ''}: is not allowed: use https://`);
   }
   // A doubled scheme (https://https://acme.okta.com) is a paste accident.
@@ -109,9 +129,10 @@ export function isKnownOktaHost(host: string): boolean {
 
 /** An internationalised host that reads as one of Okta's domains when its non-ASCII letters are read as Latin (acme.оkta.com). */
 function looksLikeOktaDomain(host: string): boolean {
-  const shown = [...domainToUnicode(host).normalize('NFKD').replace(/\p{M}/gu, '')];
+  // Code points, not UTF-16 units: one look-alike letter stands for one Latin letter.
+  const shown = Array.from(domainToUnicode(host).normalize('NFKD').replace(/\p{M}/gu, ''));
   return OKTA_DOMAINS.some((domain) => {
-    const want = [...domain];
+    const want = domain.split('');
     const tail = shown.slice(-want.length);
     const before = shown[shown.length - want.length - 1];
     return (
@@ -122,11 +143,7 @@ function looksLikeOktaDomain(host: string): boolean {
   });
 }
 
-export const tokenSchema = z.string().transform((raw, ctx): Normalised<string> => {
-  const fail = (message: string): typeof z.NEVER => {
-    ctx.addIssue({ code: 'custom', message });
-    return z.NEVER;
-  };
+export const tokenSchema = refining((raw, fail): Normalised<string> => {
   const token = raw.trim();
   if (token === '') return fail('the token is empty');
   if (/\{+\s*apiToken\s*\}+/i.test(token)) return fail('replace {apiToken} with your API token');
@@ -144,7 +161,7 @@ export const tokenSchema = z.string().transform((raw, ctx): Normalised<string> =
 });
 
 /** Validate one raw value against a schema, turning its first issue into a usage error. */
-export function parseValue<S extends z.ZodType>(schema: S, raw: unknown, what: string, hint?: string): z.output<S> {
+export function parseValue<S extends z.ZodMiniType>(schema: S, raw: unknown, what: string, hint?: string): z.output<S> {
   const result = schema.safeParse(raw);
   if (result.success) return result.data;
   const message = result.error.issues[0]?.message ?? 'invalid value';
@@ -194,12 +211,9 @@ export const connectionRecordSchema = z.object({
   name: z.string(),
   orgUrl: z.string(),
   createdAt: z.string(),
-  owner: z.object({ id: z.string(), login: z.string().nullable(), status: z.string().nullish() }).nullable().default(null),
-  lastTest: z
-    .object({ at: z.string(), ok: z.boolean(), code: z.number().int(), latencyMs: z.number() })
-    .nullable()
-    .default(null),
-  lastUsedAt: z.string().nullable().default(null),
+  owner: z._default(z.nullable(z.object({ id: z.string(), login: z.nullable(z.string()), status: z.nullish(z.string()) })), null),
+  lastTest: z._default(z.nullable(z.object({ at: z.string(), ok: z.boolean(), code: z.int(), latencyMs: z.number() })), null),
+  lastUsedAt: z._default(z.nullable(z.string()), null),
 });
 export type ConnectionRecord = z.output<typeof connectionRecordSchema>;
 

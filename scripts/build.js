@@ -1,0 +1,57 @@
+// The shipped build: one esbuild bundle of src/cli.ts with code splitting, so the commands that need no network
+// (--help, list) never load the Okta SDK's HTTP layer, the prompts or the proxy agent. See README "Design notes".
+import { build } from 'esbuild';
+import { rm } from 'node:fs/promises';
+
+/**
+ * Modules the SDK's HTTP layer requires at load time but never runs in okta-connect's use (SSWS, no cache, no uploads),
+ * replaced by stubs that fail loudly if that ever changes. Each saves parsing and evaluating code on every `test`.
+ */
+const STUBS = [
+  // PrivateKey/OAuth mode only; pulls in node-jose (~1 MB).
+  { request: './dpop', from: '@okta/okta-sdk-nodejs', contents: "exports.generateDpopJwt = () => { throw new Error('okta-connect: DPoP is not supported'); };" },
+  // okta-connect passes cacheMiddleware: null; the middleware pulls in all of lodash.
+  { request: './default-cache-middleware', from: '@okta/okta-sdk-nodejs', contents: "module.exports = () => { throw new Error('okta-connect: the SDK cache is off'); };" },
+  // Only for file uploads; pulls in mime-db.
+  { request: 'form-data', from: '@okta/okta-sdk-nodejs', contents: "module.exports = class FormData { constructor() { throw new Error('okta-connect: no uploads'); } };" },
+  // node-fetch uses it only where Node has no URL class; it pulls in tr46's tables and the deprecated punycode module.
+  { request: 'whatwg-url', from: 'node-fetch', contents: 'exports.URL = globalThis.URL;' },
+];
+
+const stubPlugin = {
+  name: 'okta-connect-stubs',
+  setup(pluginBuild) {
+    for (const [index, stub] of STUBS.entries()) {
+      const filter = new RegExp(`^${stub.request.replace(/[.*+?^${}()|[\]\\/]/g, '\\$&')}$`);
+      pluginBuild.onResolve({ filter }, (args) =>
+        args.importer.includes(`node_modules/${stub.from}/`) ? { path: String(index), namespace: 'okta-connect-stub' } : undefined,
+      );
+    }
+    pluginBuild.onLoad({ filter: /.*/, namespace: 'okta-connect-stub' }, (args) => ({
+      contents: STUBS[Number(args.path)].contents,
+      loader: 'js',
+    }));
+  },
+};
+
+await rm('dist', { recursive: true, force: true });
+const result = await build({
+  entryPoints: ['src/cli.ts'],
+  outdir: 'dist',
+  bundle: true,
+  splitting: true,
+  format: 'esm',
+  platform: 'node',
+  target: 'node20.19',
+  chunkNames: 'chunks/[name]-[hash]',
+  // A native addon with per-platform binaries from npm: installed as a dependency, loaded on first keychain use.
+  external: ['@napi-rs/keyring'],
+  banner: { js: "import { createRequire as __ocCreateRequire } from 'node:module'; const require = __ocCreateRequire(import.meta.url);" },
+  plugins: [stubPlugin],
+  minifySyntax: true,
+  legalComments: 'external',
+  logLevel: 'warning',
+  metafile: process.env.BUILD_METAFILE === "1",
+});
+
+if (result.metafile) { const { writeFile } = await import('node:fs/promises'); await writeFile('/tmp/meta.json', JSON.stringify(result.metafile)); }
