@@ -1,7 +1,21 @@
 // The shipped build: one esbuild bundle of src/cli.ts with code splitting, so the commands that need no network
 // (--help, list) never load the Okta SDK's HTTP layer, the prompts or the proxy agent. See README "Design notes".
 import { build } from 'esbuild';
-import { rm } from 'node:fs/promises';
+import { mkdir, rename, rm, writeFile } from 'node:fs/promises';
+
+const LEGACY_URL_SHIM = `
+const url = require('node:url');
+function parse(text) {
+  const u = new URL(text);
+  const auth = u.username ? decodeURIComponent(u.username) + (u.password ? ':' + decodeURIComponent(u.password) : '') : null;
+  return {
+    protocol: u.protocol, slashes: true, auth, host: u.host, port: u.port || null,
+    hostname: u.hostname.replace(/^\\[|\\]$/g, ''), hash: u.hash || null, search: u.search || null,
+    query: u.search ? u.search.slice(1) : null, pathname: u.pathname, path: u.pathname + u.search, href: u.href,
+  };
+}
+module.exports = { ...url, parse, URL: globalThis.URL };
+`;
 
 /**
  * Modules the SDK's HTTP layer requires at load time but never runs in okta-connect's use (SSWS, no cache, no uploads),
@@ -16,6 +30,9 @@ const STUBS = [
   { request: 'form-data', from: '@okta/okta-sdk-nodejs', contents: "module.exports = class FormData { constructor() { throw new Error('okta-connect: no uploads'); } };" },
   // node-fetch uses it only where Node has no URL class; it pulls in tr46's tables and the deprecated punycode module.
   { request: 'whatwg-url', from: 'node-fetch', contents: 'exports.URL = globalThis.URL;' },
+  // node-fetch parses every (already absolute, WHATWG-checked) request URL again with the legacy url.parse(), which
+  // Node deprecates (DEP0169, shown with --pending-deprecation, and at run time from Node 24): the same fields from URL.
+  { request: 'url', from: 'node-fetch', contents: LEGACY_URL_SHIM },
 ];
 
 const stubPlugin = {
@@ -34,10 +51,12 @@ const stubPlugin = {
   },
 };
 
-await rm('dist', { recursive: true, force: true });
+// Built beside dist/ and swapped in, so a process reading dist/ (a test, npm pack) never sees half a build.
+const staging = `dist.build-${process.pid}`;
+await rm(staging, { recursive: true, force: true });
 const result = await build({
   entryPoints: ['src/cli.ts'],
-  outdir: 'dist',
+  outdir: staging,
   bundle: true,
   splitting: true,
   format: 'esm',
@@ -54,4 +73,8 @@ const result = await build({
   metafile: process.env.BUILD_METAFILE === "1",
 });
 
-if (result.metafile) { const { writeFile } = await import('node:fs/promises'); await writeFile('/tmp/meta.json', JSON.stringify(result.metafile)); }
+await rm('dist', { recursive: true, force: true });
+await rename(staging, 'dist');
+// BUILD_METAFILE=1: what went into each chunk, for size work (esbuild's analyzer reads it).
+if (result.metafile) await mkdir('.tmp', { recursive: true });
+if (result.metafile) await writeFile('.tmp/build-meta.json', JSON.stringify(result.metafile));

@@ -29,6 +29,10 @@ function toCliError(error: unknown, argv: string[]): CliError | undefined {
       hint: 'pipe it instead: printf %s "$TOKEN" | okta-connect add --token-stdin …',
     });
   }
+  if (error.code === 'commander.unknownOption') {
+    // Never echo what followed "=": it may be a token (--token-stdin=<token>, a mistyped --tokn=<token>).
+    return new UsageError(message.replace(/'(-[^'=]*)=[^']*'/g, "'$1=…'"), { hint: 'see okta-connect --help' });
+  }
   if (error.code === 'commander.missingMandatoryOptionValue' || error.code === 'commander.optionMissingArgument') {
     return new UsageError(message, { hint: 'see okta-connect <command> --help' });
   }

@@ -13,8 +13,14 @@ export interface MetadataStore {
   list(): Promise<ConnectionRecord[]>;
   /** The permission bits of the folder and the file (null when missing), for doctor. */
   modes(): Promise<{ dir: number | null; file: number | null }>;
-  /** Read-modify-write under the lock; `change` returns the new list. */
-  update(change: (connections: ConnectionRecord[]) => ConnectionRecord[] | Promise<ConnectionRecord[]>): Promise<void>;
+  /**
+   * Read-modify-write under the lock; `change` returns the new list. `afterWrite` runs once the file is written, still
+   * under the lock, so keychain changes that go with a metadata change are never interleaved with another process's.
+   */
+  update(
+    change: (connections: ConnectionRecord[]) => ConnectionRecord[] | Promise<ConnectionRecord[]>,
+    afterWrite?: () => Promise<void>,
+  ): Promise<void>;
 }
 
 const FILE_VERSION = 1;
@@ -132,12 +138,13 @@ export function fileMetadataStore(dir: string, options: MetadataOptions = {}): M
         );
       return { dir: await mode(dir), file: await mode(path) };
     },
-    async update(change) {
+    async update(change, afterWrite) {
       await ensureDir();
       const release = await acquireLock();
       try {
         const current = await readFileOrEmpty();
         await writeAtomically(await change(current));
+        await afterWrite?.();
       } finally {
         await release();
       }

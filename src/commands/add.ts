@@ -90,7 +90,7 @@ export async function addRun(deps: AddDeps, opts: AddOptions): Promise<number> {
 
   let orgUrl = flagUrl?.value ?? (await askOrgUrl(deps));
   let token = stdinToken ?? (await askToken(deps, orgUrl));
-  let name = flagName ?? (await askName(deps, records, subdomainOf(orgUrl), opts.force));
+  const name = flagName ?? (await askName(deps, records, subdomainOf(orgUrl), opts.force));
   let result: ProbeResult | undefined;
 
   while (opts.test) {
@@ -113,7 +113,6 @@ export async function addRun(deps: AddDeps, opts: AddOptions): Promise<number> {
     if (next === 'save') break;
     if (next === 'url') orgUrl = await askOrgUrl(deps);
     token = await askToken(deps, orgUrl);
-    if (flagName === undefined && opts.name === undefined) name = await askName(deps, records, subdomainOf(orgUrl), opts.force, name);
   }
 
   const record = await save(deps, { orgUrl, token, name }, result, opts.force);
@@ -143,8 +142,8 @@ function assertFree(deps: Pick<Context, 'env'>, records: ConnectionRecord[], nam
 }
 
 /**
- * Secret first, then metadata; if the metadata cannot be written the secret is put back as it was, so keychain and
- * metadata always agree.
+ * Secret first, then metadata, both under the metadata lock so a concurrent add or remove of the same name cannot
+ * interleave; if the metadata cannot be written the secret is put back as it was, so keychain and metadata agree.
  */
 async function save(deps: AddDeps, draft: Draft, result: ProbeResult | undefined, force: boolean): Promise<ConnectionRecord> {
   const now = deps.clock.now().toISOString();
@@ -156,20 +155,26 @@ async function save(deps: AddDeps, draft: Draft, result: ProbeResult | undefined
     lastTest: result ? { at: now, ok: result.ok, code: result.error?.exitCode ?? ExitCode.ok, latencyMs: result.latencyMs } : null,
     lastUsedAt: result?.ok ? now : null,
   };
-  const previous = force ? await deps.secrets.get(draft.name) : undefined;
-  if (previous !== undefined) deps.secretsSeen.add(previous);
-  await deps.secrets.set(draft.name, draft.token);
+  // Set inside the update callback; an object so the compiler does not narrow them to their initial values.
+  const undo: { previous: string | undefined; isSecretWritten: boolean } = { previous: undefined, isSecretWritten: false };
   try {
-    await deps.metadata.update((connections) => {
+    await deps.metadata.update(async (connections) => {
       if (!force && connections.some((existing) => existing.name === draft.name)) {
         throw new UsageError(`a connection named "${draft.name}" was just created by another okta-connect`, {
           hint: 'use --force to replace it, or pick another name',
         });
       }
+      undo.previous = await deps.secrets.get(draft.name);
+      if (undo.previous !== undefined) deps.secretsSeen.add(undo.previous);
+      await deps.secrets.set(draft.name, draft.token);
+      undo.isSecretWritten = true;
       return [...connections.filter((existing) => existing.name !== draft.name), record];
     });
   } catch (error) {
-    await (previous === undefined ? deps.secrets.delete(draft.name) : deps.secrets.set(draft.name, previous)).catch(() => undefined);
+    if (undo.isSecretWritten) {
+      const { previous } = undo;
+      await (previous === undefined ? deps.secrets.delete(draft.name) : deps.secrets.set(draft.name, previous)).catch(() => undefined);
+    }
     throw error;
   }
   return record;
@@ -216,8 +221,8 @@ async function askToken(deps: AddDeps, orgUrl: string): Promise<string> {
   return value;
 }
 
-async function askName(deps: AddDeps, records: ConnectionRecord[], suggestion: string, force: boolean, current?: string): Promise<string> {
-  const fallback = current ?? (nameSchema.safeParse(suggestion).success ? suggestion : undefined);
+async function askName(deps: AddDeps, records: ConnectionRecord[], suggestion: string, force: boolean): Promise<string> {
+  const fallback = nameSchema.safeParse(suggestion).success ? suggestion : undefined;
   const raw = await deps.prompter.input('Name for this connection:', {
     default: fallback,
     validate: (value) => {

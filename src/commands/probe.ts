@@ -2,6 +2,7 @@ import { performance } from 'node:perf_hooks';
 import type { Identity, OktaGateway, OrgInfo, RateLimit } from '../adapters/okta.js';
 import type { Owner } from '../domain/connection.js';
 import { CliError, ExitCode } from '../domain/errors.js';
+import { redact } from '../domain/redact.js';
 
 export interface ProbeResult {
   ok: boolean;
@@ -46,7 +47,7 @@ export async function probeConnection(
       owner: null,
       roles: null,
       rateLimit: null,
-      error: asCliError(error),
+      error: asCliError(error, input.token),
     };
   }
   const latencyMs = Math.round(performance.now() - callStarted);
@@ -61,9 +62,13 @@ export async function probeConnection(
   return { ok: true, latencyMs, org, owner: identity.owner, roles, rateLimit: identity.rateLimit, error: null };
 }
 
-function asCliError(error: unknown): CliError {
-  if (error instanceof CliError) return error;
-  return new CliError(ExitCode.internal, `unexpected error: ${error instanceof Error ? error.message : String(error)}`, {
-    cause: error,
-  });
+/** Whatever failed, the token is removed from what it says: these messages reach stdout (--json, --all) unfiltered. */
+function asCliError(error: unknown, token: string): CliError {
+  if (error instanceof CliError) {
+    error.message = redact(error.message, [token]);
+    if (error.hint !== undefined) error.hint = redact(error.hint, [token]);
+    return error;
+  }
+  const message = redact(error instanceof Error ? error.message : String(error), [token]);
+  return new CliError(ExitCode.internal, `unexpected error: ${message}`, { cause: error });
 }

@@ -56,9 +56,13 @@ export async function removeRun(deps: RemoveDeps, opts: RemoveOptions): Promise<
     deps.secretsSeen.add(token);
     await revoke(deps, record.orgUrl, token, timeoutMs);
   }
-  // Metadata first: a connection without metadata is invisible, one without a secret shows as missing in list.
-  if (record) await deps.metadata.update((connections) => connections.filter((candidate) => candidate.name !== name));
-  await deps.secrets.delete(name);
+  // Metadata first, then the secret, under one lock: an add of the same name cannot slip in between.
+  await deps.metadata.update(
+    (connections) => connections.filter((candidate) => candidate.name !== name),
+    async () => {
+      await deps.secrets.delete(name);
+    },
+  );
   deps.io.stdout.write(`${deps.theme.okMark} removed ${name}${opts.revoke ? ' (token revoked at Okta)' : ''}\n`);
   if (deps.env[tokenVar(name)]) {
     deps.io.stderr.write(`${deps.theme.warnMark} ${tokenVar(name)} is still set in this environment\n`);

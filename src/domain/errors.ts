@@ -97,9 +97,3 @@ export class CancelledError extends CliError {
     super(ExitCode.interrupted, message, options);
   }
 }
-
-/** A stable, machine-readable name for the `code` field of `--json` errors. */
-export function errorCodeName(exitCode: number): string {
-  const entry = Object.entries(ExitCode).find(([, value]) => value === exitCode);
-  return entry ? entry[0] : 'internal';
-}
