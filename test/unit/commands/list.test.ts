@@ -1,0 +1,178 @@
+import { afterEach, describe, expect, it, vi } from 'vitest';
+import { listOptionsSchema, listRun, type ListOptions } from '../../../src/commands/list.js';
+import { NOW, daysAgo, exitOf, fakeContext, makeRecord, makeToken, visibleText, type FakeContext, type FakeContextOptions } from '../../fakes/context.js';
+
+const ORG = 'https://acme.okta.com';
+const HEADER = ['NAME', 'ORG URL', 'OWNER', 'LAST TEST', 'EXPIRES', 'SOURCE'];
+const ITEM_KEYS = ['name', 'orgUrl', 'source', 'createdAt', 'owner', 'lastTest', 'lastUsedAt', 'idleExpiresAt'].sort();
+const DAY_MS = 86_400_000;
+
+function opts(partial: Partial<ListOptions> = {}): ListOptions {
+  return listOptionsSchema.parse(partial);
+}
+
+/** The table on stdout as rows of cells, cut at the header's column starts. */
+function table(text: string): Record<string, string>[] {
+  const [header = '', ...rows] = text.trimEnd().split('\n');
+  const starts = HEADER.map((title) => header.indexOf(title));
+  return rows.map((row) =>
+    Object.fromEntries(HEADER.map((title, i) => [title, row.slice(starts[i], starts[i + 1] ?? row.length).trim()])),
+  );
+}
+
+function byName(rows: Record<string, string>[]): Record<string, Record<string, string> | undefined> {
+  return Object.fromEntries(rows.map((row): [string, Record<string, string>] => [row.NAME ?? '', row]));
+}
+
+const tokens = { prod: makeToken(), old: makeToken(), soon: makeToken() };
+
+function fourConnections(extra: FakeContextOptions = {}): FakeContext {
+  return fakeContext({
+    connections: [
+      makeRecord('prod', ORG, {
+        createdAt: daysAgo(60),
+        owner: { id: '00uADA', login: 'ada@acme.com', status: 'ACTIVE' },
+        lastTest: { at: daysAgo(7), ok: true, code: 0, latencyMs: 120 },
+        lastUsedAt: daysAgo(7),
+      }),
+      makeRecord('old', 'https://old.okta.com', {
+        createdAt: daysAgo(45),
+        lastTest: { at: daysAgo(31), ok: false, code: 4, latencyMs: 80 },
+      }),
+      makeRecord('soon', 'https://soon.oktapreview.com', { createdAt: daysAgo(40), lastUsedAt: daysAgo(26) }),
+      makeRecord('gone', 'https://gone.okta.com', { createdAt: daysAgo(2) }),
+    ],
+    secrets: tokens,
+    ...extra,
+  });
+}
+
+afterEach(() => {
+  vi.useRealTimers();
+});
+
+describe('list', () => {
+  it('prints the table NAME, ORG URL, OWNER, LAST TEST, EXPIRES, SOURCE, by name', async () => {
+    const ctx = fourConnections();
+    const { code } = await exitOf(listRun(ctx, opts()));
+    expect(code).toBe(0);
+    const [header] = ctx.out.plain().split('\n');
+    expect(header?.split(/ {2,}/)).toEqual(HEADER);
+    const rows = table(ctx.out.plain());
+    expect(rows.map((row) => row.NAME)).toEqual(['gone', 'old', 'prod', 'soon']);
+    const named = byName(rows);
+    expect(named.prod).toMatchObject({ 'ORG URL': ORG, OWNER: 'ada@acme.com', EXPIRES: 'in 23d', SOURCE: 'keychain' });
+    expect(named.prod?.['LAST TEST']).toMatch(/ok/);
+    expect(named.old).toMatchObject({ OWNER: '-', EXPIRES: 'likely expired', SOURCE: 'keychain' });
+    expect(named.old?.['LAST TEST']).toMatch(/fail/);
+    expect(named.soon).toMatchObject({ EXPIRES: 'in 4d', SOURCE: 'keychain' });
+    expect(named.gone?.['LAST TEST']).toBe('never');
+    for (const token of Object.values(tokens)) expect(visibleText(ctx)).not.toContain(token);
+  });
+
+  it('--json prints an array of {name, orgUrl, source, createdAt, owner, lastTest, lastUsedAt, idleExpiresAt}', async () => {
+    const ctx = fourConnections();
+    const { code } = await exitOf(listRun(ctx, opts({ json: true })));
+    expect(code).toBe(0);
+    const items = JSON.parse(ctx.out.text()) as Record<string, unknown>[];
+    expect(items.map((item) => item.name)).toEqual(['gone', 'old', 'prod', 'soon']);
+    for (const item of items) expect(Object.keys(item).sort()).toEqual(ITEM_KEYS);
+    expect(items[2]).toEqual({
+      name: 'prod',
+      orgUrl: ORG,
+      source: 'keychain',
+      createdAt: daysAgo(60),
+      owner: { id: '00uADA', login: 'ada@acme.com', status: 'ACTIVE' },
+      lastTest: { at: daysAgo(7), ok: true, code: 0, latencyMs: 120 },
+      lastUsedAt: daysAgo(7),
+      idleExpiresAt: new Date(NOW.getTime() + 23 * DAY_MS).toISOString(),
+    });
+    // Without lastUsedAt, the idle expiry counts from createdAt.
+    expect(items[1]).toMatchObject({ name: 'old', lastUsedAt: null, idleExpiresAt: new Date(NOW.getTime() - 15 * DAY_MS).toISOString() });
+    for (const token of Object.values(tokens)) expect(ctx.out.text()).not.toContain(token);
+  });
+
+  it('with no connections prints a one-line hint and exits 0', async () => {
+    const ctx = fakeContext();
+    const { code } = await exitOf(listRun(ctx, opts()));
+    expect(code).toBe(0);
+    expect(ctx.out.text()).toBe('');
+    expect(ctx.err.plain()).toMatch(/^[^\n]*okta-connect add[^\n]*\n$/);
+  });
+
+  it('--json with no connections prints []', async () => {
+    const ctx = fakeContext();
+    expect((await exitOf(listRun(ctx, opts({ json: true })))).code).toBe(0);
+    expect(JSON.parse(ctx.out.text())).toEqual([]);
+  });
+
+  it('reads metadata only: no token read, no Okta, no prompt', async () => {
+    const ctx = fourConnections({ tty: true });
+    expect((await exitOf(listRun(ctx, opts()))).code).toBe(0);
+    expect(ctx.events.filter((event) => event.startsWith('secrets.get'))).toEqual([]);
+    expect(ctx.oktaLoads).toBe(0);
+    expect(ctx.prompter.questions).toEqual([]);
+  });
+
+  it('works when the keychain fails', async () => {
+    const ctx = fourConnections();
+    ctx.secrets.breakAll();
+    const { code } = await exitOf(listRun(ctx, opts()));
+    expect(code).toBe(0);
+    const rows = table(ctx.out.plain());
+    expect(rows.map((row) => row.NAME)).toEqual(['gone', 'old', 'prod', 'soon']);
+    // Unknown is not missing: without an answer nothing is shown as missing.
+    expect(rows.map((row) => row.SOURCE)).not.toContain('missing');
+  });
+
+  // The contract asks list both to read metadata only and to say when a secret is missing; it does the first (the
+  // keychain may be locked, and reading it can raise unlock dialogs), and a missing secret shows as a failed last test
+  // (code 3) once tested, and in doctor.
+  it('never touches the keychain at all, so a missing secret shows as its failed last test', async () => {
+    const ctx = fourConnections(); // "gone" has metadata but no secret
+    await exitOf(listRun(ctx, opts({ json: true })));
+    expect(ctx.events.filter((event) => event.startsWith('secrets.'))).toEqual([]);
+    const item = (JSON.parse(ctx.out.text()) as { name: string; source: string }[]).find((candidate) => candidate.name === 'gone');
+    expect(item?.source).toBe('keychain');
+  });
+
+  it('works, quickly, when the keychain hangs', async () => {
+    vi.useFakeTimers();
+    const ctx = fourConnections();
+    ctx.secrets.hangAll();
+    let settled = false;
+    const pending = exitOf(listRun(ctx, opts({ json: true }))).finally(() => {
+      settled = true;
+    });
+    await vi.advanceTimersByTimeAsync(2_000);
+    expect(settled).toBe(true);
+    expect((await pending).code).toBe(0);
+    const items = JSON.parse(ctx.out.text()) as { name: string; source: string }[];
+    expect(items.map((item) => item.name)).toEqual(['gone', 'old', 'prod', 'soon']);
+    expect(items.map((item) => item.source)).not.toContain('missing');
+  });
+
+  it('shows SOURCE env for connections the environment overrides or defines', async () => {
+    const ctx = fourConnections({
+      env: {
+        OKTA_CONNECT_PROD_TOKEN: makeToken(),
+        OKTA_CONNECT_CI_ORG_TOKEN: makeToken(),
+        OKTA_CONNECT_CI_ORG_ORG_URL: 'https://ci.okta.com',
+      },
+    });
+    expect((await exitOf(listRun(ctx, opts()))).code).toBe(0);
+    const named = byName(table(ctx.out.plain()));
+    expect(named.prod?.SOURCE).toBe('env');
+    expect(named.ci_org).toMatchObject({ 'ORG URL': 'https://ci.okta.com', SOURCE: 'env', EXPIRES: '-' });
+    expect(Object.keys(named)).toEqual(['ci_org', 'gone', 'old', 'prod', 'soon']);
+    for (const value of Object.values(ctx.env)) {
+      if (value?.startsWith('00')) expect(visibleText(ctx)).not.toContain(value);
+    }
+  });
+
+  it('prints no colour codes when colour is off, even in a terminal', async () => {
+    const ctx = fourConnections({ tty: true });
+    await exitOf(listRun(ctx, opts()));
+    expect(ctx.out.text()).toBe(ctx.out.plain());
+  });
+});
