@@ -1,0 +1,69 @@
+import { execFileSync } from 'node:child_process';
+import { readFileSync, readdirSync } from 'node:fs';
+import { dirname, join, resolve } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { startFakeOkta, type FakeOkta } from '../fixtures/fake-okta.js';
+import { BIN, ROOT, makeSandbox, uniqueName } from './harness.js';
+
+let okta: FakeOkta;
+beforeAll(async () => {
+  okta = await startFakeOkta();
+});
+afterAll(async () => {
+  await okta.close();
+});
+
+const packageRoot = resolve(dirname(BIN), '..');
+const chunkDir = join(packageRoot, 'dist', 'chunks');
+
+/** The chunks that hold the Okta SDK's code (esbuild keeps each module's path in a comment). */
+function sdkChunks(): string[] {
+  return readdirSync(chunkDir).filter((file) => file.endsWith('.js') && readFileSync(join(chunkDir, file), 'utf8').includes('node_modules/@okta/okta-sdk-nodejs/'));
+}
+
+describe('the installed package', () => {
+  it('is what npm pack ships: a bundle, no sources or tests, and only the keychain binding as a dependency', () => {
+    const manifest = JSON.parse(readFileSync(join(packageRoot, 'package.json'), 'utf8')) as { version: string; dependencies?: Record<string, string> };
+    expect(Object.keys(manifest.dependencies ?? {})).toEqual(['@napi-rs/keyring']);
+    const shipped = readdirSync(packageRoot);
+    expect(shipped).not.toContain('src');
+    expect(shipped).not.toContain('test');
+    expect(sdkChunks().length).toBeGreaterThan(0);
+    const sandbox = makeSandbox();
+    expect(execFileSync(process.execPath, [BIN, '--version'], { env: sandbox.env, encoding: 'utf8' }).trim()).toBe(manifest.version);
+    expect(manifest.version).toBe((JSON.parse(readFileSync(join(ROOT, 'package.json'), 'utf8')) as { version: string }).version);
+  });
+
+  it('loads the Okta SDK only for commands that call Okta (--help and list never do)', async () => {
+    const sandbox = makeSandbox();
+    const name = uniqueName('lazy');
+    const token = okta.addToken();
+    const hook = join(ROOT, 'test', 'fixtures', 'log-imports.mjs');
+    const loaded = async (args: string[], input?: string): Promise<string> => {
+      const log = join(sandbox.home, `imports-${args[0] ?? 'none'}.log`);
+      const result = await sandbox.run(args, { input, env: { NODE_OPTIONS: `--import=${hook}`, IMPORT_LOG: log } });
+      expect(result.code, result.stderr).toBe(0);
+      return readFileSync(log, 'utf8');
+    };
+    const sdk = sdkChunks();
+    const mentionsSdk = (log: string): boolean => sdk.some((chunk) => log.includes(chunk)) || log.includes('okta-sdk-nodejs');
+    expect(mentionsSdk(await loaded(['--help']))).toBe(false);
+    await sandbox.run(['add', '--name', name, '--org-url', okta.url, '--token-stdin', '--no-test'], { input: token });
+    expect(mentionsSdk(await loaded(['list']))).toBe(false);
+    // The control: the same check sees the SDK when a command does use it.
+    expect(mentionsSdk(await loaded(['test', '--name', name]))).toBe(true);
+    await sandbox.run(['remove', '--name', name, '--yes']);
+  });
+
+  it('prints no deprecation warning, even with --pending-deprecation (what Node 22 makes visible by default)', async () => {
+    const sandbox = makeSandbox();
+    const name = uniqueName('dep');
+    const env = { NODE_OPTIONS: '--pending-deprecation --throw-deprecation' };
+    const add = await sandbox.run(['add', '--name', name, '--org-url', okta.url, '--token-stdin'], { input: okta.addToken(), env });
+    expect(add.code, add.stderr).toBe(0);
+    const test = await sandbox.run(['test', '--name', name, '--json'], { env });
+    expect(test.code, test.stderr).toBe(0);
+    expect(`${add.stderr}${test.stderr}`).not.toMatch(/DeprecationWarning|DEP0\d{3}/);
+    await sandbox.run(['remove', '--name', name, '--yes']);
+  });
+});
