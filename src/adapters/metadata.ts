@@ -1,4 +1,3 @@
-import { randomBytes } from 'node:crypto';
 import { mkdir, open, readFile, rename, rm, stat, chmod } from 'node:fs/promises';
 import { join } from 'node:path';
 import * as z from 'zod/mini';
@@ -83,9 +82,15 @@ export function fileMetadataStore(dir: string, options: MetadataOptions = {}): M
     for (;;) {
       try {
         const handle = await open(lockPath, 'wx', 0o600);
-        await handle.writeFile(String(process.pid));
+        // "<pid> <nonce>": the pid tells others whether we are alive, the nonce tells us the lock is still ours.
+        const owner = `${String(process.pid)} ${String(Date.now())}.${String(Math.random()).slice(2)}`;
+        await handle.writeFile(owner);
         await handle.close();
-        return () => rm(lockPath, { force: true });
+        return async () => {
+          // Never delete a lock that another process took over (after judging ours stale).
+          const current = await readFile(lockPath, 'utf8').catch(() => undefined);
+          if (current === owner) await rm(lockPath, { force: true });
+        };
       } catch (error) {
         if (!isErrno(error, 'EEXIST')) throw fileError(error, `cannot lock ${path}`);
       }
@@ -103,10 +108,12 @@ export function fileMetadataStore(dir: string, options: MetadataOptions = {}): M
     }
   }
 
+  let writeCount = 0;
   async function writeAtomically(connections: ConnectionRecord[]): Promise<void> {
     const sorted = [...connections].sort((a, b) => a.name.localeCompare(b.name));
     const body = `${JSON.stringify({ version: FILE_VERSION, connections: sorted }, null, 2)}\n`;
-    const temp = `${path}.${String(process.pid)}.${randomBytes(4).toString('hex')}.tmp`;
+    // Unique per process and write; 'wx' refuses to reuse a name, so a clash fails loudly instead of mixing writes.
+    const temp = `${path}.${String(process.pid)}.${String(Date.now())}.${String((writeCount += 1))}.tmp`;
     try {
       const handle = await open(temp, 'wx', 0o600);
       try {
@@ -179,7 +186,7 @@ async function takeOverStaleLock(lockPath: string, staleLockMs: number): Promise
 async function isStale(lockPath: string, staleLockMs: number): Promise<boolean> {
   try {
     const [info, owner] = await Promise.all([stat(lockPath), readFile(lockPath, 'utf8')]);
-    const pid = Number(owner);
+    const pid = Number(owner.split(' ')[0]);
     if (Number.isInteger(pid) && pid > 0 && !isAlive(pid)) return true;
     return Date.now() - info.mtimeMs > staleLockMs;
   } catch {

@@ -122,9 +122,10 @@ export async function addRun(deps: AddDeps, opts: AddOptions): Promise<number> {
     const who = result?.owner ? `  as ${result.owner.login ?? result.owner.id}${result.roles ? ` (${summariseRoles(result.roles)})` : ''}` : '';
     const tested = result === undefined ? '  (not tested)' : result.ok ? '' : '  (saved despite the failed test)';
     deps.io.stdout.write(`${deps.theme.okMark} saved ${name}  ${orgUrl}${who}${tested}\n`);
-    if (deps.env[tokenVar(name)]) {
-      notify(deps, `${tokenVar(name)} is set: it wins over the keychain for this connection`);
-    }
+  }
+  // stderr, so --json (stdout) scripts are told too.
+  if (deps.env[tokenVar(name)]) {
+    notify(deps, `${tokenVar(name)} is set: it wins over the keychain for this connection`);
   }
   return ExitCode.ok;
 }

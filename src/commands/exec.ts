@@ -1,4 +1,3 @@
-import { spawn } from 'node:child_process';
 import { constants } from 'node:os';
 import { Command } from 'commander';
 import * as z from 'zod/mini';
@@ -74,6 +73,8 @@ export async function execRun(deps: ExecDeps, opts: ExecOptions, argv: string[])
   if (command === undefined || command === '') throw new UsageError('missing the command to run', { hint: 'okta-connect exec --name prod -- terraform plan' });
   const connection = await resolveConnection(deps, parseName(opts.name));
   await markHandedOut(deps, connection);
+  // Loaded here, not at start-up: every other command would pay for it.
+  const { spawn } = await import('node:child_process');
   return new Promise<number>((resolve, reject) => {
     // The token goes only into the child's environment, never its argv.
     const child = spawn(command, args, { stdio: 'inherit', env: childEnv(deps.env, connection) });

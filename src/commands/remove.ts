@@ -3,7 +3,7 @@ import * as z from 'zod/mini';
 import type { Context } from '../context.js';
 import { parseName } from '../domain/connection.js';
 import { tokenVar } from '../domain/env-overrides.js';
-import { CancelledError, CliError, ExitCode, UsageError } from '../domain/errors.js';
+import { CancelledError, CliError, ExitCode, KeychainError, UsageError } from '../domain/errors.js';
 import { startSpinner } from '../io/spinner.js';
 import { notFound } from './resolve.js';
 import { parseTimeout } from './shared.js';
@@ -36,7 +36,12 @@ export async function removeRun(deps: RemoveDeps, opts: RemoveOptions): Promise<
   const name = parseName(opts.name);
   const records = await deps.metadata.list();
   const record = records.find((candidate) => candidate.name === name);
-  const token = await deps.secrets.get(name);
+  const isEnvOnly = !record && Boolean(deps.env[tokenVar(name)]);
+  // An env-only name on a machine without a keychain (CI) is "not found", with the hint to unset the variable.
+  const token = await deps.secrets.get(name).catch((error: unknown) => {
+    if (isEnvOnly && error instanceof KeychainError) return undefined;
+    throw error;
+  });
   if (!record && token === undefined) {
     const error = notFound(name, records);
     if (deps.env[tokenVar(name)]) error.hint = `"${name}" comes from ${tokenVar(name)} only: unset that variable instead`;

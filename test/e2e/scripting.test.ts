@@ -1,0 +1,876 @@
+import { spawn } from 'node:child_process';
+import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { generateToken, startFakeOkta, type FakeOkta } from '../fixtures/fake-okta.js';
+import {
+  BIN,
+  connectionsPath,
+  disposeSandbox,
+  expectCleanFailure,
+  linesStarting,
+  makeSandbox,
+  requireKeyring,
+  secretToolClear,
+  secretToolLookup,
+  UNREACHABLE_DBUS,
+  uniqueName,
+  type RunResult,
+  type Sandbox,
+} from './harness.js';
+
+/** End-to-end tests of what CI pipelines and scripts rely on: env overrides, test --all, exec, token, completion. */
+
+const NO_KEYCHAIN = { DBUS_SESSION_BUS_ADDRESS: UNREACHABLE_DBUS };
+const WELL_KNOWN = '/.well-known/okta-organization';
+const USERS_ME = '/api/v1/users/me';
+const TEST_RESULT_KEYS = ['error', 'latencyMs', 'name', 'ok', 'orgUrl', 'owner', 'rateLimit', 'roles'];
+const ERROR_KEYS = ['code', 'httpStatus', 'message', 'oktaErrorCode', 'oktaErrorId'];
+const COMMANDS = ['add', 'test', 'list', 'remove', 'exec', 'token', 'doctor', 'completion'];
+const EXEC_VARIABLES = [
+  'OKTA_CLIENT_ORGURL',
+  'OKTA_CLIENT_TOKEN',
+  'OKTA_CLIENT_AUTHORIZATIONMODE',
+  'OKTA_ORG_NAME',
+  'OKTA_BASE_URL',
+  'OKTA_API_TOKEN',
+  'OKTA_CONNECT_CONNECTION',
+];
+
+// ---- helpers -------------------------------------------------------------------------------------------------------
+
+/** Written here on purpose, not imported from src/: a wrong mapping in src/ must fail these tests. */
+const envKey = (name: string): string => name.toUpperCase().replace(/-/g, '_');
+const tokenVar = (name: string): string => `OKTA_CONNECT_${envKey(name)}_TOKEN`;
+const urlVar = (name: string): string => `OKTA_CONNECT_${envKey(name)}_ORG_URL`;
+
+function describeRun(result: Pick<RunResult, 'code' | 'stdout' | 'stderr'>): string {
+  return `exit ${String(result.code)}\nstdout:\n${result.stdout}\nstderr:\n${result.stderr}`;
+}
+
+const nonEmptyLines = (text: string): string[] => text.split('\n').filter((line) => line.trim() !== '');
+
+/** Every connection this file saves in the shared keyring, removed at the end so other files' doctor runs see no orphans. */
+const savedNames = new Set<string>();
+
+async function save(sandbox: Sandbox, name: string, orgUrl: string, token: string, ...extra: string[]): Promise<RunResult> {
+  const result = await sandbox.run(['add', '--name', name, '--org-url', orgUrl, '--token-stdin', ...extra], { input: token });
+  expect(result.code, describeRun(result)).toBe(0);
+  savedNames.add(name);
+  return result;
+}
+
+function revoke(fake: FakeOkta, token: string): void {
+  const entry = fake.tokens.get(token);
+  if (!entry) throw new Error('token unknown to the fake');
+  entry.revoked = true;
+}
+
+function loginOf(fake: FakeOkta, token: string): string {
+  const entry = fake.tokens.get(token);
+  if (!entry) throw new Error('token unknown to the fake');
+  return entry.user.profile.login;
+}
+
+/** Every file and folder under `dir`, relative. */
+function tree(dir: string): string[] {
+  return readdirSync(dir, { recursive: true, encoding: 'utf8' }).sort();
+}
+
+async function waitFor(what: string, check: () => boolean, timeoutMs = 45_000): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (!check()) {
+    if (Date.now() > deadline) throw new Error(`timed out after ${String(timeoutMs)} ms waiting for ${what}`);
+    await new Promise((resolve) => setTimeout(resolve, 100));
+  }
+}
+
+interface ProcessResult {
+  code: number | null;
+  signal: NodeJS.Signals | null;
+  stdout: string;
+  stderr: string;
+}
+
+/** Any program (bash, zsh…), output captured, killed after a generous time. */
+function runProgram(command: string, args: string[], options: { env: Record<string, string>; cwd: string; timeoutMs?: number }): Promise<ProcessResult> {
+  return new Promise((resolve, reject) => {
+    const child = spawn(command, args, { cwd: options.cwd, env: options.env, stdio: ['ignore', 'pipe', 'pipe'] });
+    let stdout = '';
+    let stderr = '';
+    child.stdout.setEncoding('utf8').on('data', (chunk: string) => (stdout += chunk));
+    child.stderr.setEncoding('utf8').on('data', (chunk: string) => (stderr += chunk));
+    const timer = setTimeout(() => child.kill('SIGKILL'), options.timeoutMs ?? 60_000);
+    child.on('error', reject);
+    child.on('close', (code, signal) => {
+      clearTimeout(timer);
+      resolve({ code, signal, stdout, stderr });
+    });
+  });
+}
+
+function hasProgram(name: string): boolean {
+  return (process.env.PATH ?? '').split(':').some((dir) => dir !== '' && existsSync(join(dir, name)));
+}
+
+const shellQuote = (text: string): string => `'${text.replace(/'/g, `'\\''`)}'`;
+
+/** What the exec'd child reports about itself, as JSON on its stdout; it exits with its first argument. */
+const REPORT_CHILD = `
+const fs = require('node:fs');
+const names = ${JSON.stringify(EXEC_VARIABLES)};
+const report = {
+  env: Object.fromEntries(names.map((key) => [key, process.env[key] ?? null])),
+  oktaConnectVars: Object.keys(process.env).filter((key) => key.startsWith('OKTA_CONNECT_')).sort(),
+  argv: fs.readFileSync('/proc/self/cmdline', 'utf8').split('\\0'),
+  parentArgv: fs.readFileSync('/proc/' + process.ppid + '/cmdline', 'utf8').split('\\0'),
+  stdin: fs.readFileSync(0, 'utf8'),
+};
+process.stdout.write(JSON.stringify(report));
+process.exitCode = Number(process.argv[1] ?? '0');
+`;
+
+interface ChildReport {
+  env: Record<string, string | null>;
+  oktaConnectVars: string[];
+  argv: string[];
+  parentArgv: string[];
+  stdin: string;
+}
+
+function execReport(name: string, exitCode: number): string[] {
+  return ['exec', '--name', name, '--', process.execPath, '-e', REPORT_CHILD, String(exitCode)];
+}
+
+function parseReport(result: RunResult): ChildReport {
+  try {
+    return JSON.parse(result.stdout) as ChildReport;
+  } catch {
+    throw new Error(`the child printed no report:\n${describeRun(result)}`);
+  }
+}
+
+// ---- shared fake ---------------------------------------------------------------------------------------------------
+
+let fake: FakeOkta;
+
+beforeAll(async () => {
+  fake = await startFakeOkta();
+});
+afterAll(async () => {
+  await fake.close();
+  for (const name of savedNames) {
+    try {
+      secretToolClear(name);
+    } catch {
+      // best effort: the keyring of this run is thrown away anyway
+    }
+  }
+});
+
+// ---- env-only connections where no keychain is reachable --------------------------------------------------------------
+
+describe('env-only connections on a machine with no keychain at all', () => {
+  let sandbox: Sandbox;
+  let name: string;
+  let token: string;
+  let env: Record<string, string>;
+
+  beforeAll(() => {
+    sandbox = makeSandbox();
+    name = uniqueName('ci');
+    token = fake.addToken();
+    env = { ...NO_KEYCHAIN, [tokenVar(name)]: token, [urlVar(name)]: fake.url };
+  });
+  afterAll(() => {
+    disposeSandbox(sandbox);
+  });
+
+  it('control: the keychain really is unreachable in this environment (saving fails with 8)', async () => {
+    const probe = makeSandbox();
+    try {
+      const result = await probe.run(['add', '--name', uniqueName('nokc'), '--org-url', fake.url, '--token-stdin', '--no-test'], {
+        input: fake.addToken(),
+        env: NO_KEYCHAIN,
+      });
+      expectCleanFailure(result, 8);
+    } finally {
+      disposeSandbox(probe);
+    }
+  });
+
+  it('test --name exits 0 with the env token, sent to the env org', async () => {
+    const before = fake.requests.length;
+    const result = await sandbox.run(['test', '--name', name], { env });
+    expect(result.code, describeRun(result)).toBe(0);
+    expect(result.stdout).toMatch(new RegExp(`^✓ ${name}  ${fake.url.replace(/[.]/g, '\\.')}  as ${loginOf(fake, token)}`));
+    const me = fake.requests.slice(before).filter((request) => request.path === USERS_ME);
+    expect(me.length).toBeGreaterThanOrEqual(1);
+    expect(me.every((request) => request.authorization === `SSWS ${token}`)).toBe(true);
+  });
+
+  it('list shows it with SOURCE env', async () => {
+    const result = await sandbox.run(['list'], { env });
+    expect(result.code, describeRun(result)).toBe(0);
+    const [header, ...rows] = nonEmptyLines(result.stdout);
+    expect(header?.trim().split(/\s+/).at(-1)).toBe('SOURCE');
+    // The environment cannot tell "-" from "_": whichever the name is shown with, it must map to the same variables.
+    const row = rows.find((line) => envKey(line.split(/\s+/)[0] ?? '') === envKey(name));
+    expect(row, result.stdout).toBeDefined();
+    expect(row?.trim().split(/\s+/).at(-1)).toBe('env');
+    expect(row).toContain(fake.url);
+  });
+
+  it('list --json includes it with source "env"', async () => {
+    const result = await sandbox.run(['list', '--json'], { env });
+    expect(result.code, describeRun(result)).toBe(0);
+    const items = JSON.parse(result.stdout) as { name: string; orgUrl: string; source: string }[];
+    const item = items.find((candidate) => envKey(candidate.name) === envKey(name));
+    expect(item, result.stdout).toMatchObject({ orgUrl: fake.url, source: 'env' });
+    // The name shown works with the other commands.
+    const tested = await sandbox.run(['token', '--name', item?.name ?? ''], { env });
+    expect(tested.stdout, describeRun(tested)).toBe(`${token}\n`);
+    expect(result.stdout).not.toContain(token);
+  });
+
+  it('token prints exactly the env token', async () => {
+    const result = await sandbox.run(['token', '--name', name], { env });
+    expect(result.code, describeRun(result)).toBe(0);
+    expect(result.stdout).toBe(`${token}\n`);
+    expect(result.stderr).toBe('');
+  });
+
+  it('exec hands the env connection to the child', async () => {
+    const result = await sandbox.run(execReport(name, 0), { env });
+    expect(result.code, describeRun(result)).toBe(0);
+    const report = parseReport(result);
+    expect(report.env.OKTA_CLIENT_TOKEN).toBe(token);
+    expect(report.env.OKTA_API_TOKEN).toBe(token);
+    expect(report.env.OKTA_CLIENT_ORGURL).toBe(fake.url);
+    expect(report.env.OKTA_CONNECT_CONNECTION).toBe(name);
+  });
+
+  it('test --all includes the env-only connection', async () => {
+    const result = await sandbox.run(['test', '--all'], { env });
+    expect(result.code, describeRun(result)).toBe(0);
+    expect(nonEmptyLines(result.stdout)).toHaveLength(1);
+    expect(result.stdout).toMatch(new RegExp(`^✓ ${name.replace(/-/g, '[-_]')} `));
+  });
+
+  it('writes nothing under HOME (no connections.json, no folder)', async () => {
+    // Run the commands again so this holds even when this test runs alone.
+    for (const args of [['test', '--name', name], ['list'], ['list', '--json'], ['token', '--name', name], execReport(name, 0)]) {
+      const result = await sandbox.run(args, { env });
+      expect(result.code, `${args.join(' ')}\n${describeRun(result)}`).toBe(0);
+    }
+    expect(existsSync(connectionsPath(sandbox))).toBe(false);
+    expect(tree(sandbox.home)).toEqual([]);
+  });
+
+  it('remove of an env-only name is exit 3 with a hint to unset the variable, even without a keychain', async () => {
+    const result = await sandbox.run(['remove', '--name', name, '--yes'], { env });
+    expectCleanFailure(result, 3);
+    const hint = linesStarting(result.stderr, 'hint: ').join('\n');
+    expect(hint).toContain(tokenVar(name));
+    expect(hint).toMatch(/unset/);
+  });
+});
+
+describe('only the token variable set, nothing saved', () => {
+  let sandbox: Sandbox;
+  beforeAll(() => {
+    sandbox = makeSandbox();
+  });
+  afterAll(() => {
+    disposeSandbox(sandbox);
+  });
+
+  it.each([
+    ['with the keychain reachable', {}],
+    ['with no keychain', NO_KEYCHAIN],
+  ])('test --name is exit 3 with a hint naming the _ORG_URL variable (%s)', async (_label, extra) => {
+    const name = uniqueName('half');
+    const token = fake.addToken();
+    const before = fake.requests.length;
+    const result = await sandbox.run(['test', '--name', name], { env: { ...extra, [tokenVar(name)]: token } });
+    expectCleanFailure(result, 3);
+    expect(linesStarting(result.stderr, 'hint: ').join('\n')).toContain(urlVar(name));
+    expect(fake.requests.length).toBe(before);
+    expect(result.stderr).not.toContain(token);
+  });
+});
+
+// ---- the env token beats the keychain -----------------------------------------------------------------------------
+
+describe('the environment beats the keychain', () => {
+  let sandbox: Sandbox;
+  beforeAll(() => {
+    requireKeyring();
+    sandbox = makeSandbox();
+  });
+  afterAll(() => {
+    disposeSandbox(sandbox);
+  });
+
+  it('a revoked saved token: 0 with a good OKTA_CONNECT_<NAME>_TOKEN, 4 without', async () => {
+    const name = uniqueName('envwins');
+    const saved = fake.addToken();
+    await save(sandbox, name, fake.url, saved);
+    revoke(fake, saved);
+    const good = fake.addToken();
+
+    const before = fake.requests.length;
+    const withEnv = await sandbox.run(['test', '--name', name], { env: { [tokenVar(name)]: good } });
+    expect(withEnv.code, describeRun(withEnv)).toBe(0);
+    const sent = fake.requests.slice(before).filter((request) => request.path.startsWith('/api/'));
+    expect(sent.length).toBeGreaterThanOrEqual(1);
+    expect(sent.every((request) => request.authorization === `SSWS ${good}`)).toBe(true);
+
+    const without = await sandbox.run(['test', '--name', name]);
+    expectCleanFailure(without, 4);
+  });
+
+  it('token, exec and list follow the env token too', async () => {
+    const name = uniqueName('envwins');
+    const saved = fake.addToken();
+    await save(sandbox, name, fake.url, saved);
+    const override = fake.addToken();
+    const env = { [tokenVar(name)]: override };
+
+    const token = await sandbox.run(['token', '--name', name], { env });
+    expect(token.stdout, describeRun(token)).toBe(`${override}\n`);
+    const tokenSaved = await sandbox.run(['token', '--name', name]);
+    expect(tokenSaved.stdout, describeRun(tokenSaved)).toBe(`${saved}\n`);
+
+    const exec = await sandbox.run(execReport(name, 0), { env });
+    expect(exec.code, describeRun(exec)).toBe(0);
+    expect(parseReport(exec).env.OKTA_CLIENT_TOKEN).toBe(override);
+
+    const list = await sandbox.run(['list', '--json'], { env });
+    const item = (JSON.parse(list.stdout) as { name: string; source: string }[]).find((entry) => entry.name === name);
+    expect(item?.source).toBe('env');
+    const listSaved = await sandbox.run(['list', '--json']);
+    const itemSaved = (JSON.parse(listSaved.stdout) as { name: string; source: string }[]).find((entry) => entry.name === name);
+    expect(itemSaved?.source).toBe('keychain');
+  });
+
+  it('add with OKTA_CONNECT_<NAME>_TOKEN set saves the given token and says on stderr that the variable wins', async () => {
+    const name = uniqueName('addenv');
+    const given = fake.addToken();
+    const inEnv = fake.addToken();
+    const result = await save(sandbox, name, fake.url, given);
+    expect(result.stderr).not.toContain(tokenVar(name)); // control: no notice without the variable
+    const name2 = uniqueName('addenv');
+    const withVar = await sandbox.run(['add', '--name', name2, '--org-url', fake.url, '--token-stdin'], {
+      input: given,
+      env: { [tokenVar(name2)]: inEnv },
+    });
+    savedNames.add(name2);
+    expect(withVar.code, describeRun(withVar)).toBe(0);
+    expect(secretToolLookup(name2)).toBe(given);
+    const notice = withVar.stderr.split('\n').find((line) => line.includes(tokenVar(name2)));
+    expect(notice, withVar.stderr).toMatch(/wins/);
+    expect(withVar.stderr).not.toContain(inEnv);
+  });
+
+  it('add --json with OKTA_CONNECT_<NAME>_TOKEN set still says on stderr that the variable wins', async () => {
+    const name = uniqueName('addenvj');
+    const result = await sandbox.run(['add', '--name', name, '--org-url', fake.url, '--token-stdin', '--json'], {
+      input: fake.addToken(),
+      env: { [tokenVar(name)]: fake.addToken() },
+    });
+    savedNames.add(name);
+    expect(result.code, describeRun(result)).toBe(0);
+    expect((JSON.parse(result.stdout) as { name: string }).name).toBe(name);
+    const notice = result.stderr.split('\n').find((line) => line.includes(tokenVar(name)));
+    expect(notice, `stderr:\n${result.stderr}`).toMatch(/wins/);
+  });
+
+  it('remove of an env-only name is exit 3 with a hint to unset the variable', async () => {
+    const name = uniqueName('rmenv');
+    const result = await sandbox.run(['remove', '--name', name, '--yes'], {
+      env: { [tokenVar(name)]: fake.addToken(), [urlVar(name)]: fake.url },
+    });
+    expectCleanFailure(result, 3);
+    const hint = linesStarting(result.stderr, 'hint: ').join('\n');
+    expect(hint).toContain(tokenVar(name));
+    expect(hint).toMatch(/unset/);
+  });
+});
+
+describe('names with dashes', () => {
+  let sandbox: Sandbox;
+  beforeAll(() => {
+    requireKeyring();
+    sandbox = makeSandbox();
+  });
+  afterAll(() => {
+    disposeSandbox(sandbox);
+  });
+
+  it('my-org-… is overridden by OKTA_CONNECT_MY_ORG_…_TOKEN', async () => {
+    const name = uniqueName('my-org');
+    const suffix = name.slice('my-org-'.length).toUpperCase();
+    const variable = `OKTA_CONNECT_MY_ORG_${suffix}_TOKEN`;
+    const saved = fake.addToken();
+    await save(sandbox, name, fake.url, saved);
+    revoke(fake, saved);
+    const good = fake.addToken();
+    const result = await sandbox.run(['test', '--name', name], { env: { [variable]: good } });
+    expect(result.code, describeRun(result)).toBe(0);
+    const token = await sandbox.run(['token', '--name', name], { env: { [variable]: good } });
+    expect(token.stdout).toBe(`${good}\n`);
+    // control: the dash variant of the variable is not what the contract names, and the saved token is revoked
+    const wrong = await sandbox.run(['test', '--name', name], { env: { [`OKTA_CONNECT_my-org-${suffix}_TOKEN`]: good } });
+    expect(wrong.code, describeRun(wrong)).toBe(4);
+  });
+
+  it('an env-only my-ci-… works from OKTA_CONNECT_MY_CI_…_TOKEN and _ORG_URL', async () => {
+    const name = uniqueName('my-ci');
+    const suffix = name.slice('my-ci-'.length).toUpperCase();
+    const token = fake.addToken();
+    const env = { ...NO_KEYCHAIN, [`OKTA_CONNECT_MY_CI_${suffix}_TOKEN`]: token, [`OKTA_CONNECT_MY_CI_${suffix}_ORG_URL`]: fake.url };
+    const result = await sandbox.run(['test', '--name', name], { env });
+    expect(result.code, describeRun(result)).toBe(0);
+    const printed = await sandbox.run(['token', '--name', name], { env });
+    expect(printed.stdout).toBe(`${token}\n`);
+  });
+});
+
+// ---- test --all -------------------------------------------------------------------------------------------------------
+
+describe('test --all', () => {
+  let sandbox: Sandbox;
+  let slow: FakeOkta;
+  let notOkta: FakeOkta;
+  const names: string[] = [];
+  const tokens: string[] = [];
+
+  beforeAll(async () => {
+    requireKeyring();
+    sandbox = makeSandbox();
+    slow = await startFakeOkta();
+    notOkta = await startFakeOkta({ behaviour: 'not-okta' });
+    // Name order a < b < c < d; b fails slowly (4), c fails fast (7): the exit code must follow name order, not time.
+    const good = fake.addToken({ user: { login: 'ada-all@example.com' } });
+    const slowRevoked = slow.addToken();
+    const slowGood = slow.addToken();
+    const plan: [string, FakeOkta, string, string[]][] = [
+      [uniqueName('a-good'), fake, good, []],
+      [uniqueName('b-revoked'), slow, slowRevoked, []],
+      [uniqueName('c-notokta'), notOkta, generateToken(), ['--no-test']],
+      [uniqueName('d-slow'), slow, slowGood, []],
+    ];
+    for (const [name, where, token, extra] of plan) {
+      await save(sandbox, name, where.url, token, ...extra);
+      names.push(name);
+      tokens.push(token);
+    }
+    revoke(slow, slowRevoked);
+    slow.delayMs = 1500;
+  });
+  afterAll(async () => {
+    disposeSandbox(sandbox);
+    await slow.close();
+    await notOkta.close();
+  });
+
+  it('prints one line per connection in name order, a summary on stderr, and exits with the first failure in name order', async () => {
+    const result = await sandbox.run(['test', '--all', '--timeout', '90'], { timeoutMs: 180_000 });
+    expect(result.code, describeRun(result)).toBe(4);
+    const lines = nonEmptyLines(result.stdout);
+    expect(lines, result.stdout).toHaveLength(4);
+    const marks = ['✓', '✗', '✗', '✓'];
+    lines.forEach((line, index) => {
+      expect(line.startsWith(`${marks[index] ?? ''} ${names[index] ?? ''} `), line).toBe(true);
+    });
+    expect(lines[0]).toContain('ada-all@example.com');
+    const summary = result.stderr.split('\n').filter((line) => /\b2 of 4\b/.test(line));
+    expect(summary, result.stderr).toHaveLength(1);
+    expect(summary[0]).toContain(names[1]);
+    expect(summary[0]).toContain(names[2]);
+    expect(result.stdout).not.toMatch(/\bof 4\b/);
+    for (const token of tokens) expect(result.stdout + result.stderr).not.toContain(token);
+  });
+
+  it('--json prints an array with one result per connection, the same exit code', async () => {
+    const result = await sandbox.run(['test', '--all', '--json', '--timeout', '90'], { timeoutMs: 180_000 });
+    expect(result.code, describeRun(result)).toBe(4);
+    const items = JSON.parse(result.stdout) as Record<string, unknown>[];
+    expect(Array.isArray(items)).toBe(true);
+    expect(items.map((item) => item.name)).toEqual(names);
+    for (const item of items) expect(Object.keys(item).sort()).toEqual(TEST_RESULT_KEYS);
+    expect(items.map((item) => item.ok)).toEqual([true, false, false, true]);
+    expect(items.map((item) => item.orgUrl)).toEqual([fake.url, slow.url, notOkta.url, slow.url]);
+    const errors = items.map((item) => item.error as Record<string, unknown> | null);
+    expect(errors[0]).toBeNull();
+    expect(errors[3]).toBeNull();
+    for (const error of [errors[1], errors[2]]) expect(Object.keys(error ?? {}).sort()).toEqual(ERROR_KEYS);
+    expect(errors[1]).toMatchObject({ code: 4, httpStatus: 401, oktaErrorCode: 'E0000011' });
+    expect(errors[2]).toMatchObject({ code: 7 });
+    expect(items[0]).toMatchObject({ owner: { login: 'ada-all@example.com' }, roles: ['Super Administrator'] });
+    expect(items[0]?.rateLimit).toMatchObject({ limit: 600 });
+    // The slow org's answer time shows in its latency (the fake waits 1500 ms before every answer).
+    expect(items[3]?.latencyMs).toBeGreaterThanOrEqual(1400);
+    for (const token of tokens) expect(result.stdout).not.toContain(token);
+  });
+});
+
+describe('test --all runs concurrently', () => {
+  let sandbox: Sandbox;
+  let lag: FakeOkta;
+  const names: string[] = [];
+
+  beforeAll(async () => {
+    requireKeyring();
+    sandbox = makeSandbox();
+    lag = await startFakeOkta();
+    for (let index = 0; index < 8; index += 1) {
+      const name = uniqueName(`par${String(index)}`);
+      await save(sandbox, name, lag.url, lag.addToken(), '--no-test');
+      names.push(name);
+    }
+    lag.delayMs = 1500;
+  });
+  afterAll(async () => {
+    disposeSandbox(sandbox);
+    await lag.close();
+  });
+
+  it('8 connections on an org answering after 1.5 s take far less than 8 single tests', async () => {
+    const one = await sandbox.run(['test', '--name', names[0] ?? '', '--timeout', '120'], { timeoutMs: 240_000 });
+    expect(one.code, describeRun(one)).toBe(0);
+    const before = lag.requests.length;
+    const all = await sandbox.run(['test', '--all', '--timeout', '120'], { timeoutMs: 240_000 });
+    expect(all.code, describeRun(all)).toBe(0);
+    expect(nonEmptyLines(all.stdout)).toHaveLength(8);
+    const ratio = all.ms / one.ms;
+    // Sequentially, 8 × 3 requests × 1.5 s = 36 s of waiting alone: 5× or more one test. Concurrently, close to 1×.
+    console.log(`test --all (8) ${all.ms.toFixed(0)} ms / test --name ${one.ms.toFixed(0)} ms = ${ratio.toFixed(2)}`);
+    expect(ratio, `all ${all.ms.toFixed(0)} ms, one ${one.ms.toFixed(0)} ms`).toBeLessThanOrEqual(3);
+    // Structural evidence too: several org checks reached the fake before the first users/me.
+    const during = lag.requests.slice(before);
+    const firstMe = during.findIndex((request) => request.path === USERS_ME);
+    const checksFirst = during.slice(0, firstMe).filter((request) => request.path === WELL_KNOWN).length;
+    console.log(`org checks in flight before the first users/me: ${String(checksFirst)}`);
+    expect(checksFirst).toBeGreaterThanOrEqual(2);
+  }, 400_000);
+});
+
+// ---- exec -------------------------------------------------------------------------------------------------------------
+
+describe('exec', () => {
+  let sandbox: Sandbox;
+  let name: string;
+  let token: string;
+
+  beforeAll(async () => {
+    requireKeyring();
+    sandbox = makeSandbox();
+    name = uniqueName('exec');
+    token = fake.addToken();
+    await save(sandbox, name, fake.url, token);
+  });
+  afterAll(() => {
+    disposeSandbox(sandbox);
+  });
+
+  it('gives the child the connection, replaces inherited values, keeps the token out of argv, passes stdin and the exit code', async () => {
+    const other = uniqueName('other');
+    const otherToken = generateToken();
+    const inherited = {
+      OKTA_CLIENT_ORGURL: 'https://inherited.okta.com',
+      OKTA_CLIENT_TOKEN: 'inherited-client-token-value',
+      OKTA_CLIENT_AUTHORIZATIONMODE: 'PrivateKey',
+      OKTA_ORG_NAME: 'inherited',
+      OKTA_BASE_URL: 'inherited.example',
+      OKTA_API_TOKEN: 'inherited-api-token-value',
+      OKTA_CONNECT_CONNECTION: 'inherited',
+      [tokenVar(other)]: otherToken,
+      [urlVar(other)]: 'https://other.okta.com',
+    };
+    const result = await sandbox.run(execReport(name, 42), { env: inherited, input: 'line one\nline two\n' });
+    expect(result.code, describeRun(result)).toBe(42);
+    const report = parseReport(result);
+    expect(report.env).toEqual({
+      OKTA_CLIENT_ORGURL: fake.url,
+      OKTA_CLIENT_TOKEN: token,
+      OKTA_CLIENT_AUTHORIZATIONMODE: 'SSWS',
+      OKTA_ORG_NAME: 'localhost',
+      OKTA_BASE_URL: '',
+      OKTA_API_TOKEN: token,
+      OKTA_CONNECT_CONNECTION: name,
+    });
+    expect(report.oktaConnectVars).not.toContain(tokenVar(other));
+    expect(report.stdin).toBe('line one\nline two\n');
+    // The token is in no argv: the child's, nor okta-connect's (the child's parent, read from /proc).
+    expect(report.argv).toContain(REPORT_CHILD);
+    expect(report.parentArgv).toContain(BIN);
+    expect(report.parentArgv).toContain('exec');
+    for (const argv of [report.argv, report.parentArgv]) {
+      expect(argv.some((arg) => arg.includes(token))).toBe(false);
+    }
+    expect(result.stderr).not.toContain(token);
+  });
+
+  it('splits the org host: OKTA_ORG_NAME is the first label, OKTA_BASE_URL the rest', async () => {
+    const envName = uniqueName('preview');
+    const envToken = generateToken();
+    const result = await sandbox.run(execReport(envName, 0), {
+      env: { ...NO_KEYCHAIN, [tokenVar(envName)]: envToken, [urlVar(envName)]: 'https://acme-ci.oktapreview.com' },
+    });
+    expect(result.code, describeRun(result)).toBe(0);
+    expect(parseReport(result).env).toMatchObject({
+      OKTA_CLIENT_ORGURL: 'https://acme-ci.oktapreview.com',
+      OKTA_ORG_NAME: 'acme-ci',
+      OKTA_BASE_URL: 'oktapreview.com',
+      OKTA_CLIENT_TOKEN: envToken,
+      OKTA_API_TOKEN: envToken,
+      OKTA_CONNECT_CONNECTION: envName,
+    });
+  });
+
+  it('passes exit code 0 through as well', async () => {
+    const result = await sandbox.run(execReport(name, 0));
+    expect(result.code, describeRun(result)).toBe(0);
+  });
+
+  it('a missing command is exit 127', async () => {
+    const result = await sandbox.run(['exec', '--name', name, '--', `no-such-command-${uniqueName('x')}`]);
+    expectCleanFailure(result, 127);
+    expect(result.stderr).not.toContain(token);
+  });
+
+  it('an unknown connection is exit 3 and runs nothing', async () => {
+    const marker = join(sandbox.cwd, 'ran');
+    const result = await sandbox.run([
+      'exec', '--name', uniqueName('nope'), '--', process.execPath, '-e', `require('node:fs').writeFileSync(${JSON.stringify(marker)}, 'x')`,
+    ]);
+    expectCleanFailure(result, 3);
+    expect(existsSync(marker)).toBe(false);
+  });
+});
+
+describe('exec forwards signals', () => {
+  let sandbox: Sandbox;
+  let name: string;
+  let script: string;
+
+  beforeAll(async () => {
+    requireKeyring();
+    sandbox = makeSandbox();
+    name = uniqueName('sig');
+    await save(sandbox, name, fake.url, fake.addToken());
+    script = join(sandbox.cwd, 'child.cjs');
+    writeFileSync(
+      script,
+      [
+        "const fs = require('node:fs');",
+        "const [dir, trap] = process.argv.slice(2);",
+        "if (trap === 'trap') {",
+        "  for (const [signal, code] of [['SIGTERM', 43], ['SIGINT', 44], ['SIGHUP', 45]]) {",
+        "    process.on(signal, () => { fs.appendFileSync(dir + '/got', signal + '\\n'); process.exit(code); });",
+        '  }',
+        '}',
+        "fs.writeFileSync(dir + '/ready', String(process.pid));",
+        'setInterval(() => undefined, 1000);',
+        '',
+      ].join('\n'),
+    );
+  });
+  afterAll(() => {
+    disposeSandbox(sandbox);
+  });
+
+  async function interrupt(signal: NodeJS.Signals, trap: boolean): Promise<{ code: number | null; got: string; stderr: string; childPid: number }> {
+    const dir = mkdtempSync(join(sandbox.cwd, 'sig-'));
+    const proc = spawn(process.execPath, [BIN, 'exec', '--name', name, '--', process.execPath, script, dir, trap ? 'trap' : 'plain'], {
+      cwd: sandbox.cwd,
+      env: sandbox.env,
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    let stderr = '';
+    proc.stderr.setEncoding('utf8').on('data', (chunk: string) => (stderr += chunk));
+    proc.stdout.resume();
+    const exited = new Promise<number | null>((resolve) => proc.on('close', (code) => { resolve(code); }));
+    const ready = join(dir, 'ready');
+    let childPid = 0;
+    try {
+      await waitFor(`the child's ready file (stderr so far: ${stderr})`, () => existsSync(ready) && readFileSync(ready, 'utf8') !== '');
+      childPid = Number(readFileSync(ready, 'utf8'));
+      proc.kill(signal);
+      const code = await Promise.race([
+        exited,
+        new Promise<never>((_, reject) => setTimeout(() => { reject(new Error(`okta-connect did not exit after ${signal}`)); }, 30_000)),
+      ]);
+      const gotPath = join(dir, 'got');
+      return { code, got: existsSync(gotPath) ? readFileSync(gotPath, 'utf8') : '', stderr, childPid };
+    } finally {
+      if (proc.exitCode === null && proc.signalCode === null) proc.kill('SIGKILL');
+      if (childPid > 0 && isAlive(childPid)) process.kill(childPid, 'SIGKILL');
+    }
+  }
+
+  it.each([
+    ['SIGTERM', 43],
+    ['SIGINT', 44],
+    ['SIGHUP', 45],
+  ] as const)('%s reaches the child once, and okta-connect exits with the child\'s code', async (signal, expected) => {
+    const outcome = await interrupt(signal, true);
+    expect(outcome.code, outcome.stderr).toBe(expected);
+    expect(outcome.got).toBe(`${signal}\n`);
+    expect(outcome.stderr).not.toMatch(/interrupted/);
+    expect(isAlive(outcome.childPid)).toBe(false);
+  });
+
+  it('a child killed by the forwarded SIGTERM gives 128 + 15, like a shell', async () => {
+    const outcome = await interrupt('SIGTERM', false);
+    expect(outcome.code, outcome.stderr).toBe(143);
+    expect(isAlive(outcome.childPid)).toBe(false);
+  });
+});
+
+function isAlive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+// ---- token ----------------------------------------------------------------------------------------------------------
+
+describe('token', () => {
+  let sandbox: Sandbox;
+  beforeAll(() => {
+    requireKeyring();
+    sandbox = makeSandbox();
+  });
+  afterAll(() => {
+    disposeSandbox(sandbox);
+  });
+
+  it('prints exactly the token and a newline, nothing on stderr when stdout is not a terminal', async () => {
+    const name = uniqueName('tok');
+    const token = fake.addToken();
+    await save(sandbox, name, fake.url, token);
+    const result = await sandbox.run(['token', '--name', name]);
+    expect(result.code, describeRun(result)).toBe(0);
+    expect(result.stdout).toBe(`${token}\n`);
+    expect(result.stderr).toBe('');
+  });
+
+  it('an unknown name is exit 3', async () => {
+    const result = await sandbox.run(['token', '--name', uniqueName('nope')]);
+    expectCleanFailure(result, 3);
+  });
+});
+
+// ---- completion -------------------------------------------------------------------------------------------------------
+
+describe('completion', () => {
+  let sandbox: Sandbox;
+  let wrapperDir: string;
+  let shellEnv: Record<string, string>;
+  const saved: string[] = [];
+  let otherName: string;
+
+  beforeAll(async () => {
+    requireKeyring();
+    sandbox = makeSandbox();
+    for (const prefix of ['compa', 'compb']) {
+      const name = uniqueName(prefix);
+      await save(sandbox, name, fake.url, fake.addToken(), '--no-test');
+      saved.push(name);
+    }
+    otherName = uniqueName('zother');
+    await save(sandbox, otherName, fake.url, fake.addToken(), '--no-test');
+    // `okta-connect` on PATH: the built binary in this sandbox, with the keychain unreachable.
+    wrapperDir = mkdtempSync(join(tmpdir(), 'okta-connect-bin-'));
+    const env = { ...sandbox.env, ...NO_KEYCHAIN };
+    const assignments = Object.entries(env).map(([key, value]) => `${key}=${shellQuote(value)}`).join(' ');
+    writeFileSync(
+      join(wrapperDir, 'okta-connect'),
+      `#!/bin/sh\nexec env -i ${assignments} ${shellQuote(process.execPath)} ${shellQuote(BIN)} "$@"\n`,
+      { mode: 0o755 },
+    );
+    shellEnv = { PATH: `${wrapperDir}:${process.env.PATH ?? '/usr/bin:/bin'}`, HOME: sandbox.home, LANG: 'C.UTF-8' };
+  });
+  afterAll(() => {
+    disposeSandbox(sandbox);
+    rmSync(wrapperDir, { recursive: true, force: true });
+  });
+
+  const bash = (script: string): Promise<ProcessResult> => runProgram('bash', ['-c', script], { env: shellEnv, cwd: sandbox.cwd });
+
+  /** COMPREPLY for a command line whose last word is being completed. */
+  async function complete(words: string[]): Promise<string[]> {
+    const script = [
+      'source <(okta-connect completion bash) || exit 90',
+      `COMP_WORDS=(${words.map(shellQuote).join(' ')})`,
+      `COMP_CWORD=${String(words.length - 1)}`,
+      `COMP_LINE=${shellQuote(words.join(' '))}`,
+      'COMP_POINT=${#COMP_LINE}',
+      '_okta_connect || exit 91',
+      'printf "%s\\n" "${COMPREPLY[@]}"',
+    ].join('\n');
+    const result = await bash(script);
+    expect(result.code, describeRun(result)).toBe(0);
+    return nonEmptyLines(result.stdout).sort();
+  }
+
+  it('control: through the wrapper, the keychain is unreachable (token is exit 8)', async () => {
+    const result = await runProgram(join(wrapperDir, 'okta-connect'), ['token', '--name', saved[0] ?? ''], { env: shellEnv, cwd: sandbox.cwd });
+    expect(result.code, describeRun(result)).toBe(8);
+  });
+
+  it('bash: the script loads and registers the completion function', async () => {
+    const result = await bash('source <(okta-connect completion bash) && complete -p okta-connect');
+    expect(result.code, describeRun(result)).toBe(0);
+    expect(result.stdout).toMatch(/complete -F _okta_connect okta-connect/);
+  });
+
+  it('bash: completes saved names after --name from metadata alone, with the keychain unreachable', async () => {
+    expect(await complete(['okta-connect', 'test', '--name', 'comp'])).toEqual([...saved].sort());
+    expect(await complete(['okta-connect', 'exec', '-n', ''])).toEqual([...saved, otherName].sort());
+  });
+
+  it('bash: completes commands and flags', async () => {
+    const commands = await complete(['okta-connect', '']);
+    for (const command of COMMANDS) expect(commands).toContain(command);
+    expect(commands.some((word) => word.startsWith('__'))).toBe(false);
+    const flags = await complete(['okta-connect', 'test', '--']);
+    for (const flag of ['--name', '--all', '--json', '--timeout']) expect(flags).toContain(flag);
+  });
+
+  it.each(['bash', 'zsh', 'fish'])('%s: the script mentions every command', async (shell) => {
+    const result = await sandbox.run(['completion', shell], { env: NO_KEYCHAIN });
+    expect(result.code, describeRun(result)).toBe(0);
+    for (const command of COMMANDS) expect(result.stdout, `${shell} script lacks ${command}`).toMatch(new RegExp(`(^|[\\s(])${command}([\\s)]|$)`, 'm'));
+  });
+
+  it('bash: the script passes bash -n', async () => {
+    const file = join(sandbox.cwd, 'okta-connect.bash');
+    writeFileSync(file, (await sandbox.run(['completion', 'bash'])).stdout);
+    const result = await runProgram('bash', ['-n', file], { env: shellEnv, cwd: sandbox.cwd });
+    expect(result.code, describeRun(result)).toBe(0);
+  });
+
+  it.for([
+    ['zsh', ['-n']],
+    ['fish', ['-n']],
+  ] as const)('%s: the script passes a syntax check', async ([shell, flags], context) => {
+    if (!hasProgram(shell)) context.skip(`${shell} is not installed on this machine: cannot syntax-check the ${shell} script`);
+    const file = join(sandbox.cwd, `okta-connect.${shell}`);
+    writeFileSync(file, (await sandbox.run(['completion', shell])).stdout);
+    const result = await runProgram(shell, [...flags, file], { env: shellEnv, cwd: sandbox.cwd });
+    expect(result.code, describeRun(result)).toBe(0);
+  });
+
+  it('an unknown shell is exit 2', async () => {
+    const result = await sandbox.run(['completion', 'powershell']);
+    expectCleanFailure(result, 2);
+  });
+});
