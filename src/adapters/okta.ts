@@ -64,7 +64,8 @@ export function oktaGateway(options: GatewayOptions): OktaGateway {
   const proxyAgent = (): Promise<Agent | undefined> =>
     (agent ??= proxy === undefined || proxy === ''
       ? Promise.resolve(undefined)
-      : import('https-proxy-agent').then(({ HttpsProxyAgent }) => new HttpsProxyAgent(proxy)));
+      : // A CommonJS module: its exports are `default` both in Node and in the esbuild bundle (which has no named ones).
+        import('https-proxy-agent').then(({ default: { HttpsProxyAgent } }) => new HttpsProxyAgent(proxy)));
 
   async function checkOrg(orgUrl: string, timeoutMs: number): Promise<OrgInfo> {
     const url = `${orgUrl}/.well-known/okta-organization`;
@@ -113,7 +114,9 @@ export function oktaGateway(options: GatewayOptions): OktaGateway {
     const fetchOriginal = executor.fetch.bind(executor);
     // Keep the final response (after any retry) for its rate-limit headers.
     executor.fetch = async (request) => {
-      const response = (await fetchOriginal(request)) as RecordedResponse;
+      // Okta's API never redirects, and node-fetch would follow a redirect keeping the token for the same host name on
+      // any port, or a subdomain: hosts that never identified as an Okta org. Never follow; a 3xx is a wrong answer.
+      const response = (await fetchOriginal(Object.assign(request, { redirect: 'manual' as const }))) as RecordedResponse;
       last = response;
       return response as never;
     };

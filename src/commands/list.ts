@@ -10,8 +10,13 @@ import { envOnlyNames, type TokenSource } from './resolve.js';
 
 export const listOptionsSchema = z.object({ json: z._default(z.boolean(), false) });
 export type ListOptions = z.output<typeof listOptionsSchema>;
-/** Metadata only: list must work, fast, with the keychain locked or absent (and never trigger an unlock dialog). */
-export type ListDeps = Pick<Context, 'io' | 'theme' | 'env' | 'clock' | 'metadata'>;
+/**
+ * Metadata first: list works, fast, with the keychain locked or absent. The contract also says list never shows a
+ * connection whose token is missing without saying so, which only the keychain knows: it gets one brief look.
+ */
+export type ListDeps = Pick<Context, 'io' | 'theme' | 'env' | 'clock' | 'metadata' | 'secrets'>;
+
+const KEYCHAIN_GLANCE_MS = 1_500;
 
 export function listCommand(run: (opts: ListOptions) => Promise<void>): Command {
   return new Command('list')
@@ -27,7 +32,8 @@ export function listCommand(run: (opts: ListOptions) => Promise<void>): Command 
 export interface ListItem {
   name: string;
   orgUrl: string;
-  source: TokenSource;
+  /** `missing`: saved, but its token is not in the keychain (doctor explains). */
+  source: TokenSource | 'missing';
   createdAt: string | null;
   owner: ConnectionRecord['owner'];
   lastTest: ConnectionRecord['lastTest'];
@@ -71,7 +77,14 @@ export function listItems(env: Context['env'], records: ConnectionRecord[]): Lis
 }
 
 export async function listRun(deps: ListDeps, opts: ListOptions): Promise<number> {
-  const items = listItems(deps.env, await deps.metadata.list());
+  const records = await deps.metadata.list();
+  const stored = records.length > 0 ? await glanceAtKeychain(deps.secrets) : undefined;
+  const items = listItems(deps.env, records).map((item): ListItem =>
+    stored !== undefined && item.source === 'keychain' && !stored.has(item.name) ? { ...item, source: 'missing' } : item,
+  );
+  if (stored === undefined && items.some((item) => item.source === 'keychain')) {
+    deps.io.stderr.write('note: the keychain did not answer, so the tokens were not checked (okta-connect doctor tells why)\n');
+  }
   if (opts.json) {
     deps.io.stdout.write(`${JSON.stringify(items, null, 2)}\n`);
     return ExitCode.ok;
@@ -93,6 +106,23 @@ export async function listRun(deps: ListDeps, opts: ListOptions): Promise<number
   return ExitCode.ok;
 }
 
+async function glanceAtKeychain(secrets: ListDeps['secrets']): Promise<Set<string> | undefined> {
+  let timer: NodeJS.Timeout | undefined;
+  const timeout = new Promise<undefined>((resolve) => {
+    timer = setTimeout(() => {
+      resolve(undefined);
+    }, KEYCHAIN_GLANCE_MS);
+  });
+  try {
+    const names = await Promise.race([secrets.names(), timeout]);
+    return names === undefined ? undefined : new Set(names);
+  } catch {
+    return undefined;
+  } finally {
+    clearTimeout(timer);
+  }
+}
+
 function lastTestCell(item: ListItem, now: Date, theme: Theme): string {
   if (!item.lastTest) return 'never';
   const ago = relative(now.getTime() - Date.parse(item.lastTest.at));
@@ -102,6 +132,7 @@ function lastTestCell(item: ListItem, now: Date, theme: Theme): string {
 /** "in 23d", "in 4d" (warning colour under 7 days) or "likely expired". */
 export function expiresCell(item: Pick<ListItem, 'idleExpiresAt' | 'source'>, now: Date, theme: Theme): string {
   if (item.idleExpiresAt === null) return '-';
+  if (item.source === 'missing') return theme.fail('no token');
   const days = daysUntil(item.idleExpiresAt, now);
   if (days < 0) return theme.fail('likely expired');
   const text = `in ${String(days)}d`;

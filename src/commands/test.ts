@@ -51,7 +51,7 @@ export async function testRun(deps: TestDeps, opts: TestOptions): Promise<number
   } finally {
     spinner?.stop();
   }
-  await record(deps, connection, result);
+  await record(deps, [{ connection, result }]);
   if (opts.json) deps.io.stdout.write(`${JSON.stringify(jsonResult(connection, result), null, 2)}\n`);
   if (result.error) throw sharpen(result.error, connection);
   if (!opts.json) {
@@ -86,10 +86,10 @@ async function testAll(deps: TestDeps, records: ConnectionRecord[], timeoutMs: n
     }
   });
   spinner?.stop();
-  // Metadata writes one at a time: the lock would serialise them anyway.
-  for (const outcome of outcomes) {
-    if (outcome.connection && outcome.result) await record(deps, outcome.connection, outcome.result);
-  }
+  await record(
+    deps,
+    outcomes.flatMap(({ connection, result }) => (connection && result ? [{ connection, result }] : [])),
+  );
   if (json) {
     const items = outcomes.map((outcome) =>
       outcome.connection && outcome.result
@@ -126,23 +126,37 @@ async function pickName(deps: TestDeps, records: ConnectionRecord[]): Promise<st
   );
 }
 
-/** Record the outcome on the saved connection. Only the keychain's token is described by the metadata. */
-async function record(deps: Pick<Context, 'metadata' | 'clock'>, connection: ResolvedConnection, result: ProbeResult): Promise<void> {
-  if (connection.source !== 'keychain' || connection.record === undefined) return;
-  const at = deps.clock.now().toISOString();
-  const code = result.error?.exitCode ?? ExitCode.ok;
-  await deps.metadata.update((connections) =>
-    connections.map((saved) =>
-      saved.name !== connection.name
-        ? saved
-        : {
-            ...saved,
-            lastTest: { at, ok: result.ok, code, latencyMs: result.latencyMs },
-            owner: result.owner ? { id: result.owner.id, login: result.owner.login, status: result.owner.status } : saved.owner,
-            lastUsedAt: result.ok ? at : saved.lastUsedAt,
-          },
-    ),
+/**
+ * Record the outcomes on the saved connections, in one write. Only the keychain's tokens are described by the metadata.
+ * A config folder that cannot be written is a notice here, not a failure: the tests' own results and exit code stand.
+ */
+async function record(
+  deps: Pick<Context, 'metadata' | 'clock' | 'io' | 'theme'>,
+  outcomes: { connection: ResolvedConnection; result: ProbeResult }[],
+): Promise<void> {
+  const results = new Map(
+    outcomes
+      .filter(({ connection }) => connection.source === 'keychain' && connection.record !== undefined)
+      .map(({ connection, result }) => [connection.name, result]),
   );
+  if (results.size === 0) return;
+  const at = deps.clock.now().toISOString();
+  const update = (saved: ConnectionRecord): ConnectionRecord => {
+    const result = results.get(saved.name);
+    if (!result) return saved;
+    return {
+      ...saved,
+      lastTest: { at, ok: result.ok, code: result.error?.exitCode ?? ExitCode.ok, latencyMs: result.latencyMs },
+      owner: result.owner ? { id: result.owner.id, login: result.owner.login, status: result.owner.status } : saved.owner,
+      lastUsedAt: result.ok ? at : saved.lastUsedAt,
+    };
+  };
+  try {
+    await deps.metadata.update((connections) => connections.map(update));
+  } catch (error) {
+    const why = error instanceof CliError ? error.message : String(error);
+    deps.io.stderr.write(`${deps.theme.warnMark} the test results were not recorded: ${why}\n`);
+  }
 }
 
 function sharpen(error: CliError, connection: ResolvedConnection): CliError {

@@ -125,15 +125,17 @@ describe('list', () => {
     expect(rows.map((row) => row.SOURCE)).not.toContain('missing');
   });
 
-  // The contract asks list both to read metadata only and to say when a secret is missing; it does the first (the
-  // keychain may be locked, and reading it can raise unlock dialogs), and a missing secret shows as a failed last test
-  // (code 3) once tested, and in doctor.
-  it('never touches the keychain at all, so a missing secret shows as its failed last test', async () => {
+  // CONTRACT (Storage): "`list` never shows a connection whose secret is missing without saying so".
+  it('says so when a saved connection has no token in a keychain that answers', async () => {
     const ctx = fourConnections(); // "gone" has metadata but no secret
-    await exitOf(listRun(ctx, opts({ json: true })));
-    expect(ctx.events.filter((event) => event.startsWith('secrets.'))).toEqual([]);
-    const item = (JSON.parse(ctx.out.text()) as { name: string; source: string }[]).find((candidate) => candidate.name === 'gone');
-    expect(item?.source).toBe('keychain');
+    expect((await exitOf(listRun(ctx, opts()))).code).toBe(0);
+    const gone = table(ctx.out.plain()).find((row) => row.NAME === 'gone');
+    const json = fourConnections();
+    await exitOf(listRun(json, opts({ json: true })));
+    const item = (JSON.parse(json.out.text()) as { name: string; source: string }[]).find((candidate) => candidate.name === 'gone');
+    expect({ table: gone?.SOURCE, json: item?.source }).toEqual({ table: 'missing', json: 'missing' });
+    // It only lists names: no token is read.
+    expect(ctx.events.filter((event) => event.startsWith('secrets.get'))).toEqual([]);
   });
 
   it('works, quickly, when the keychain hangs', async () => {
