@@ -51,30 +51,45 @@ const stubPlugin = {
   },
 };
 
-// Built beside dist/ and swapped in, so a process reading dist/ (a test, npm pack) never sees half a build.
-const staging = `dist.build-${process.pid}`;
-await rm(staging, { recursive: true, force: true });
-const result = await build({
-  entryPoints: ['src/cli.ts'],
-  outdir: staging,
+const common = {
   bundle: true,
-  splitting: true,
-  format: 'esm',
+  format: 'cjs',
   platform: 'node',
   target: 'node20.19',
-  chunkNames: 'chunks/[name]-[hash]',
+  // CommonJS, and import() turned into require(): an ES module entry or a real import() starts Node's ESM loader,
+  // ~10 ms that --help and list would pay for nothing.
+  supported: { 'dynamic-import': false },
+  define: { 'import.meta.url': '__okta_connect_url' },
+  banner: { js: "'use strict'; const __okta_connect_url = require('node:url').pathToFileURL(__filename).href;" },
   // A native addon with per-platform binaries from npm: installed as a dependency, loaded on first keychain use.
   external: ['@napi-rs/keyring'],
-  banner: { js: "import { createRequire as __ocCreateRequire } from 'node:module'; const require = __ocCreateRequire(import.meta.url);" },
-  plugins: [stubPlugin],
   minifySyntax: true,
   legalComments: 'external',
   logLevel: 'warning',
-  metafile: process.env.BUILD_METAFILE === "1",
-});
+  metafile: process.env.BUILD_METAFILE === '1',
+};
 
+/** The network adapter is a file of its own, required only by commands that call Okta. */
+const oktaAsSibling = {
+  name: 'okta-adapter-as-sibling',
+  setup(pluginBuild) {
+    pluginBuild.onResolve({ filter: /^\.\/adapters\/okta\.js$/ }, () => ({ path: './okta.js', external: true }));
+  },
+};
+
+// Built beside dist/ and swapped in, so a process reading dist/ (a test, npm pack) never sees half a build.
+const staging = `dist.build-${process.pid}`;
+await rm(staging, { recursive: true, force: true });
+const results = await Promise.all([
+  build({ ...common, entryPoints: { cli: 'src/cli.ts' }, outdir: staging, plugins: [oktaAsSibling] }),
+  build({ ...common, entryPoints: { okta: 'src/adapters/okta.ts' }, outdir: staging, plugins: [stubPlugin] }),
+]);
+// dist/ is CommonJS although the package is "type": "module".
+await writeFile(`${staging}/package.json`, '{ "type": "commonjs" }\n');
 await rm('dist', { recursive: true, force: true });
 await rename(staging, 'dist');
-// BUILD_METAFILE=1: what went into each chunk, for size work (esbuild's analyzer reads it).
-if (result.metafile) await mkdir('.tmp', { recursive: true });
-if (result.metafile) await writeFile('.tmp/build-meta.json', JSON.stringify(result.metafile));
+// BUILD_METAFILE=1: what went into each file, for size work (esbuild's analyzer reads it).
+if (common.metafile) {
+  await mkdir('.tmp', { recursive: true });
+  await writeFile('.tmp/build-meta.json', JSON.stringify({ inputs: Object.assign({}, ...results.map((r) => r.metafile.inputs)), outputs: Object.assign({}, ...results.map((r) => r.metafile.outputs)) }));
+}

@@ -34,4 +34,6 @@ const ctx = createContext({
   version,
   signals,
 });
-process.exitCode = await run(argv, ctx);
+void run(argv, ctx).then((code) => {
+  process.exitCode = code;
+});

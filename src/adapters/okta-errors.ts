@@ -1,4 +1,4 @@
-import { tokenPageUrl } from '../domain/connection.js';
+import { tokenPageUrl } from '../domain/org-url.js';
 import { BadResponseError, NetworkError, type CliError, type CliErrorOptions } from '../domain/errors.js';
 
 const TLS_CODES = new Set([

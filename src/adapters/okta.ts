@@ -1,7 +1,7 @@
 import type { Agent } from 'node:http';
 import type * as OktaSdk from '@okta/okta-sdk-nodejs';
 import type { Http } from '@okta/okta-sdk-nodejs/src/http.js';
-import { type Owner } from '../domain/connection.js';
+import type { Owner } from '../domain/connection.js';
 import { AuthError, BadResponseError, CliError, PermissionError } from '../domain/errors.js';
 import { redact } from '../domain/redact.js';
 import { httpsGet } from './https-get.js';

@@ -1,18 +1,10 @@
 import { domainToUnicode } from 'node:url';
 import * as z from 'zod/mini';
 import { UsageError } from './errors.js';
+import { OKTA_DOMAINS, isKnownOktaHost } from './org-url.js';
 
-/** Okta's own domains; any other host is accepted as a custom domain, with a notice. */
-export const OKTA_DOMAINS = [
-  'okta.com',
-  'oktapreview.com',
-  'okta-emea.com',
-  'okta-gov.com',
-  'okta.mil',
-  'okta-miltest.com',
-  'trex-gov.com',
-  'trex-govcloud.com',
-] as const;
+export { OKTA_DOMAINS, isKnownOktaHost, subdomainOf, tokenPageUrl } from './org-url.js';
+
 
 const HINT_FIND_DOMAIN = 'copy the address from the Okta Admin Console, e.g. https://acme.okta.com';
 
@@ -123,9 +115,6 @@ export const orgUrlSchema = refining((raw, fail): Normalised<string> => {
   return { value: `https://${host}${port}`, notices };
 });
 
-export function isKnownOktaHost(host: string): boolean {
-  return OKTA_DOMAINS.some((domain) => host.endsWith(`.${domain}`));
-}
 
 /** An internationalised host that reads as one of Okta's domains when its non-ASCII letters are read as Latin (acme.оkta.com). */
 function looksLikeOktaDomain(host: string): boolean {
@@ -178,20 +167,6 @@ export const parseOrgUrl = (raw: string): Normalised<string> =>
   parseValue(orgUrlSchema, raw, 'API address', HINT_FIND_DOMAIN);
 export const parseToken = (raw: string): Normalised<string> =>
   parseValue(tokenSchema, raw, 'token', 'create a token in the Admin Console: Security > API > Tokens > Create Token');
-
-/** The first host label: the default connection name and Terraform's OKTA_ORG_NAME. */
-export function subdomainOf(orgUrl: string): string {
-  return new URL(orgUrl).hostname.split('.')[0] ?? '';
-}
-
-/** The Admin Console page where tokens are created: `https://<sub>-admin.<domain>/admin/access/api/tokens`. */
-export function tokenPageUrl(orgUrl: string): string {
-  const url = new URL(orgUrl);
-  const [first, ...rest] = url.hostname.split('.');
-  url.hostname = rest.length > 0 ? [`${first ?? ''}-admin`, ...rest].join('.') : url.hostname;
-  url.pathname = '/admin/access/api/tokens';
-  return url.toString();
-}
 
 export interface Owner {
   id: string;

@@ -1,0 +1,31 @@
+/** Org URL facts that need no schema library: the network adapter uses these without loading zod. */
+
+/** Okta's own domains; any other host is accepted as a custom domain, with a notice. */
+export const OKTA_DOMAINS = [
+  'okta.com',
+  'oktapreview.com',
+  'okta-emea.com',
+  'okta-gov.com',
+  'okta.mil',
+  'okta-miltest.com',
+  'trex-gov.com',
+  'trex-govcloud.com',
+] as const;
+
+export function isKnownOktaHost(host: string): boolean {
+  return OKTA_DOMAINS.some((domain) => host.endsWith(`.${domain}`));
+}
+
+/** The first host label: the default connection name and Terraform's OKTA_ORG_NAME. */
+export function subdomainOf(orgUrl: string): string {
+  return new URL(orgUrl).hostname.split('.')[0] ?? '';
+}
+
+/** The Admin Console page where tokens are created: `https://<sub>-admin.<domain>/admin/access/api/tokens`. */
+export function tokenPageUrl(orgUrl: string): string {
+  const url = new URL(orgUrl);
+  const [first, ...rest] = url.hostname.split('.');
+  url.hostname = rest.length > 0 ? [`${first ?? ''}-admin`, ...rest].join('.') : url.hostname;
+  url.pathname = '/admin/access/api/tokens';
+  return url.toString();
+}
