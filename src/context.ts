@@ -69,6 +69,7 @@ export function createContext(options: ContextOptions): Context {
     metadata: fileMetadataStore(configDir(options.env, platform, options.home ?? homedir())),
     secrets: osSecretStore({
       platform,
+      busAddress: options.env.DBUS_SESSION_BUS_ADDRESS,
       timeoutMs: Number.isFinite(keychainTimeout) && keychainTimeout > 0 ? keychainTimeout : DEFAULT_KEYCHAIN_TIMEOUT_MS,
     }),
     prompter: inquirerPrompter(io.stdin, io.stderr),

@@ -1,5 +1,6 @@
 import type * as Keyring from '@napi-rs/keyring';
 import { KeychainError } from '../domain/errors.js';
+import { secretServiceAccounts } from './secret-service-search.js';
 
 /** The only place secrets are kept: the OS keychain, service `okta-connect`, account = connection name. */
 export interface SecretStore {
@@ -7,8 +8,13 @@ export interface SecretStore {
   set(name: string, token: string): Promise<void>;
   /** True when something was deleted. */
   delete(name: string): Promise<boolean>;
-  /** The account names saved under our service. */
+  /** The account names saved under our service (reads every entry: for doctor, not for hot paths). */
   names(): Promise<string[]>;
+  /**
+   * Which of these accounts have a token, without reading any and within `timeoutMs`; undefined when the keychain
+   * cannot tell (absent, locked in a way that needs a prompt, too slow). Never throws.
+   */
+  present(names: string[], timeoutMs: number): Promise<Set<string> | undefined>;
 }
 
 export const KEYCHAIN_SERVICE = 'okta-connect';
@@ -18,6 +24,8 @@ type Binding = typeof Keyring;
 export interface KeychainOptions {
   timeoutMs: number;
   platform: NodeJS.Platform;
+  /** DBUS_SESSION_BUS_ADDRESS, where the Secret Service is asked on Linux. */
+  busAddress: string | undefined;
   service?: string;
 }
 
@@ -59,15 +67,37 @@ export function osSecretStore(options: KeychainOptions): SecretStore {
   const entry = (keyring: Binding, name: string): InstanceType<Binding['AsyncEntry']> =>
     new keyring.AsyncEntry(service, name, entryOptions);
 
+  const names = (): Promise<string[]> =>
+    call('list the tokens', async (keyring, signal) =>
+      (await keyring.findCredentialsAsync(service, undefined, signal)).map((credential) => credential.account),
+    );
+
   return {
     get: (name) =>
       call('read the token', async (keyring, signal) => (await entry(keyring, name).getPassword(signal)) ?? undefined),
     set: (name, token) => call('save the token', (keyring, signal) => entry(keyring, name).setPassword(token, signal)),
     delete: (name) => call('delete the token', (keyring, signal) => entry(keyring, name).deletePassword(signal)),
-    names: () =>
-      call('list the tokens', async (keyring, signal) =>
-        (await keyring.findCredentialsAsync(service, undefined, signal)).map((credential) => credential.account),
-      ),
+    names,
+    async present(wanted, timeoutMs) {
+      // On Linux one D-Bus round trip of searches by attribute: no secret read, nothing unlocked, no binding loaded.
+      if (options.platform === 'linux') {
+        return secretServiceAccounts({ address: options.busAddress, service, names: wanted, timeoutMs });
+      }
+      let timer: NodeJS.Timeout | undefined;
+      const timeout = new Promise<undefined>((resolve) => {
+        timer = setTimeout(() => {
+          resolve(undefined);
+        }, timeoutMs);
+      });
+      try {
+        const stored = await Promise.race([names(), timeout]);
+        return stored === undefined ? undefined : new Set(stored.filter((name) => wanted.includes(name)));
+      } catch {
+        return undefined;
+      } finally {
+        clearTimeout(timer);
+      }
+    },
   };
 }
 

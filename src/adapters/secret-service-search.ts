@@ -28,12 +28,23 @@ export async function secretServiceAccounts(options: SecretServiceSearchOptions)
     ),
   ];
 
+  try {
+    return await search(path, auth, pending, calls, options.timeoutMs);
+  } catch {
+    return undefined; // defensive: the contract is never to throw
+  }
+}
+
+/** Authenticates, sends every call at once, and collects the replies to the calls in `pending` (serial → name). */
+function search(
+  path: string, auth: string, pending: Map<number, string>, calls: Buffer[], timeoutMs: number,
+): Promise<Set<string> | undefined> {
   return new Promise((resolve) => {
     const found = new Set<string>();
     let buffered = Buffer.alloc(0);
     let isAuthenticated = false;
     const socket = createConnection({ path });
-    const timer = setTimeout(() => { finish(undefined); }, options.timeoutMs);
+    const timer = setTimeout(() => { finish(undefined); }, timeoutMs);
     function finish(result: Set<string> | undefined): void {
       clearTimeout(timer);
       socket.destroy();

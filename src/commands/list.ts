@@ -78,8 +78,10 @@ export function listItems(env: Context['env'], records: ConnectionRecord[]): Lis
 
 export async function listRun(deps: ListDeps, opts: ListOptions): Promise<number> {
   const records = await deps.metadata.list();
-  const stored = records.length > 0 ? await glanceAtKeychain(deps.secrets) : undefined;
-  const items = listItems(deps.env, records).map((item): ListItem =>
+  const listed = listItems(deps.env, records);
+  const inKeychain = listed.filter((item) => item.source === 'keychain').map((item) => item.name);
+  const stored = inKeychain.length > 0 ? await deps.secrets.present(inKeychain, KEYCHAIN_GLANCE_MS) : undefined;
+  const items = listed.map((item): ListItem =>
     stored !== undefined && item.source === 'keychain' && !stored.has(item.name) ? { ...item, source: 'missing' } : item,
   );
   if (stored === undefined && items.some((item) => item.source === 'keychain')) {
@@ -104,23 +106,6 @@ export async function listRun(deps: ListDeps, opts: ListOptions): Promise<number
   ]);
   deps.io.stdout.write(formatTable(['NAME', 'ORG URL', 'OWNER', 'LAST TEST', 'EXPIRES', 'SOURCE'], rows));
   return ExitCode.ok;
-}
-
-async function glanceAtKeychain(secrets: ListDeps['secrets']): Promise<Set<string> | undefined> {
-  let timer: NodeJS.Timeout | undefined;
-  const timeout = new Promise<undefined>((resolve) => {
-    timer = setTimeout(() => {
-      resolve(undefined);
-    }, KEYCHAIN_GLANCE_MS);
-  });
-  try {
-    const names = await Promise.race([secrets.names(), timeout]);
-    return names === undefined ? undefined : new Set(names);
-  } catch {
-    return undefined;
-  } finally {
-    clearTimeout(timer);
-  }
 }
 
 function lastTestCell(item: ListItem, now: Date, theme: Theme): string {

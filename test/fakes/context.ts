@@ -101,7 +101,7 @@ export type EventLog = string[];
 
 // ---------------------------------------------------------------- secret store
 
-type SecretOp = 'get' | 'set' | 'delete' | 'names';
+type SecretOp = 'get' | 'set' | 'delete' | 'names' | 'present';
 
 export class FakeSecretStore implements SecretStore {
   readonly entries = new Map<string, string>();
@@ -119,11 +119,11 @@ export class FakeSecretStore implements SecretStore {
 
   /** Every operation fails like an absent Secret Service (exit 8). */
   breakAll(error: Error = new KeychainError('cannot read the token in the OS keychain: no Secret Service', { hint: 'install one' })): void {
-    for (const op of ['get', 'set', 'delete', 'names'] as const) this.failures[op] = error;
+    for (const op of ['get', 'set', 'delete', 'names', 'present'] as const) this.failures[op] = error;
   }
 
   hangAll(): void {
-    for (const op of ['get', 'set', 'delete', 'names'] as const) this.hangs[op] = true;
+    for (const op of ['get', 'set', 'delete', 'names', 'present'] as const) this.hangs[op] = true;
   }
 
   private async gate(op: SecretOp, name?: string): Promise<void> {
@@ -152,6 +152,26 @@ export class FakeSecretStore implements SecretStore {
   async names(): Promise<string[]> {
     await this.gate('names');
     return [...this.entries.keys()];
+  }
+
+  /** Like the real one: a failing or hanging keychain gives undefined (within the timeout), never an error. */
+  async present(names: string[], timeoutMs: number): Promise<Set<string> | undefined> {
+    let timer: NodeJS.Timeout | undefined;
+    const timeout = new Promise<undefined>((resolve) => {
+      timer = setTimeout(() => {
+        resolve(undefined);
+      }, timeoutMs);
+    });
+    try {
+      return await Promise.race([
+        this.gate('present').then(() => new Set(names.filter((name) => this.entries.has(name)))),
+        timeout,
+      ]);
+    } catch {
+      return undefined;
+    } finally {
+      clearTimeout(timer);
+    }
   }
 }
 
