@@ -50,7 +50,7 @@ export default tseslint.config(
   {
     // The command itself is CommonJS (bin/package.json): an ES module entry starts Node's ESM loader on every run.
     files: ['bin/*.js'],
-    languageOptions: { sourceType: 'commonjs', globals: { require: 'readonly' } },
+    languageOptions: { sourceType: 'commonjs', globals: { require: 'readonly', __dirname: 'readonly', module: 'readonly', setImmediate: 'readonly' } },
     rules: { '@typescript-eslint/no-require-imports': 'off' },
   },
 );

@@ -27,6 +27,14 @@ const signals: Signals = {
   },
 };
 
+// A reader that goes away (okta-connect list | head -1) is not an error: stop quietly, as Unix tools do.
+for (const stream of [process.stdout, process.stderr]) {
+  stream.on('error', (error: NodeJS.ErrnoException) => {
+    if (error.code === 'EPIPE') process.exit(typeof process.exitCode === 'number' ? process.exitCode : ExitCode.ok);
+    throw error;
+  });
+}
+
 const ctx = createContext({
   streams: { stdin: process.stdin, stdout: process.stdout, stderr: process.stderr },
   env: { ...process.env },

@@ -29,6 +29,11 @@ function toCliError(error: unknown, argv: string[]): CliError | undefined {
       hint: 'pipe it instead: printf %s "$TOKEN" | okta-connect add --token-stdin …',
     });
   }
+  if (error.code === 'commander.unknownCommand') {
+    // The "command" may be a token pasted in the wrong place: echo it only when it looks like a command name.
+    const shown = message.replace(/'([^']*)'/, (quoted, word: string) => (/^[a-z][a-z0-9-]{0,19}$/.test(word) ? quoted : "'…'"));
+    return new UsageError(shown, { hint: 'see okta-connect --help' });
+  }
   if (error.code === 'commander.unknownOption') {
     // Never echo what followed "=": it may be a token (--token-stdin=<token>, a mistyped --tokn=<token>).
     return new UsageError(message.replace(/'(-[^'=]*)=[^']*'/g, "'$1=…'"), { hint: 'see okta-connect --help' });

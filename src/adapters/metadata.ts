@@ -183,11 +183,16 @@ async function takeOverStaleLock(lockPath: string, staleLockMs: number): Promise
   }
 }
 
+/** An empty lock older than this was left by a process killed right after creating it. */
+const EMPTY_LOCK_GRACE_MS = 3_000;
+
 async function isStale(lockPath: string, staleLockMs: number): Promise<boolean> {
   try {
     const [info, owner] = await Promise.all([stat(lockPath), readFile(lockPath, 'utf8')]);
     const pid = Number(owner.split(' ')[0]);
     if (Number.isInteger(pid) && pid > 0 && !isAlive(pid)) return true;
+    // No owner written: its creator died between creating the file and writing its pid, which a live one does at once.
+    if (owner.trim() === '') return Date.now() - info.mtimeMs > Math.min(EMPTY_LOCK_GRACE_MS, staleLockMs);
     return Date.now() - info.mtimeMs > staleLockMs;
   } catch {
     return false;

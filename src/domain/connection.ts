@@ -92,6 +92,8 @@ export const orgUrlSchema = refining((raw, fail): Normalised<string> => {
       notices.push(`the host ${host} is an internationalised name: check that it is the one you meant`);
     }
     if (!host.split('.').every((label) => HOST_LABEL.test(label))) return fail('the API address has no valid host name');
+    // A DNS name has at most 253 characters: a longer host can be stored and printed, never resolved.
+    if (host.length > 253) return fail(`the host name is too long (${String(host.length)} characters; at most 253)`);
   }
   if (host.endsWith('.com.com')) return fail(`the host ${host} ends in .com.com: remove the extra .com`);
 

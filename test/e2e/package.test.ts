@@ -1,5 +1,6 @@
-import { execFileSync } from 'node:child_process';
-import { readFileSync, readdirSync } from 'node:fs';
+import { execFileSync, spawnSync } from 'node:child_process';
+import { chmodSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startFakeOkta, type FakeOkta } from '../fixtures/fake-okta.js';
@@ -45,7 +46,8 @@ describe('the installed package', () => {
     };
     const loadsSdk = (files: string[]): boolean => files.some((file) => file.endsWith(join('dist', 'okta.js')));
     const help = await loaded(['--help']);
-    expect(help.some((file) => file.endsWith(join('dist', 'cli.js')))).toBe(true);
+    // The log works (the command's own file is in it), and the SDK's file is not.
+    expect(help.some((file) => file.endsWith(join('bin', 'okta-connect.js')))).toBe(true);
     expect(loadsSdk(help)).toBe(false);
     await sandbox.run(['add', '--name', name, '--org-url', okta.url, '--token-stdin', '--no-test'], { input: token });
     expect(loadsSdk(await loaded(['list']))).toBe(false);
@@ -64,5 +66,42 @@ describe('the installed package', () => {
     expect(test.code, test.stderr).toBe(0);
     expect(`${add.stderr}${test.stderr}`).not.toMatch(/DeprecationWarning|DEP0\d{3}/);
     await sandbox.run(['remove', '--name', name, '--yes']);
+  });
+
+  it('keeps a V8 code cache in a private folder under TMPDIR, and survives a corrupt or foreign one', async () => {
+    const sandbox = makeSandbox();
+    const tmp = mkdtempSync(join(tmpdir(), 'okta-connect-tmpdir-'));
+    const env = { TMPDIR: tmp };
+    const first = await sandbox.run(['--version'], { env });
+    expect(first.code, first.stderr).toBe(0);
+    const dir = join(tmp, `okta-connect-compile-cache-${String(process.getuid?.() ?? '')}`);
+    expect(statSync(dir).mode & 0o777).toBe(0o700);
+    const files = readdirSync(dir);
+    expect(files).toHaveLength(1);
+    const cache = join(dir, files[0] ?? '');
+    expect(statSync(cache).mode & 0o777).toBe(0o600);
+    expect(statSync(cache).size).toBeGreaterThan(10_000);
+    // A corrupt cache is rejected by V8: the command still works and the cache is made again.
+    writeFileSync(cache, 'not a code cache');
+    const again = await sandbox.run(['list'], { env });
+    expect(again.code, again.stderr).toBe(0);
+    expect(statSync(cache).size).toBeGreaterThan(10_000);
+    // A folder others can write to is never used.
+    rmSync(dir, { recursive: true });
+    mkdirSync(dir, { mode: 0o777 });
+    chmodSync(dir, 0o777);
+    const foreign = await sandbox.run(['--version'], { env });
+    expect(foreign.code, foreign.stderr).toBe(0);
+    expect(readdirSync(dir)).toEqual([]);
+  });
+
+  it('stops quietly when the reader of its output goes away (okta-connect --help | head -1)', () => {
+    const sandbox = makeSandbox();
+    const result = spawnSync('sh', ['-c', `"${process.execPath}" "${BIN}" --help | head -c 5; exit "\${PIPESTATUS:-0}"`], {
+      env: sandbox.env,
+      encoding: 'utf8',
+    });
+    expect(result.stdout).toBe('Usage');
+    expect(result.stderr).toBe('');
   });
 });

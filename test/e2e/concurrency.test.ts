@@ -1,0 +1,411 @@
+import { spawn, type ChildProcess } from 'node:child_process';
+import { existsSync, readdirSync, readFileSync, rmSync, watch, writeFileSync } from 'node:fs';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { generateToken, startFakeOkta, type FakeOkta } from '../fixtures/fake-okta.js';
+import {
+  BIN,
+  connectionsPath,
+  disposeSandbox,
+  fileMode,
+  makeSandbox,
+  requireKeyring,
+  secretToolClear,
+  secretToolLookup,
+  uniqueName,
+  type RunResult,
+  type Sandbox,
+} from './harness.js';
+
+/**
+ * Several okta-connect processes on one config folder and one keychain: the lock and the atomic write must lose no
+ * update, keep keychain and metadata in agreement, and survive a process killed while holding the lock.
+ */
+
+/** The machine is shared and loaded: a spawn may take many seconds. A hang still fails. */
+const RUN_TIMEOUT_MS = 120_000;
+const LONG = 400_000;
+/** A generous keychain timeout: the default 10 s is tight under load. */
+const BASE_ENV = { OKTA_CONNECT_KEYCHAIN_TIMEOUT_MS: '60000' };
+const PARALLEL_ADDS = 20;
+const RACE_ROUNDS = 10;
+/** How long the race rounds hold the lock while both processes start (well under the CLI's 10 s lock timeout). */
+const GATE_MS = 2_000;
+
+let fake: FakeOkta;
+
+beforeAll(async () => {
+  requireKeyring();
+  fake = await startFakeOkta();
+});
+afterAll(async () => {
+  await fake.close();
+});
+afterEach(() => {
+  fake.delayMs = 0;
+});
+
+interface Stored {
+  version: number;
+  connections: { name: string; orgUrl: string; lastTest: { ok: boolean } | null }[];
+}
+
+function addArgs(name: string, ...extra: string[]): string[] {
+  return ['add', '--name', name, '--org-url', fake.url, '--token-stdin', '--no-test', ...extra];
+}
+
+function add(sandbox: Sandbox, name: string, token: string, ...extra: string[]): Promise<RunResult> {
+  return sandbox.run(addArgs(name, ...extra), { input: token, env: BASE_ENV, timeoutMs: RUN_TIMEOUT_MS });
+}
+
+function run(sandbox: Sandbox, args: string[]): Promise<RunResult> {
+  return sandbox.run(args, { env: BASE_ENV, timeoutMs: RUN_TIMEOUT_MS });
+}
+
+function describeRun(what: string, result: RunResult): string {
+  return `${what}: exit ${String(result.code)}${result.signal ? ` (${result.signal})` : ''}\nstdout:\n${result.stdout}\nstderr:\n${result.stderr}`;
+}
+
+/** connections.json, parsed; undefined when absent. Throws on a file that does not parse: that is a failure here. */
+function stored(sandbox: Sandbox): Stored | undefined {
+  const path = connectionsPath(sandbox);
+  if (!existsSync(path)) return undefined;
+  return JSON.parse(readFileSync(path, 'utf8')) as Stored;
+}
+
+function storedNames(sandbox: Sandbox): string[] {
+  return (stored(sandbox)?.connections ?? []).map((connection) => connection.name).sort();
+}
+
+/** What is in the config folder besides connections.json: a lock or temp file left behind. */
+function leftovers(sandbox: Sandbox): string[] {
+  return readdirSync(sandbox.configDir).filter((file) => file !== 'connections.json');
+}
+
+function lockPath(sandbox: Sandbox): string {
+  return `${connectionsPath(sandbox)}.lock`;
+}
+
+/** Remove what these tests saved from the shared keyring (secret-tool fails when there is nothing to clear). */
+function forget(names: string[]): void {
+  for (const name of names) {
+    try {
+      secretToolClear(name);
+    } catch {
+      // nothing saved under that name
+    }
+  }
+}
+
+/** A process id that belonged to a process that has exited. */
+async function deadPid(): Promise<number> {
+  const child = spawn(process.execPath, ['-e', '0'], { stdio: 'ignore' });
+  const pid = child.pid;
+  if (pid === undefined) throw new Error('no pid');
+  await new Promise((resolve) => child.on('exit', resolve));
+  expect(() => process.kill(pid, 0)).toThrow();
+  return pid;
+}
+
+describe('20 parallel adds of different names in one config folder', () => {
+  let sandbox: Sandbox;
+  const entries = Array.from({ length: PARALLEL_ADDS }, () => ({ name: uniqueName('par'), token: generateToken() }));
+  beforeAll(() => {
+    sandbox = makeSandbox();
+  });
+  afterAll(() => {
+    forget(entries.map((entry) => entry.name));
+    disposeSandbox(sandbox);
+  });
+
+  it('all exit 0; connections.json lists all of them; the keychain holds each one with its own token', async () => {
+    const results = await Promise.all(entries.map((entry) => add(sandbox, entry.name, entry.token)));
+    results.forEach((result, index) => {
+      expect(result.code, describeRun(`add ${entries[index]?.name ?? ''}`, result)).toBe(0);
+    });
+
+    const file = stored(sandbox);
+    expect(file?.version).toBe(1);
+    expect(storedNames(sandbox)).toEqual(entries.map((entry) => entry.name).sort());
+    for (const entry of entries) expect(secretToolLookup(entry.name), entry.name).toBe(entry.token);
+    expect(leftovers(sandbox)).toEqual([]);
+    expect(fileMode(connectionsPath(sandbox))).toBe(0o600);
+  }, LONG);
+});
+
+describe('add --force and remove --yes of one name, in parallel', () => {
+  let sandbox: Sandbox;
+  const name = uniqueName('race');
+  beforeAll(() => {
+    sandbox = makeSandbox();
+  });
+  afterAll(() => {
+    forget([name]);
+    disposeSandbox(sandbox);
+  });
+
+  it(`after each of ${String(RACE_ROUNDS)} rounds, keychain and metadata agree: both with the round's token, or neither`, async () => {
+    const endings: string[] = [];
+    for (let round = 1; round <= RACE_ROUNDS; round += 1) {
+      // Every round starts with the connection saved, so the remove always has something to remove.
+      if (!storedNames(sandbox).includes(name)) {
+        const again = await add(sandbox, name, generateToken(), '--force');
+        expect(again.code, describeRun(`round ${String(round)}: re-add`, again)).toBe(0);
+      }
+      const token = generateToken();
+      // Line the two up: hold the lock (as a live process) while both start and reach it, then let them race for it.
+      // Left to process start-up times, the one that started first nearly always finishes first.
+      writeFileSync(lockPath(sandbox), `${String(process.pid)} gate`, { flag: 'wx', mode: 0o600 });
+      const both = Promise.all([add(sandbox, name, token, '--force'), run(sandbox, ['remove', '--name', name, '--yes'])]);
+      try {
+        await sleep(GATE_MS);
+      } finally {
+        rmSync(lockPath(sandbox), { force: true });
+      }
+      const [added, removed] = await both;
+      const context = `round ${String(round)}\n${describeRun('add --force', added)}\n${describeRun('remove --yes', removed)}`;
+      expect(added.code, context).toBe(0);
+      expect(removed.code, context).toBe(0);
+
+      const isInMetadata = storedNames(sandbox).includes(name);
+      const secret = secretToolLookup(name);
+      if (isInMetadata) expect(secret, context).toBe(token);
+      else expect(secret, context).toBeUndefined();
+      expect(leftovers(sandbox), context).toEqual([]);
+      endings.push(isInMetadata ? 'both' : 'neither');
+    }
+    console.info(`add --force vs remove --yes: ${String(RACE_ROUNDS)} rounds, endings: ${endings.join(' ')}`);
+  }, LONG);
+});
+
+describe('test --all while another process adds connections', () => {
+  let sandbox: Sandbox;
+  const existing = Array.from({ length: 5 }, () => ({ name: uniqueName('tall'), token: '' }));
+  const added = Array.from({ length: 6 }, () => ({ name: uniqueName('tadd'), token: '' }));
+  beforeAll(() => {
+    sandbox = makeSandbox();
+  });
+  afterAll(() => {
+    forget([...existing, ...added].map((entry) => entry.name));
+    disposeSandbox(sandbox);
+  });
+
+  it('nothing is lost, every read of connections.json parses, and both exit 0', async () => {
+    // Tokens the fake accepts: test --all may pick up a connection that was added after it started.
+    for (const entry of [...existing, ...added]) entry.token = fake.addToken();
+    const seeded = await Promise.all(existing.map((entry) => add(sandbox, entry.name, entry.token)));
+    seeded.forEach((result) => {
+      expect(result.code, describeRun('seed add', result)).toBe(0);
+    });
+    // Slow answers keep test --all busy while the adds run.
+    fake.delayMs = 400;
+
+    // An object, so the compiler does not narrow the flag to its initial value.
+    const polling = { isRunning: true };
+    const snapshots: string[][] = [];
+    const unparsable: string[] = [];
+    const contents = new Set<string>();
+    const poll = (async () => {
+      while (polling.isRunning) {
+        const text = readFileSync(connectionsPath(sandbox), 'utf8');
+        contents.add(text);
+        try {
+          snapshots.push((JSON.parse(text) as Stored).connections.map((connection) => connection.name));
+        } catch {
+          unparsable.push(text);
+        }
+        await sleep(5);
+      }
+    })();
+
+    const testStarted = Date.now();
+    const adderTimes: { started: number; ended: number }[] = [];
+    const [tested, adds] = await Promise.all([
+      run(sandbox, ['test', '--all']).then((result) => ({ result, ended: Date.now() })),
+      (async () => {
+        const results: RunResult[] = [];
+        for (const entry of added) {
+          const started = Date.now();
+          results.push(await add(sandbox, entry.name, entry.token));
+          adderTimes.push({ started, ended: Date.now() });
+        }
+        return results;
+      })(),
+    ]);
+    polling.isRunning = false;
+    await poll;
+
+    expect(tested.result.code, describeRun('test --all', tested.result)).toBe(0);
+    adds.forEach((result) => {
+      expect(result.code, describeRun('add', result)).toBe(0);
+    });
+    // The two really overlapped: some add finished while test --all was still running.
+    expect(adderTimes.some((times) => times.ended > testStarted && times.ended < tested.ended)).toBe(true);
+
+    expect(unparsable).toEqual([]);
+    expect(snapshots.length).toBeGreaterThan(20);
+    expect(contents.size).toBeGreaterThan(2);
+    // Nothing ever disappears: each read holds every name the read before it held.
+    snapshots.forEach((names, index) => {
+      const previous = snapshots[index - 1] ?? [];
+      expect(names, `read ${String(index)}`).toEqual(expect.arrayContaining(previous));
+    });
+
+    const file = stored(sandbox);
+    expect(storedNames(sandbox)).toEqual([...existing, ...added].map((entry) => entry.name).sort());
+    // test --all's results were recorded, and not overwritten by the adds' writes.
+    for (const entry of existing) {
+      expect(file?.connections.find((connection) => connection.name === entry.name)?.lastTest?.ok, entry.name).toBe(true);
+    }
+    for (const entry of [...existing, ...added]) expect(secretToolLookup(entry.name), entry.name).toBe(entry.token);
+    expect(leftovers(sandbox)).toEqual([]);
+    console.info(`test --all vs ${String(added.length)} sequential adds: ${String(snapshots.length)} reads, ${String(contents.size)} distinct versions`);
+  }, LONG);
+});
+
+describe('a lock left behind', () => {
+  let sandbox: Sandbox;
+  const names: string[] = [];
+  const fresh = (): string => {
+    const name = uniqueName('lock');
+    names.push(name);
+    return name;
+  };
+  beforeAll(async () => {
+    sandbox = makeSandbox();
+    const first = await add(sandbox, fresh(), generateToken());
+    expect(first.code, describeRun('first add', first)).toBe(0);
+  }, LONG);
+  afterAll(() => {
+    forget(names);
+    disposeSandbox(sandbox);
+  });
+  afterEach(() => {
+    rmSync(lockPath(sandbox), { force: true });
+  });
+
+  // The control: without it, the tests below would pass as well if the lock were never honoured at all.
+  it('held by a live process, blocks an add (exit 2, nothing saved); once that process is gone, the next add works', async () => {
+    const holder = spawn(process.execPath, ['-e', 'setTimeout(() => {}, 300000)'], { stdio: 'ignore' });
+    try {
+      writeFileSync(lockPath(sandbox), String(holder.pid), { mode: 0o600 });
+      const before = readFileSync(connectionsPath(sandbox));
+      const name = fresh();
+      const blocked = await add(sandbox, name, generateToken());
+      const context = describeRun('add while locked', blocked);
+      expect(blocked.code, context).toBe(2);
+      expect(blocked.stderr, context).toMatch(/^error: .*is locked by another okta-connect$/m);
+      expect(blocked.stderr, context).toContain(lockPath(sandbox));
+      expect(readFileSync(connectionsPath(sandbox)).equals(before)).toBe(true);
+      expect(secretToolLookup(name)).toBeUndefined();
+    } finally {
+      holder.kill('SIGKILL');
+    }
+    await new Promise((resolve) => holder.on('exit', resolve));
+    const name = fresh();
+    const token = generateToken();
+    const after = await add(sandbox, name, token);
+    expect(after.code, describeRun('add after the holder died', after)).toBe(0);
+    expect(secretToolLookup(name)).toBe(token);
+    expect(existsSync(lockPath(sandbox))).toBe(false);
+  }, LONG);
+
+  it('with the pid of a process that has exited, does not block the next add', async () => {
+    writeFileSync(lockPath(sandbox), String(await deadPid()), { mode: 0o600 });
+    const name = fresh();
+    const token = generateToken();
+    const result = await add(sandbox, name, token);
+    expect(result.code, describeRun('add', result)).toBe(0);
+    expect(storedNames(sandbox)).toContain(name);
+    expect(secretToolLookup(name)).toBe(token);
+    expect(leftovers(sandbox)).toEqual([]);
+  }, LONG);
+
+  it('by an add killed (kill -9) while it held the lock, does not block the next add', async () => {
+    const killed = fresh();
+    let attempts = 0;
+    let isCaught = false;
+    while (!isCaught && attempts < 15) {
+      attempts += 1;
+      isCaught = await killWhileLocked(sandbox, killed, generateToken());
+    }
+    expect(isCaught, `caught an add holding the lock in ${String(attempts)} attempts`).toBe(true);
+    // What kill -9 leaves: the lock, with a dead pid (and perhaps the token without metadata: doctor reports that).
+    expect(existsSync(lockPath(sandbox))).toBe(true);
+    const leftState = `secret ${secretToolLookup(killed) === undefined ? 'no' : 'yes'}, metadata ${storedNames(sandbox).includes(killed) ? 'yes' : 'no'}`;
+
+    const next = fresh();
+    const nextToken = generateToken();
+    const result = await add(sandbox, next, nextToken);
+    expect(result.code, describeRun('next add', result)).toBe(0);
+    expect(secretToolLookup(next)).toBe(nextToken);
+    // The killed one's name can be saved again, and then keychain and metadata agree on it.
+    const againToken = generateToken();
+    const again = await add(sandbox, killed, againToken, '--force');
+    expect(again.code, describeRun('add --force of the killed name', again)).toBe(0);
+    expect(storedNames(sandbox)).toEqual(expect.arrayContaining([next, killed]));
+    expect(secretToolLookup(killed)).toBe(againToken);
+    expect(existsSync(lockPath(sandbox))).toBe(false);
+    console.info(`kill -9 mid-add: caught holding the lock after ${String(attempts)} attempt(s); it left: ${leftState}`);
+  }, LONG);
+
+  it('empty (its owner was killed between creating it and writing its pid), does not block the next add', async () => {
+    writeFileSync(lockPath(sandbox), '', { mode: 0o600 });
+    const name = fresh();
+    const token = generateToken();
+    const result = await add(sandbox, name, token);
+    expect(result.code, describeRun('add', result)).toBe(0);
+    expect(secretToolLookup(name)).toBe(token);
+  }, LONG);
+});
+
+/**
+ * Start an add and stop it (SIGSTOP) the moment its lock appears; if the stopped process holds the lock (the lock file
+ * names its pid), kill -9 it there. Otherwise let it finish and report that this attempt missed.
+ */
+async function killWhileLocked(sandbox: Sandbox, name: string, token: string): Promise<boolean> {
+  const child: ChildProcess = spawn(process.execPath, [BIN, ...addArgs(name, '--force')], {
+    cwd: sandbox.cwd,
+    env: { ...sandbox.env, ...BASE_ENV },
+    stdio: ['pipe', 'ignore', 'ignore'],
+  });
+  // Objects, so the compiler does not narrow the flags to their initial values.
+  const state = { hasExited: false, isStopped: false };
+  const exited = new Promise<void>((resolve) =>
+    child.on('exit', () => {
+      state.hasExited = true;
+      resolve();
+    }),
+  );
+  const pid = String(child.pid);
+  const holdsLock = (): boolean => {
+    try {
+      // "<pid> <nonce>" (or the pid alone): whose lock it is.
+      return readFileSync(lockPath(sandbox), 'utf8').split(' ')[0] === pid;
+    } catch {
+      return false;
+    }
+  };
+  const tryStop = (): void => {
+    if (state.isStopped || !holdsLock()) return;
+    child.kill('SIGSTOP');
+    state.isStopped = true;
+  };
+  const watcher = watch(sandbox.configDir, tryStop);
+  const timer = setInterval(tryStop, 1);
+  child.stdin?.end(token);
+  while (!state.isStopped && !state.hasExited) await sleep(2);
+  clearInterval(timer);
+  watcher.close();
+  if (!state.isStopped) return false;
+  // Stopped: if the lock still names it now, it was stopped while holding it.
+  await sleep(50);
+  if (holdsLock()) {
+    child.kill('SIGKILL');
+    await exited;
+    return true;
+  }
+  child.kill('SIGCONT');
+  await exited;
+  return false;
+}
