@@ -2,6 +2,7 @@
 // (--help, list) never load the Okta SDK's HTTP layer, the prompts or the proxy agent. See README "Design notes".
 import { build } from 'esbuild';
 import { mkdir, rename, rm, writeFile } from 'node:fs/promises';
+import { resolve as resolvePath } from 'node:path';
 
 const LEGACY_URL_SHIM = `
 const url = require('node:url');
@@ -77,12 +78,28 @@ const oktaAsSibling = {
   },
 };
 
+/**
+ * The error classes are a file of their own, required by both bundles: `instanceof CliError` in dist/cli.js must hold
+ * for an AuthError or NetworkError made in dist/okta.js (with a copy in each bundle it never does, and every Okta
+ * failure became "unexpected error", exit 1).
+ */
+const errorsAsSibling = {
+  name: 'errors-as-sibling',
+  setup(pluginBuild) {
+    const errors = resolvePath('src/domain/errors.ts');
+    pluginBuild.onResolve({ filter: /errors\.js$/ }, (args) =>
+      resolvePath(args.resolveDir, args.path).replace(/\.js$/, '.ts') === errors ? { path: './errors.js', external: true } : undefined,
+    );
+  },
+};
+
 // Built beside dist/ and swapped in, so a process reading dist/ (a test, npm pack) never sees half a build.
 const staging = `dist.build-${process.pid}`;
 await rm(staging, { recursive: true, force: true });
 const results = await Promise.all([
-  build({ ...common, entryPoints: { cli: 'src/cli.ts' }, outdir: staging, plugins: [oktaAsSibling] }),
-  build({ ...common, entryPoints: { okta: 'src/adapters/okta.ts' }, outdir: staging, plugins: [stubPlugin] }),
+  build({ ...common, entryPoints: { cli: 'src/cli.ts' }, outdir: staging, plugins: [oktaAsSibling, errorsAsSibling] }),
+  build({ ...common, entryPoints: { okta: 'src/adapters/okta.ts' }, outdir: staging, plugins: [stubPlugin, errorsAsSibling] }),
+  build({ ...common, entryPoints: { errors: 'src/domain/errors.ts' }, outdir: staging }),
 ]);
 // dist/ is CommonJS although the package is "type": "module".
 await writeFile(`${staging}/package.json`, '{ "type": "commonjs" }\n');

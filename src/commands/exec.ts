@@ -72,12 +72,20 @@ export async function execRun(deps: ExecDeps, opts: ExecOptions, argv: string[])
   const [command, ...args] = argv;
   if (command === undefined || command === '') throw new UsageError('missing the command to run', { hint: 'okta-connect exec --name prod -- terraform plan' });
   const connection = await resolveConnection(deps, parseName(opts.name));
-  await markHandedOut(deps, connection);
   // Loaded here, not at start-up: every other command would pay for it.
   const { spawn } = await import('node:child_process');
   return new Promise<number>((resolve, reject) => {
     // The token goes only into the child's environment, never its argv.
     const child = spawn(command, args, { stdio: 'inherit', env: childEnv(deps.env, connection) });
+    // Only a child that started can have used the token: record the use then, and finish recording before exiting.
+    const recorded = new Promise<void>((done) => {
+      child.once('spawn', () => {
+        void markHandedOut(deps, connection).then(done);
+      });
+      child.once('error', () => {
+        done();
+      });
+    });
     const release = deps.signals.trap((signal) => {
       child.kill(signal);
     });
@@ -93,7 +101,9 @@ export async function execRun(deps: ExecDeps, opts: ExecOptions, argv: string[])
     child.on('exit', (code, signal) => {
       release();
       // Like a shell: a child killed by a signal gives 128 + the signal's number.
-      resolve(code ?? 128 + (signal ? constants.signals[signal] : 0));
+      void recorded.then(() => {
+        resolve(code ?? 128 + (signal ? constants.signals[signal] : 0));
+      });
     });
   });
 }
