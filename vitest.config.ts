@@ -3,7 +3,8 @@ import { defineConfig } from 'vitest/config';
 export default defineConfig({
   test: {
     projects: [
-      { test: { name: 'unit', include: ['test/unit/**/*.test.ts'] } },
+      // Unit tests first, then the end-to-end tests (which spawn the packed CLI) with their own worker limit.
+      { test: { name: 'unit', include: ['test/unit/**/*.test.ts'], sequence: { groupOrder: 0 } } },
       {
         test: {
           name: 'e2e',
@@ -13,6 +14,7 @@ export default defineConfig({
           hookTimeout: 60_000,
           // Spawned processes are CPU-bound on a 2-core machine: two files at a time.
           maxWorkers: 2,
+          sequence: { groupOrder: 1 },
         },
       },
     ],
