@@ -194,11 +194,10 @@ describe('add in a terminal', () => {
     await pty.type(goodToken);
     await pty.waitFor(`${TOKEN_PROMPT} ${'*'.repeat(goodToken.length)}`);
     await pty.press('Enter');
-    // The name is asked again, with the one given before as the default.
-    await pty.waitFor(`${NAME_PROMPT} (${name})`);
-    await pty.press('Enter');
+    // The name was given already: it is not asked again.
 
     expect(await pty.exitCode()).toBe(0);
+    expect(countOf(await pty.screen(), NAME_PROMPT)).toBe(1);
     await pty.waitFor(`saved ${name}`);
     await expectNeverShown(pty, badToken, goodToken);
     expect(secretToolLookup(name)).toBe(goodToken);
