@@ -154,9 +154,20 @@ export function oktaGateway(options: GatewayOptions): OktaGateway {
     }
   }
 
+  // One check per org and run: test --all over several tokens of one org asks it once (and they share the answer).
+  const checks = new Map<string, Promise<OrgInfo>>();
+  const checkOrgOnce = (orgUrl: string, timeoutMs: number): Promise<OrgInfo> => {
+    let check = checks.get(orgUrl);
+    if (!check) {
+      check = checkOrg(orgUrl, timeoutMs);
+      checks.set(orgUrl, check);
+    }
+    return check;
+  };
+
   return {
     ready: () => loadSdk().then(() => undefined),
-    checkOrg,
+    checkOrg: checkOrgOnce,
     async whoAmI(input) {
       const { body, last } = await call(input, 'get', '/api/v1/users/me');
       const user = (body ?? {}) as { id?: unknown; status?: unknown; profile?: unknown };
