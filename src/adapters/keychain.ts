@@ -1,4 +1,5 @@
 import type * as Keyring from '@napi-rs/keyring';
+import { withDeadline } from '../domain/deadline.js';
 import { KeychainError } from '../domain/errors.js';
 import { secretServiceAccounts } from './secret-service-search.js';
 
@@ -39,28 +40,19 @@ export function osSecretStore(options: KeychainOptions): SecretStore {
 
   async function call<T>(what: string, run: (keyring: Binding, signal: AbortSignal) => Promise<T>): Promise<T> {
     const controller = new AbortController();
-    let timer: NodeJS.Timeout | undefined;
-    const timeout = new Promise<never>((_, reject) => {
-      timer = setTimeout(() => {
-        controller.abort();
-        reject(
-          new KeychainError(`the keychain did not answer within ${String(options.timeoutMs / 1000)} s (${what})`, {
-            hint: hintFor(options.platform, 'locked'),
-          }),
-        );
-      }, options.timeoutMs);
-      timer.unref();
-    });
     try {
-      return await Promise.race([load().then((keyring) => run(keyring, controller.signal)), timeout]);
+      return await withDeadline(load().then((keyring) => run(keyring, controller.signal)), options.timeoutMs, () => {
+        controller.abort();
+        throw new KeychainError(`the keychain did not answer within ${String(options.timeoutMs / 1000)} s (${what})`, {
+          hint: hintFor(options.platform, 'locked'),
+        });
+      });
     } catch (error) {
       if (error instanceof KeychainError) throw error;
       throw new KeychainError(`cannot ${what} in the OS keychain: ${describe(error)}`, {
         hint: hintFor(options.platform, describe(error)),
         cause: error,
       });
-    } finally {
-      clearTimeout(timer);
     }
   }
 
@@ -83,19 +75,11 @@ export function osSecretStore(options: KeychainOptions): SecretStore {
       if (options.platform === 'linux') {
         return secretServiceAccounts({ address: options.busAddress, service, names: wanted, timeoutMs });
       }
-      let timer: NodeJS.Timeout | undefined;
-      const timeout = new Promise<undefined>((resolve) => {
-        timer = setTimeout(() => {
-          resolve(undefined);
-        }, timeoutMs);
-      });
       try {
-        const stored = await Promise.race([names(), timeout]);
+        const stored = await withDeadline(names(), timeoutMs, () => undefined);
         return stored === undefined ? undefined : new Set(stored.filter((name) => wanted.includes(name)));
       } catch {
         return undefined;
-      } finally {
-        clearTimeout(timer);
       }
     },
   };

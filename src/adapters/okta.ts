@@ -3,6 +3,7 @@ import type * as OktaSdk from '@okta/okta-sdk-nodejs';
 import type { Http } from '@okta/okta-sdk-nodejs/src/http.js';
 import type { Owner } from '../domain/connection.js';
 import { AuthError, BadResponseError, CliError, PermissionError } from '../domain/errors.js';
+import { withDeadline } from '../domain/deadline.js';
 import { redact } from '../domain/redact.js';
 import { httpsGet } from './https-get.js';
 import { authHint, networkFailure, notOktaJson, seconds } from './okta-errors.js';
@@ -120,13 +121,6 @@ export function oktaGateway(options: GatewayOptions): OktaGateway {
       last = response;
       return response as never;
     };
-    let timer: NodeJS.Timeout | undefined;
-    const deadline = new Promise<never>((_, reject) => {
-      timer = setTimeout(() => {
-        reject(Object.assign(new Error('timeout'), { type: 'request-timeout' }));
-      }, input.timeoutMs + 250);
-      timer.unref();
-    });
     const what = `${method.toUpperCase()} ${path}`;
     try {
       const http = new sdk.Http({ requestExecutor: executor, cacheMiddleware: null, ...(proxy ? { httpsProxy: proxy } : {}) });
@@ -145,12 +139,13 @@ export function oktaGateway(options: GatewayOptions): OktaGateway {
           throw notOktaJson(`${input.orgUrl} answered ${what} with a body that is not JSON`, { httpStatus: response.status });
         }
       };
-      const body = await Promise.race([exchange(), deadline]);
+      // The executor's own timeout covers each request; this one also covers a 429 retry's wait and the body.
+      const body = await withDeadline(exchange(), input.timeoutMs + 250, () => {
+        throw Object.assign(new Error('timeout'), { type: 'request-timeout' });
+      });
       return { body, last };
     } catch (error) {
       throw mapSdkError(error, input, what, last, proxy);
-    } finally {
-      clearTimeout(timer);
     }
   }
 

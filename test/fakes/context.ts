@@ -1,6 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import { Readable, Writable } from 'node:stream';
 import type { Context, Env } from '../../src/context.js';
+import { withDeadline } from '../../src/domain/deadline.js';
 import type { SecretStore } from '../../src/adapters/keychain.js';
 import type { MetadataStore } from '../../src/adapters/metadata.js';
 import type { Identity, OktaCall, OktaGateway, OrgInfo, RateLimit } from '../../src/adapters/okta.js';
@@ -156,23 +157,10 @@ export class FakeSecretStore implements SecretStore {
 
   /** Like the real one: a failing or hanging keychain gives undefined (within the timeout), never an error. */
   async present(names: string[], timeoutMs: number): Promise<Set<string> | undefined> {
-    let timer: NodeJS.Timeout | undefined;
-    const timeout = new Promise<undefined>((resolve) => {
-      timer = setTimeout(() => {
-        resolve(undefined);
-      }, timeoutMs);
-    });
-    try {
-      return await Promise.race([
-        this.gate('present').then(() => new Set(names.filter((name) => this.entries.has(name)))),
-        timeout,
-      ]);
-    } catch {
-      return undefined;
-    } finally {
-      clearTimeout(timer);
-    }
+    const lookup = this.gate('present').then(() => new Set(names.filter((name) => this.entries.has(name))));
+    return withDeadline(lookup, timeoutMs, () => undefined).catch(() => undefined);
   }
+
 }
 
 // ---------------------------------------------------------------- metadata store
