@@ -5,8 +5,8 @@
 // Compiling the 0.3 MB bundle is most of okta-connect's own start-up. Node 22 can keep a V8 code cache
 // (module.enableCompileCache); Node 20 cannot, so this does the same by hand: the bundle is compiled with the cached
 // code of the last run, kept in a private folder under the system's temporary folder (where Node 22 keeps its own).
-// V8 checks that the cache matches the source and this V8 build, and rejects it otherwise: then it is made again.
-const { createHash } = require('node:crypto');
+// V8 checks that the cache fits this V8 build, and rejects it otherwise: then it is made again. V8 does not check the
+// source's content, so the cache file is named after the bundle's identity (inode, size, mtime) and Node's version.
 const fs = require('node:fs');
 const Module = require('node:module');
 const os = require('node:os');
@@ -32,13 +32,14 @@ function cacheFolder() {
 
 function run() {
   const source = fs.readFileSync(bundle, 'utf8');
+  const file = fs.statSync(bundle);
   let dir;
   try {
     dir = cacheFolder();
   } catch {
     dir = undefined;
   }
-  const key = createHash('sha256').update(source).update(process.version).update(process.arch).digest('hex').slice(0, 32);
+  const key = [file.ino, file.size, Math.round(file.mtimeMs), process.version, process.arch].join('-');
   const cacheFile = dir && path.join(dir, `cli-${key}.bin`);
   let cachedData;
   try {

@@ -29,6 +29,8 @@ const STUBS = [
   { request: './default-cache-middleware', from: '@okta/okta-sdk-nodejs', contents: "module.exports = () => { throw new Error('okta-connect: the SDK cache is off'); };" },
   // Only for file uploads; pulls in mime-db.
   { request: 'form-data', from: '@okta/okta-sdk-nodejs', contents: "module.exports = class FormData { constructor() { throw new Error('okta-connect: no uploads'); } };" },
+  // commander needs child_process only to run executable subcommands (okta-connect has none): load it on that call.
+  { request: 'node:child_process', from: 'commander', contents: "exports.spawn = (...args) => require('node:child_process').spawn(...args);" },
   // node-fetch uses it only where Node has no URL class; it pulls in tr46's tables and the deprecated punycode module.
   { request: 'whatwg-url', from: 'node-fetch', contents: 'exports.URL = globalThis.URL;' },
   // node-fetch parses every (already absolute, WHATWG-checked) request URL again with the legacy url.parse(), which
@@ -70,11 +72,20 @@ const common = {
   metafile: process.env.BUILD_METAFILE === '1',
 };
 
-/** The network adapter is a file of its own, required only by commands that call Okta. */
-const oktaAsSibling = {
-  name: 'okta-adapter-as-sibling',
+/**
+ * Files of their own, required on first use: the network adapter (and the SDK parts) by commands that call Okta, the
+ * prompts by the first question. --help, list and scripts never read them.
+ */
+const SIBLINGS = [
+  { filter: /^\.\/adapters\/okta\.js$/, path: './okta.js' },
+  { filter: /^\.\/inquirer\.js$/, path: './inquirer.js' },
+];
+const siblings = {
+  name: 'lazy-siblings',
   setup(pluginBuild) {
-    pluginBuild.onResolve({ filter: /^\.\/adapters\/okta\.js$/ }, () => ({ path: './okta.js', external: true }));
+    for (const sibling of SIBLINGS) {
+      pluginBuild.onResolve({ filter: sibling.filter }, () => ({ path: sibling.path, external: true }));
+    }
   },
 };
 
@@ -97,7 +108,8 @@ const errorsAsSibling = {
 const staging = `dist.build-${process.pid}`;
 await rm(staging, { recursive: true, force: true });
 const results = await Promise.all([
-  build({ ...common, entryPoints: { cli: 'src/cli.ts' }, outdir: staging, plugins: [oktaAsSibling, errorsAsSibling] }),
+  build({ ...common, entryPoints: { cli: 'src/cli.ts' }, outdir: staging, plugins: [siblings, errorsAsSibling, stubPlugin] }),
+  build({ ...common, entryPoints: { inquirer: 'src/adapters/inquirer.ts' }, outdir: staging }),
   build({ ...common, entryPoints: { okta: 'src/adapters/okta.ts' }, outdir: staging, plugins: [stubPlugin, errorsAsSibling] }),
   build({ ...common, entryPoints: { errors: 'src/domain/errors.ts' }, outdir: staging }),
 ]);

@@ -14,10 +14,7 @@ export interface Prompter {
   confirm(message: string, defaultValue: boolean): Promise<boolean>;
 }
 
-/**
- * Over the prompts of @inquirer/prompts, each imported from its own package on first use: the umbrella package also
- * loads the editor prompt and its encoding tables (~0.8 MB) that okta-connect never shows.
- */
+/** Over @inquirer's prompts, loaded on the first question (see inquirer.ts). */
 export function inquirerPrompter(input: Readable, output: Writable): Prompter {
   const context = { input, output, clearPromptOnDone: false };
   async function ask<T>(run: () => Promise<T>): Promise<T> {
@@ -33,23 +30,23 @@ export function inquirerPrompter(input: Readable, output: Writable): Prompter {
   return {
     input: (message, options = {}) =>
       ask(async () => {
-        const { default: prompt } = await import('@inquirer/input');
-        return prompt({ message, default: options.default, validate: options.validate }, context);
+        const { input } = await import('./inquirer.js');
+        return input({ message, default: options.default, validate: options.validate }, context);
       }),
     password: (message, options = {}) =>
       ask(async () => {
-        const { default: prompt } = await import('@inquirer/password');
-        return prompt({ message, mask: '*', validate: options.validate }, context);
+        const { password } = await import('./inquirer.js');
+        return password({ message, mask: '*', validate: options.validate }, context);
       }),
     select: <T extends string>(message: string, choices: Choice<T>[]) =>
       ask(async () => {
-        const { default: prompt } = await import('@inquirer/select');
-        return prompt<T>({ message, choices }, context);
+        const { select } = await import('./inquirer.js');
+        return select<T>({ message, choices }, context);
       }),
     confirm: (message, defaultValue) =>
       ask(async () => {
-        const { default: prompt } = await import('@inquirer/confirm');
-        return prompt({ message, default: defaultValue }, context);
+        const { confirm } = await import('./inquirer.js');
+        return confirm({ message, default: defaultValue }, context);
       }),
   };
 }
