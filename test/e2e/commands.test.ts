@@ -2,25 +2,7 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startFakeOkta, type FakeOkta } from '../fixtures/fake-okta.js';
-import {
-  connectionsPath,
-  disposeSandbox,
-  expectCleanFailure,
-  fileMode,
-  findLeaks,
-  linesStarting,
-  makeSandbox,
-  readConnections,
-  requireKeyring,
-  ROOT,
-  secretToolClear,
-  secretToolLookup,
-  storedConnection,
-  UNREACHABLE_DBUS,
-  uniqueName,
-  type RunResult,
-  type Sandbox,
-} from './harness.js';
+import { connectionsPath, disposeSandbox, expectCleanFailure, fileMode, findLeaks, linesStarting, makeSandbox, readConnections, requireKeyring, ROOT, secretToolClear, secretToolLookup, storedConnection, UNREACHABLE_DBUS, uniqueName, type Sandbox, describeRun } from './harness.js';
 
 const ISO = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\.\d+)?Z$/;
 const DAY_MS = 86_400_000;
@@ -57,9 +39,6 @@ function revoke(token: string): void {
   entry.revoked = true;
 }
 
-function describeRun(result: RunResult): string {
-  return `exit ${String(result.code)}\nstdout:\n${result.stdout}\nstderr:\n${result.stderr}`;
-}
 
 describe('add', () => {
   let sandbox: Sandbox;

@@ -255,3 +255,9 @@ export async function startConnectProxy(): Promise<ConnectProxy> {
     },
   };
 }
+
+/** A run's exit code and output, for assertion messages. */
+export function describeRun(result: Pick<RunResult, 'code' | 'stdout' | 'stderr'> & { signal?: NodeJS.Signals | null }): string {
+  const signal = result.signal ? ` signal ${result.signal}` : '';
+  return `exit ${String(result.code)}${signal}\nstdout:\n${result.stdout}\nstderr:\n${result.stderr}`;
+}

@@ -2,18 +2,7 @@ import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { generateToken, startFakeOkta, type FakeOkta } from '../fixtures/fake-okta.js';
-import {
-  disposeSandbox,
-  findLeaks,
-  makeSandbox,
-  requireKeyring,
-  secretToolLookup,
-  stackFrames,
-  storedConnection,
-  uniqueName,
-  type RunResult,
-  type Sandbox,
-} from './harness.js';
+import { disposeSandbox, findLeaks, makeSandbox, requireKeyring, secretToolLookup, stackFrames, storedConnection, uniqueName, type RunResult, type Sandbox, describeRun } from './harness.js';
 
 let right: FakeOkta;
 /** Another healthy Okta org, with a valid token of its own: where a leaked okta.yaml or OKTA_CLIENT_* would lead. */
@@ -33,9 +22,6 @@ function addArgs(name: string, orgUrl: string, ...extra: string[]): string[] {
   return ['add', '--name', name, '--org-url', orgUrl, '--token-stdin', ...extra];
 }
 
-function describeRun(result: RunResult): string {
-  return `exit ${String(result.code)}\nstdout:\n${result.stdout}\nstderr:\n${result.stderr}`;
-}
 
 function oktaYaml(orgUrl: string, token: string): string {
   return `okta:\n  client:\n    orgUrl: "${orgUrl}"\n    token: "${token}"\n    authorizationMode: "SSWS"\n`;

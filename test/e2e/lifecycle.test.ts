@@ -14,28 +14,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { READ_ONLY_ADMIN, startFakeOkta, type FakeOkta, type FakeUser } from '../fixtures/fake-okta.js';
-import {
-  closedPort,
-  connectionsPath,
-  disposeSandbox,
-  expectCleanFailure,
-  fileMode,
-  findLeaks,
-  linesStarting,
-  makeSandbox,
-  readConnections,
-  requireKeyring,
-  secretToolClear,
-  secretToolLookup,
-  stackFrames,
-  storedConnection,
-  UNREACHABLE_DBUS,
-  uniqueName,
-  type RunOptions,
-  type RunResult,
-  type Sandbox,
-  type StoredConnection,
-} from './harness.js';
+import { closedPort, connectionsPath, disposeSandbox, expectCleanFailure, fileMode, findLeaks, linesStarting, makeSandbox, readConnections, requireKeyring, secretToolClear, secretToolLookup, stackFrames, storedConnection, UNREACHABLE_DBUS, uniqueName, type RunOptions, type RunResult, type Sandbox, type StoredConnection, describeRun } from './harness.js';
 
 const DAY_MS = 86_400_000;
 const ISO = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}\.\d{3}Z$/;
@@ -67,9 +46,6 @@ function escapeRegExp(text: string): string {
   return text.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
 }
 
-function describeRun(result: RunResult): string {
-  return `exit ${String(result.code)} signal ${String(result.signal)}\nstdout:\n${result.stdout}\nstderr:\n${result.stderr}`;
-}
 
 function run(sandbox: Sandbox, args: string[], options: RunOptions = {}): Promise<RunResult> {
   return sandbox.run(args, { timeoutMs: RUN_TIMEOUT_MS, ...options, env: { ...BASE_ENV, ...options.env } });

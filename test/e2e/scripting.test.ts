@@ -4,21 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { generateToken, startFakeOkta, type FakeOkta } from '../fixtures/fake-okta.js';
-import {
-  BIN,
-  connectionsPath,
-  disposeSandbox,
-  expectCleanFailure,
-  linesStarting,
-  makeSandbox,
-  requireKeyring,
-  secretToolClear,
-  secretToolLookup,
-  UNREACHABLE_DBUS,
-  uniqueName,
-  type RunResult,
-  type Sandbox,
-} from './harness.js';
+import { BIN, connectionsPath, disposeSandbox, expectCleanFailure, linesStarting, makeSandbox, requireKeyring, secretToolClear, secretToolLookup, UNREACHABLE_DBUS, uniqueName, type RunResult, type Sandbox, describeRun } from './harness.js';
 
 /** End-to-end tests of what CI pipelines and scripts rely on: env overrides, test --all, exec, token, completion. */
 
@@ -45,9 +31,6 @@ const envKey = (name: string): string => name.toUpperCase().replace(/-/g, '_');
 const tokenVar = (name: string): string => `OKTA_CONNECT_${envKey(name)}_TOKEN`;
 const urlVar = (name: string): string => `OKTA_CONNECT_${envKey(name)}_ORG_URL`;
 
-function describeRun(result: Pick<RunResult, 'code' | 'stdout' | 'stderr'>): string {
-  return `exit ${String(result.code)}\nstdout:\n${result.stdout}\nstderr:\n${result.stderr}`;
-}
 
 const nonEmptyLines = (text: string): string[] => text.split('\n').filter((line) => line.trim() !== '');
 
