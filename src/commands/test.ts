@@ -75,15 +75,20 @@ async function testAll(deps: TestDeps, records: ConnectionRecord[], timeoutMs: n
   }
   const okta = await deps.okta();
   const spinner = json ? undefined : startSpinner(deps.io, `testing ${String(names.length)} connections…`);
-  const outcomes = await mapBounded(names, CONCURRENCY, async (name): Promise<Outcome> => {
-    try {
-      const connection = await resolveConnection(deps, name, records);
-      const result = await probeConnection(okta, { orgUrl: connection.orgUrl, token: connection.token, timeoutMs });
-      return { name, connection, result, error: result.error ? sharpen(result.error, connection) : null };
-    } catch (error) {
-      if (!(error instanceof CliError)) throw error;
-      return { name, error };
-    }
+  // Tokens are read one at a time (a keychain is a shared desktop service; a burst of parallel sessions has been seen
+  // to make gnome-keyring restart), then the connections are tested concurrently.
+  const resolved: (ResolvedConnection | CliError)[] = [];
+  for (const name of names) {
+    resolved.push(await resolveConnection(deps, name, records).catch((error: unknown) => {
+      if (error instanceof CliError) return error;
+      throw error;
+    }));
+  }
+  const outcomes = await mapBounded(names, CONCURRENCY, async (name, index): Promise<Outcome> => {
+    const connection = resolved[index];
+    if (connection === undefined || connection instanceof CliError) return { name, error: connection ?? null };
+    const result = await probeConnection(okta, { orgUrl: connection.orgUrl, token: connection.token, timeoutMs });
+    return { name, connection, result, error: result.error ? sharpen(result.error, connection) : null };
   });
   spinner?.stop();
   await record(
@@ -219,13 +224,13 @@ export function jsonError(error: CliError | null): object | null {
 }
 
 /** Run `work` over `items` with at most `limit` at once, results in the items' order. */
-export async function mapBounded<T, R>(items: T[], limit: number, work: (item: T) => Promise<R>): Promise<R[]> {
+export async function mapBounded<T, R>(items: T[], limit: number, work: (item: T, index: number) => Promise<R>): Promise<R[]> {
   const results = new Array<R>(items.length);
   let next = 0;
   const worker = async (): Promise<void> => {
     while (next < items.length) {
       const index = next++;
-      results[index] = await work(items[index] as T);
+      results[index] = await work(items[index] as T, index);
     }
   };
   await Promise.all(Array.from({ length: Math.min(limit, items.length) }, worker));
