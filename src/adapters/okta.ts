@@ -269,7 +269,6 @@ function mapSdkError(error: unknown, call: OktaCall, what: string, last: Recorde
     if (status === 429) return rateLimited({ httpStatus: status });
     return notOktaJson(`${call.orgUrl} answered HTTP ${String(status)} to ${what}`, { httpStatus: status });
   }
-  if (error instanceof SyntaxError) return notOktaJson(`${call.orgUrl} answered ${what} with broken JSON`, { httpStatus: last?.status });
   if (/HTTP 429|rateLimit/.test(message) || last?.status === 429) {
     return rateLimited({ httpStatus: 429 }, /exceed/.test(message) ? `the wait Okta asks for is longer than the ${seconds(call.timeoutMs)} timeout` : undefined);
   }

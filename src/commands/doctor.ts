@@ -2,7 +2,7 @@ import { Command } from 'commander';
 import * as z from 'zod/mini';
 import type { Context } from '../context.js';
 import { parseOrgUrl, parseToken, type ConnectionRecord } from '../domain/connection.js';
-import { envConnectionKeys, orgUrlVar, tokenVar } from '../domain/env-overrides.js';
+import { envConnectionKeys, envKey, orgUrlVar, tokenVar } from '../domain/env-overrides.js';
 import { CliError, ExitCode } from '../domain/errors.js';
 import { safeProxy } from '../adapters/okta-errors.js';
 
@@ -134,7 +134,7 @@ function envChecks(env: Context['env'], records: ConnectionRecord[], add: Add): 
     const name = key.toLowerCase();
     const token = env[tokenVar(name)];
     const url = env[orgUrlVar(name)];
-    const saved = records.find((record) => record.name.toUpperCase().replace(/-/g, '_') === key);
+    const saved = records.find((record) => envKey(record.name) === key);
     const problems: string[] = [];
     try {
       if (url) parseOrgUrl(url);

@@ -74,6 +74,11 @@ export function notFound(name: string, records: ConnectionRecord[]): NotFoundErr
   });
 }
 
+/** Every connection's name, saved or environment-only, sorted: what --all tests and the picker offers. */
+export function connectionNames(env: Context['env'], records: ConnectionRecord[]): string[] {
+  return [...records.map((record) => record.name), ...envOnlyNames(env, records)].sort();
+}
+
 /** Names of connections that exist only in the environment (both variables set, nothing saved). */
 export function envOnlyNames(env: Context['env'], records: ConnectionRecord[]): string[] {
   const savedKeys = new Set(records.map((record) => envKey(record.name)));

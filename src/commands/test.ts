@@ -5,7 +5,7 @@ import { daysUntil, idleExpiresAt, isExpiringSoon, parseName, type ConnectionRec
 import { CliError, ExitCode, UsageError } from '../domain/errors.js';
 import { startSpinner } from '../io/spinner.js';
 import { probeConnection, type ProbeResult } from './probe.js';
-import { envOnlyNames, resolveConnection, type ResolvedConnection } from './resolve.js';
+import { connectionNames, resolveConnection, type ResolvedConnection } from './resolve.js';
 import { parseTimeout, summariseRoles } from './shared.js';
 
 export const testOptionsSchema = z.object({
@@ -69,7 +69,7 @@ interface Outcome {
 }
 
 async function testAll(deps: TestDeps, records: ConnectionRecord[], timeoutMs: number, json: boolean): Promise<number> {
-  const names = [...records.map((saved) => saved.name), ...envOnlyNames(deps.env, records)].sort();
+  const names = connectionNames(deps.env, records);
   if (names.length === 0) {
     throw new CliError(ExitCode.notFound, 'no connections to test', { hint: 'create one with: okta-connect add' });
   }
@@ -77,16 +77,16 @@ async function testAll(deps: TestDeps, records: ConnectionRecord[], timeoutMs: n
   const spinner = json ? undefined : startSpinner(deps.io, `testing ${String(names.length)} connections…`);
   // Tokens are read one at a time (a keychain is a shared desktop service; a burst of parallel sessions has been seen
   // to make gnome-keyring restart), then the connections are tested concurrently.
-  const resolved: (ResolvedConnection | CliError)[] = [];
+  const resolved: { name: string; connection: ResolvedConnection | CliError }[] = [];
   for (const name of names) {
-    resolved.push(await resolveConnection(deps, name, records).catch((error: unknown) => {
+    const connection = await resolveConnection(deps, name, records).catch((error: unknown) => {
       if (error instanceof CliError) return error;
       throw error;
-    }));
+    });
+    resolved.push({ name, connection });
   }
-  const outcomes = await mapBounded(names, CONCURRENCY, async (name, index): Promise<Outcome> => {
-    const connection = resolved[index];
-    if (connection === undefined || connection instanceof CliError) return { name, error: connection ?? null };
+  const outcomes = await mapBounded(resolved, CONCURRENCY, async ({ name, connection }): Promise<Outcome> => {
+    if (connection instanceof CliError) return { name, error: connection };
     const result = await probeConnection(okta, { orgUrl: connection.orgUrl, token: connection.token, timeoutMs });
     return { name, connection, result, error: result.error ? sharpen(result.error, connection) : null };
   });
@@ -123,7 +123,7 @@ async function pickName(deps: TestDeps, records: ConnectionRecord[]): Promise<st
   if (!deps.io.canPrompt) {
     throw new UsageError('missing --name (or --all)', { hint: 'okta-connect test --name <name>, or --all; see okta-connect list' });
   }
-  const names = [...records.map((saved) => saved.name), ...envOnlyNames(deps.env, records)].sort();
+  const names = connectionNames(deps.env, records);
   if (names.length === 0) throw new CliError(ExitCode.notFound, 'no connections are saved', { hint: 'create one with: okta-connect add' });
   return deps.prompter.select(
     'Which connection?',
@@ -224,13 +224,13 @@ export function jsonError(error: CliError | null): object | null {
 }
 
 /** Run `work` over `items` with at most `limit` at once, results in the items' order. */
-export async function mapBounded<T, R>(items: T[], limit: number, work: (item: T, index: number) => Promise<R>): Promise<R[]> {
+export async function mapBounded<T, R>(items: T[], limit: number, work: (item: T) => Promise<R>): Promise<R[]> {
   const results = new Array<R>(items.length);
   let next = 0;
   const worker = async (): Promise<void> => {
     while (next < items.length) {
       const index = next++;
-      results[index] = await work(items[index] as T, index);
+      results[index] = await work(items[index] as T);
     }
   };
   await Promise.all(Array.from({ length: Math.min(limit, items.length) }, worker));
