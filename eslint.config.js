@@ -1,6 +1,28 @@
 import js from '@eslint/js';
 import tseslint from 'typescript-eslint';
 
+const CHALK = { name: 'chalk', message: 'Use io/theme.ts.' };
+const SDK = { group: ['@okta/okta-sdk-nodejs', '@okta/okta-sdk-nodejs/**'], message: 'Only src/adapters/okta-sdk.ts knows the Okta SDK.' };
+const ADAPTERS = {
+  group: ['**/adapters/*', '**/adapters/**'],
+  message: 'Commands, connections and domain never import adapters: declare a port beside its user; context.ts plugs the adapter in.',
+};
+
+/** chalk only through io/theme.ts; the Okta SDK only through the seam; adapters never below the context. */
+function importBans() {
+  const ban = (files, ignores, paths, patterns) => ({
+    files,
+    ignores,
+    rules: { 'no-restricted-imports': ['error', { paths, patterns }] },
+  });
+  const layered = ['src/commands/**/*.ts', 'src/connections/**/*.ts', 'src/domain/**/*.ts'];
+  return [
+    ban(['src/**/*.ts'], [...layered, 'src/io/theme.ts', 'src/adapters/okta-sdk.ts', 'src/types/**'], [CHALK], [SDK]),
+    ban(layered, [], [CHALK], [SDK, ADAPTERS]),
+    ban(['src/adapters/okta-sdk.ts'], [], [CHALK], []),
+  ];
+}
+
 export default tseslint.config(
   { ignores: ['dist/', 'node_modules/', 'coverage/', '.tmp/'] },
   js.configs.recommended,
@@ -32,13 +54,8 @@ export default tseslint.config(
       'no-restricted-globals': ['error', { name: 'process', message: 'Use the context (io, env) instead of process.' }],
     },
   },
-  {
-    files: ['src/**/*.ts'],
-    ignores: ['src/io/theme.ts'],
-    rules: {
-      'no-restricted-imports': ['error', { paths: [{ name: 'chalk', message: 'Use io/theme.ts.' }] }],
-    },
-  },
+  // Import bans, one rule value per file group (a later block replaces an earlier one's value, it does not add to it).
+  ...importBans(),
   {
     files: ['**/*.js', '**/*.mjs'],
     ...tseslint.configs.disableTypeChecked,

@@ -38,14 +38,19 @@ const STUBS = [
   { request: 'url', from: 'node-fetch', contents: LEGACY_URL_SHIM },
 ];
 
+// Which stubs replaced something: a stub that silently stops matching (the SDK renamed a file) brings the real module
+// back, and its cost with it. The build fails instead.
+const stubsUsed = new Set();
 const stubPlugin = {
   name: 'okta-connect-stubs',
   setup(pluginBuild) {
     for (const [index, stub] of STUBS.entries()) {
       const filter = new RegExp(`^${stub.request.replace(/[.*+?^${}()|[\]\\/]/g, '\\$&')}$`);
-      pluginBuild.onResolve({ filter }, (args) =>
-        args.importer.includes(`node_modules/${stub.from}/`) ? { path: String(index), namespace: 'okta-connect-stub' } : undefined,
-      );
+      pluginBuild.onResolve({ filter }, (args) => {
+        if (!args.importer.includes(`node_modules/${stub.from}/`)) return undefined;
+        stubsUsed.add(index);
+        return { path: String(index), namespace: 'okta-connect-stub' };
+      });
     }
     pluginBuild.onLoad({ filter: /.*/, namespace: 'okta-connect-stub' }, (args) => ({
       contents: STUBS[Number(args.path)].contents,
@@ -113,6 +118,14 @@ const results = await Promise.all([
   build({ ...common, entryPoints: { okta: 'src/adapters/okta.ts' }, outdir: staging, plugins: [stubPlugin, errorsAsSibling] }),
   build({ ...common, entryPoints: { errors: 'src/domain/errors.ts' }, outdir: staging }),
 ]);
+const unused = STUBS.filter((_stub, index) => !stubsUsed.has(index));
+if (unused.length > 0) {
+  await rm(staging, { recursive: true, force: true });
+  throw new Error(
+    `build: ${unused.length} stub(s) matched nothing, so the real module would be bundled: ${unused.map((stub) => `${stub.request} (from ${stub.from})`).join(', ')}. ` +
+      'Update STUBS in scripts/build.js to what the dependency requires now.',
+  );
+}
 // dist/ is CommonJS although the package is "type": "module".
 await writeFile(`${staging}/package.json`, '{ "type": "commonjs" }\n');
 await rm('dist', { recursive: true, force: true });

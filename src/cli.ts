@@ -1,5 +1,5 @@
 import { readFileSync } from 'node:fs';
-import { createContext, type Signals } from './context.js';
+import { createContext, type Context, type GlobalOptions, type Signals } from './context.js';
 import { ExitCode } from './domain/errors.js';
 import { run } from './main.js';
 
@@ -35,13 +35,14 @@ for (const stream of [process.stdout, process.stderr]) {
   });
 }
 
-const ctx = createContext({
-  streams: { stdin: process.stdin, stdout: process.stdout, stderr: process.stderr },
-  env: { ...process.env },
-  noColor: argv.includes('--no-color'),
-  version,
-  signals,
-});
-void run(argv, ctx).then((code) => {
+const makeContext = (globals: GlobalOptions): Context =>
+  createContext({
+    streams: { stdin: process.stdin, stdout: process.stdout, stderr: process.stderr },
+    env: { ...process.env },
+    globals,
+    version,
+    signals,
+  });
+void run(argv, makeContext, version).then((code) => {
   process.exitCode = code;
 });

@@ -1,9 +1,12 @@
 import { homedir } from 'node:os';
 import { join } from 'node:path';
-import { osSecretStore, type SecretStore } from './adapters/keychain.js';
-import { fileMetadataStore, type MetadataStore } from './adapters/metadata.js';
-import type { OktaGateway } from './adapters/okta.js';
-import { inquirerPrompter, type Prompter } from './adapters/prompter.js';
+import { osSecretStore } from './adapters/keychain.js';
+import { fileMetadataStore } from './adapters/metadata.js';
+import { inquirerPrompter } from './adapters/prompter.js';
+import type { OktaGateway } from './connections/ports.js';
+import { connectionStore, type ConnectionStore } from './connections/store.js';
+import { makeRedactor, type Redactor } from './domain/redact.js';
+import type { Prompter } from './io/prompter.js';
 import { makeIO, type IO, type StreamSet } from './io/streams.js';
 import { makeTheme, type Theme } from './io/theme.js';
 
@@ -18,18 +21,23 @@ export interface Signals {
   trap(handler: (signal: NodeJS.Signals) => void): () => void;
 }
 
+/** The global flags, as commander parsed them. */
+export interface GlobalOptions {
+  color: boolean;
+  debug: boolean;
+}
+
 /** Everything a command may touch, built in one place (like gh's Factory). Heavy parts load on first use. */
 export interface Context {
   io: IO;
   theme: Theme;
   env: Env;
   clock: Clock;
-  metadata: MetadataStore;
-  secrets: SecretStore;
+  connections: ConnectionStore;
   prompter: Prompter;
   okta: () => Promise<OktaGateway>;
   /** Secrets seen in this run; the error printer removes them from anything it prints. */
-  secretsSeen: Set<string>;
+  redactor: Redactor;
   signals: Signals;
   version: string;
   nodeVersion: string;
@@ -39,7 +47,7 @@ export interface Context {
 export interface ContextOptions {
   streams: StreamSet;
   env: Env;
-  noColor: boolean;
+  globals: GlobalOptions;
   version: string;
   signals: Signals;
   platform?: NodeJS.Platform;
@@ -58,26 +66,37 @@ const DEFAULT_KEYCHAIN_TIMEOUT_MS = 10_000;
 
 export function createContext(options: ContextOptions): Context {
   const platform = options.platform ?? process.platform;
-  const io = makeIO(options.streams, options.env, options.noColor);
+  const io = makeIO(options.streams, options.env, !options.globals.color);
+  const theme = makeTheme(io.color);
   const keychainTimeout = Number(options.env.OKTA_CONNECT_KEYCHAIN_TIMEOUT_MS);
+  const redactor = makeRedactor();
+  const clock = { now: () => new Date() };
   let gateway: Promise<OktaGateway> | undefined;
   return {
     io,
-    theme: makeTheme(io.color),
+    theme,
     env: options.env,
-    clock: { now: () => new Date() },
-    metadata: fileMetadataStore(configDir(options.env, platform, options.home ?? homedir())),
-    secrets: osSecretStore({
-      platform,
-      busAddress: options.env.DBUS_SESSION_BUS_ADDRESS,
-      timeoutMs: Number.isFinite(keychainTimeout) && keychainTimeout > 0 ? keychainTimeout : DEFAULT_KEYCHAIN_TIMEOUT_MS,
+    clock,
+    connections: connectionStore({
+      env: options.env,
+      clock,
+      redactor,
+      metadata: fileMetadataStore(configDir(options.env, platform, options.home ?? homedir())),
+      secrets: osSecretStore({
+        platform,
+        busAddress: options.env.DBUS_SESSION_BUS_ADDRESS,
+        timeoutMs: Number.isFinite(keychainTimeout) && keychainTimeout > 0 ? keychainTimeout : DEFAULT_KEYCHAIN_TIMEOUT_MS,
+      }),
+      notice: (text) => {
+        io.stderr.write(`${theme.warnMark} ${text}\n`);
+      },
     }),
     prompter: inquirerPrompter(io.stdin, io.stderr),
     okta: () =>
       (gateway ??= import('./adapters/okta.js').then(({ oktaGateway }) =>
         oktaGateway({ env: options.env, userAgent: `okta-connect/${options.version}` }),
       )),
-    secretsSeen: new Set(),
+    redactor,
     signals: options.signals,
     version: options.version,
     nodeVersion: process.version,

@@ -1,17 +1,25 @@
 import { CommanderError } from 'commander';
-import type { Context } from './context.js';
-import { CliError, ExitCode, UsageError } from './domain/errors.js';
-import { redact } from './domain/redact.js';
-import { buildProgram, type Outcome } from './program.js';
+import type { Context, GlobalOptions } from './context.js';
+import { CliError, ExitCode, SilentError, UsageError } from './domain/errors.js';
+import { buildProgram } from './program.js';
 
-/** Run one command line; returns the exit code. Never calls process.exit and never throws. */
-export async function run(argv: string[], ctx: Context): Promise<number> {
-  const debug = argv.includes('--debug') || (ctx.env.DEBUG ?? '').split(',').includes('okta-connect');
-  const outcome: Outcome = { code: ExitCode.ok };
+/**
+ * Run one command line; returns the exit code. Never calls process.exit and never throws. The context is made from the
+ * global flags as commander parsed them (never from a look at argv, which also holds a child's arguments after `exec --`).
+ */
+export async function run(argv: string[], makeContext: (globals: GlobalOptions) => Context, version: string): Promise<number> {
+  let ctx: Context | undefined;
+  const program = buildProgram(() => (ctx ??= makeContext(globals())), version);
+  function globals(): GlobalOptions {
+    const opts = program.opts<{ color?: boolean; debug?: boolean }>();
+    return { color: opts.color !== false, debug: opts.debug === true };
+  }
   try {
-    await buildProgram(ctx, outcome).parseAsync(argv, { from: 'user' });
-    return outcome.code;
+    await program.parseAsync(argv, { from: 'user' });
+    return ExitCode.ok;
   } catch (error) {
+    ctx ??= makeContext(globals());
+    const debug = globals().debug || (ctx.env.DEBUG ?? '').split(',').includes('okta-connect');
     return report(ctx, toCliError(error, argv), debug, error);
   }
 }
@@ -20,9 +28,9 @@ function toCliError(error: unknown, argv: string[]): CliError | undefined {
   if (error instanceof CliError) return error;
   if (!(error instanceof CommanderError)) return undefined;
   if (error.code === 'commander.helpDisplayed' || error.code === 'commander.version' || error.code === 'commander.help') {
-    return new CliError(ExitCode.ok, '');
+    return new SilentError(ExitCode.ok);
   }
-  if (error.code === 'commander.executeSubCommandAsync' || error.exitCode === 0) return new CliError(ExitCode.ok, '');
+  if (error.code === 'commander.executeSubCommandAsync' || error.exitCode === 0) return new SilentError(ExitCode.ok);
   const message = error.message.replace(/^error: /, '');
   if (error.code === 'commander.unknownOption' && argv.some((arg) => arg === '--token' || arg.startsWith('--token='))) {
     return new UsageError('there is no --token flag: a token in the arguments leaks into ps and shell history', {
@@ -46,12 +54,12 @@ function toCliError(error: unknown, argv: string[]): CliError | undefined {
 
 /** The one printer: `error: …` then `hint: …`, secrets removed, a stack only for bugs and only with --debug. */
 function report(ctx: Context, error: CliError | undefined, debug: boolean, original: unknown): number {
-  const clean = (text: string): string => redact(text, ctx.secretsSeen).replace(/\s*\n\s*/g, ' ').trim();
-  if (error?.exitCode === ExitCode.ok) return ExitCode.ok;
+  const clean = (text: string): string => ctx.redactor.redact(text).replace(/\s*\n\s*/g, ' ').trim();
+  if (error instanceof SilentError) return error.exitCode;
   if (error && error.exitCode !== ExitCode.internal) {
     ctx.io.stderr.write(`${ctx.theme.fail('error:')} ${clean(error.message)}\n`);
     if (error.hint) ctx.io.stderr.write(`hint: ${clean(error.hint)}\n`);
-    if (debug) ctx.io.stderr.write(`${redact(stackOf(error.cause ?? error), ctx.secretsSeen)}\n`);
+    if (debug) ctx.io.stderr.write(`${ctx.redactor.redact(stackOf(error.cause ?? error))}\n`);
     return error.exitCode;
   }
   const message = error?.message ?? (original instanceof Error ? original.message : String(original));
@@ -59,7 +67,7 @@ function report(ctx: Context, error: CliError | undefined, debug: boolean, origi
   ctx.io.stderr.write(
     `hint: ${error?.hint ? clean(error.hint) : 'this is a bug in okta-connect: please report it, with the output of --debug'}\n`,
   );
-  if (debug) ctx.io.stderr.write(`${redact(stackOf(error?.cause ?? original), ctx.secretsSeen)}\n`);
+  if (debug) ctx.io.stderr.write(`${ctx.redactor.redact(stackOf(error?.cause ?? original))}\n`);
   return ExitCode.internal;
 }
 

@@ -1,22 +1,8 @@
 import type * as Keyring from '@napi-rs/keyring';
 import { withDeadline } from '../domain/deadline.js';
 import { KeychainError } from '../domain/errors.js';
+import type { SecretStore } from '../connections/ports.js';
 import { secretServiceAccounts } from './secret-service-search.js';
-
-/** The only place secrets are kept: the OS keychain, service `okta-connect`, account = connection name. */
-export interface SecretStore {
-  get(name: string): Promise<string | undefined>;
-  set(name: string, token: string): Promise<void>;
-  /** True when something was deleted. */
-  delete(name: string): Promise<boolean>;
-  /** The account names saved under our service (reads every entry: for doctor, not for hot paths). */
-  names(): Promise<string[]>;
-  /**
-   * Which of these accounts have a token, without reading any and within `timeoutMs`; undefined when the keychain
-   * cannot tell (absent, locked in a way that needs a prompt, too slow). Never throws.
-   */
-  present(names: string[], timeoutMs: number): Promise<Set<string> | undefined>;
-}
 
 export const KEYCHAIN_SERVICE = 'okta-connect';
 
@@ -30,7 +16,7 @@ export interface KeychainOptions {
   service?: string;
 }
 
-/** SecretStore over @napi-rs/keyring; every call has a timeout, since a locked keychain can wait for a dialog forever. */
+/** The SecretStore over @napi-rs/keyring: the OS keychain, service `okta-connect`, account = connection name; every call has a timeout, since a locked keychain can wait for a dialog forever. */
 export function osSecretStore(options: KeychainOptions): SecretStore {
   const service = options.service ?? KEYCHAIN_SERVICE;
   // On Linux only the Secret Service persists; the kernel keyring fallback would lose tokens at logout.

@@ -1,29 +1,18 @@
-import { mkdir, open, readFile, rename, rm, stat, chmod } from 'node:fs/promises';
+import { chmod, mkdir, open, readFile, rename, rm, stat } from 'node:fs/promises';
 import { join } from 'node:path';
 import * as z from 'zod/mini';
-import { connectionRecordSchema, type ConnectionRecord } from '../domain/connection.js';
-import { CliError, ExitCode, UsageError } from '../domain/errors.js';
+import type { MetadataStore } from '../connections/ports.js';
+import { byName, connectionRecordSchema, type ConnectionRecord } from '../domain/connection.js';
+import { UsageError, type CliError } from '../domain/errors.js';
+import { fileError, isErrno } from './file-errors.js';
+import { acquireLock } from './file-lock.js';
 
-/** connections.json: the metadata of every saved connection. Never the token. */
-export interface MetadataStore {
-  readonly path: string;
-  readonly dir: string;
-  /** All saved connections, sorted by name. A missing file is an empty list. */
-  list(): Promise<ConnectionRecord[]>;
-  /** The permission bits of the folder and the file (null when missing), for doctor. */
-  modes(): Promise<{ dir: number | null; file: number | null }>;
-  /**
-   * Read-modify-write under the lock; `change` returns the new list. `afterWrite` runs once the file is written, still
-   * under the lock, so keychain changes that go with a metadata change are never interleaved with another process's.
-   */
-  update(
-    change: (connections: ConnectionRecord[]) => ConnectionRecord[] | Promise<ConnectionRecord[]>,
-    afterWrite?: () => Promise<void>,
-  ): Promise<void>;
-}
-
-const FILE_VERSION = 1;
-const fileSchema = z.object({ version: z.literal(FILE_VERSION), connections: z.array(connectionRecordSchema) });
+/**
+ * Version 2 added each record's `kind` and `secretFingerprint`. A version 1 file reads unchanged (its records are API-token
+ * connections with no fingerprint yet) and is written back as version 2 on the next change.
+ */
+const FILE_VERSION = 2;
+const fileSchema = z.object({ version: z.union([z.literal(1), z.literal(FILE_VERSION)]), connections: z.array(connectionRecordSchema) });
 
 export interface MetadataOptions {
   /** How long to wait for another process's lock before giving up. */
@@ -61,7 +50,7 @@ export function fileMetadataStore(dir: string, options: MetadataOptions = {}): M
         });
       }
       const issue = parsed.error.issues[0];
-      throw corrupt(path, `${issue?.path.join('.') ?? ''} ${issue?.message ?? 'unexpected content'}`.trim());
+      throw corrupt(path, `${where(json, issue?.path ?? [])} ${issue?.message ?? 'unexpected content'}`.trim());
     }
     return parsed.data.connections;
   }
@@ -76,41 +65,10 @@ export function fileMetadataStore(dir: string, options: MetadataOptions = {}): M
     }
   }
 
-  async function acquireLock(): Promise<() => Promise<void>> {
-    const deadline = Date.now() + lockTimeoutMs;
-    let delay = 5;
-    for (;;) {
-      try {
-        const handle = await open(lockPath, 'wx', 0o600);
-        // "<pid> <nonce>": the pid tells others whether we are alive, the nonce tells us the lock is still ours.
-        const owner = `${String(process.pid)} ${String(Date.now())}.${String(Math.random()).slice(2)}`;
-        await handle.writeFile(owner);
-        await handle.close();
-        return async () => {
-          // Never delete a lock that another process took over (after judging ours stale).
-          const current = await readFile(lockPath, 'utf8').catch(() => undefined);
-          if (current === owner) await rm(lockPath, { force: true });
-        };
-      } catch (error) {
-        if (!isErrno(error, 'EEXIST')) throw fileError(error, `cannot lock ${path}`);
-      }
-      if (await isStale(lockPath, staleLockMs)) {
-        await takeOverStaleLock(lockPath, staleLockMs);
-        continue;
-      }
-      if (Date.now() > deadline) {
-        throw new CliError(ExitCode.usage, `${path} is locked by another okta-connect`, {
-          hint: `if no other okta-connect is running, delete ${lockPath}`,
-        });
-      }
-      await new Promise((resolve) => setTimeout(resolve, delay + Math.random() * delay));
-      delay = Math.min(delay * 2, 100);
-    }
-  }
-
   let writeCount = 0;
   async function writeAtomically(connections: ConnectionRecord[]): Promise<void> {
-    const sorted = [...connections].sort((a, b) => a.name.localeCompare(b.name));
+    // The rules of reading hold for writing: a record that could not be read back is a bug, never written.
+    const sorted = connections.map((record) => connectionRecordSchema.parse(record)).sort(byName);
     const body = `${JSON.stringify({ version: FILE_VERSION, connections: sorted }, null, 2)}\n`;
     // Unique per process and write; 'wx' refuses to reuse a name, so a clash fails loudly instead of mixing writes.
     const temp = `${path}.${String(process.pid)}.${String(Date.now())}.${String((writeCount += 1))}.tmp`;
@@ -135,7 +93,7 @@ export function fileMetadataStore(dir: string, options: MetadataOptions = {}): M
     dir,
     async list() {
       const connections = await readFileOrEmpty();
-      return connections.sort((a, b) => a.name.localeCompare(b.name));
+      return connections.sort(byName);
     },
     async modes() {
       const mode = (target: string): Promise<number | null> =>
@@ -147,7 +105,7 @@ export function fileMetadataStore(dir: string, options: MetadataOptions = {}): M
     },
     async update(change, afterWrite) {
       await ensureDir();
-      const release = await acquireLock();
+      const release = await acquireLock(lockPath, { timeoutMs: lockTimeoutMs, staleMs: staleLockMs, what: path });
       try {
         const current = await readFileOrEmpty();
         await writeAtomically(await change(current));
@@ -157,55 +115,6 @@ export function fileMetadataStore(dir: string, options: MetadataOptions = {}): M
       }
     },
   };
-}
-
-/**
- * Removes a stale lock under a short-lived second lock, checking it again first: two processes that both saw it stale must
- * not both remove it, or the second would delete the lock the first has just taken, and both would write.
- */
-async function takeOverStaleLock(lockPath: string, staleLockMs: number): Promise<void> {
-  const guardPath = `${lockPath}.takeover`;
-  let guard;
-  try {
-    guard = await open(guardPath, 'wx', 0o600);
-  } catch (error) {
-    if (!isErrno(error, 'EEXIST')) throw fileError(error, `cannot lock ${lockPath}`);
-    // Another process is taking it over; a guard left by one that died is removed like a stale lock.
-    if (await isStale(guardPath, staleLockMs)) await rm(guardPath, { force: true });
-    return;
-  }
-  try {
-    await guard.writeFile(String(process.pid));
-    if (await isStale(lockPath, staleLockMs)) await rm(lockPath, { force: true });
-  } finally {
-    await guard.close();
-    await rm(guardPath, { force: true });
-  }
-}
-
-/** An empty lock older than this was left by a process killed right after creating it. */
-const EMPTY_LOCK_GRACE_MS = 3_000;
-
-async function isStale(lockPath: string, staleLockMs: number): Promise<boolean> {
-  try {
-    const [info, owner] = await Promise.all([stat(lockPath), readFile(lockPath, 'utf8')]);
-    const pid = Number(owner.split(' ')[0]);
-    if (Number.isInteger(pid) && pid > 0 && !isAlive(pid)) return true;
-    // No owner written: its creator died between creating the file and writing its pid, which a live one does at once.
-    if (owner.trim() === '') return Date.now() - info.mtimeMs > Math.min(EMPTY_LOCK_GRACE_MS, staleLockMs);
-    return Date.now() - info.mtimeMs > staleLockMs;
-  } catch {
-    return false;
-  }
-}
-
-function isAlive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch (error) {
-    return isErrno(error, 'EPERM');
-  }
 }
 
 async function syncDir(dir: string): Promise<void> {
@@ -221,28 +130,17 @@ async function syncDir(dir: string): Promise<void> {
   }
 }
 
+/** "the record "prod" (connections.3): orgUrl", or the plain path outside the records. */
+function where(json: unknown, path: PropertyKey[]): string {
+  const [top, index, ...rest] = path;
+  if (top !== 'connections' || typeof index !== 'number') return path.map(String).join('.');
+  const name = (json as { connections?: { name?: unknown }[] }).connections?.[index]?.name;
+  const label = typeof name === 'string' && /^[a-z0-9_-]{1,64}$/.test(name) ? `"${name}" ` : '';
+  return `the record ${label}(connections.${String(index)})${rest.length > 0 ? `: ${rest.map(String).join('.')}` : ''}`;
+}
+
 function corrupt(path: string, why: string): CliError {
   return new UsageError(`${path} is corrupt: ${why}`, {
     hint: `fix it by hand or move it aside (it was left untouched); the tokens are still in the keychain`,
   });
-}
-
-function fileError(error: unknown, what: string): CliError {
-  const code = (error as NodeJS.ErrnoException | undefined)?.code;
-  const why: Record<string, string> = {
-    EACCES: 'permission denied',
-    EPERM: 'permission denied',
-    EROFS: 'the file system is read-only',
-    ENOSPC: 'the disk is full',
-    EDQUOT: 'the disk quota is exceeded',
-    ENOTDIR: 'a part of the path is not a folder',
-  };
-  return new CliError(ExitCode.usage, `${what}: ${why[code ?? ''] ?? code ?? String(error)}`, {
-    hint: 'check the folder and its permissions, or set OKTA_CONNECT_CONFIG_DIR to another folder',
-    cause: error,
-  });
-}
-
-export function isErrno(error: unknown, code: string): boolean {
-  return (error as NodeJS.ErrnoException | undefined)?.code === code;
 }

@@ -1,4 +1,4 @@
-import { tokenPageUrl } from '../domain/org-url.js';
+import { safeProxy, tokenPageUrl } from '../domain/org-url.js';
 import { BadResponseError, NetworkError, type CliError, type CliErrorOptions } from '../domain/errors.js';
 
 const TLS_CODES = new Set([
@@ -72,19 +72,6 @@ function mentionsProxy(message: string, proxy: string | undefined): boolean {
     return message.includes(url.hostname) || message.includes(url.port);
   } catch {
     return false;
-  }
-}
-
-/** The proxy URL without any user-info (it may hold a password). */
-export function safeProxy(proxy: string | undefined): string {
-  if (proxy === undefined) return '';
-  try {
-    const url = new URL(proxy);
-    url.username = '';
-    url.password = '';
-    return url.origin;
-  } catch {
-    return '(unparsable HTTPS_PROXY)';
   }
 }
 

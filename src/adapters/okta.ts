@@ -1,62 +1,25 @@
 import type { Agent } from 'node:http';
-import type * as OktaSdk from '@okta/okta-sdk-nodejs';
-import type { Http } from '@okta/okta-sdk-nodejs/src/http.js';
-import type { Owner } from '../domain/connection.js';
-import { AuthError, BadResponseError, CliError, PermissionError } from '../domain/errors.js';
+import type { Identity, OktaCall, OktaGateway, OrgInfo, RateLimit } from '../connections/ports.js';
+import { AuthError, BadResponseError, CliError, ExitCode, PermissionError } from '../domain/errors.js';
 import { withDeadline } from '../domain/deadline.js';
 import { redact } from '../domain/redact.js';
+import { secretParts, type Credential } from '../domain/credential.js';
 import { httpsGet } from './https-get.js';
+import { classifySdkError, loadSdk, sdkRequest } from './okta-sdk.js';
 import { authHint, networkFailure, notOktaJson, seconds } from './okta-errors.js';
-
-export interface OrgInfo {
-  id: string;
-  /** The org's Okta URL from `_links.organization`, which differs from the address for a custom domain. */
-  oktaUrl: string | null;
-}
-
-export interface RateLimit {
-  limit: number;
-  remaining: number;
-  resetAt: string | null;
-}
-
-export interface Identity {
-  owner: Owner & { displayName: string | null };
-  rateLimit: RateLimit | null;
-}
-
-export interface OktaCall {
-  orgUrl: string;
-  token: string;
-  timeoutMs: number;
-}
-
-/** Everything okta-connect asks of Okta. Only this adapter and the keychain ever hold a token. */
-export interface OktaGateway {
-  /** Load the Okta SDK (~0.65 s unbundled); callers start it early, in parallel with the unauthenticated check. */
-  ready(): Promise<void>;
-  /** Unauthenticated `GET /.well-known/okta-organization`: is this host an Okta org? */
-  checkOrg(orgUrl: string, timeoutMs: number): Promise<OrgInfo>;
-  /** `GET /api/v1/users/me` through the Okta SDK: does the token work, and whose is it? */
-  whoAmI(call: OktaCall): Promise<Identity>;
-  /** The owner's admin role labels; throws on 403 and the like (callers treat roles as best effort). */
-  roles(call: OktaCall, userId: string): Promise<string[]>;
-  /** `DELETE /api/v1/api-tokens/current`: revoke the token that makes the call. */
-  revokeCurrentToken(call: OktaCall): Promise<void>;
-}
 
 export interface GatewayOptions {
   env: Readonly<Record<string, string | undefined>>;
   userAgent: string;
 }
 
-interface SdkParts {
-  Http: typeof Http;
-  DefaultRequestExecutor: (typeof OktaSdk)['DefaultRequestExecutor'];
-}
-interface RecordedResponse {
-  status: number;
-  headers: { get(name: string): string | null };
+/** The Authorization header of each kind of credential. */
+const AUTHORIZATION: { [K in Credential['kind']]: (credential: Extract<Credential, { kind: K }>) => string } = {
+  'api-token': (credential) => `SSWS ${credential.token}`,
+};
+
+function authorization(call: OktaCall): string {
+  return AUTHORIZATION[call.credential.kind](call.credential);
 }
 
 export function oktaGateway(options: GatewayOptions): OktaGateway {
@@ -98,54 +61,43 @@ export function oktaGateway(options: GatewayOptions): OktaGateway {
     } catch {
       throw notOrg('/.well-known/okta-organization did not answer JSON');
     }
-    const meta = body as { id?: unknown; _links?: { organization?: { href?: unknown } } } | null;
+    const meta = body as { id?: unknown } | null;
     if (typeof meta?.id !== 'string' || !meta.id.startsWith('00o')) throw notOrg('it did not answer with an Okta org id');
-    const href = meta._links?.organization?.href;
-    return { id: meta.id, oktaUrl: typeof href === 'string' ? href.replace(/\/+$/, '') : null };
+    return { id: meta.id };
   }
 
   /**
-   * One call through the SDK's HTTP layer (its request executor with one retry on 429, its error types), with a
-   * timeout, the token only in the SSWS header, and our error mapping. Returns the parsed JSON body, if any.
+   * One call through the SDK seam, with a timeout, the credential only in the Authorization header, and our error
+   * mapping. Returns the parsed JSON body, if any, and the final response's headers.
    */
-  async function call(input: OktaCall, method: 'get' | 'delete', path: string): Promise<{ body: unknown; last: RecordedResponse | undefined }> {
-    const sdk = await loadSdk();
-    const executor = new sdk.DefaultRequestExecutor({ maxRetries: 1, requestTimeout: input.timeoutMs });
-    let last: RecordedResponse | undefined;
-    const fetchOriginal = executor.fetch.bind(executor);
-    // Keep the final response (after any retry) for its rate-limit headers.
-    executor.fetch = async (request) => {
-      // Okta's API never redirects, and node-fetch would follow a redirect keeping the token for the same host name on
-      // any port, or a subdomain: hosts that never identified as an Okta org. Never follow; a 3xx is a wrong answer.
-      const response = (await fetchOriginal(Object.assign(request, { redirect: 'manual' as const }))) as RecordedResponse;
-      last = response;
-      return response as never;
-    };
+  async function call(input: OktaCall, method: 'get' | 'delete', path: string): Promise<{ body: unknown; status: number; headers: { get(name: string): string | null } }> {
     const what = `${method.toUpperCase()} ${path}`;
+    const seen: { lastStatus?: number } = {};
     try {
-      const http = new sdk.Http({ requestExecutor: executor, cacheMiddleware: null, ...(proxy ? { httpsProxy: proxy } : {}) });
-      http.defaultHeaders = {
-        Authorization: `SSWS ${input.token}`,
-        'User-Agent': options.userAgent,
-        Accept: 'application/json',
-      };
-      const exchange = async (): Promise<unknown> => {
-        const response = await http.http(`${input.orgUrl}${path}`, { method });
-        const text = await response.text();
-        if (text === '') return undefined;
+      const exchange = async (): Promise<{ body: unknown; status: number; headers: { get(name: string): string | null } }> => {
+        const response = await sdkRequest(
+          {
+            url: `${input.orgUrl}${path}`,
+            method,
+            headers: { Authorization: authorization(input), 'User-Agent': options.userAgent, Accept: 'application/json' },
+            timeoutMs: input.timeoutMs,
+            proxy,
+          },
+          seen,
+        );
+        if (response.text === '') return { body: undefined, status: response.status, headers: response.headers };
         try {
-          return JSON.parse(text) as unknown;
+          return { body: JSON.parse(response.text) as unknown, status: response.status, headers: response.headers };
         } catch {
           throw notOktaJson(`${input.orgUrl} answered ${what} with a body that is not JSON`, { httpStatus: response.status });
         }
       };
       // The executor's own timeout covers each request; this one also covers a 429 retry's wait and the body.
-      const body = await withDeadline(exchange(), input.timeoutMs + 250, () => {
+      return await withDeadline(exchange(), input.timeoutMs + 250, () => {
         throw Object.assign(new Error('timeout'), { type: 'request-timeout' });
       });
-      return { body, last };
     } catch (error) {
-      throw mapSdkError(error, input, what, last, proxy);
+      throw mapError(error, input, what, seen.lastStatus, proxy);
     }
   }
 
@@ -163,23 +115,21 @@ export function oktaGateway(options: GatewayOptions): OktaGateway {
   return {
     ready: () => loadSdk().then(() => undefined),
     checkOrg: checkOrgOnce,
-    async whoAmI(input) {
-      const { body, last } = await call(input, 'get', '/api/v1/users/me');
+    async whoAmI(input): Promise<Identity> {
+      const { body, status, headers } = await call(input, 'get', '/api/v1/users/me');
       const user = (body ?? {}) as { id?: unknown; status?: unknown; profile?: unknown };
       // A 200 HTML page or an empty object is not Okta: only a user id proves it answered.
       if (typeof user.id !== 'string' || user.id === '') {
-        throw notOktaJson(`${input.orgUrl} answered /api/v1/users/me without a user`, { httpStatus: last?.status });
+        throw notOktaJson(`${input.orgUrl} answered /api/v1/users/me without a user`, { httpStatus: status });
       }
-      const profile = (user.profile ?? {}) as { login?: unknown; firstName?: unknown; lastName?: unknown };
-      const name = [profile.firstName, profile.lastName].filter((part) => typeof part === 'string' && part !== '').join(' ');
+      const profile = (user.profile ?? {}) as { login?: unknown };
       return {
         owner: {
           id: user.id,
           login: typeof profile.login === 'string' ? profile.login : null,
           status: typeof user.status === 'string' ? user.status : null,
-          displayName: name === '' ? null : name,
         },
-        rateLimit: last ? rateLimitOf(last.headers) : null,
+        rateLimit: rateLimitOf(headers),
       };
     },
     async roles(input, userId) {
@@ -209,44 +159,17 @@ export function rateLimitOf(headers: { get(name: string): string | null }): Rate
   };
 }
 
-let sdkPromise: Promise<SdkParts> | undefined;
-
-/**
- * The SDK's HTTP layer and request executor, loaded on first use. Not its Client: that loads ~2,000 generated model
- * modules (~0.65 s) and merges ~/.okta/okta.yaml, ./okta.yaml and OKTA_CLIENT_* into every call. These parts read none
- * of them.
- */
-export function loadSdk(): Promise<SdkParts> {
-  sdkPromise ??= Promise.all([
-    import('@okta/okta-sdk-nodejs/src/http.js'),
-    import('@okta/okta-sdk-nodejs/src/default-request-executor.js'),
-  ]).then(([http, executor]) => ({ Http: http.default.Http, DefaultRequestExecutor: executor.default.DefaultRequestExecutor }));
-  return sdkPromise;
-}
-
-interface SdkErrorShape {
-  name?: unknown;
-  status?: unknown;
-  errorCode?: unknown;
-  errorSummary?: unknown;
-  errorId?: unknown;
-  message?: unknown;
-}
-
-function mapSdkError(error: unknown, call: OktaCall, what: string, last: RecordedResponse | undefined, proxy: string | undefined): CliError {
+function mapError(error: unknown, call: OktaCall, what: string, lastStatus: number | undefined, proxy: string | undefined): CliError {
   if (error instanceof CliError) return error;
   const network = networkFailure(error, { orgUrl: call.orgUrl, timeoutMs: call.timeoutMs, proxy });
   if (network) return network;
-  const err = (error ?? {}) as SdkErrorShape;
-  const status = typeof err.status === 'number' ? err.status : undefined;
-  const oktaErrorCode = typeof err.errorCode === 'string' ? err.errorCode : undefined;
-  const oktaErrorId = typeof err.errorId === 'string' ? err.errorId : undefined;
-  const summary = typeof err.errorSummary === 'string' ? redact(err.errorSummary, [call.token]) : undefined;
-  const details = { httpStatus: status, oktaErrorCode, oktaErrorId };
-  const said = summary === undefined ? '' : `: ${oktaErrorCode ?? ''} ${summary}`.replace(/: +/, ': ');
-  const message = typeof err.message === 'string' ? err.message : '';
-
-  if (err.name === 'OktaApiError' && status !== undefined) {
+  const secrets = secretParts(call.credential);
+  const failure = classifySdkError(error, lastStatus);
+  if (failure?.kind === 'okta-api') {
+    const { status, errorCode: oktaErrorCode, errorId: oktaErrorId } = failure;
+    const summary = failure.errorSummary === undefined ? undefined : redact(failure.errorSummary, secrets);
+    const details = { httpStatus: status, oktaErrorCode, oktaErrorId };
+    const said = summary === undefined ? '' : `: ${oktaErrorCode ?? ''} ${summary}`.replace(/: +/, ': ');
     if (status === 401) return new AuthError(`Okta rejected the token (401${said.replace(/^:/, '')})`, { ...details, hint: authHint(call.orgUrl) });
     if (status === 403) {
       const malformed = oktaErrorCode === 'E0000005';
@@ -263,20 +186,21 @@ function mapSdkError(error: unknown, call: OktaCall, what: string, last: Recorde
       hint: status >= 500 ? 'Okta may be having trouble: see status.okta.com, then try again' : 'check the API address',
     });
   }
-  if (err.name === 'HttpError' && status !== undefined) {
+  if (failure?.kind === 'http') {
     // A non-JSON error body: a proxy, a load balancer or a host that is not Okta.
-    if (status === 401) return new AuthError('the host rejected the token (401, not Okta\'s JSON)', { httpStatus: status, hint: authHint(call.orgUrl) });
-    if (status === 429) return rateLimited({ httpStatus: status });
-    return notOktaJson(`${call.orgUrl} answered HTTP ${String(status)} to ${what}`, { httpStatus: status });
+    if (failure.status === 401) return new AuthError("the host rejected the token (401, not Okta's JSON)", { httpStatus: 401, hint: authHint(call.orgUrl) });
+    if (failure.status === 429) return rateLimited({ httpStatus: 429 });
+    return notOktaJson(`${call.orgUrl} answered HTTP ${String(failure.status)} to ${what}`, { httpStatus: failure.status });
   }
-  if (/HTTP 429|rateLimit/.test(message) || last?.status === 429) {
-    return rateLimited({ httpStatus: 429 }, /exceed/.test(message) ? `the wait Okta asks for is longer than the ${seconds(call.timeoutMs)} timeout` : undefined);
+  if (failure?.kind === 'rate-limited') {
+    return rateLimited({ httpStatus: 429 }, failure.isWaitTooLong ? `the wait Okta asks for is longer than the ${seconds(call.timeoutMs)} timeout` : undefined);
   }
-  // A bug or an SDK surprise: keep it as an internal error, with the token removed from what it says.
-  const safe = new Error(redact(message, [call.token]));
-  safe.name = typeof err.name === 'string' ? err.name : 'Error';
-  safe.stack = redact((error as Error | undefined)?.stack ?? '', [call.token]);
-  return new CliError(1, `unexpected error from the Okta SDK during ${what}: ${safe.message}`, {
+  // A bug or an SDK surprise: keep it as an internal error, with the secret removed from what it says.
+  const err = error as { name?: unknown; message?: unknown; stack?: unknown } | null;
+  const safe = new Error(redact(typeof err?.message === 'string' ? err.message : String(error), secrets));
+  safe.name = typeof err?.name === 'string' ? err.name : 'Error';
+  safe.stack = redact(typeof err?.stack === 'string' ? err.stack : '', secrets);
+  return new CliError(ExitCode.internal, `unexpected error from the Okta SDK during ${what}: ${safe.message}`, {
     hint: 'run again with --debug and report it',
     cause: safe,
   });

@@ -1,18 +1,6 @@
 import type { Readable, Writable } from 'node:stream';
 import { CancelledError } from '../domain/errors.js';
-
-export interface Choice<T extends string> {
-  value: T;
-  name: string;
-}
-
-/** Questions to a person at a terminal. Prompts go to stderr; Ctrl-C becomes a CancelledError (exit 130). */
-export interface Prompter {
-  input(message: string, options?: { default?: string; validate?: (value: string) => string | true }): Promise<string>;
-  password(message: string, options?: { validate?: (value: string) => string | true }): Promise<string>;
-  select<T extends string>(message: string, choices: Choice<T>[]): Promise<T>;
-  confirm(message: string, defaultValue: boolean): Promise<boolean>;
-}
+import type { Choice, Prompter } from '../io/prompter.js';
 
 /** Over @inquirer's prompts, loaded on the first question (see inquirer.ts). */
 export function inquirerPrompter(input: Readable, output: Writable): Prompter {

@@ -1,7 +1,6 @@
 import { Command } from 'commander';
 import type { Context } from '../context.js';
-import { ExitCode, UsageError } from '../domain/errors.js';
-import { listItems } from './list.js';
+import { UsageError } from '../domain/errors.js';
 
 export const SHELLS = ['bash', 'zsh', 'fish'] as const;
 type Shell = (typeof SHELLS)[number];
@@ -32,10 +31,9 @@ export function namesCommand(run: () => Promise<void>): Command {
   });
 }
 
-export async function namesRun(deps: Pick<Context, 'io' | 'env' | 'metadata'>): Promise<number> {
-  const names = listItems(deps.env, await deps.metadata.list()).map((item) => item.name);
+export async function namesRun(deps: Pick<Context, 'io' | 'connections'>): Promise<void> {
+  const names = await deps.connections.names();
   deps.io.stdout.write(names.length > 0 ? `${names.join('\n')}\n` : '');
-  return ExitCode.ok;
 }
 
 interface CommandSpec {
@@ -60,14 +58,13 @@ export function commandSpecs(program: Command): CommandSpec[] {
     }));
 }
 
-export function completionRun(deps: Pick<Context, 'io'>, program: Command, shell: string): number {
+export function completionRun(deps: Pick<Context, 'io'>, program: Command, shell: string): void {
   if (!(SHELLS as readonly string[]).includes(shell)) {
     throw new UsageError(`unknown shell "${shell}"`, { hint: `use one of: ${SHELLS.join(', ')}` });
   }
   const specs = commandSpecs(program);
   const scripts: Record<Shell, () => string> = { bash: () => bashScript(specs), zsh: () => zshScript(specs), fish: () => fishScript(specs) };
   deps.io.stdout.write(scripts[shell as Shell]());
-  return ExitCode.ok;
 }
 
 const NAME_FLAGS = '--name|-n';

@@ -3,12 +3,13 @@ import * as z from 'zod/mini';
 import type { Context } from '../context.js';
 import { parseOrgUrl, parseToken, type ConnectionRecord } from '../domain/connection.js';
 import { envConnectionKeys, envKey, orgUrlVar, tokenVar } from '../domain/env-overrides.js';
-import { CliError, ExitCode } from '../domain/errors.js';
-import { safeProxy } from '../adapters/okta-errors.js';
+import { CliError, ExitCode, SilentError } from '../domain/errors.js';
+import { optionFields, parseOptions } from '../domain/options.js';
+import { safeProxy } from '../domain/org-url.js';
 
-export const doctorOptionsSchema = z.object({ json: z._default(z.boolean(), false) });
+export const doctorOptionsSchema = z.object({ json: optionFields.flag });
 export type DoctorOptions = z.output<typeof doctorOptionsSchema>;
-export type DoctorDeps = Pick<Context, 'io' | 'theme' | 'env' | 'metadata' | 'secrets' | 'version' | 'nodeVersion'>;
+export type DoctorDeps = Pick<Context, 'io' | 'theme' | 'env' | 'connections' | 'version' | 'nodeVersion'>;
 
 export function doctorCommand(run: (opts: DoctorOptions) => Promise<void>): Command {
   return new Command('doctor')
@@ -16,7 +17,7 @@ export function doctorCommand(run: (opts: DoctorOptions) => Promise<void>): Comm
     .option('--json', 'print the checks as JSON on stdout')
     .addHelpText('after', '\nExamples:\n  okta-connect doctor\n  okta-connect doctor --json | jq \'.checks[] | select(.status == "fail")\'')
     .action(async (opts: unknown) => {
-      await run(doctorOptionsSchema.parse(opts));
+      await run(parseOptions(doctorOptionsSchema, opts));
     });
 }
 
@@ -31,10 +32,8 @@ export interface Check {
 }
 
 const MIN_NODE = [20, 19] as const;
-/** The probe entry written and deleted to prove the keychain works. */
-const PROBE_ACCOUNT = '__okta-connect-doctor-probe';
 
-export async function doctorRun(deps: DoctorDeps, opts: DoctorOptions): Promise<number> {
+export async function doctorRun(deps: DoctorDeps, opts: DoctorOptions): Promise<void> {
   const checks: Check[] = [nodeCheck(deps.nodeVersion)];
   const add = (name: string, status: CheckStatus, message: string, fix: string | null = null): void => {
     checks.push({ name, status, message, fix });
@@ -42,21 +41,21 @@ export async function doctorRun(deps: DoctorDeps, opts: DoctorOptions): Promise<
 
   let records: ConnectionRecord[] | undefined;
   try {
-    records = await deps.metadata.list();
-    add('metadata', 'ok', `${deps.metadata.path}: ${String(records.length)} connection(s)`);
+    records = await deps.connections.records();
+    add('metadata', 'ok', `${deps.connections.path}: ${String(records.length)} connection(s)`);
   } catch (error) {
     add('metadata', 'fail', error instanceof CliError ? error.message : String(error), error instanceof CliError ? (error.hint ?? null) : null);
   }
-  const modes = await deps.metadata.modes();
+  const modes = await deps.connections.modes();
   if (modes.dir !== null && (modes.dir & 0o077) !== 0) {
-    add('config folder', 'fail', `${deps.metadata.dir} is readable by others (mode ${octal(modes.dir)})`, `chmod 700 '${deps.metadata.dir}'`);
+    add('config folder', 'fail', `${deps.connections.dir} is readable by others (mode ${octal(modes.dir)})`, `chmod 700 '${deps.connections.dir}'`);
   } else if (modes.dir !== null) {
-    add('config folder', 'ok', `${deps.metadata.dir} (mode ${octal(modes.dir)})`);
+    add('config folder', 'ok', `${deps.connections.dir} (mode ${octal(modes.dir)})`);
   } else {
-    add('config folder', 'info', `${deps.metadata.dir} does not exist yet (created by the first okta-connect add)`);
+    add('config folder', 'info', `${deps.connections.dir} does not exist yet (created by the first okta-connect add)`);
   }
   if (modes.file !== null && (modes.file & 0o077) !== 0) {
-    add('config file', 'fail', `${deps.metadata.path} is readable by others (mode ${octal(modes.file)})`, `chmod 600 '${deps.metadata.path}'`);
+    add('config file', 'fail', `${deps.connections.path} is readable by others (mode ${octal(modes.file)})`, `chmod 600 '${deps.connections.path}'`);
   }
 
   const stored = await keychainChecks(deps, add);
@@ -75,7 +74,7 @@ export async function doctorRun(deps: DoctorDeps, opts: DoctorOptions): Promise<
     const failures = checks.filter((check) => check.status === 'fail').length;
     deps.io.stderr.write(healthy ? 'all checks passed\n' : `${String(failures)} check(s) failed\n`);
   }
-  return healthy ? ExitCode.ok : ExitCode.internal;
+  if (!healthy) throw new SilentError(ExitCode.internal);
 }
 
 function nodeCheck(version: string): Check {
@@ -93,22 +92,14 @@ type Add = (name: string, status: CheckStatus, message: string, fix?: string | n
 
 /** Write, read and delete a probe entry; then list our entries. Returns the names stored, or undefined if unusable. */
 async function keychainChecks(deps: DoctorDeps, add: Add): Promise<Set<string> | undefined> {
-  const probe = `probe-${String(Date.now())}`;
-  try {
-    await deps.secrets.set(PROBE_ACCOUNT, probe);
-    const read = await deps.secrets.get(PROBE_ACCOUNT);
-    await deps.secrets.delete(PROBE_ACCOUNT);
-    if (read !== probe) {
-      add('keychain', 'fail', 'a probe entry written to the keychain read back differently', 'check your Secret Service / keychain');
-      return undefined;
-    }
+  const check = await deps.connections.keychainCheck();
+  if ('names' in check) {
     add('keychain', 'ok', 'write, read and delete of a probe entry worked');
-    return new Set((await deps.secrets.names()).filter((name) => name !== PROBE_ACCOUNT));
-  } catch (error) {
-    const cli = error instanceof CliError ? error : undefined;
-    add('keychain', 'fail', cli?.message ?? String(error), cli?.hint ?? null);
-    return undefined;
+    return check.names;
   }
+  const cli = check.error instanceof CliError ? check.error : undefined;
+  add('keychain', 'fail', cli?.message ?? check.error.message, cli?.hint ?? (check.isMismatch ? 'check your Secret Service / keychain' : null));
+  return undefined;
 }
 
 function orphanChecks(records: ConnectionRecord[], stored: Set<string>, add: Add): void {
@@ -152,7 +143,7 @@ function envChecks(env: Context['env'], records: ConnectionRecord[], add: Add): 
     else add(`environment ${saved?.name ?? name}`, 'info', `${what} in effect${saved ? ` (overrides the saved connection)` : ''}`);
   }
   const proxy = env.HTTPS_PROXY ?? env.https_proxy;
-  if (proxy) add('proxy', 'info', `HTTPS_PROXY=${safeProxy(proxy)}${env.NO_PROXY ? ' (NO_PROXY is not honoured by the Okta SDK)' : ''}`);
+  if (proxy) add('proxy', 'info', `HTTPS_PROXY=${safeProxy(proxy)}${env.NO_PROXY ? ' (NO_PROXY is not honoured: every Okta call goes through the proxy)' : ''}`);
   if (env.NODE_EXTRA_CA_CERTS) add('CA certificates', 'info', `NODE_EXTRA_CA_CERTS=${env.NODE_EXTRA_CA_CERTS}`);
   const ignored = Object.keys(env).filter((key) => key.startsWith('OKTA_CLIENT_'));
   if (ignored.length > 0) add('Okta SDK variables', 'info', `${ignored.join(', ')} set: okta-connect ignores them (exec sets its own)`);

@@ -2,13 +2,13 @@ import { constants } from 'node:os';
 import { Command } from 'commander';
 import * as z from 'zod/mini';
 import type { Context } from '../context.js';
-import { parseName } from '../domain/connection.js';
-import { CliError, ExitCode, UsageError } from '../domain/errors.js';
-import { markHandedOut, resolveConnection, type ResolvedConnection } from './resolve.js';
+import type { ResolvedConnection } from '../connections/store.js';
+import { CliError, ExitCode, SilentError, UsageError } from '../domain/errors.js';
+import { optionFields, parseOptions } from '../domain/options.js';
 
-export const execOptionsSchema = z.object({ name: z.optional(z.string()) });
+export const execOptionsSchema = z.object({ name: optionFields.name });
 export type ExecOptions = z.output<typeof execOptionsSchema>;
-export type ExecDeps = Pick<Context, 'io' | 'env' | 'clock' | 'metadata' | 'secrets' | 'secretsSeen' | 'signals'>;
+export type ExecDeps = Pick<Context, 'env' | 'connections' | 'signals'>;
 
 export function execCommand(run: (opts: ExecOptions, argv: string[]) => Promise<void>): Command {
   return new Command('exec')
@@ -29,7 +29,7 @@ export function execCommand(run: (opts: ExecOptions, argv: string[]) => Promise<
       ].join('\n'),
     )
     .action(async (command: string, args: string[], opts: unknown) => {
-      await run(execOptionsSchema.parse(opts), [command, ...args]);
+      await run(parseOptions(execOptionsSchema, opts), [command, ...args]);
     });
 }
 
@@ -58,29 +58,30 @@ export function childEnv(env: Context['env'], connection: ResolvedConnection): R
   return {
     ...out,
     OKTA_CLIENT_ORGURL: connection.orgUrl,
-    OKTA_CLIENT_TOKEN: connection.token,
+    OKTA_CLIENT_TOKEN: connection.credential.token,
     OKTA_CLIENT_AUTHORIZATIONMODE: 'SSWS',
     OKTA_ORG_NAME: orgName,
     OKTA_BASE_URL: rest.join('.'),
-    OKTA_API_TOKEN: connection.token,
+    OKTA_API_TOKEN: connection.credential.token,
     OKTA_CONNECT_CONNECTION: connection.name,
   };
 }
 
-export async function execRun(deps: ExecDeps, opts: ExecOptions, argv: string[]): Promise<number> {
+/** Resolves with the child's exit code, for cli.ts to exit with. */
+export async function execRun(deps: ExecDeps, opts: ExecOptions, argv: string[]): Promise<void> {
   if (opts.name === undefined) throw new UsageError('missing --name', { hint: 'okta-connect exec --name <name> -- <command> [args…]' });
   const [command, ...args] = argv;
   if (command === undefined || command === '') throw new UsageError('missing the command to run', { hint: 'okta-connect exec --name prod -- terraform plan' });
-  const connection = await resolveConnection(deps, parseName(opts.name));
+  const connection = await deps.connections.resolve(opts.name);
   // Loaded here, not at start-up: every other command would pay for it.
   const { spawn } = await import('node:child_process');
-  return new Promise<number>((resolve, reject) => {
+  const code = await new Promise<number>((resolve, reject) => {
     // The token goes only into the child's environment, never its argv.
     const child = spawn(command, args, { stdio: 'inherit', env: childEnv(deps.env, connection) });
     // Only a child that started can have used the token: record the use then, and finish recording before exiting.
     const recorded = new Promise<void>((done) => {
       child.once('spawn', () => {
-        void markHandedOut(deps, connection).then(done);
+        void deps.connections.markUsed(connection).then(done);
       });
       child.once('error', () => {
         done();
@@ -106,4 +107,5 @@ export async function execRun(deps: ExecDeps, opts: ExecOptions, argv: string[])
       });
     });
   });
+  if (code !== ExitCode.ok) throw new SilentError(code);
 }

@@ -1,20 +1,19 @@
 import { Command } from 'commander';
 import * as z from 'zod/mini';
 import type { Context } from '../context.js';
-import { daysUntil, idleExpiresAt, isExpiringSoon, type ConnectionRecord } from '../domain/connection.js';
-import { orgUrlVar, tokenVar } from '../domain/env-overrides.js';
-import { ExitCode } from '../domain/errors.js';
+import { listItem, type ListItem } from '../connections/views.js';
+import { daysUntil, isExpiringSoon } from '../domain/connection.js';
+import { optionFields, parseOptions } from '../domain/options.js';
 import { formatTable } from '../io/table.js';
 import type { Theme } from '../io/theme.js';
-import { envOnlyNames, type TokenSource } from './resolve.js';
 
-export const listOptionsSchema = z.object({ json: z._default(z.boolean(), false) });
+export const listOptionsSchema = z.object({ json: optionFields.flag });
 export type ListOptions = z.output<typeof listOptionsSchema>;
 /**
  * Metadata first: list works, fast, with the keychain locked or absent. The contract also says list never shows a
  * connection whose token is missing without saying so, which only the keychain knows: it gets one brief look.
  */
-export type ListDeps = Pick<Context, 'io' | 'theme' | 'env' | 'clock' | 'metadata' | 'secrets'>;
+export type ListDeps = Pick<Context, 'io' | 'theme' | 'clock' | 'connections'>;
 
 const KEYCHAIN_GLANCE_MS = 1_500;
 
@@ -24,76 +23,23 @@ export function listCommand(run: (opts: ListOptions) => Promise<void>): Command 
     .option('--json', 'print an array of connections as JSON on stdout')
     .addHelpText('after', '\nExamples:\n  okta-connect list\n  okta-connect list --json | jq -r \'.[].name\'')
     .action(async (opts: unknown) => {
-      await run(listOptionsSchema.parse(opts));
+      await run(parseOptions(listOptionsSchema, opts));
     });
 }
 
-/** The `list --json` element; `add --json` prints the same shape. */
-export interface ListItem {
-  name: string;
-  orgUrl: string;
-  /** `missing`: saved, but its token is not in the keychain (doctor explains). */
-  source: TokenSource | 'missing';
-  createdAt: string | null;
-  owner: ConnectionRecord['owner'];
-  lastTest: ConnectionRecord['lastTest'];
-  lastUsedAt: string | null;
-  idleExpiresAt: string | null;
-}
-
-export function listItem(record: ConnectionRecord, source: TokenSource): ListItem {
-  return {
-    name: record.name,
-    orgUrl: record.orgUrl,
-    source,
-    createdAt: record.createdAt,
-    owner: record.owner,
-    lastTest: record.lastTest,
-    lastUsedAt: record.lastUsedAt,
-    idleExpiresAt: idleExpiresAt(record),
-  };
-}
-
-/** Saved connections and environment-only ones, by name. Reads metadata only: works with the keychain locked or absent. */
-export function listItems(env: Context['env'], records: ConnectionRecord[]): ListItem[] {
-  const saved = records.map((record) => {
-    const envUrl = env[orgUrlVar(record.name)];
-    const item = listItem(record, env[tokenVar(record.name)] ? 'env' : 'keychain');
-    return envUrl ? { ...item, orgUrl: envUrl } : item;
-  });
-  const envOnly = envOnlyNames(env, records).map(
-    (name): ListItem => ({
-      name,
-      orgUrl: env[orgUrlVar(name)] ?? '',
-      source: 'env',
-      createdAt: null,
-      owner: null,
-      lastTest: null,
-      lastUsedAt: null,
-      idleExpiresAt: null,
-    }),
-  );
-  return [...saved, ...envOnly].sort((a, b) => a.name.localeCompare(b.name));
-}
-
-export async function listRun(deps: ListDeps, opts: ListOptions): Promise<number> {
-  const records = await deps.metadata.list();
-  const listed = listItems(deps.env, records);
-  const inKeychain = listed.filter((item) => item.source === 'keychain').map((item) => item.name);
-  const stored = inKeychain.length > 0 ? await deps.secrets.present(inKeychain, KEYCHAIN_GLANCE_MS) : undefined;
-  const items = listed.map((item): ListItem =>
-    stored !== undefined && item.source === 'keychain' && !stored.has(item.name) ? { ...item, source: 'missing' } : item,
-  );
-  if (stored === undefined && items.some((item) => item.source === 'keychain')) {
+export async function listRun(deps: ListDeps, opts: ListOptions): Promise<void> {
+  const { connections, isKeychainChecked } = await deps.connections.list(KEYCHAIN_GLANCE_MS);
+  const items = connections.map(listItem);
+  if (!isKeychainChecked) {
     deps.io.stderr.write('note: the keychain did not answer, so the tokens were not checked (okta-connect doctor tells why)\n');
   }
   if (opts.json) {
     deps.io.stdout.write(`${JSON.stringify(items, null, 2)}\n`);
-    return ExitCode.ok;
+    return;
   }
   if (items.length === 0) {
     deps.io.stderr.write('No connections saved yet. Create one with: okta-connect add\n');
-    return ExitCode.ok;
+    return;
   }
   const now = deps.clock.now();
   const rows = items.map((item) => [
@@ -105,7 +51,6 @@ export async function listRun(deps: ListDeps, opts: ListOptions): Promise<number
     item.source,
   ]);
   deps.io.stdout.write(formatTable(['NAME', 'ORG URL', 'OWNER', 'LAST TEST', 'EXPIRES', 'SOURCE'], rows));
-  return ExitCode.ok;
 }
 
 function lastTestCell(item: ListItem, now: Date, theme: Theme): string {

@@ -6,7 +6,8 @@ import { OKTA_DOMAINS, isKnownOktaHost } from './org-url.js';
 export { OKTA_DOMAINS, isKnownOktaHost, subdomainOf, tokenPageUrl } from './org-url.js';
 
 
-const HINT_FIND_DOMAIN = 'copy the address from the Okta Admin Console, e.g. https://acme.okta.com';
+export const ORG_URL_HINT = 'copy the address from the Okta Admin Console, e.g. https://acme.okta.com';
+export const NAME_HINT = 'use lower-case letters, digits, "-" and "_", e.g. prod or acme-preview';
 
 /** A value that passed validation, and what the user should be told about how it was changed. */
 export interface Normalised<T> {
@@ -164,9 +165,9 @@ function fail(message: string, hint?: string): never {
 }
 
 export const parseName = (raw: string): string =>
-  parseValue(nameSchema, raw, 'name', 'use lower-case letters, digits, "-" and "_", e.g. prod or acme-preview');
+  parseValue(nameSchema, raw, 'name', NAME_HINT);
 export const parseOrgUrl = (raw: string): Normalised<string> =>
-  parseValue(orgUrlSchema, raw, 'API address', HINT_FIND_DOMAIN);
+  parseValue(orgUrlSchema, raw, 'API address', ORG_URL_HINT);
 export const parseToken = (raw: string): Normalised<string> =>
   parseValue(tokenSchema, raw, 'token', 'create a token in the Admin Console: Security > API > Tokens > Create Token');
 
@@ -176,21 +177,31 @@ export interface Owner {
   status?: string | null | undefined;
 }
 
-export interface LastTest {
-  at: string;
-  ok: boolean;
-  code: number;
-  latencyMs: number;
-}
+const isoTime = z.iso.datetime({ offset: true });
 
-/** One saved connection, as stored in connections.json. The token is never here. */
+/** A stored value must already be what the input rules make of it: a hand-edited file is checked as input is. */
+function stored(normalise: (value: string) => string | undefined) {
+  return z.string().check(z.refine((value: string) => normalise(value) === value, 'is not valid'));
+}
+const storedName = stored((value) => nameSchema.safeParse(value).data);
+const storedOrgUrl = stored((value) => orgUrlSchema.safeParse(value).data?.value);
+
+const ownerSchema = z.object({ id: z.string(), login: z.nullable(z.string()), status: z.nullish(z.string()) });
+const lastTestSchema = z.object({ at: isoTime, ok: z.boolean(), code: z.int(), latencyMs: z.number() });
+
+/**
+ * One saved connection, as stored in connections.json (version 2). The secret is never here: only its fingerprint,
+ * which binds it to this address. Version 1 records (no `kind`, no fingerprint) read as API-token connections.
+ */
 export const connectionRecordSchema = z.object({
-  name: z.string(),
-  orgUrl: z.string(),
-  createdAt: z.string(),
-  owner: z._default(z.nullable(z.object({ id: z.string(), login: z.nullable(z.string()), status: z.nullish(z.string()) })), null),
-  lastTest: z._default(z.nullable(z.object({ at: z.string(), ok: z.boolean(), code: z.int(), latencyMs: z.number() })), null),
-  lastUsedAt: z._default(z.nullable(z.string()), null),
+  name: storedName,
+  kind: z._default(z.literal('token'), 'token'),
+  orgUrl: storedOrgUrl,
+  createdAt: isoTime,
+  owner: z._default(z.nullable(ownerSchema), null),
+  lastTest: z._default(z.nullable(lastTestSchema), null),
+  lastUsedAt: z._default(z.nullable(isoTime), null),
+  secretFingerprint: z._default(z.nullable(z.string().check(z.regex(/^sha256:[0-9a-f]{16}$/))), null),
 });
 export type ConnectionRecord = z.output<typeof connectionRecordSchema>;
 
@@ -213,4 +224,9 @@ export function daysUntil(iso: string, now: Date): number {
 export function isExpiringSoon(iso: string, now: Date): boolean {
   const ms = Date.parse(iso) - now.getTime();
   return ms >= 0 && ms < 7 * DAY_MS;
+}
+
+/** Connections in name order. Names are ASCII, so code-unit order: no ICU collator to start (~8 ms of a list). */
+export function byName(a: { name: string }, b: { name: string }): number {
+  return a.name < b.name ? -1 : a.name > b.name ? 1 : 0;
 }

@@ -16,6 +16,22 @@ export const ExitCode = {
 } as const;
 export type ExitCodeValue = (typeof ExitCode)[keyof typeof ExitCode];
 
+/** The codes a user meets, in words, for --help. */
+export function exitCodeSummary(): string {
+  const words: [ExitCodeValue, string][] = [
+    [ExitCode.ok, 'ok'],
+    [ExitCode.usage, 'usage'],
+    [ExitCode.notFound, 'not found'],
+    [ExitCode.auth, 'token rejected'],
+    [ExitCode.permission, 'permission'],
+    [ExitCode.network, 'network'],
+    [ExitCode.badResponse, 'bad answer'],
+    [ExitCode.keychain, 'keychain'],
+    [ExitCode.interrupted, 'interrupted'],
+  ];
+  return words.map(([code, word]) => `${String(code)} ${word}`).join(', ');
+}
+
 /** What Okta (or the host) said, kept for `--json` error objects. */
 export interface HttpDetails {
   httpStatus?: number | undefined;
@@ -28,11 +44,10 @@ export interface CliErrorOptions extends HttpDetails {
   cause?: unknown;
 }
 
-/** Every error a user can cause: a one-line message, a hint and an exit code. */
+/** Every error a user can cause: a one-line message, a hint and an exit code. Never edited: see `rephrase`. */
 export class CliError extends Error {
   readonly exitCode: ExitCodeValue;
-  /** Commands may sharpen the hint once they know more (e.g. the connection's name). */
-  hint: string | undefined;
+  readonly hint: string | undefined;
   readonly details: HttpDetails;
 
   constructor(exitCode: ExitCodeValue, message: string, options: CliErrorOptions = {}) {
@@ -96,4 +111,26 @@ export class CancelledError extends CliError {
   constructor(message = 'cancelled', options?: CliErrorOptions) {
     super(ExitCode.interrupted, message, options);
   }
+}
+
+/**
+ * Everything has been printed already; only the exit code is left to give (gh's SilentError). Any code: exec passes
+ * its child's through.
+ */
+export class SilentError extends CliError {
+  constructor(exitCode: number) {
+    super(exitCode as ExitCodeValue, '');
+  }
+}
+
+/**
+ * A new error saying more than `error` (the connection's name, what was not done), with its exit code and details,
+ * and `error` as its cause. Errors are values: the original is never edited.
+ */
+export function rephrase(error: CliError, change: { message?: (message: string) => string; hint?: string | undefined }): CliError {
+  return new CliError(error.exitCode, change.message ? change.message(error.message) : error.message, {
+    ...error.details,
+    hint: 'hint' in change ? change.hint : error.hint,
+    cause: error,
+  });
 }

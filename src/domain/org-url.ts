@@ -29,3 +29,26 @@ export function tokenPageUrl(orgUrl: string): string {
   url.pathname = '/admin/access/api/tokens';
   return url.toString();
 }
+
+/** A URL without its user-info (it may hold a password), for printing. */
+export function withoutUserInfo(text: string): string {
+  try {
+    const url = new URL(text);
+    if (url.username === '' && url.password === '') return text;
+    url.username = '';
+    url.password = '';
+    return url.toString().replace(/\/$/, text.endsWith('/') ? '/' : '');
+  } catch {
+    return text.replace(/\/\/[^/@]*@/, '//');
+  }
+}
+
+/** The proxy's origin without any user-info, or a word saying it cannot be parsed. */
+export function safeProxy(proxy: string | undefined): string {
+  if (proxy === undefined) return '';
+  try {
+    return new URL(proxy).origin;
+  } catch {
+    return '(unparsable HTTPS_PROXY)';
+  }
+}

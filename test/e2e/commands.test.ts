@@ -6,7 +6,7 @@ import { connectionsPath, disposeSandbox, expectCleanFailure, fileMode, findLeak
 
 const ISO = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\.\d+)?Z$/;
 const DAY_MS = 86_400_000;
-const LIST_ITEM_KEYS = ['createdAt', 'idleExpiresAt', 'lastTest', 'lastUsedAt', 'name', 'orgUrl', 'owner', 'source'];
+const LIST_ITEM_KEYS = ['createdAt', 'idleExpiresAt', 'kind', 'lastTest', 'lastUsedAt', 'name', 'orgUrl', 'owner', 'source'];
 const TEST_RESULT_KEYS = ['error', 'latencyMs', 'name', 'ok', 'orgUrl', 'owner', 'rateLimit', 'roles'];
 
 let fake: FakeOkta;
@@ -64,7 +64,7 @@ describe('add', () => {
     const text = readFileSync(connectionsPath(sandbox), 'utf8');
     expect(text.trimStart().startsWith('{')).toBe(true);
     const file = JSON.parse(text) as { version: unknown; connections: unknown };
-    expect(file.version).toBe(1);
+    expect(file.version).toBe(2);
     expect(storedConnection(sandbox, name)).toMatchObject({ name, orgUrl: fake.url });
 
     // The test ran before saving: the org check went without the token, users/me with it.
@@ -351,7 +351,7 @@ describe('list', () => {
       expect(result.stdout).not.toContain(token);
     });
 
-    it('--json is an array of {name, orgUrl, source, createdAt, owner, lastTest, lastUsedAt, idleExpiresAt}', async () => {
+    it('--json is an array of {name, kind, orgUrl, source, createdAt, owner, lastTest, lastUsedAt, idleExpiresAt}', async () => {
       const result = await sandbox.run(['list', '--json']);
       expect(result.code, describeRun(result)).toBe(0);
       const items = JSON.parse(result.stdout) as Record<string, unknown>[];

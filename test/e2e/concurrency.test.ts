@@ -125,7 +125,7 @@ describe('20 parallel adds of different names in one config folder', () => {
     });
 
     const file = stored(sandbox);
-    expect(file?.version).toBe(1);
+    expect(file?.version).toBe(2);
     expect(storedNames(sandbox)).toEqual(entries.map((entry) => entry.name).sort());
     for (const entry of entries) expect(secretToolLookup(entry.name), entry.name).toBe(entry.token);
     expect(leftovers(sandbox)).toEqual([]);

@@ -206,7 +206,7 @@ const corrupt = (sandbox: Sandbox): void => {
   writeFileSync(join(sandbox.configDir, 'connections.json'), '{"version": 1, "connections": [', { mode: 0o600 });
 };
 const newer = (sandbox: Sandbox): void => {
-  writeFileSync(join(sandbox.configDir, 'connections.json'), '{"version": 2, "connections": []}\n', { mode: 0o600 });
+  writeFileSync(join(sandbox.configDir, 'connections.json'), '{"version": 3, "connections": []}\n', { mode: 0o600 });
 };
 const NAME_RULE = /invalid name: /;
 const BAD_URL = /invalid API address: /;

@@ -202,11 +202,13 @@ describe('metadata round trip', () => {
           const store = fileMetadataStore(join(root, String(run)));
           const record: ConnectionRecord = {
             name,
+            kind: 'token',
             orgUrl,
             createdAt: created.toISOString(),
             owner,
             lastTest: null,
             lastUsedAt: null,
+            secretFingerprint: null,
           };
           const other: ConnectionRecord = { ...record, name: name === 'other' ? 'other-2' : 'other' };
           await store.update(() => [other]);

@@ -44,11 +44,13 @@ function freshDir(): string {
 function connection(name: string, extra: Partial<ConnectionRecord> = {}): ConnectionRecord {
   return {
     name,
+    kind: 'token',
     orgUrl: `https://${name}.okta.com`,
     createdAt: '2025-01-02T03:04:05.000Z',
     owner: null,
     lastTest: null,
     lastUsedAt: null,
+    secretFingerprint: null,
     ...extra,
   };
 }
@@ -96,7 +98,7 @@ describe('reading', () => {
     expect(await readdir(dir)).toEqual([]);
   });
 
-  it('reads the documented format, sorted by name, with the optional fields defaulted', async () => {
+  it('reads a version 1 file unchanged: sorted by name, optional fields defaulted, kind token, no fingerprint', async () => {
     const dir = freshDir();
     await mkdir(dir);
     const file = {
@@ -116,13 +118,49 @@ describe('reading', () => {
     await writeFile(join(dir, 'connections.json'), JSON.stringify(file));
     const listed = await store(dir).list();
     expect(listed.map((c) => c.name)).toEqual(['alpha', 'zeta']);
-    expect(listed[0]).toEqual(file.connections[1]);
-    expect(listed[1]).toEqual({ ...file.connections[0], owner: null, lastTest: null, lastUsedAt: null });
+    const migrated = { kind: 'token', secretFingerprint: null };
+    expect(listed[0]).toEqual({ ...file.connections[1], ...migrated });
+    expect(listed[1]).toEqual({ ...file.connections[0], owner: null, lastTest: null, lastUsedAt: null, ...migrated });
+    // Read only: the file stays version 1 until the next change writes it.
+    expect(JSON.parse(await readFile(join(dir, 'connections.json'), 'utf8'))).toEqual(file);
+  });
+
+  it('writes a version 1 file back as version 2 on the next change, records as they were', async () => {
+    const dir = freshDir();
+    await mkdir(dir, { mode: 0o700 });
+    const v1 = { name: 'old', orgUrl: 'https://old.okta.com', createdAt: '2025-01-01T00:00:00.000Z', owner: null, lastTest: null, lastUsedAt: null };
+    await writeFile(join(dir, 'connections.json'), JSON.stringify({ version: 1, connections: [v1] }));
+    await store(dir).update((connections) => [...connections, connection('new')]);
+    const written = JSON.parse(await readFile(join(dir, 'connections.json'), 'utf8')) as { version: number; connections: object[] };
+    expect(written.version).toBe(2);
+    expect(written.connections).toEqual([connection('new'), { ...v1, kind: 'token', secretFingerprint: null }]);
+  });
+
+  it.each([
+    ['a name that is not a valid name', { name: '$(touch pwned)' }, /the record \(connections\.0\): name is not valid/],
+    ['an upper-case name', { name: 'Prod' }, /the record \(connections\.0\): name is not valid/],
+    ['an http:// address', { orgUrl: 'http://acme.okta.com' }, /the record "acme" \(connections\.0\): orgUrl is not valid/],
+    ['an address with user-info', { orgUrl: 'https://user:pw@acme.okta.com' }, /the record "acme" \(connections\.0\): orgUrl is not valid/],
+    ['an address not normalised', { orgUrl: 'https://ACME.okta.com/admin' }, /the record "acme" \(connections\.0\): orgUrl is not valid/],
+    ['a createdAt that is not a time', { createdAt: 'y' }, /the record "acme" \(connections\.0\): createdAt/],
+    ['an unknown kind', { kind: 'password' }, /the record "acme" \(connections\.0\): kind/],
+  ])('a record with %s is refused on read (exit 2) naming the file and the record', async (_label, change, message) => {
+    const dir = freshDir();
+    await mkdir(dir, { mode: 0o700 });
+    const record = { name: 'acme', kind: 'token', orgUrl: 'https://acme.okta.com', createdAt: '2025-01-01T00:00:00.000Z', ...change };
+    await writeFile(join(dir, 'connections.json'), JSON.stringify({ version: 2, connections: [record] }));
+    const error = await store(dir).list().then(
+      () => undefined,
+      (caught: unknown) => caught as CliError,
+    );
+    expect(error?.exitCode).toBe(2);
+    expect(error?.message).toContain(join(dir, 'connections.json'));
+    expect(error?.message).toMatch(message);
   });
 });
 
 describe('writing', () => {
-  it('writes {"version":1,"connections":[...]} sorted by name, in a 0600 file in a 0700 folder it creates', async () => {
+  it('writes {"version":2,"connections":[...]} sorted by name, in a 0600 file in a 0700 folder it creates', async () => {
     const dir = join(freshDir(), 'nested', 'okta-connect');
     const metadata = store(dir);
     const seen: ConnectionRecord[][] = [];
@@ -140,7 +178,7 @@ describe('writing', () => {
     expect(metadata.path).toBe(join(dir, 'connections.json'));
     const parsed: unknown = JSON.parse(await readFile(metadata.path, 'utf8'));
     expect(parsed).toEqual({
-      version: 1,
+      version: 2,
       connections: [connection('acme-preview'), connection('dev', { owner: { id: '00u1', login: 'ada@acme.com' } }), connection('prod')],
     });
     expect(Object.keys(parsed as object)).toEqual(['version', 'connections']);
@@ -213,8 +251,8 @@ describe('a corrupt file', () => {
     ['version 0', '{"version":0,"connections":[]}', /is corrupt/],
     ['no connections', '{"version":1}', /is corrupt: connections/],
     ['connections that are not a list', '{"version":1,"connections":{}}', /is corrupt: connections/],
-    ['a connection without a name', '{"version":1,"connections":[{"orgUrl":"https://a.okta.com","createdAt":"x"}]}', /is corrupt: connections\.0\.name/],
-    ['a newer file version', '{"version":2,"connections":[]}', /was written by a newer okta-connect \(file version 2\)/],
+    ['a connection without a name', '{"version":1,"connections":[{"orgUrl":"https://a.okta.com","createdAt":"x"}]}', /is corrupt: the record \(connections\.0\): name/],
+    ['a newer file version', '{"version":3,"connections":[]}', /was written by a newer okta-connect \(file version 3\)/],
     ['a newer version of another shape', '{"version":99,"profiles":{"a":1}}', /was written by a newer okta-connect \(file version 99\)/],
   ];
   it.each(cases)('%s is reported with its path and left byte-for-byte untouched', async (_label, content, message) => {
@@ -431,7 +469,7 @@ await metadata.update((current) => [...current, {
     await store(dir).update(() => [connection('existing')]);
     await addConcurrently(dir);
     const parsed = JSON.parse(await readFile(join(dir, 'connections.json'), 'utf8')) as { version: number; connections: ConnectionRecord[] };
-    expect(parsed.version).toBe(1);
+    expect(parsed.version).toBe(2);
     expect(parsed.connections.map((c) => c.name)).toEqual(expectedNames(['existing']));
     expect(await readdir(dir)).toEqual(['connections.json']);
     expect(await modeOf(join(dir, 'connections.json'))).toBe(0o600);

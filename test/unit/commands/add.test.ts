@@ -1,3 +1,5 @@
+import { fingerprintOf } from '../../../src/domain/credential.js';
+import { parseOptions } from '../../../src/domain/options.js';
 import { describe, expect, it } from 'vitest';
 import { addOptionsSchema, addRun, type AddOptions } from '../../../src/commands/add.js';
 import {
@@ -22,6 +24,8 @@ import {
   type FakeContextOptions,
 } from '../../fakes/context.js';
 
+type RawOptions = Record<string, string | boolean | undefined>;
+
 const ORG = 'https://acme.okta.com';
 const OTHER_ORG = 'https://globex.okta.com';
 const TOKEN_PAGE = 'https://acme-admin.okta.com/admin/access/api/tokens';
@@ -29,8 +33,9 @@ const URL_QUESTION = /API address/;
 const TOKEN_QUESTION = /token/i;
 const NAME_QUESTION = /Name/;
 
-function opts(partial: Partial<AddOptions> = {}): AddOptions {
-  return addOptionsSchema.parse({ timeout: '15', ...partial });
+/** Raw options, as commander hands them over, through the command's schema. */
+function opts(partial: RawOptions = {}): AddOptions {
+  return parseOptions(addOptionsSchema, partial);
 }
 
 /** A non-interactive context with a working token for ORG, fed on stdin. */
@@ -56,13 +61,15 @@ describe('add, non-interactive (no terminal)', () => {
     // Surrounding whitespace is trimmed.
     const padded = fakeContext({ stdin: `  \t${token}\r\n\n` });
     padded.gateway.token(ORG, token, { roles: ['Super Administrator'] });
-    const { code } = await exitOf(addRun(padded, opts({ name: 'Prod', orgUrl: 'acme.okta.com/', tokenStdin: true })));
+    const { code } = await exitOf(() => addRun(padded, opts({ name: 'Prod', orgUrl: 'acme.okta.com/', tokenStdin: true })));
     expect(code).toBe(0);
     expect(padded.secrets.entries.get('prod')).toBe(token);
     const saved = padded.metadata.get('prod');
     expect(saved).toEqual({
       name: 'prod',
+      kind: 'token',
       orgUrl: ORG,
+      secretFingerprint: fingerprintOf({ kind: 'api-token', token }),
       createdAt: NOW.toISOString(),
       owner: { id: '00u1abcdefGHIJKLmn0x7', login: 'ada@acme.com', status: 'ACTIVE' },
       lastTest: { at: NOW.toISOString(), ok: true, code: 0, latencyMs: expect.any(Number) as number },
@@ -79,7 +86,7 @@ describe('add, non-interactive (no terminal)', () => {
     expect(order).toEqual(['secrets.set prod', 'metadata.update']);
   });
 
-  const missing: { case: string; partial: Partial<AddOptions>; flag: string }[] = [
+  const missing: { case: string; partial: RawOptions; flag: string }[] = [
     { case: 'no --org-url', partial: { name: 'prod', tokenStdin: true }, flag: '--org-url' },
     { case: 'no --token-stdin', partial: { name: 'prod', orgUrl: ORG }, flag: '--token-stdin' },
     { case: 'no --name', partial: { orgUrl: ORG, tokenStdin: true }, flag: '--name' },
@@ -87,7 +94,7 @@ describe('add, non-interactive (no terminal)', () => {
   it.each(missing)('$case: exit 2 naming $flag, no prompt, no wait on stdin', async ({ partial, flag }) => {
     const ctx = fakeContext({ stdin: NEVER_ENDING });
     ctx.gateway.token(ORG, makeToken());
-    const { code, error } = await exitOf(addRun(ctx, opts(partial)));
+    const { code, error } = await exitOf(() => addRun(ctx, opts(partial)));
     expect(code).toBe(2);
     expect(error?.message).toContain(flag);
     expect(ctx.prompter.questions).toEqual([]);
@@ -99,14 +106,14 @@ describe('add, non-interactive (no terminal)', () => {
 
   it('names every missing flag at once', async () => {
     const ctx = fakeContext({ stdin: NEVER_ENDING });
-    const { code, error } = await exitOf(addRun(ctx, opts()));
+    const { code, error } = await exitOf(() => addRun(ctx, opts()));
     expect(code).toBe(2);
     for (const flag of ['--org-url', '--token-stdin', '--name']) expect(error?.message).toContain(flag);
   });
 
   it('does not prompt with terminals when CI is set', async () => {
     const ctx = fakeContext({ tty: true, env: { CI: 'true' }, stdin: NEVER_ENDING });
-    const { code, error } = await exitOf(addRun(ctx, opts({ name: 'prod', orgUrl: ORG })));
+    const { code, error } = await exitOf(() => addRun(ctx, opts({ name: 'prod', orgUrl: ORG })));
     expect(code).toBe(2);
     expect(error?.message).toContain('--token-stdin');
     expect(ctx.prompter.questions).toEqual([]);
@@ -118,7 +125,7 @@ describe('add, non-interactive (no terminal)', () => {
   ])('stdin $case: exit 2, nothing saved', async ({ stdin }) => {
     const ctx = fakeContext({ stdin });
     ctx.gateway.org(ORG);
-    const { code, error } = await exitOf(addRun(ctx, opts({ name: 'prod', orgUrl: ORG, tokenStdin: true })));
+    const { code, error } = await exitOf(() => addRun(ctx, opts({ name: 'prod', orgUrl: ORG, tokenStdin: true })));
     expect(code).toBe(2);
     expect(error?.message).toMatch(/stdin/);
     expect(error?.message).toMatch(/empty/);
@@ -126,7 +133,7 @@ describe('add, non-interactive (no terminal)', () => {
     expect(ctx.secrets.entries.size).toBe(0);
   });
 
-  const invalid: { case: string; partial: Partial<AddOptions>; stdin?: () => string; what: RegExp }[] = [
+  const invalid: { case: string; partial: RawOptions; stdin?: () => string; what: RegExp }[] = [
     { case: 'name with "!"', partial: { name: 'prod!' }, what: /name/ },
     { case: 'name starting with "-"', partial: { name: '-prod' }, what: /name/ },
     { case: 'name of 65 characters', partial: { name: 'a'.repeat(65) }, what: /name/ },
@@ -146,7 +153,7 @@ describe('add, non-interactive (no terminal)', () => {
     const token = stdin ? stdin() : makeToken();
     const ctx = fakeContext({ stdin: token });
     ctx.gateway.token(ORG, token);
-    const { code, error } = await exitOf(addRun(ctx, opts({ name: 'prod', orgUrl: ORG, tokenStdin: true, ...partial })));
+    const { code, error } = await exitOf(() => addRun(ctx, opts({ name: 'prod', orgUrl: ORG, tokenStdin: true, ...partial })));
     expect(code).toBe(2);
     expect(error?.message).toMatch(what);
     expect(error?.message).not.toContain('\n');
@@ -161,7 +168,7 @@ describe('add, non-interactive (no terminal)', () => {
     const old = makeToken();
     const { ctx, token } = piped({ connections: [makeRecord('prod', OTHER_ORG)], secrets: { prod: old } });
     const before = snapshot(ctx);
-    const { code, error } = await exitOf(addRun(ctx, opts({ name: 'prod', orgUrl: ORG, tokenStdin: true })));
+    const { code, error } = await exitOf(() => addRun(ctx, opts({ name: 'prod', orgUrl: ORG, tokenStdin: true })));
     expect(code).toBe(2);
     expect(error?.message).toMatch(/"prod" exists already/);
     expect(error?.hint).toMatch(/--force/);
@@ -174,7 +181,7 @@ describe('add, non-interactive (no terminal)', () => {
   it('--force replaces the address and the token of an existing connection', async () => {
     const old = makeToken();
     const { ctx, token } = piped({ connections: [makeRecord('prod', OTHER_ORG)], secrets: { prod: old } });
-    const { code } = await exitOf(addRun(ctx, opts({ name: 'prod', orgUrl: ORG, tokenStdin: true, force: true })));
+    const { code } = await exitOf(() => addRun(ctx, opts({ name: 'prod', orgUrl: ORG, tokenStdin: true, force: true })));
     expect(code).toBe(0);
     expect(ctx.secrets.entries.get('prod')).toBe(token);
     expect(ctx.metadata.all()).toHaveLength(1);
@@ -184,7 +191,7 @@ describe('add, non-interactive (no terminal)', () => {
 
   it('--no-test saves without calling Okta', async () => {
     const { ctx, token } = piped();
-    const { code } = await exitOf(addRun(ctx, opts({ name: 'prod', orgUrl: ORG, tokenStdin: true, test: false })));
+    const { code } = await exitOf(() => addRun(ctx, opts({ name: 'prod', orgUrl: ORG, tokenStdin: true, test: false })));
     expect(code).toBe(0);
     expect(ctx.oktaLoads).toBe(0);
     expect(ctx.gateway.calls).toEqual([]);
@@ -235,7 +242,7 @@ describe('add, non-interactive (no terminal)', () => {
       const ctx = fakeContext({ stdin: token, connections: [makeRecord('prod', OTHER_ORG)], secrets: { prod: old } });
       setup(ctx, token);
       const before = snapshot(ctx);
-      const { code, error } = await exitOf(addRun(ctx, opts({ name: force ? 'prod' : 'staging', orgUrl: ORG, tokenStdin: true, force })));
+      const { code, error } = await exitOf(() => addRun(ctx, opts({ name: force ? 'prod' : 'staging', orgUrl: ORG, tokenStdin: true, force })));
       expect(code).toBe(exit);
       expect(error?.message).toMatch(/nothing was saved/);
       expectNothingSaved(ctx, before);
@@ -249,7 +256,7 @@ describe('add, non-interactive (no terminal)', () => {
   it('a metadata write failure removes the new secret again', async () => {
     const { ctx } = piped();
     ctx.metadata.failUpdate = new CliError(2, `cannot write ${ctx.metadata.path}: the disk is full`);
-    const { code, error } = await exitOf(addRun(ctx, opts({ name: 'prod', orgUrl: ORG, tokenStdin: true })));
+    const { code, error } = await exitOf(() => addRun(ctx, opts({ name: 'prod', orgUrl: ORG, tokenStdin: true })));
     expect(code).toBe(2);
     expect(error?.message).toMatch(/disk is full/);
     expect(ctx.secrets.entries.has('prod')).toBe(false);
@@ -262,7 +269,7 @@ describe('add, non-interactive (no terminal)', () => {
     const previous = makeRecord('prod', OTHER_ORG);
     const { ctx } = piped({ connections: [previous], secrets: { prod: old } });
     ctx.metadata.failUpdate = new CliError(2, `cannot write ${ctx.metadata.path}: permission denied`);
-    const { code } = await exitOf(addRun(ctx, opts({ name: 'prod', orgUrl: ORG, tokenStdin: true, force: true })));
+    const { code } = await exitOf(() => addRun(ctx, opts({ name: 'prod', orgUrl: ORG, tokenStdin: true, force: true })));
     expect(code).toBe(2);
     expect(ctx.secrets.entries.get('prod')).toBe(old);
     expect(ctx.metadata.all()).toEqual([previous]);
@@ -279,7 +286,7 @@ describe('add, non-interactive (no terminal)', () => {
         ctx.metadata.put(makeRecord('prod', OTHER_ORG));
       },
     });
-    const { code, error } = await exitOf(addRun(ctx, opts({ name: 'prod', orgUrl: ORG, tokenStdin: true })));
+    const { code, error } = await exitOf(() => addRun(ctx, opts({ name: 'prod', orgUrl: ORG, tokenStdin: true })));
     expect(code).toBe(2);
     expect(error?.message).toMatch(/another okta-connect/);
     expect(ctx.metadata.get('prod')?.orgUrl).toBe(OTHER_ORG);
@@ -290,7 +297,7 @@ describe('add, non-interactive (no terminal)', () => {
   it('a keychain that refuses the secret is exit 8 and writes no metadata', async () => {
     const { ctx } = piped();
     ctx.secrets.failures.set = new KeychainError('cannot save the token in the OS keychain: no Secret Service', { hint: 'install one' });
-    const { code } = await exitOf(addRun(ctx, opts({ name: 'prod', orgUrl: ORG, tokenStdin: true })));
+    const { code } = await exitOf(() => addRun(ctx, opts({ name: 'prod', orgUrl: ORG, tokenStdin: true })));
     expect(code).toBe(8);
     expect(ctx.metadata.all()).toEqual([]);
     expect(ctx.events).not.toContain('metadata.update');
@@ -298,11 +305,11 @@ describe('add, non-interactive (no terminal)', () => {
 
   it('--json prints the list element shape, and never the token', async () => {
     const { ctx, token } = piped();
-    const { code } = await exitOf(addRun(ctx, opts({ name: 'prod', orgUrl: ORG, tokenStdin: true, json: true })));
+    const { code } = await exitOf(() => addRun(ctx, opts({ name: 'prod', orgUrl: ORG, tokenStdin: true, json: true })));
     expect(code).toBe(0);
     const printed = JSON.parse(ctx.out.text()) as Record<string, unknown>;
     expect(Object.keys(printed).sort()).toEqual(
-      ['name', 'orgUrl', 'source', 'createdAt', 'owner', 'lastTest', 'lastUsedAt', 'idleExpiresAt'].sort(),
+      ['name', 'kind', 'orgUrl', 'source', 'createdAt', 'owner', 'lastTest', 'lastUsedAt', 'idleExpiresAt'].sort(),
     );
     expect(printed).toMatchObject({
       name: 'prod',
@@ -321,7 +328,7 @@ describe('add, non-interactive (no terminal)', () => {
     const token = `ab${makeToken().slice(2, 30)}`; // valid, but not "00" + 40 characters
     const ctx = fakeContext({ stdin: token });
     ctx.gateway.token(ORG, token);
-    const { code } = await exitOf(addRun(ctx, opts({ name: 'prod', orgUrl: 'https://acme-admin.okta.com/admin/dashboard', tokenStdin: true })));
+    const { code } = await exitOf(() => addRun(ctx, opts({ name: 'prod', orgUrl: 'https://acme-admin.okta.com/admin/dashboard', tokenStdin: true })));
     expect(code).toBe(0);
     expect(ctx.metadata.get('prod')?.orgUrl).toBe(ORG);
     expect(ctx.err.plain()).toMatch(/-admin/);
@@ -341,7 +348,7 @@ describe('add, interactive (terminal)', () => {
     const token = makeToken();
     const ctx = terminal(['acme.okta.com/', token, '']);
     ctx.gateway.token(ORG, token);
-    const { code } = await exitOf(addRun(ctx, opts()));
+    const { code } = await exitOf(() => addRun(ctx, opts()));
     expect(code).toBe(0);
     const [url, secret, name] = ctx.prompter.questions;
     expect(ctx.prompter.questions.map((question) => question.kind)).toEqual(['input', 'password', 'input']);
@@ -364,7 +371,7 @@ describe('add, interactive (terminal)', () => {
     const token = makeToken();
     const ctx = terminal([token]);
     ctx.gateway.token(ORG, token);
-    const { code } = await exitOf(addRun(ctx, opts({ name: 'prod', orgUrl: ORG })));
+    const { code } = await exitOf(() => addRun(ctx, opts({ name: 'prod', orgUrl: ORG })));
     expect(code).toBe(0);
     expect(ctx.prompter.questions.map((question) => question.kind)).toEqual(['password']);
     expect(ctx.prompter.questions[0]?.stderrBefore).toContain(TOKEN_PAGE);
@@ -378,7 +385,7 @@ describe('add, interactive (terminal)', () => {
       { connections: [makeRecord('taken', OTHER_ORG)], secrets: { taken: makeToken() } },
     );
     ctx.gateway.token(ORG, token);
-    const { code } = await exitOf(addRun(ctx, opts()));
+    const { code } = await exitOf(() => addRun(ctx, opts()));
     expect(code).toBe(0);
     expect(ctx.prompter.questions).toHaveLength(3);
     const reasons = ctx.prompter.rejections.map((rejection) => [rejection.answer, rejection.reason] as const);
@@ -395,7 +402,7 @@ describe('add, interactive (terminal)', () => {
 
   it('a bad flag is still exit 2 in a terminal, before any question', async () => {
     const ctx = terminal([]);
-    const { code } = await exitOf(addRun(ctx, opts({ orgUrl: 'http://acme.okta.com' })));
+    const { code } = await exitOf(() => addRun(ctx, opts({ orgUrl: 'http://acme.okta.com' })));
     expect(code).toBe(2);
     expect(ctx.prompter.questions).toEqual([]);
   });
@@ -405,7 +412,7 @@ describe('add, interactive (terminal)', () => {
     const good = makeToken();
     const ctx = terminal([bad, 'token', good]);
     ctx.gateway.token(ORG, good);
-    const { code } = await exitOf(addRun(ctx, opts({ name: 'prod', orgUrl: ORG })));
+    const { code } = await exitOf(() => addRun(ctx, opts({ name: 'prod', orgUrl: ORG })));
     expect(code).toBe(0);
     const menu = ctx.prompter.questions.find((question) => question.kind === 'select');
     expect(menu?.choices).toEqual(['token', 'url', 'save', 'cancel']);
@@ -421,7 +428,7 @@ describe('add, interactive (terminal)', () => {
     const token = makeToken();
     const ctx = terminal(['https://acme.okta.com.example', token, 'url', 'acme.okta.com', token]);
     ctx.gateway.token(ORG, token);
-    const { code } = await exitOf(addRun(ctx, opts({ name: 'prod' })));
+    const { code } = await exitOf(() => addRun(ctx, opts({ name: 'prod' })));
     expect(code).toBe(0);
     expect(ctx.prompter.questions.map((question) => question.kind)).toEqual(['input', 'password', 'select', 'input', 'password']);
     expect(ctx.prompter.questions[4]?.stderrBefore).toContain(TOKEN_PAGE);
@@ -435,7 +442,7 @@ describe('add, interactive (terminal)', () => {
     const token = makeToken();
     const ctx = terminal([token, 'save']);
     ctx.gateway.org(ORG);
-    const { code } = await exitOf(addRun(ctx, opts({ name: 'prod', orgUrl: ORG })));
+    const { code } = await exitOf(() => addRun(ctx, opts({ name: 'prod', orgUrl: ORG })));
     expect(code).toBe(0);
     expect(ctx.secrets.entries.get('prod')).toBe(token);
     expect(ctx.metadata.get('prod')).toMatchObject({ lastTest: { ok: false, code: 4 }, lastUsedAt: null, owner: null });
@@ -449,7 +456,7 @@ describe('add, interactive (terminal)', () => {
     const token = makeToken();
     const ctx = terminal(answers(token));
     ctx.gateway.org(ORG);
-    const { code, error } = await exitOf(addRun(ctx, opts({ name: 'prod', orgUrl: ORG })));
+    const { code, error } = await exitOf(() => addRun(ctx, opts({ name: 'prod', orgUrl: ORG })));
     expect(code).toBe(exit);
     expect(error?.message).toMatch(/cancelled/);
     expect(ctx.secrets.entries.size).toBe(0);
@@ -464,7 +471,7 @@ describe('add, interactive (terminal)', () => {
     const token = makeToken();
     const ctx = terminal(answers(token));
     ctx.gateway.token(ORG, token);
-    const { code, error } = await exitOf(addRun(ctx, opts()));
+    const { code, error } = await exitOf(() => addRun(ctx, opts()));
     expect(code).toBe(130);
     expect(error?.name).toBe('CancelledError');
     expect(ctx.secrets.entries.size).toBe(0);
@@ -477,7 +484,7 @@ describe('add, interactive (terminal)', () => {
     const good = makeToken();
     const ctx = fakeContext({ tty: true, stdin: bad, answers: ['token', good] });
     ctx.gateway.token(ORG, good);
-    const { code } = await exitOf(addRun(ctx, opts({ name: 'prod', orgUrl: ORG, tokenStdin: true })));
+    const { code } = await exitOf(() => addRun(ctx, opts({ name: 'prod', orgUrl: ORG, tokenStdin: true })));
     expect(code).toBe(0);
     expect(ctx.secrets.entries.get('prod')).toBe(good);
   });
@@ -488,7 +495,7 @@ describe('add, interactive (terminal)', () => {
     ctx.gateway.token(ORG, token, {
       whoAmIError: new AuthError('Okta rejected the token (401)', { httpStatus: 401, hint: 'make a new one' }),
     });
-    await exitOf(addRun(ctx, opts({ name: 'prod', orgUrl: ORG })));
+    await exitOf(() => addRun(ctx, opts({ name: 'prod', orgUrl: ORG })));
     expect(ctx.err.plain()).toMatch(/✗ Okta rejected the token \(401\)\n {2}make a new one\n/);
     expect(visibleText(ctx)).not.toContain(token);
   });
@@ -497,7 +504,7 @@ describe('add, interactive (terminal)', () => {
     const token = makeToken();
     const ctx = terminal([token, 'cancel']);
     ctx.gateway.token(ORG, token, { whoAmIError: new TypeError(`Invalid character in header content ["authorization"]: SSWS ${token}`) });
-    const { error } = await exitOf(addRun(ctx, opts({ name: 'prod', orgUrl: ORG })));
+    const { error } = await exitOf(() => addRun(ctx, opts({ name: 'prod', orgUrl: ORG })));
     expect(ctx.prompter.questions.map((question) => question.kind)).toEqual(['password', 'select']);
     expect(ctx.err.text()).not.toContain(token);
     expect(ctx.out.text()).not.toContain(token);

@@ -1,14 +1,18 @@
+import { parseOptions } from '../../../src/domain/options.js';
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import { listOptionsSchema, listRun, type ListOptions } from '../../../src/commands/list.js';
 import { NOW, daysAgo, exitOf, fakeContext, makeRecord, makeToken, visibleText, type FakeContext, type FakeContextOptions } from '../../fakes/context.js';
 
+type RawOptions = Record<string, string | boolean | undefined>;
+
 const ORG = 'https://acme.okta.com';
 const HEADER = ['NAME', 'ORG URL', 'OWNER', 'LAST TEST', 'EXPIRES', 'SOURCE'];
-const ITEM_KEYS = ['name', 'orgUrl', 'source', 'createdAt', 'owner', 'lastTest', 'lastUsedAt', 'idleExpiresAt'].sort();
+const ITEM_KEYS = ['name', 'kind', 'orgUrl', 'source', 'createdAt', 'owner', 'lastTest', 'lastUsedAt', 'idleExpiresAt'].sort();
 const DAY_MS = 86_400_000;
 
-function opts(partial: Partial<ListOptions> = {}): ListOptions {
-  return listOptionsSchema.parse(partial);
+/** Raw options, as commander hands them over, through the command's schema. */
+function opts(partial: RawOptions = {}): ListOptions {
+  return parseOptions(listOptionsSchema, partial);
 }
 
 /** The table on stdout as rows of cells, cut at the header's column starts. */
@@ -70,7 +74,7 @@ describe('list', () => {
     for (const token of Object.values(tokens)) expect(visibleText(ctx)).not.toContain(token);
   });
 
-  it('--json prints an array of {name, orgUrl, source, createdAt, owner, lastTest, lastUsedAt, idleExpiresAt}', async () => {
+  it('--json prints an array of {name, kind, orgUrl, source, createdAt, owner, lastTest, lastUsedAt, idleExpiresAt}', async () => {
     const ctx = fourConnections();
     const { code } = await exitOf(listRun(ctx, opts({ json: true })));
     expect(code).toBe(0);
@@ -79,6 +83,7 @@ describe('list', () => {
     for (const item of items) expect(Object.keys(item).sort()).toEqual(ITEM_KEYS);
     expect(items[2]).toEqual({
       name: 'prod',
+      kind: 'token',
       orgUrl: ORG,
       source: 'keychain',
       createdAt: daysAgo(60),

@@ -1,3 +1,4 @@
+import { parseOptions } from '../../../src/domain/options.js';
 import { describe, expect, it } from 'vitest';
 import { removeOptionsSchema, removeRun, type RemoveOptions } from '../../../src/commands/remove.js';
 import { BadResponseError, NetworkError, PermissionError, type CliError } from '../../../src/domain/errors.js';
@@ -13,10 +14,13 @@ import {
   type FakeContextOptions,
 } from '../../fakes/context.js';
 
+type RawOptions = Record<string, string | boolean | undefined>;
+
 const ORG = 'https://acme.okta.com';
 
-function opts(partial: Partial<RemoveOptions> = {}): RemoveOptions {
-  return removeOptionsSchema.parse({ timeout: '15', ...partial });
+/** Raw options, as commander hands them over, through the command's schema. */
+function opts(partial: RawOptions = {}): RemoveOptions {
+  return parseOptions(removeOptionsSchema, partial);
 }
 
 /** `prod` saved at ORG (metadata and keychain) with a working token, and `keep` next to it. */

@@ -1,3 +1,4 @@
+import { parseOptions } from '../../../src/domain/options.js';
 import { describe, expect, it } from 'vitest';
 import { testOptionsSchema, testRun, type TestOptions } from '../../../src/commands/test.js';
 import { BadResponseError, CliError, NetworkError, PermissionError } from '../../../src/domain/errors.js';
@@ -15,13 +16,16 @@ import {
   type FakeTokenBehaviour,
 } from '../../fakes/context.js';
 
+type RawOptions = Record<string, string | boolean | undefined>;
+
 const ORG = 'https://acme.okta.com';
 const OTHER_ORG = 'https://globex.okta.com';
 const RESULT_KEYS = ['name', 'orgUrl', 'ok', 'latencyMs', 'owner', 'roles', 'rateLimit', 'error'].sort();
 const ERROR_KEYS = ['code', 'message', 'httpStatus', 'oktaErrorCode', 'oktaErrorId'].sort();
 
-function opts(partial: Partial<TestOptions> = {}): TestOptions {
-  return testOptionsSchema.parse({ timeout: '15', ...partial });
+/** Raw options, as commander hands them over, through the command's schema. */
+function opts(partial: RawOptions = {}): TestOptions {
+  return parseOptions(testOptionsSchema, partial);
 }
 
 /** A context with one saved connection `prod` at ORG whose keychain token works (unless told otherwise). */
@@ -58,7 +62,9 @@ describe('test --name', () => {
     await exitOf(testRun(ctx, opts({ name: 'prod' })));
     expect(ctx.metadata.get('prod')).toEqual({
       name: 'prod',
+      kind: 'token',
       orgUrl: ORG,
+      secretFingerprint: null,
       createdAt: daysAgo(40),
       owner: { id: DEFAULT_OWNER.id, login: DEFAULT_OWNER.login, status: 'ACTIVE' },
       lastTest: { at: NOW.toISOString(), ok: true, code: 0, latencyMs: expect.any(Number) as number },
@@ -201,7 +207,7 @@ describe('test --name', () => {
 
   it.each(['0', '-1', 'abc', '', '601'])('--timeout "%s" is exit 2', async (timeout) => {
     const { ctx } = withProd();
-    expect((await exitOf(testRun(ctx, opts({ name: 'prod', timeout })))).code).toBe(2);
+    expect((await exitOf(() => testRun(ctx, opts({ name: 'prod', timeout })))).code).toBe(2);
   });
 
   it('in a terminal, stdout still carries only the result line (progress goes to stderr)', async () => {
@@ -398,7 +404,7 @@ describe('test with environment overrides', () => {
     expect(ctx.metadata.updates).toBe(0);
   });
 
-  it('OKTA_CONNECT_<NAME>_ORG_URL beats the saved address', async () => {
+  it('OKTA_CONNECT_<NAME>_ORG_URL alone never sends the saved token to another address: exit 2, nothing sent', async () => {
     const token = makeToken();
     const ctx = fakeContext({
       connections: [makeRecord('prod', OTHER_ORG)],
@@ -406,8 +412,30 @@ describe('test with environment overrides', () => {
       env: { OKTA_CONNECT_PROD_ORG_URL: ORG },
     });
     ctx.gateway.token(ORG, token);
+    const { code, error } = await exitOf(testRun(ctx, opts({ name: 'prod' })));
+    expect(code).toBe(2);
+    expect(error?.message).toMatch(/OKTA_CONNECT_PROD_ORG_URL points the saved token of "prod" at https:\/\/acme\.okta\.com/);
+    expect(error?.hint).toMatch(/set OKTA_CONNECT_PROD_TOKEN too/);
+    expect(ctx.gateway.calls).toEqual([]);
+  });
+
+  it('OKTA_CONNECT_<NAME>_ORG_URL with the token variable beats the saved address', async () => {
+    const envToken = makeToken();
+    const ctx = fakeContext({
+      connections: [makeRecord('prod', OTHER_ORG)],
+      secrets: { prod: makeToken() },
+      env: { OKTA_CONNECT_PROD_ORG_URL: ORG, OKTA_CONNECT_PROD_TOKEN: envToken },
+    });
+    ctx.gateway.token(ORG, envToken);
     expect((await exitOf(testRun(ctx, opts({ name: 'prod' })))).code).toBe(0);
     expect(new Set(ctx.gateway.calls.map((call) => call.orgUrl))).toEqual(new Set([ORG]));
+  });
+
+  it('the same address in OKTA_CONNECT_<NAME>_ORG_URL as saved uses the keychain token', async () => {
+    const token = makeToken();
+    const ctx = fakeContext({ connections: [makeRecord('prod', ORG)], secrets: { prod: token }, env: { OKTA_CONNECT_PROD_ORG_URL: `${ORG}/` } });
+    ctx.gateway.token(ORG, token);
+    expect((await exitOf(testRun(ctx, opts({ name: 'prod' })))).code).toBe(0);
   });
 
   it('a token variable without an address, for an unsaved name, is exit 3 naming the missing variable', async () => {

@@ -1,0 +1,97 @@
+import { open, readFile, rm, stat } from 'node:fs/promises';
+import { CliError, ExitCode } from '../domain/errors.js';
+import { fileError, isErrno } from './file-errors.js';
+
+export interface LockOptions {
+  /** How long to wait for another process's lock before giving up. */
+  timeoutMs: number;
+  /** A lock older than this is taken to be left by a process that died. */
+  staleMs: number;
+  /** What the lock guards, for messages. */
+  what: string;
+}
+
+/**
+ * An exclusive lock file beside what it guards (`<path>.lock`, created with O_EXCL); resolves with the release.
+ * A lock whose holder died (its pid is gone, or it is older than the stale age) is taken over, carefully.
+ */
+export async function acquireLock(lockPath: string, options: LockOptions): Promise<() => Promise<void>> {
+  const deadline = Date.now() + options.timeoutMs;
+  let delay = 5;
+  for (;;) {
+    try {
+      const handle = await open(lockPath, 'wx', 0o600);
+      // "<pid> <nonce>": the pid tells others whether we are alive, the nonce tells us the lock is still ours.
+      const owner = `${String(process.pid)} ${String(Date.now())}.${String(Math.random()).slice(2)}`;
+      await handle.writeFile(owner);
+      await handle.close();
+      return async () => {
+        // Never delete a lock that another process took over (after judging ours stale).
+        const current = await readFile(lockPath, 'utf8').catch(() => undefined);
+        if (current === owner) await rm(lockPath, { force: true });
+      };
+    } catch (error) {
+      if (!isErrno(error, 'EEXIST')) throw fileError(error, `cannot lock ${options.what}`);
+    }
+    if (await isStale(lockPath, options.staleMs)) {
+      await takeOverStaleLock(lockPath, options.staleMs);
+      continue;
+    }
+    if (Date.now() > deadline) {
+      throw new CliError(ExitCode.usage, `${options.what} is locked by another okta-connect`, {
+        hint: `if no other okta-connect is running, delete ${lockPath}`,
+      });
+    }
+    await new Promise((resolve) => setTimeout(resolve, delay + Math.random() * delay));
+    delay = Math.min(delay * 2, 100);
+  }
+}
+
+/**
+ * Removes a stale lock under a short-lived second lock, checking it again first: two processes that both saw it stale must
+ * not both remove it, or the second would delete the lock the first has just taken, and both would write.
+ */
+async function takeOverStaleLock(lockPath: string, staleMs: number): Promise<void> {
+  const guardPath = `${lockPath}.takeover`;
+  let guard;
+  try {
+    guard = await open(guardPath, 'wx', 0o600);
+  } catch (error) {
+    if (!isErrno(error, 'EEXIST')) throw fileError(error, `cannot lock ${lockPath}`);
+    // Another process is taking it over; a guard left by one that died is removed like a stale lock.
+    if (await isStale(guardPath, staleMs)) await rm(guardPath, { force: true });
+    return;
+  }
+  try {
+    await guard.writeFile(String(process.pid));
+    if (await isStale(lockPath, staleMs)) await rm(lockPath, { force: true });
+  } finally {
+    await guard.close();
+    await rm(guardPath, { force: true });
+  }
+}
+
+/** An empty lock older than this was left by a process killed right after creating it. */
+const EMPTY_LOCK_GRACE_MS = 3_000;
+
+async function isStale(lockPath: string, staleMs: number): Promise<boolean> {
+  try {
+    const [info, owner] = await Promise.all([stat(lockPath), readFile(lockPath, 'utf8')]);
+    const pid = Number(owner.split(' ')[0]);
+    if (Number.isInteger(pid) && pid > 0 && !isAlive(pid)) return true;
+    // No owner written: its creator died between creating the file and writing its pid, which a live one does at once.
+    if (owner.trim() === '') return Date.now() - info.mtimeMs > Math.min(EMPTY_LOCK_GRACE_MS, staleMs);
+    return Date.now() - info.mtimeMs > staleMs;
+  } catch {
+    return false;
+  }
+}
+
+function isAlive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (error) {
+    return isErrno(error, 'EPERM');
+  }
+}

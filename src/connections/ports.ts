@@ -1,0 +1,75 @@
+import type { ConnectionRecord, Owner } from '../domain/connection.js';
+import type { Credential } from '../domain/credential.js';
+
+/**
+ * The ports the connection store and the probe need; adapters implement them (keychain.ts, metadata.ts, okta.ts), and
+ * context.ts plugs them in. Commands see none of them: they go through the ConnectionStore.
+ */
+
+/** Where secrets are kept: the OS keychain, account = connection name. Every call is bounded in time. */
+export interface SecretStore {
+  get(name: string): Promise<string | undefined>;
+  set(name: string, secret: string): Promise<void>;
+  /** True when something was deleted. */
+  delete(name: string): Promise<boolean>;
+  /** The account names saved under our service (reads every entry: for doctor, not for hot paths). */
+  names(): Promise<string[]>;
+  /**
+   * Which of these accounts have a secret, without reading any and within `timeoutMs`; undefined when the keychain
+   * cannot tell (absent, locked in a way that needs a prompt, too slow). Never throws.
+   */
+  present(names: string[], timeoutMs: number): Promise<Set<string> | undefined>;
+}
+
+/** connections.json: the metadata of every saved connection. Never a secret. */
+export interface MetadataStore {
+  readonly path: string;
+  readonly dir: string;
+  /** All saved connections, sorted by name, each validated. A missing file is an empty list. */
+  list(): Promise<ConnectionRecord[]>;
+  /** The permission bits of the folder and the file (null when missing), for doctor. */
+  modes(): Promise<{ dir: number | null; file: number | null }>;
+  /**
+   * Read-modify-write under the lock; `change` returns the new list. `afterWrite` runs once the file is written, still
+   * under the lock, so keychain changes that go with a metadata change are never interleaved with another process's.
+   */
+  update(
+    change: (connections: ConnectionRecord[]) => ConnectionRecord[] | Promise<ConnectionRecord[]>,
+    afterWrite?: () => Promise<void>,
+  ): Promise<void>;
+}
+
+export interface OrgInfo {
+  id: string;
+}
+
+export interface RateLimit {
+  limit: number;
+  remaining: number;
+  resetAt: string | null;
+}
+
+export interface Identity {
+  owner: Owner;
+  rateLimit: RateLimit | null;
+}
+
+export interface OktaCall {
+  orgUrl: string;
+  credential: Credential;
+  timeoutMs: number;
+}
+
+/** Everything okta-connect asks of Okta. Only this port's adapter and the secret store ever see a secret. */
+export interface OktaGateway {
+  /** Load the Okta SDK; callers start it early, in parallel with the unauthenticated check. */
+  ready(): Promise<void>;
+  /** Unauthenticated `GET /.well-known/okta-organization`: is this host an Okta org? */
+  checkOrg(orgUrl: string, timeoutMs: number): Promise<OrgInfo>;
+  /** `GET /api/v1/users/me` through the Okta SDK: does the credential work, and whose is it? */
+  whoAmI(call: OktaCall): Promise<Identity>;
+  /** The owner's admin role labels; throws on 403 and the like (callers treat roles as best effort). */
+  roles(call: OktaCall, userId: string): Promise<string[]>;
+  /** `DELETE /api/v1/api-tokens/current`: revoke the token that makes the call. */
+  revokeCurrentToken(call: OktaCall): Promise<void>;
+}

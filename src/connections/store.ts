@@ -1,0 +1,323 @@
+import { byName, type ConnectionRecord, type Normalised, type Owner } from '../domain/connection.js';
+import {
+  credentialFromSecret,
+  fingerprintOf,
+  kindOf,
+  secretOf,
+  secretParts,
+  type ConnectionKind,
+  type Credential,
+  type SecretSource,
+} from '../domain/credential.js';
+import { orgUrlVar, tokenVar } from '../domain/env-overrides.js';
+import { CliError, KeychainError, NotFoundError, UsageError, type ExitCodeValue } from '../domain/errors.js';
+import type { Redactor } from '../domain/redact.js';
+import type { MetadataStore, SecretStore } from './ports.js';
+import { connectionNames, envOnlyNames, envOverride, notFound } from './resolve.js';
+
+export type { MetadataStore, SecretStore } from './ports.js';
+
+/** A connection as `list` sees it: no secret read. `missing`: saved, but its secret is not in the keychain. */
+export interface ListedConnection {
+  name: string;
+  kind: ConnectionKind;
+  orgUrl: string;
+  source: SecretSource | 'missing';
+  record: ConnectionRecord | undefined;
+}
+
+/** A connection ready to use: its address, its credential, and where each came from. */
+export interface ResolvedConnection {
+  name: string;
+  orgUrl: string;
+  credential: Credential;
+  source: SecretSource;
+  /** The saved metadata, when the connection is saved on this machine. */
+  record: ConnectionRecord | undefined;
+}
+
+/** What a test found, as it is recorded on the connection. */
+export interface TestRecord {
+  ok: boolean;
+  code: ExitCodeValue;
+  latencyMs: number;
+  owner: Owner | null;
+}
+
+export interface SaveRequest {
+  name: string;
+  orgUrl: string;
+  credential: Credential;
+  /** Replace an existing connection of that name (and a keychain entry that no metadata knows). */
+  force: boolean;
+  /** The test made before saving, if any. */
+  test: TestRecord | undefined;
+}
+
+export interface ConnectionStoreDeps {
+  env: Readonly<Record<string, string | undefined>>;
+  clock: { now(): Date };
+  metadata: MetadataStore;
+  secrets: SecretStore;
+  redactor: Redactor;
+  /** A note that must not fail the command (a use that could not be recorded). */
+  notice: (text: string) => void;
+}
+
+/**
+ * The one owner of "connections.json and the secret store agree", like gh's AuthConfig: the only code that calls the
+ * SecretStore and the MetadataStore, and the only place a secret is registered with the redactor.
+ */
+export interface ConnectionStore {
+  readonly path: string;
+  readonly dir: string;
+  /** The saved records, validated, in name order. */
+  records(): Promise<ConnectionRecord[]>;
+  /** Every connection's name, saved or environment-only, in name order. */
+  names(records?: ConnectionRecord[]): Promise<string[]>;
+  /** Saved and environment-only connections; asks the keychain which secrets exist within `glanceMs` (never reads one). */
+  list(glanceMs: number): Promise<{ connections: ListedConnection[]; isKeychainChecked: boolean }>;
+  /** A credential from what a person typed or piped, validated and registered for redaction. */
+  intake(kind: ConnectionKind, raw: string): Normalised<Credential>;
+  /** The address and credential to use: the environment wins over the keychain. */
+  resolve(name: string, records?: ConnectionRecord[]): Promise<ResolvedConnection>;
+  /** What is saved on this machine under a name (no environment), for remove. Not found if neither exists. */
+  saved(name: string): Promise<{ record: ConnectionRecord | undefined; credential: Credential | undefined; records: ConnectionRecord[] }>;
+  /** Secret first, metadata second, both under the lock; the secret is put back as it was if the metadata fails. */
+  save(request: SaveRequest): Promise<ConnectionRecord>;
+  /** Metadata first, then the secret, under one lock. */
+  remove(name: string): Promise<void>;
+  /** The test results of saved keychain connections, in one write; a failure to write is a notice. */
+  recordTests(results: { connection: ResolvedConnection; test: TestRecord }[]): Promise<void>;
+  /** exec and token hand the secret out: its 30-day idle expiry is probably renewed. A failure is a notice. */
+  markUsed(connection: ResolvedConnection): Promise<void>;
+  /** For doctor. */
+  modes(): Promise<{ dir: number | null; file: number | null }>;
+  /** For doctor: write, read and delete a probe entry, then the names of our entries. */
+  keychainCheck(): Promise<{ names: Set<string> } | { error: CliError | Error; isMismatch: boolean }>;
+}
+
+/** The probe entry doctor writes and deletes to prove the keychain works. */
+const PROBE_ACCOUNT = '__okta-connect-doctor-probe';
+
+export function connectionStore(deps: ConnectionStoreDeps): ConnectionStore {
+  const { metadata, secrets, redactor } = deps;
+
+  /** A secret read back is validated as on input; whatever it is, it is never printed. */
+  function fromStore(name: string, kind: ConnectionKind, secret: string): Credential {
+    redactor.add(secret);
+    try {
+      return credentialFromSecret(kind, secret).value;
+    } catch (error) {
+      throw new KeychainError(`the secret saved for "${name}" in the OS keychain is not valid: ${error instanceof CliError ? error.message : 'unreadable'}`, {
+        hint: `save it again: okta-connect add --name ${name} --force`,
+        cause: error,
+      });
+    }
+  }
+
+  const register = (credential: Credential): Credential => {
+    for (const part of secretParts(credential)) redactor.add(part);
+    return credential;
+  };
+
+  async function readSecret(name: string): Promise<string | undefined> {
+    const secret = await secrets.get(name);
+    if (secret !== undefined) redactor.add(secret);
+    return secret;
+  }
+
+  async function resolve(name: string, known?: ConnectionRecord[]): Promise<ResolvedConnection> {
+    const records = known ?? (await metadata.list());
+    const record = records.find((candidate) => candidate.name === name);
+    const env = envOverride(deps.env, name);
+    if (env.secret !== undefined) redactor.add(env.secret);
+    const orgUrl = env.orgUrl ?? record?.orgUrl;
+    if (orgUrl === undefined) {
+      if (env.credential) {
+        throw new NotFoundError(`no connection named "${name}": ${tokenVar(name)} is set but ${orgUrlVar(name)} is not`, {
+          hint: `set ${orgUrlVar(name)}=https://<your-org>.okta.com as well`,
+        });
+      }
+      throw notFound(name, records);
+    }
+    if (env.credential) return { name, orgUrl, credential: register(env.credential), source: 'env', record };
+    const secret = await readSecret(name);
+    if (secret === undefined) {
+      if (!record) throw notFound(name, records);
+      throw new NotFoundError(`the connection "${name}" has no token in the OS keychain`, {
+        hint: `save it again with: okta-connect add --name ${name} --org-url ${record.orgUrl} --force`,
+      });
+    }
+    const credential = fromStore(name, record?.kind ?? 'token', secret);
+    if (record && orgUrl !== record.orgUrl) {
+      throw new UsageError(`${orgUrlVar(name)} points the saved token of "${name}" at ${orgUrl}, not the address it was saved for (${record.orgUrl})`, {
+        hint: `a secret goes only to the address it was saved with: set ${tokenVar(name)} too, or unset ${orgUrlVar(name)}`,
+      });
+    }
+    if (record?.secretFingerprint != null && record.secretFingerprint !== fingerprintOf(credential)) {
+      throw new KeychainError(`the token in the OS keychain for "${name}" is not the one saved for ${record.orgUrl}: it was not sent`, {
+        hint: `another program or an interrupted save changed it; save it again: okta-connect add --name ${name} --org-url ${record.orgUrl} --force`,
+      });
+    }
+    return { name, orgUrl, credential, source: 'keychain', record };
+  }
+
+  async function update(change: (connections: ConnectionRecord[]) => ConnectionRecord[], what: string): Promise<void> {
+    try {
+      await metadata.update(change);
+    } catch (error) {
+      deps.notice(`${what}: ${error instanceof Error ? error.message : String(error)}`);
+    }
+  }
+
+  return {
+    path: metadata.path,
+    dir: metadata.dir,
+    records: () => metadata.list(),
+    async names(records) {
+      return connectionNames(deps.env, records ?? (await metadata.list()));
+    },
+    async list(glanceMs) {
+      const records = await metadata.list();
+      const saved = records.map((record): ListedConnection => {
+        const orgUrl = deps.env[orgUrlVar(record.name)];
+        return {
+          name: record.name,
+          kind: record.kind,
+          orgUrl: orgUrl ?? record.orgUrl,
+          source: deps.env[tokenVar(record.name)] ? 'env' : 'keychain',
+          record,
+        };
+      });
+      const envOnly = envOnlyNames(deps.env, records).map(
+        (name): ListedConnection => ({ name, kind: 'token', orgUrl: deps.env[orgUrlVar(name)] ?? '', source: 'env', record: undefined }),
+      );
+      const all = [...saved, ...envOnly].sort(byName);
+      const inKeychain = all.filter((item) => item.source === 'keychain').map((item) => item.name);
+      const stored = inKeychain.length > 0 ? await secrets.present(inKeychain, glanceMs) : undefined;
+      return {
+        connections: all.map((item) =>
+          stored !== undefined && item.source === 'keychain' && !stored.has(item.name) ? { ...item, source: 'missing' } : item,
+        ),
+        isKeychainChecked: stored !== undefined || inKeychain.length === 0,
+      };
+    },
+    intake(kind, raw) {
+      const parsed = credentialFromSecret(kind, raw);
+      register(parsed.value);
+      return parsed;
+    },
+    resolve,
+    async saved(name) {
+      const records = await metadata.list();
+      const record = records.find((candidate) => candidate.name === name);
+      const isEnvOnly = !record && Boolean(deps.env[tokenVar(name)]);
+      // An env-only name on a machine without a keychain (CI) is "not found", with the hint to unset the variable.
+      const secret = await readSecret(name).catch((error: unknown) => {
+        if (isEnvOnly && error instanceof KeychainError) return undefined;
+        throw error;
+      });
+      if (!record && secret === undefined) {
+        throw notFound(name, records, isEnvOnly ? `"${name}" comes from ${tokenVar(name)} only: unset that variable instead` : undefined);
+      }
+      const credential = secret === undefined ? undefined : fromStore(name, record?.kind ?? 'token', secret);
+      return { record, credential, records };
+    },
+    async save(request) {
+      const now = deps.clock.now().toISOString();
+      const { test } = request;
+      const record: ConnectionRecord = {
+        name: request.name,
+        kind: kindOf(request.credential),
+        orgUrl: request.orgUrl,
+        createdAt: now,
+        owner: test?.owner ? { id: test.owner.id, login: test.owner.login, status: test.owner.status } : null,
+        lastTest: test ? { at: now, ok: test.ok, code: test.code, latencyMs: test.latencyMs } : null,
+        lastUsedAt: test?.ok ? now : null,
+        secretFingerprint: fingerprintOf(request.credential),
+      };
+      // Set inside the update callback; an object so the compiler does not narrow them to their initial values.
+      const undo: { previous: string | undefined; isSecretWritten: boolean } = { previous: undefined, isSecretWritten: false };
+      try {
+        await metadata.update(async (connections) => {
+          const isKnown = connections.some((existing) => existing.name === request.name);
+          if (!request.force && isKnown) {
+            throw new UsageError(`a connection named "${request.name}" was just created by another okta-connect`, {
+              hint: 'use --force to replace it, or pick another name',
+            });
+          }
+          undo.previous = await readSecret(request.name);
+          if (!request.force && undo.previous !== undefined) {
+            throw new UsageError(`the OS keychain already holds a token for "${request.name}" that no saved connection knows`, {
+              hint: `it may belong to another okta-connect config folder or an older install; replace it with --force, or pick another name`,
+            });
+          }
+          await secrets.set(request.name, secretOf(request.credential));
+          undo.isSecretWritten = true;
+          return [...connections.filter((existing) => existing.name !== request.name), record];
+        });
+      } catch (error) {
+        if (undo.isSecretWritten) {
+          const { previous } = undo;
+          await (previous === undefined ? secrets.delete(request.name) : secrets.set(request.name, previous)).catch(() => undefined);
+        }
+        throw error;
+      }
+      return record;
+    },
+    async remove(name) {
+      await metadata.update(
+        (connections) => connections.filter((candidate) => candidate.name !== name),
+        async () => {
+          await secrets.delete(name);
+        },
+      );
+    },
+    async recordTests(results) {
+      const tests = new Map(
+        results
+          .filter(({ connection }) => connection.source === 'keychain' && connection.record !== undefined)
+          .map(({ connection, test }) => [connection.name, test]),
+      );
+      if (tests.size === 0) return;
+      const at = deps.clock.now().toISOString();
+      await update(
+        (connections) =>
+          connections.map((saved) => {
+            const test = tests.get(saved.name);
+            if (!test) return saved;
+            return {
+              ...saved,
+              lastTest: { at, ok: test.ok, code: test.code, latencyMs: test.latencyMs },
+              owner: test.owner ? { id: test.owner.id, login: test.owner.login, status: test.owner.status } : saved.owner,
+              lastUsedAt: test.ok ? at : saved.lastUsedAt,
+            };
+          }),
+        'the test results were not recorded',
+      );
+    },
+    async markUsed(connection) {
+      if (connection.source !== 'keychain' || connection.record === undefined) return;
+      const at = deps.clock.now().toISOString();
+      await update(
+        (connections) => connections.map((saved) => (saved.name === connection.name ? { ...saved, lastUsedAt: at } : saved)),
+        `could not record the use of "${connection.name}"`,
+      );
+    },
+    modes: () => metadata.modes(),
+    async keychainCheck() {
+      const probe = `probe-${String(deps.clock.now().getTime())}`;
+      try {
+        await secrets.set(PROBE_ACCOUNT, probe);
+        const read = await secrets.get(PROBE_ACCOUNT);
+        await secrets.delete(PROBE_ACCOUNT);
+        if (read !== probe) return { error: new Error('a probe entry written to the keychain read back differently'), isMismatch: true };
+        return { names: new Set((await secrets.names()).filter((name) => name !== PROBE_ACCOUNT)) };
+      } catch (error) {
+        return { error: error instanceof Error ? error : new Error(String(error)), isMismatch: false };
+      }
+    },
+  };
+}
+

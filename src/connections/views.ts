@@ -1,0 +1,71 @@
+import { idleExpiresAt, type ConnectionRecord } from '../domain/connection.js';
+import type { CliError } from '../domain/errors.js';
+import type { ProbeResult } from './probe.js';
+import type { ListedConnection, ResolvedConnection } from './store.js';
+
+/** The `list --json` element; `add --json` prints the same shape. Fields are only ever added. */
+export interface ListItem {
+  name: string;
+  kind: ListedConnection['kind'];
+  orgUrl: string;
+  /** `missing`: saved, but its secret is not in the keychain (doctor explains). */
+  source: ListedConnection['source'];
+  createdAt: string | null;
+  owner: ConnectionRecord['owner'];
+  lastTest: ConnectionRecord['lastTest'];
+  lastUsedAt: string | null;
+  idleExpiresAt: string | null;
+}
+
+export function listItem(connection: ListedConnection): ListItem {
+  const { record } = connection;
+  return {
+    name: connection.name,
+    kind: connection.kind,
+    orgUrl: connection.orgUrl,
+    source: connection.source,
+    createdAt: record?.createdAt ?? null,
+    owner: record?.owner ?? null,
+    lastTest: record?.lastTest ?? null,
+    lastUsedAt: record?.lastUsedAt ?? null,
+    idleExpiresAt: record ? idleExpiresAt(record) : null,
+  };
+}
+
+/** The `test --json` element. */
+export function testJson(connection: Pick<ResolvedConnection, 'name' | 'orgUrl'>, result: ProbeResult): object {
+  return {
+    name: connection.name,
+    orgUrl: connection.orgUrl,
+    ok: result.ok,
+    latencyMs: result.latencyMs,
+    owner: result.owner ? { id: result.owner.id, login: result.owner.login, status: result.owner.status ?? null } : null,
+    roles: result.roles,
+    rateLimit: result.rateLimit,
+    error: errorJson(result.error),
+  };
+}
+
+export function errorJson(error: CliError | null): object | null {
+  if (!error) return null;
+  return {
+    code: error.exitCode,
+    message: error.message,
+    httpStatus: error.details.httpStatus ?? null,
+    oktaErrorCode: error.details.oktaErrorCode ?? null,
+    oktaErrorId: error.details.oktaErrorId ?? null,
+  };
+}
+
+/** "Super Administrator", or "Org Administrator +1". */
+export function summariseRoles(roles: string[]): string {
+  if (roles.length === 0) return 'no admin role';
+  const [first, ...rest] = roles;
+  return rest.length === 0 ? (first ?? '') : `${first ?? ''} +${String(rest.length)}`;
+}
+
+/** "as ada@acme.com (Super Administrator)", or nothing when the owner is not known. */
+export function ownerText(result: Pick<ProbeResult, 'owner' | 'roles'>): string {
+  if (!result.owner) return '';
+  return `as ${result.owner.login ?? result.owner.id}${result.roles === null ? '' : ` (${summariseRoles(result.roles)})`}`;
+}

@@ -1,0 +1,94 @@
+import { readFileSync } from 'node:fs';
+import { createRequire } from 'node:module';
+import { createServer, type Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { SDK_ERROR_NAMES, classifySdkError, loadSdk, sdkRequest } from '../../src/adapters/okta-sdk.js';
+
+/**
+ * What src/adapters/okta-sdk.ts relies on in @okta/okta-sdk-nodejs, which has no `exports` map and changed its `Http`
+ * export between majors. When the SDK is upgraded and one of these fails, the seam needs updating: the message says what.
+ */
+const require = createRequire(import.meta.url);
+const seamNeedsUpdate = (what: string): string => `the Okta SDK changed (${what}): update src/adapters/okta-sdk.ts`;
+
+describe('the Okta SDK surface the seam uses', () => {
+  it('the deep imports give an Http class and a DefaultRequestExecutor with fetch', async () => {
+    const sdk = await loadSdk();
+    expect(typeof sdk.Http, seamNeedsUpdate('src/http.js no longer exports Http')).toBe('function');
+    expect(typeof (sdk.Http.prototype as { http?: unknown }).http, seamNeedsUpdate('Http#http is gone')).toBe('function');
+    expect(typeof sdk.DefaultRequestExecutor, seamNeedsUpdate('src/default-request-executor.js no longer exports it')).toBe('function');
+    const executor = new sdk.DefaultRequestExecutor({ maxRetries: 1, requestTimeout: 1000 });
+    expect(typeof executor.fetch, seamNeedsUpdate('the executor has no fetch to wrap')).toBe('function');
+  });
+
+  it('Http takes { requestExecutor, cacheMiddleware: null } and reads no cache middleware then', async () => {
+    const sdk = await loadSdk();
+    const executor = new sdk.DefaultRequestExecutor({ maxRetries: 1, requestTimeout: 1000 });
+    const http = new sdk.Http({ requestExecutor: executor, cacheMiddleware: null });
+    expect((http as unknown as { cacheMiddleware?: unknown }).cacheMiddleware, seamNeedsUpdate('cacheMiddleware: null no longer turns the cache off')).toBeFalsy();
+    expect(http.defaultHeaders, seamNeedsUpdate('Http#defaultHeaders is gone')).toEqual({});
+  });
+
+  it('its error classes carry the names the seam matches', () => {
+    const { name: apiName } = new (require('@okta/okta-sdk-nodejs/src/api-error.js') as new (...args: unknown[]) => Error)('u', 401, { errorCode: 'E0000011' }, {});
+    const { name: httpName } = new (require('@okta/okta-sdk-nodejs/src/http-error.js') as new (...args: unknown[]) => Error)('u', 502, 'x', {});
+    expect(apiName, seamNeedsUpdate('OktaApiError was renamed')).toBe(SDK_ERROR_NAMES.api);
+    expect(httpName, seamNeedsUpdate('HttpError was renamed')).toBe(SDK_ERROR_NAMES.http);
+  });
+
+  it('its executor gives up on a long 429 wait with the message the seam classifies', () => {
+    const source = readFileSync(require.resolve('@okta/okta-sdk-nodejs/src/default-request-executor.js'), 'utf8');
+    expect(source, seamNeedsUpdate('the 429 give-up message changed')).toContain('HTTP 429 retry delay would exceed');
+    expect(classifySdkError(new Error('HTTP 429 retry delay would exceed okta.client.rateLimit.requestTimeout'), undefined)).toEqual({
+      kind: 'rate-limited',
+      isWaitTooLong: true,
+    });
+  });
+});
+
+describe('sdkRequest', () => {
+  let server: Server;
+  let base: string;
+  const seenHeaders: Record<string, string | string[] | undefined>[] = [];
+  beforeAll(async () => {
+    server = createServer((request, response) => {
+      seenHeaders.push(request.headers);
+      if (request.url === '/redirect') {
+        response.writeHead(302, { location: '/elsewhere' }).end();
+        return;
+      }
+      if (request.url === '/unauthorized') {
+        response.writeHead(401, { 'content-type': 'application/json' }).end(JSON.stringify({ errorCode: 'E0000011', errorSummary: 'Invalid token provided', errorId: 'oae1' }));
+        return;
+      }
+      response.writeHead(200, { 'content-type': 'application/json', 'x-rate-limit-limit': '600' }).end('{"id":"00u1"}');
+    });
+    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+    base = `http://127.0.0.1:${String((server.address() as AddressInfo).port)}`;
+  });
+  afterAll(() => new Promise<void>((resolve) => server.close(() => { resolve(); })));
+
+  const request = (path: string) => ({ url: `${base}${path}`, method: 'get' as const, headers: { Authorization: 'SSWS x', Accept: 'application/json' }, timeoutMs: 2000, proxy: undefined });
+
+  it('sends our headers and returns the status, headers and body', async () => {
+    const response = await sdkRequest(request('/ok'), {});
+    expect(response.status).toBe(200);
+    expect(response.headers.get('x-rate-limit-limit')).toBe('600');
+    expect(response.text).toBe('{"id":"00u1"}');
+    expect(seenHeaders.at(-1)?.authorization).toBe('SSWS x');
+  });
+
+  it('never follows a redirect (the credential would go to a host that never identified as Okta)', async () => {
+    const before = seenHeaders.length;
+    const seen: { lastStatus?: number } = {};
+    await sdkRequest(request('/redirect'), seen).catch(() => undefined);
+    expect(seen.lastStatus).toBe(302);
+    expect(seenHeaders.length - before).toBe(1);
+  });
+
+  it("rejects an Okta error with the SDK's OktaApiError, which the seam classifies", async () => {
+    const error = await sdkRequest(request('/unauthorized'), {}).then(() => undefined, (caught: unknown) => caught);
+    expect(classifySdkError(error, 401)).toEqual({ kind: 'okta-api', status: 401, errorCode: 'E0000011', errorSummary: 'Invalid token provided', errorId: 'oae1' });
+  });
+});
