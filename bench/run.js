@@ -138,7 +138,12 @@ const report = (label, aName, bName, result, goal, metric = 'ms') => {
 };
 
 report('1. --help', 'okta-connect --help', 'node -e 0', await pair(cli(['--help']), node('0')), 1.5);
-report('2. list, 50 connections', 'okta-connect list', 'node -e 0', await pair(cli(['list']), node('0')), 1.5);
+// Without a Secret Service to ask (no session bus: CI, SSH), and with the one look that says which tokens exist.
+const noBusEnv = { ...baseEnv, XDG_RUNTIME_DIR: home };
+delete noBusEnv.DBUS_SESSION_BUS_ADDRESS;
+report('2a. list, 50, no keychain', 'okta-connect list (no Secret Service)', 'node -e 0', await pair(cli(['list'], noBusEnv), node('0', noBusEnv)), 1.5);
+if (hasKeyring) report('2b. list, 50, keychain look', 'okta-connect list (asks gnome-keyring)', 'node -e 0', await pair(cli(['list']), node('0')), 1.8);
+else console.log('2b. list with the keychain look: no Secret Service in this run (npm run bench starts one)\n');
 const testPair = await pair(cli(['test', '--name', 'x'], testEnv), [process.execPath, [join(ROOT, 'bench/minimal-test.mjs')], minimalEnv]);
 report('3. test', 'okta-connect test --name x', 'fetch script, same two requests', testPair, 1.5);
 report('4. test --all, 20 x 300 ms', 'okta-connect test --all', 'okta-connect test --name slow-00', await pair(cli(['test', '--all'], allEnv), cli(['test', '--name', 'slow-00'], oneSlowEnv)), 3);
