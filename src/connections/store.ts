@@ -236,6 +236,7 @@ export function connectionStore(deps: ConnectionStoreDeps): ConnectionStore {
         lastTest: test ? { at: now, ok: test.ok, code: test.code, latencyMs: test.latencyMs } : null,
         lastUsedAt: test?.ok ? now : null,
         secretFingerprint: fingerprintOf(request.credential),
+        secretCommand: null,
       };
       // Set inside the update callback; an object so the compiler does not narrow them to their initial values.
       const undo: { previous: string | undefined; isSecretWritten: boolean } = { previous: undefined, isSecretWritten: false };

@@ -2,6 +2,7 @@ import { domainToUnicode } from 'node:url';
 import * as z from 'zod/mini';
 import { UsageError } from './errors.js';
 import { OKTA_DOMAINS, isKnownOktaHost } from './org-url.js';
+import { secretCommandSchema } from './secret-command.js';
 
 export { OKTA_DOMAINS, isKnownOktaHost, subdomainOf, tokenPageUrl } from './org-url.js';
 
@@ -191,7 +192,9 @@ const lastTestSchema = z.object({ at: isoTime, ok: z.boolean(), code: z.int(), l
 
 /**
  * One saved connection, as stored in connections.json (version 2). The secret is never here: only its fingerprint,
- * which binds it to this address. Version 1 records (no `kind`, no fingerprint) read as API-token connections.
+ * which binds it to this address. Version 1 records (no `kind`, no fingerprint) read as API-token connections. A
+ * `secretCommand` (an argv, checked on read as on input) makes the connection's secret the command's output, never
+ * the keychain's; its fingerprint stays null, since such a secret changes by design.
  */
 export const connectionRecordSchema = z.object({
   name: storedName,
@@ -202,6 +205,7 @@ export const connectionRecordSchema = z.object({
   lastTest: z._default(z.nullable(lastTestSchema), null),
   lastUsedAt: z._default(z.nullable(isoTime), null),
   secretFingerprint: z._default(z.nullable(z.string().check(z.regex(/^sha256:[0-9a-f]{16}$/))), null),
+  secretCommand: z._default(z.nullable(secretCommandSchema), null),
 });
 export type ConnectionRecord = z.output<typeof connectionRecordSchema>;
 

@@ -13,8 +13,8 @@ export interface ApiTokenCredential {
 export type Credential = ApiTokenCredential;
 export type CredentialKind = Credential['kind'];
 
-/** Where a connection's secret came from at use time. */
-export type SecretSource = 'keychain' | 'env';
+/** Where a connection's secret came from at use time: the OS keychain, the environment, or the connection's secret command. */
+export type SecretSource = 'keychain' | 'env' | 'command';
 
 /** The record's `kind`, as `list` shows it and connections.json stores it. */
 export type ConnectionKind = 'token';

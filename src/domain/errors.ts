@@ -8,6 +8,7 @@ export const ExitCode = {
   permission: 5,
   network: 6,
   badResponse: 7,
+  /** The secret store: the keychain, or a connection's secret command. */
   keychain: 8,
   /** exec: the command exists but cannot be run, or cannot be found (the shells' codes). */
   cannotExecute: 126,
@@ -26,7 +27,7 @@ export function exitCodeSummary(): string {
     [ExitCode.permission, 'permission'],
     [ExitCode.network, 'network'],
     [ExitCode.badResponse, 'bad answer'],
-    [ExitCode.keychain, 'keychain'],
+    [ExitCode.keychain, 'keychain or secret command'],
     [ExitCode.interrupted, 'interrupted'],
   ];
   return words.map(([code, word]) => `${String(code)} ${word}`).join(', ');
@@ -101,6 +102,13 @@ export class BadResponseError extends CliError {
 }
 
 export class KeychainError extends CliError {
+  constructor(message: string, options?: CliErrorOptions) {
+    super(ExitCode.keychain, message, options);
+  }
+}
+
+/** A connection's secret command failed: not found, non-zero exit, timeout, empty, too long or invalid output. */
+export class SecretCommandError extends CliError {
   constructor(message: string, options?: CliErrorOptions) {
     super(ExitCode.keychain, message, options);
   }

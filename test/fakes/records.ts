@@ -17,7 +17,7 @@ export function daysAgo(days: number, now: Date = NOW): string {
 
 /** A saved connection's metadata with sensible defaults. */
 export function makeRecord(name: string, orgUrl: string, extra: Partial<ConnectionRecord> = {}): ConnectionRecord {
-  return { name, kind: 'token', orgUrl, createdAt: daysAgo(1), owner: null, lastTest: null, lastUsedAt: null, secretFingerprint: null, ...extra };
+  return { name, kind: 'token', orgUrl, createdAt: daysAgo(1), owner: null, lastTest: null, lastUsedAt: null, secretFingerprint: null, secretCommand: null, ...extra };
 }
 
 /** A copy of a CliError, same class and fields, so commands that sharpen messages never touch the configured one. */

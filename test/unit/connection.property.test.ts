@@ -209,6 +209,7 @@ describe('metadata round trip', () => {
             lastTest: null,
             lastUsedAt: null,
             secretFingerprint: null,
+            secretCommand: null,
           };
           const other: ConnectionRecord = { ...record, name: name === 'other' ? 'other-2' : 'other' };
           await store.update(() => [other]);

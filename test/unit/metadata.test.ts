@@ -51,6 +51,7 @@ function connection(name: string, extra: Partial<ConnectionRecord> = {}): Connec
     lastTest: null,
     lastUsedAt: null,
     secretFingerprint: null,
+    secretCommand: null,
     ...extra,
   };
 }
@@ -118,7 +119,7 @@ describe('reading', () => {
     await writeFile(join(dir, 'connections.json'), JSON.stringify(file));
     const listed = await store(dir).list();
     expect(listed.map((c) => c.name)).toEqual(['alpha', 'zeta']);
-    const migrated = { kind: 'token', secretFingerprint: null };
+    const migrated = { kind: 'token', secretFingerprint: null, secretCommand: null };
     expect(listed[0]).toEqual({ ...file.connections[1], ...migrated });
     expect(listed[1]).toEqual({ ...file.connections[0], owner: null, lastTest: null, lastUsedAt: null, ...migrated });
     // Read only: the file stays version 1 until the next change writes it.
@@ -133,7 +134,7 @@ describe('reading', () => {
     await store(dir).update((connections) => [...connections, connection('new')]);
     const written = JSON.parse(await readFile(join(dir, 'connections.json'), 'utf8')) as { version: number; connections: object[] };
     expect(written.version).toBe(2);
-    expect(written.connections).toEqual([connection('new'), { ...v1, kind: 'token', secretFingerprint: null }]);
+    expect(written.connections).toEqual([connection('new'), { ...v1, kind: 'token', secretFingerprint: null, secretCommand: null }]);
   });
 
   it.each([

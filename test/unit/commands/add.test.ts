@@ -70,6 +70,7 @@ describe('add, non-interactive (no terminal)', () => {
       kind: 'token',
       orgUrl: ORG,
       secretFingerprint: fingerprintOf({ kind: 'api-token', token }),
+      secretCommand: null,
       createdAt: NOW.toISOString(),
       owner: { id: '00u1abcdefGHIJKLmn0x7', login: 'ada@acme.com', status: 'ACTIVE' },
       lastTest: { at: NOW.toISOString(), ok: true, code: 0, latencyMs: expect.any(Number) as number },

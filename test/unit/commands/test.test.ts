@@ -65,6 +65,7 @@ describe('test --name', () => {
       kind: 'token',
       orgUrl: ORG,
       secretFingerprint: null,
+      secretCommand: null,
       createdAt: daysAgo(40),
       owner: { id: DEFAULT_OWNER.id, login: DEFAULT_OWNER.login, status: 'ACTIVE' },
       lastTest: { at: NOW.toISOString(), ok: true, code: 0, latencyMs: expect.any(Number) as number },
