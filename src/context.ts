@@ -3,6 +3,7 @@ import { join } from 'node:path';
 import { osSecretStore } from './adapters/keychain.js';
 import { fileMetadataStore } from './adapters/metadata.js';
 import { inquirerPrompter } from './adapters/prompter.js';
+import { processSecretCommandRunner } from './adapters/secret-command.js';
 import type { OktaGateway } from './connections/ports.js';
 import { connectionStore, type ConnectionStore } from './connections/store.js';
 import { makeRedactor, type Redactor } from './domain/redact.js';
@@ -87,6 +88,7 @@ export function createContext(options: ContextOptions): Context {
         busAddress: options.env.DBUS_SESSION_BUS_ADDRESS,
         timeoutMs: Number.isFinite(keychainTimeout) && keychainTimeout > 0 ? keychainTimeout : DEFAULT_KEYCHAIN_TIMEOUT_MS,
       }),
+      commands: processSecretCommandRunner({ env: options.env, stderr: io.stderr, platform, trap: (handler) => options.signals.trap(handler) }),
       notice: (text) => {
         io.stderr.write(`${theme.warnMark} ${text}\n`);
       },

@@ -2,8 +2,8 @@ import type { ConnectionRecord, Owner } from '../domain/connection.js';
 import type { Credential } from '../domain/credential.js';
 
 /**
- * The ports the connection store and the probe need; adapters implement them (keychain.ts, metadata.ts, okta.ts), and
- * context.ts plugs them in. Commands see none of them: they go through the ConnectionStore.
+ * The ports the connection store and the probe need; adapters implement them (keychain.ts, secret-command.ts,
+ * metadata.ts, okta.ts), and context.ts plugs them in. Commands see none of them: they go through the ConnectionStore.
  */
 
 /** Where secrets are kept: the OS keychain, account = connection name. Every call is bounded in time. */
@@ -19,6 +19,29 @@ export interface SecretStore {
    * cannot tell (absent, locked in a way that needs a prompt, too slow). Never throws.
    */
   present(names: string[], timeoutMs: number): Promise<Set<string> | undefined>;
+}
+
+/**
+ * What became of one run of a secret command. `printed`: it exited 0 and its stdout (at most the runner's bound,
+ * trailing newline trimmed) is the secret; every other outcome carries no output at all.
+ */
+export type SecretCommandOutcome =
+  | { kind: 'printed'; stdout: string }
+  | { kind: 'not-found' }
+  | { kind: 'cannot-run'; why: string }
+  | { kind: 'exited'; code: number; lastStderrLine: string | null }
+  | { kind: 'killed'; signal: string; lastStderrLine: string | null }
+  | { kind: 'timed-out'; timeoutMs: number }
+  | { kind: 'too-large'; limitBytes: number }
+  | { kind: 'interrupted' };
+
+/**
+ * Runs a connection's secret command: with our environment, stdin closed, its stderr passed through to ours, its
+ * stdout read (bounded) as the secret, within `timeoutMs`. A command that overruns is killed with all it started.
+ * Never throws for anything the command does.
+ */
+export interface SecretCommandRunner {
+  run(argv: readonly string[], timeoutMs: number): Promise<SecretCommandOutcome>;
 }
 
 /** connections.json: the metadata of every saved connection. Never a secret. */

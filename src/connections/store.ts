@@ -12,12 +12,14 @@ import {
 import { orgUrlVar, tokenVar } from '../domain/env-overrides.js';
 import { CliError, KeychainError, NotFoundError, UsageError, type ExitCodeValue } from '../domain/errors.js';
 import type { Redactor } from '../domain/redact.js';
-import type { MetadataStore, SecretStore } from './ports.js';
+import { DEFAULT_SECRET_TIMEOUT_MS, type SecretCommand } from '../domain/secret-command.js';
+import type { MetadataStore, SecretCommandRunner, SecretStore } from './ports.js';
 import { connectionNames, envOnlyNames, envOverride, notFound } from './resolve.js';
+import { commandFailure, invalidOutput, type CommandOwner } from './secret-command.js';
 
-export type { MetadataStore, SecretStore } from './ports.js';
+export type { MetadataStore, SecretCommandRunner, SecretStore } from './ports.js';
 
-/** A connection as `list` sees it: no secret read. `missing`: saved, but its secret is not in the keychain. */
+/** A connection as `list` sees it: no secret read, no command run. `missing`: saved, but its secret is not in the keychain. */
 export interface ListedConnection {
   name: string;
   kind: ConnectionKind;
@@ -44,10 +46,18 @@ export interface TestRecord {
   owner: Owner | null;
 }
 
+/** How a command that uses a secret wants it read. */
+export interface UseOptions {
+  /** How long a secret command may run (default 30 s). */
+  secretTimeoutMs?: number;
+}
+
 export interface SaveRequest {
   name: string;
   orgUrl: string;
   credential: Credential;
+  /** The command that prints the secret (the credential is what it printed): the metadata is saved, the keychain untouched. */
+  secretCommand?: SecretCommand | null;
   /** Replace an existing connection of that name (and a keychain entry that no metadata knows). */
   force: boolean;
   /** The test made before saving, if any. */
@@ -59,6 +69,7 @@ export interface ConnectionStoreDeps {
   clock: { now(): Date };
   metadata: MetadataStore;
   secrets: SecretStore;
+  commands: SecretCommandRunner;
   redactor: Redactor;
   /** A note that must not fail the command (a use that could not be recorded). */
   notice: (text: string) => void;
@@ -79,15 +90,26 @@ export interface ConnectionStore {
   list(glanceMs: number): Promise<{ connections: ListedConnection[]; isKeychainChecked: boolean }>;
   /** A credential from what a person typed or piped, validated and registered for redaction. */
   intake(kind: ConnectionKind, raw: string): Normalised<Credential>;
-  /** The address and credential to use: the environment wins over the keychain. */
-  resolve(name: string, records?: ConnectionRecord[]): Promise<ResolvedConnection>;
-  /** What is saved on this machine under a name (no environment), for remove. Not found if neither exists. */
-  saved(name: string): Promise<{ record: ConnectionRecord | undefined; credential: Credential | undefined; records: ConnectionRecord[] }>;
-  /** Secret first, metadata second, both under the lock; the secret is put back as it was if the metadata fails. */
+  /** Run a secret command once; what it prints is a credential, registered for redaction first, then validated (add, doctor). */
+  runSecretCommand(owner: CommandOwner, kind: ConnectionKind, options?: UseOptions): Promise<Normalised<Credential>>;
+  /** The address and credential to use: the environment wins over a secret command, which wins over the keychain. */
+  resolve(name: string, records?: ConnectionRecord[], options?: UseOptions): Promise<ResolvedConnection>;
+  /**
+   * What is saved on this machine under a name (no environment), for remove. Not found if neither exists. A secret
+   * command runs only when `needsSecret`.
+   */
+  saved(
+    name: string,
+    options?: UseOptions & { needsSecret?: boolean },
+  ): Promise<{ record: ConnectionRecord | undefined; credential: Credential | undefined; records: ConnectionRecord[] }>;
+  /**
+   * Secret first, metadata second, both under the lock; the secret is put back as it was if the metadata fails. A
+   * command-sourced connection is metadata only (with `force`, an old keychain entry of the name goes after it).
+   */
   save(request: SaveRequest): Promise<ConnectionRecord>;
-  /** Metadata first, then the secret, under one lock. */
+  /** Metadata first, then the secret (none for a command-sourced connection), under one lock. */
   remove(name: string): Promise<void>;
-  /** The test results of saved keychain connections, in one write; a failure to write is a notice. */
+  /** The test results of saved connections (not environment ones), in one write; a failure to write is a notice. */
   recordTests(results: { connection: ResolvedConnection; test: TestRecord }[]): Promise<void>;
   /** exec and token hand the secret out: its 30-day idle expiry is probably renewed. A failure is a notice. */
   markUsed(connection: ResolvedConnection): Promise<void>;
@@ -96,6 +118,9 @@ export interface ConnectionStore {
   /** For doctor: write, read and delete a probe entry, then the names of our entries. */
   keychainCheck(): Promise<{ names: Set<string> } | { error: CliError | Error; isMismatch: boolean }>;
 }
+
+/** Shorter output cannot be a secret Okta accepts; redacting it would mangle every message (a command that printed "1"). */
+const MIN_SECRET_CHARS = 8;
 
 /** The probe entry doctor writes and deletes to prove the keychain works. */
 const PROBE_ACCOUNT = '__okta-connect-doctor-probe';
@@ -127,7 +152,33 @@ export function connectionStore(deps: ConnectionStoreDeps): ConnectionStore {
     return secret;
   }
 
-  async function resolve(name: string, known?: ConnectionRecord[]): Promise<ResolvedConnection> {
+  /** Only these few lines see a command's output before the redactor does. Too short a value cannot be a secret. */
+  async function runSecretCommand(owner: CommandOwner, kind: ConnectionKind, options: UseOptions = {}): Promise<Normalised<Credential>> {
+    const outcome = await deps.commands.run(owner.argv, options.secretTimeoutMs ?? DEFAULT_SECRET_TIMEOUT_MS);
+    if (outcome.kind !== 'printed') throw commandFailure(outcome, owner, '--secret-timeout');
+    const printed = outcome.stdout.trim();
+    for (const piece of [outcome.stdout, printed, ...printed.split('\n').map((line) => line.trim())]) {
+      if (piece.length >= MIN_SECRET_CHARS) redactor.add(piece);
+    }
+    if (printed === '') throw invalidOutput(owner, undefined);
+    try {
+      return credentialFromSecret(kind, outcome.stdout);
+    } catch (error) {
+      if (error instanceof CliError) throw invalidOutput(owner, error.message);
+      throw error;
+    }
+  }
+
+  /** A saved secret goes only to the address it was saved with. */
+  function assertSavedAddress(name: string, orgUrl: string, record: ConnectionRecord | undefined): void {
+    if (record && orgUrl !== record.orgUrl) {
+      throw new UsageError(`${orgUrlVar(name)} points the saved token of "${name}" at ${orgUrl}, not the address it was saved for (${record.orgUrl})`, {
+        hint: `a secret goes only to the address it was saved with: set ${tokenVar(name)} too, or unset ${orgUrlVar(name)}`,
+      });
+    }
+  }
+
+  async function resolve(name: string, known?: ConnectionRecord[], options: UseOptions = {}): Promise<ResolvedConnection> {
     const records = known ?? (await metadata.list());
     const record = records.find((candidate) => candidate.name === name);
     const env = envOverride(deps.env, name);
@@ -142,6 +193,13 @@ export function connectionStore(deps: ConnectionStoreDeps): ConnectionStore {
       throw notFound(name, records);
     }
     if (env.credential) return { name, orgUrl, credential: register(env.credential), source: 'env', record };
+    if (record?.secretCommand) {
+      // Checked before the command runs: its secret would go nowhere anyway.
+      assertSavedAddress(name, orgUrl, record);
+      const owner = { argv: record.secretCommand, name, orgUrl: record.orgUrl };
+      const { value } = await runSecretCommand(owner, record.kind, options);
+      return { name, orgUrl, credential: value, source: 'command', record };
+    }
     const secret = await readSecret(name);
     if (secret === undefined) {
       if (!record) throw notFound(name, records);
@@ -150,17 +208,43 @@ export function connectionStore(deps: ConnectionStoreDeps): ConnectionStore {
       });
     }
     const credential = fromStore(name, record?.kind ?? 'token', secret);
-    if (record && orgUrl !== record.orgUrl) {
-      throw new UsageError(`${orgUrlVar(name)} points the saved token of "${name}" at ${orgUrl}, not the address it was saved for (${record.orgUrl})`, {
-        hint: `a secret goes only to the address it was saved with: set ${tokenVar(name)} too, or unset ${orgUrlVar(name)}`,
-      });
-    }
+    assertSavedAddress(name, orgUrl, record);
     if (record?.secretFingerprint != null && record.secretFingerprint !== fingerprintOf(credential)) {
       throw new KeychainError(`the token in the OS keychain for "${name}" is not the one saved for ${record.orgUrl}: it was not sent`, {
         hint: `another program or an interrupted save changed it; save it again: okta-connect add --name ${name} --org-url ${record.orgUrl} --force`,
       });
     }
     return { name, orgUrl, credential, source: 'keychain', record };
+  }
+
+  /**
+   * The metadata alone: the secret stays in the user's secret manager. With `force`, a keychain entry of the name (the
+   * replaced connection's) is deleted once the metadata no longer points at it; failing that is a notice.
+   */
+  async function saveCommandSourced(request: SaveRequest, record: ConnectionRecord): Promise<ConnectionRecord> {
+    const replaced: { record: ConnectionRecord | undefined } = { record: undefined };
+    await metadata.update(
+      (connections) => {
+        replaced.record = connections.find((existing) => existing.name === request.name);
+        if (!request.force && replaced.record) {
+          throw new UsageError(`a connection named "${request.name}" was just created by another okta-connect`, {
+            hint: 'use --force to replace it, or pick another name',
+          });
+        }
+        return [...connections.filter((existing) => existing.name !== request.name), record];
+      },
+      request.force
+        ? async () => {
+            await secrets.delete(request.name).catch((error: unknown) => {
+              // Only the replaced keychain connection's entry is worth a word; on a machine without a keychain there is none.
+              if (replaced.record && replaced.record.secretCommand === null) {
+                deps.notice(`the old token of "${request.name}" is still in the OS keychain: ${error instanceof Error ? error.message : String(error)}`);
+              }
+            });
+          }
+        : undefined,
+    );
+    return record;
   }
 
   async function update(change: (connections: ConnectionRecord[]) => ConnectionRecord[], what: string): Promise<void> {
@@ -186,7 +270,7 @@ export function connectionStore(deps: ConnectionStoreDeps): ConnectionStore {
           name: record.name,
           kind: record.kind,
           orgUrl: orgUrl ?? record.orgUrl,
-          source: deps.env[tokenVar(record.name)] ? 'env' : 'keychain',
+          source: deps.env[tokenVar(record.name)] ? 'env' : record.secretCommand ? 'command' : 'keychain',
           record,
         };
       });
@@ -208,10 +292,16 @@ export function connectionStore(deps: ConnectionStoreDeps): ConnectionStore {
       register(parsed.value);
       return parsed;
     },
+    runSecretCommand,
     resolve,
-    async saved(name) {
+    async saved(name, options = {}) {
       const records = await metadata.list();
       const record = records.find((candidate) => candidate.name === name);
+      if (record?.secretCommand) {
+        const owner = { argv: record.secretCommand, name, orgUrl: record.orgUrl };
+        const credential = options.needsSecret === true ? (await runSecretCommand(owner, record.kind, options)).value : undefined;
+        return { record, credential, records };
+      }
       const isEnvOnly = !record && Boolean(deps.env[tokenVar(name)]);
       // An env-only name on a machine without a keychain (CI) is "not found", with the hint to unset the variable.
       const secret = await readSecret(name).catch((error: unknown) => {
@@ -235,9 +325,10 @@ export function connectionStore(deps: ConnectionStoreDeps): ConnectionStore {
         owner: test?.owner ? { id: test.owner.id, login: test.owner.login, status: test.owner.status } : null,
         lastTest: test ? { at: now, ok: test.ok, code: test.code, latencyMs: test.latencyMs } : null,
         lastUsedAt: test?.ok ? now : null,
-        secretFingerprint: fingerprintOf(request.credential),
-        secretCommand: null,
+        secretFingerprint: request.secretCommand ? null : fingerprintOf(request.credential),
+        secretCommand: request.secretCommand ?? null,
       };
+      if (record.secretCommand) return saveCommandSourced(request, record);
       // Set inside the update callback; an object so the compiler does not narrow them to their initial values.
       const undo: { previous: string | undefined; isSecretWritten: boolean } = { previous: undefined, isSecretWritten: false };
       try {
@@ -268,17 +359,22 @@ export function connectionStore(deps: ConnectionStoreDeps): ConnectionStore {
       return record;
     },
     async remove(name) {
+      // A command-sourced connection has no keychain entry of its own: one of that name belongs to something else.
+      const removed: { isCommandSourced: boolean } = { isCommandSourced: false };
       await metadata.update(
-        (connections) => connections.filter((candidate) => candidate.name !== name),
+        (connections) => {
+          removed.isCommandSourced = connections.some((candidate) => candidate.name === name && candidate.secretCommand !== null);
+          return connections.filter((candidate) => candidate.name !== name);
+        },
         async () => {
-          await secrets.delete(name);
+          if (!removed.isCommandSourced) await secrets.delete(name);
         },
       );
     },
     async recordTests(results) {
       const tests = new Map(
         results
-          .filter(({ connection }) => connection.source === 'keychain' && connection.record !== undefined)
+          .filter(({ connection }) => connection.source !== 'env' && connection.record !== undefined)
           .map(({ connection, test }) => [connection.name, test]),
       );
       if (tests.size === 0) return;
@@ -299,7 +395,7 @@ export function connectionStore(deps: ConnectionStoreDeps): ConnectionStore {
       );
     },
     async markUsed(connection) {
-      if (connection.source !== 'keychain' || connection.record === undefined) return;
+      if (connection.source === 'env' || connection.record === undefined) return;
       const at = deps.clock.now().toISOString();
       await update(
         (connections) => connections.map((saved) => (saved.name === connection.name ? { ...saved, lastUsedAt: at } : saved)),

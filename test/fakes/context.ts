@@ -9,6 +9,7 @@ import { FakeMetadataStore } from './metadata-store.js';
 import { FakeOktaGateway } from './okta-gateway.js';
 import { FakePrompter, type Answer } from './prompter.js';
 import { NOW, type EventLog } from './records.js';
+import { FakeSecretCommandRunner } from './secret-command.js';
 import { FakeSecretStore } from './secret-store.js';
 import { Capture, FakeStdin } from './streams.js';
 
@@ -17,6 +18,7 @@ export * from './metadata-store.js';
 export * from './okta-gateway.js';
 export * from './prompter.js';
 export * from './records.js';
+export * from './secret-command.js';
 export * from './secret-store.js';
 export * from './streams.js';
 
@@ -35,6 +37,8 @@ export interface FakeContextOptions {
   answers?: Answer[];
   connections?: ConnectionRecord[];
   secrets?: Record<string, string>;
+  /** Secret commands (their words joined with spaces) and what they print or give. */
+  commands?: ConstructorParameters<typeof FakeSecretCommandRunner>[1];
   now?: Date;
   version?: string;
   /** Replace any part of the context outright. */
@@ -44,6 +48,7 @@ export interface FakeContextOptions {
 /** The real ConnectionStore over fake secret and metadata stores, which tests inspect directly. */
 export interface FakeContext extends Context {
   secrets: FakeSecretStore;
+  commands: FakeSecretCommandRunner;
   metadata: FakeMetadataStore;
   prompter: FakePrompter;
   gateway: FakeOktaGateway;
@@ -70,6 +75,7 @@ export function fakeContext(options: FakeContextOptions = {}): FakeContext {
   const gateway = new FakeOktaGateway(events);
   const metadata = new FakeMetadataStore(events, options.connections);
   const secrets = new FakeSecretStore(events, options.secrets);
+  const commands = new FakeSecretCommandRunner(events, options.commands);
   const redactor = makeRedactor();
   const theme = makeTheme(false);
   const clock = { now: () => new Date(ctx.clockNow.getTime()) };
@@ -81,11 +87,13 @@ export function fakeContext(options: FakeContextOptions = {}): FakeContext {
     clockNow: options.now ?? NOW,
     metadata,
     secrets,
+    commands,
     connections: connectionStore({
       env,
       clock,
       metadata,
       secrets,
+      commands,
       redactor,
       notice: (text) => {
         err.write(`${theme.warnMark} ${text}\n`);
