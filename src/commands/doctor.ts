@@ -4,10 +4,11 @@ import type { Context } from '../context.js';
 import { parseOrgUrl, parseToken, type ConnectionRecord } from '../domain/connection.js';
 import { envConnectionKeys, envKey, orgUrlVar, tokenVar } from '../domain/env-overrides.js';
 import { CliError, ExitCode, SilentError } from '../domain/errors.js';
-import { optionFields, parseOptions } from '../domain/options.js';
+import { SECRET_TIMEOUT_FLAG, optionFields, parseOptions } from '../domain/options.js';
 import { safeProxy } from '../domain/org-url.js';
+import { displayCommand } from '../domain/secret-command.js';
 
-export const doctorOptionsSchema = z.object({ json: optionFields.flag });
+export const doctorOptionsSchema = z.object({ json: optionFields.flag, secretTimeout: optionFields.secretTimeout });
 export type DoctorOptions = z.output<typeof doctorOptionsSchema>;
 export type DoctorDeps = Pick<Context, 'io' | 'theme' | 'env' | 'connections' | 'version' | 'nodeVersion'>;
 
@@ -15,6 +16,7 @@ export function doctorCommand(run: (opts: DoctorOptions) => Promise<void>): Comm
   return new Command('doctor')
     .description('check the keychain, config files, environment and every saved connection (exit 1 if anything is wrong)')
     .option('--json', 'print the checks as JSON on stdout')
+    .option(...SECRET_TIMEOUT_FLAG)
     .addHelpText('after', '\nExamples:\n  okta-connect doctor\n  okta-connect doctor --json | jq \'.checks[] | select(.status == "fail")\'')
     .action(async (opts: unknown) => {
       await run(parseOptions(doctorOptionsSchema, opts));
@@ -58,8 +60,11 @@ export async function doctorRun(deps: DoctorDeps, opts: DoctorOptions): Promise<
     add('config file', 'fail', `${deps.connections.path} is readable by others (mode ${octal(modes.file)})`, `chmod 600 '${deps.connections.path}'`);
   }
 
-  const stored = await keychainChecks(deps, add);
+  // Where every saved connection has a secret command (a CI runner, say), a missing keychain is no failure.
+  const isKeychainNeeded = records === undefined || records.length === 0 || records.some((record) => record.secretCommand === null);
+  const stored = await keychainChecks(deps, add, isKeychainNeeded);
   if (records !== undefined && stored !== undefined) orphanChecks(records, stored, add);
+  await commandChecks(deps, records ?? [], opts.secretTimeout, add);
   envChecks(deps.env, records ?? [], add);
 
   const healthy = checks.every((check) => check.status !== 'fail');
@@ -91,20 +96,26 @@ function nodeCheck(version: string): Check {
 type Add = (name: string, status: CheckStatus, message: string, fix?: string | null) => void;
 
 /** Write, read and delete a probe entry; then list our entries. Returns the names stored, or undefined if unusable. */
-async function keychainChecks(deps: DoctorDeps, add: Add): Promise<Set<string> | undefined> {
+async function keychainChecks(deps: DoctorDeps, add: Add, isNeeded: boolean): Promise<Set<string> | undefined> {
   const check = await deps.connections.keychainCheck();
   if ('names' in check) {
     add('keychain', 'ok', 'write, read and delete of a probe entry worked');
     return check.names;
   }
   const cli = check.error instanceof CliError ? check.error : undefined;
-  add('keychain', 'fail', cli?.message ?? check.error.message, cli?.hint ?? (check.isMismatch ? 'check your Secret Service / keychain' : null));
+  const message = `${cli?.message ?? check.error.message}${isNeeded ? '' : ' (no saved connection needs it: each has a secret command)'}`;
+  add('keychain', isNeeded ? 'fail' : 'warn', message, cli?.hint ?? (check.isMismatch ? 'check your Secret Service / keychain' : null));
   return undefined;
 }
 
 function orphanChecks(records: ConnectionRecord[], stored: Set<string>, add: Add): void {
   const saved = new Set(records.map((record) => record.name));
   for (const record of records) {
+    if (record.secretCommand) {
+      // Checked by running the command (commandChecks); a keychain entry of its name is left over from before.
+      if (stored.has(record.name)) add(`keychain entry ${record.name}`, 'warn', 'a token in the keychain that its connection does not use (a command prints its secret)');
+      continue;
+    }
     if (stored.has(record.name)) add(`connection ${record.name}`, 'ok', `${record.orgUrl}, token in the keychain`);
     else {
       add(
@@ -117,6 +128,21 @@ function orphanChecks(records: ConnectionRecord[], stored: Set<string>, add: Add
   }
   for (const name of [...stored].filter((candidate) => !saved.has(candidate)).sort()) {
     add(`keychain entry ${name}`, 'fail', 'a token in the keychain with no saved connection', `okta-connect remove --name ${name} --yes`);
+  }
+}
+
+/** Each secret command runs once, one at a time (its messages reach stderr whole); what it printed is never shown. */
+async function commandChecks(deps: DoctorDeps, records: ConnectionRecord[], secretTimeoutMs: number, add: Add): Promise<void> {
+  for (const record of records) {
+    if (!record.secretCommand) continue;
+    const owner = { argv: record.secretCommand, name: record.name, orgUrl: record.orgUrl };
+    try {
+      await deps.connections.runSecretCommand(owner, record.kind, { secretTimeoutMs });
+      add(`connection ${record.name}`, 'ok', `${record.orgUrl}, ${displayCommand(record.secretCommand)} printed a valid token`);
+    } catch (error) {
+      if (!(error instanceof CliError)) throw error;
+      add(`connection ${record.name}`, 'fail', error.message, error.hint ?? null);
+    }
   }
 }
 

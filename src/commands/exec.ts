@@ -4,9 +4,9 @@ import * as z from 'zod/mini';
 import type { Context } from '../context.js';
 import type { ResolvedConnection } from '../connections/store.js';
 import { CliError, ExitCode, SilentError, UsageError } from '../domain/errors.js';
-import { optionFields, parseOptions } from '../domain/options.js';
+import { SECRET_TIMEOUT_FLAG, optionFields, parseOptions } from '../domain/options.js';
 
-export const execOptionsSchema = z.object({ name: optionFields.name });
+export const execOptionsSchema = z.object({ name: optionFields.name, secretTimeout: optionFields.secretTimeout });
 export type ExecOptions = z.output<typeof execOptionsSchema>;
 export type ExecDeps = Pick<Context, 'env' | 'connections' | 'signals'>;
 
@@ -14,6 +14,7 @@ export function execCommand(run: (opts: ExecOptions, argv: string[]) => Promise<
   return new Command('exec')
     .description("run a command with the connection's credentials in its environment")
     .option('-n, --name <name>', 'the connection')
+    .option(...SECRET_TIMEOUT_FLAG)
     .argument('<command>', 'the command to run')
     .argument('[args...]', 'its arguments')
     .addHelpText(
@@ -72,7 +73,7 @@ export async function execRun(deps: ExecDeps, opts: ExecOptions, argv: string[])
   if (opts.name === undefined) throw new UsageError('missing --name', { hint: 'okta-connect exec --name <name> -- <command> [args…]' });
   const [command, ...args] = argv;
   if (command === undefined || command === '') throw new UsageError('missing the command to run', { hint: 'okta-connect exec --name prod -- terraform plan' });
-  const connection = await deps.connections.resolve(opts.name);
+  const connection = await deps.connections.resolve(opts.name, undefined, { secretTimeoutMs: opts.secretTimeout });
   // Loaded here, not at start-up: every other command would pay for it.
   const { spawn } = await import('node:child_process');
   const code = await new Promise<number>((resolve, reject) => {

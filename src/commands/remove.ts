@@ -4,7 +4,8 @@ import type { Context } from '../context.js';
 import type { Credential } from '../domain/credential.js';
 import { tokenVar } from '../domain/env-overrides.js';
 import { CancelledError, CliError, ExitCode, UsageError, rephrase } from '../domain/errors.js';
-import { optionFields, parseOptions } from '../domain/options.js';
+import { SECRET_TIMEOUT_FLAG, optionFields, parseOptions } from '../domain/options.js';
+import { displayCommand } from '../domain/secret-command.js';
 import { startSpinner } from '../io/spinner.js';
 
 export const removeOptionsSchema = z.object({
@@ -12,6 +13,7 @@ export const removeOptionsSchema = z.object({
   revoke: optionFields.flag,
   yes: optionFields.flag,
   timeout: optionFields.timeout,
+  secretTimeout: optionFields.secretTimeout,
 });
 export type RemoveOptions = z.output<typeof removeOptionsSchema>;
 export type RemoveDeps = Pick<Context, 'io' | 'theme' | 'env' | 'connections' | 'prompter' | 'okta'>;
@@ -23,6 +25,7 @@ export function removeCommand(run: (opts: RemoveOptions) => Promise<void>): Comm
     .option('--revoke', 'revoke the token at Okta first (DELETE /api/v1/api-tokens/current)')
     .option('-y, --yes', 'do not ask for confirmation (required without a terminal)')
     .option('--timeout <seconds>', 'time allowed for --revoke', '15')
+    .option(...SECRET_TIMEOUT_FLAG)
     .addHelpText('after', '\nExamples:\n  okta-connect remove --name prod\n  okta-connect remove --name old --revoke --yes')
     .action(async (opts: unknown) => {
       await run(parseOptions(removeOptionsSchema, opts));
@@ -32,7 +35,8 @@ export function removeCommand(run: (opts: RemoveOptions) => Promise<void>): Comm
 export async function removeRun(deps: RemoveDeps, opts: RemoveOptions): Promise<void> {
   if (opts.name === undefined) throw new UsageError('missing --name', { hint: 'okta-connect remove --name <name>; see okta-connect list' });
   const { name } = opts;
-  const { record, credential } = await deps.connections.saved(name);
+  // A secret command runs only for --revoke: removing needs no secret.
+  const { record, credential } = await deps.connections.saved(name, { needsSecret: opts.revoke, secretTimeoutMs: opts.secretTimeout });
   if (!opts.yes) {
     if (!deps.io.canPrompt) throw new UsageError('--yes is required to remove without a terminal', { hint: `okta-connect remove --name ${name} --yes` });
     const what = opts.revoke ? `Revoke the token at Okta and delete "${name}"?` : `Delete the connection "${name}" (${record?.orgUrl ?? 'no address saved'})?`;
@@ -50,6 +54,9 @@ export async function removeRun(deps: RemoveDeps, opts: RemoveOptions): Promise<
   deps.io.stdout.write(`${deps.theme.okMark} removed ${name}${opts.revoke ? ' (token revoked at Okta)' : ''}\n`);
   if (deps.env[tokenVar(name)]) {
     deps.io.stderr.write(`${deps.theme.warnMark} ${tokenVar(name)} is still set in this environment\n`);
+  }
+  if (opts.revoke && record?.secretCommand) {
+    deps.io.stderr.write(`${deps.theme.warnMark} the revoked token is still in your secret manager (${displayCommand(record.secretCommand)} prints it): delete it there\n`);
   }
 }
 

@@ -7,7 +7,8 @@ import { errorJson, ownerText, testJson } from '../connections/views.js';
 import { mapBounded } from '../domain/bounded.js';
 import { daysUntil, idleExpiresAt, isExpiringSoon, type ConnectionRecord } from '../domain/connection.js';
 import { CliError, ExitCode, SilentError, UsageError, rephrase } from '../domain/errors.js';
-import { optionFields, parseOptions } from '../domain/options.js';
+import { SECRET_TIMEOUT_FLAG, optionFields, parseOptions } from '../domain/options.js';
+import { displayCommand } from '../domain/secret-command.js';
 import { startSpinner } from '../io/spinner.js';
 
 export const testOptionsSchema = z.object({
@@ -15,6 +16,7 @@ export const testOptionsSchema = z.object({
   all: optionFields.flag,
   json: optionFields.flag,
   timeout: optionFields.timeout,
+  secretTimeout: optionFields.secretTimeout,
 });
 export type TestOptions = z.output<typeof testOptionsSchema>;
 
@@ -27,6 +29,7 @@ export function testCommand(run: (opts: TestOptions) => Promise<void>): Command 
     .option('-a, --all', 'test every connection, concurrently')
     .option('--json', 'print the result as JSON on stdout')
     .addOption(new Option('--timeout <seconds>', 'time allowed per connection, whole test').default('15'))
+    .option(...SECRET_TIMEOUT_FLAG)
     .addHelpText(
       'after',
       '\nExamples:\n  okta-connect test --name prod\n  okta-connect test --all --json\n  OKTA_CONNECT_PROD_TOKEN=… OKTA_CONNECT_PROD_ORG_URL=https://acme.okta.com okta-connect test --name prod',
@@ -43,11 +46,11 @@ export async function testRun(deps: TestDeps, opts: TestOptions): Promise<void> 
   if (opts.all && opts.name !== undefined) throw new UsageError('--name and --all cannot be used together', { hint: 'use one of them' });
   const records = await deps.connections.records();
   if (opts.all) {
-    await testAll(deps, records, opts.timeout, opts.json);
+    await testAll(deps, records, opts);
     return;
   }
   const name = opts.name ?? (await pickName(deps, records));
-  const connection = await deps.connections.resolve(name, records);
+  const connection = await deps.connections.resolve(name, records, { secretTimeoutMs: opts.secretTimeout });
   const spinner = opts.json ? undefined : startSpinner(deps.io, `testing ${name}…`);
   let result: ProbeResult;
   try {
@@ -71,23 +74,25 @@ interface Outcome {
   error: CliError | null;
 }
 
-async function testAll(deps: TestDeps, records: ConnectionRecord[], timeoutMs: number, json: boolean): Promise<void> {
+async function testAll(deps: TestDeps, records: ConnectionRecord[], opts: TestOptions): Promise<void> {
+  const { timeout: timeoutMs, json } = opts;
   const names = await deps.connections.names(records);
   if (names.length === 0) {
     throw new CliError(ExitCode.notFound, 'no connections to test', { hint: 'create one with: okta-connect add' });
   }
   const okta = await deps.okta();
-  const spinner = json ? undefined : startSpinner(deps.io, `testing ${String(names.length)} connections…`);
   // Secrets are read one at a time (a keychain is a shared desktop service; a burst of parallel sessions has been seen
-  // to make gnome-keyring restart), then the connections are tested concurrently.
+  // to make gnome-keyring restart; a secret command's messages go to stderr whole), then the connections are tested
+  // concurrently. The spinner starts after them, so that it never draws over a secret command's stderr.
   const resolved: { name: string; connection: ResolvedConnection | CliError }[] = [];
   for (const name of names) {
-    const connection = await deps.connections.resolve(name, records).catch((error: unknown) => {
+    const connection = await deps.connections.resolve(name, records, { secretTimeoutMs: opts.secretTimeout }).catch((error: unknown) => {
       if (error instanceof CliError) return error;
       throw error;
     });
     resolved.push({ name, connection });
   }
+  const spinner = json ? undefined : startSpinner(deps.io, `testing ${String(names.length)} connections…`);
   const outcomes = await mapBounded(resolved, CONCURRENCY, async ({ name, connection }): Promise<Outcome> => {
     if (connection instanceof CliError) return { name, error: connection };
     const result = await probeConnection(okta, { orgUrl: connection.orgUrl, credential: connection.credential, timeoutMs });
@@ -134,12 +139,18 @@ async function pickName(deps: TestDeps, records: ConnectionRecord[]): Promise<st
   );
 }
 
-/** The failure with the connection's name in front, and for an environment token, where to fix it. */
+/** The failure with the connection's name in front, and for a token from the environment or a command, where to fix it. */
 function sharpen(error: CliError, connection: ResolvedConnection): CliError {
-  const isEnvAuth = error.exitCode === ExitCode.auth && connection.source === 'env';
+  const command = connection.source === 'command' ? connection.record?.secretCommand : null;
+  const where =
+    connection.source === 'env'
+      ? 'the token came from OKTA_CONNECT_…_TOKEN: update that secret'
+      : command
+        ? `the token came from ${displayCommand(command)}: update it in your secret manager`
+        : undefined;
   return rephrase(error, {
     message: (message) => `${connection.name}: ${message}`,
-    hint: isEnvAuth ? `${error.hint ?? ''}; the token came from OKTA_CONNECT_…_TOKEN: update that secret`.replace(/^; /, '') : error.hint,
+    hint: error.exitCode === ExitCode.auth && where !== undefined ? `${error.hint ?? ''}; ${where}`.replace(/^; /, '') : error.hint,
   });
 }
 

@@ -8,13 +8,15 @@ export interface ListItem {
   name: string;
   kind: ListedConnection['kind'];
   orgUrl: string;
-  /** `missing`: saved, but its secret is not in the keychain (doctor explains). */
+  /** `missing`: saved, but its secret is not in the keychain (doctor explains); `command`: a command prints it. */
   source: ListedConnection['source'];
   createdAt: string | null;
   owner: ConnectionRecord['owner'];
   lastTest: ConnectionRecord['lastTest'];
   lastUsedAt: string | null;
   idleExpiresAt: string | null;
+  /** Only on a connection whose secret a command prints: the argv (which never holds a secret). */
+  secretCommand?: string[];
 }
 
 export function listItem(connection: ListedConnection): ListItem {
@@ -29,6 +31,7 @@ export function listItem(connection: ListedConnection): ListItem {
     lastTest: record?.lastTest ?? null,
     lastUsedAt: record?.lastUsedAt ?? null,
     idleExpiresAt: record ? idleExpiresAt(record) : null,
+    ...(record?.secretCommand ? { secretCommand: record.secretCommand } : {}),
   };
 }
 
