@@ -6,8 +6,16 @@ import { listItem, ownerText } from '../connections/views.js';
 import { nameSchema, orgUrlSchema, subdomainOf, tokenPageUrl, tokenSchema, type ConnectionRecord } from '../domain/connection.js';
 import type { Credential } from '../domain/credential.js';
 import { tokenVar } from '../domain/env-overrides.js';
-import { CliError, UsageError, rephrase } from '../domain/errors.js';
-import { optionFields, parseOptions } from '../domain/options.js';
+import { CliError, ExitCode, UsageError, rephrase } from '../domain/errors.js';
+import { SECRET_TIMEOUT_FLAG, optionFields, parseOptions } from '../domain/options.js';
+import {
+  SECRET_COMMAND_HINT,
+  displayCommand,
+  secretCommandProblem,
+  secretCommandSchema,
+  splitCommandLine,
+  type SecretCommand,
+} from '../domain/secret-command.js';
 import { readAll } from '../io/streams.js';
 import { startSpinner } from '../io/spinner.js';
 
@@ -19,6 +27,9 @@ export const addOptionsSchema = z.object({
   force: optionFields.flag,
   json: optionFields.flag,
   timeout: optionFields.timeout,
+  /** The argv after `--` with --secret-command, validated (never a secret in it). */
+  secretCommand: z.optional(secretCommandSchema),
+  secretTimeout: optionFields.secretTimeout,
 });
 export type AddOptions = z.output<typeof addOptionsSchema>;
 export type AddDeps = Pick<Context, 'io' | 'theme' | 'env' | 'connections' | 'prompter' | 'okta'>;
@@ -33,6 +44,9 @@ export function addCommand(run: (opts: AddOptions) => Promise<void>): Command {
     .option('-f, --force', 'replace the address and token of an existing connection')
     .option('--json', 'print the saved connection as JSON on stdout')
     .option('--timeout <seconds>', 'time allowed for the test', '15')
+    .option('--secret-command', 'the token is kept in a secret manager: the command after -- prints it (run each time it is needed)')
+    .option(...SECRET_TIMEOUT_FLAG)
+    .argument('[command...]', 'with --secret-command, after --: the command that prints the token (no shell; sh -c \'…\' for one)')
     .addHelpText(
       'after',
       [
@@ -40,13 +54,44 @@ export function addCommand(run: (opts: AddOptions) => Promise<void>): Command {
         'Examples:',
         '  okta-connect add                       # asks for each value in a terminal',
         '  printf %s "$TOKEN" | okta-connect add --name prod --org-url https://acme.okta.com --token-stdin',
+        '  okta-connect add --name prod --org-url https://acme.okta.com --secret-command -- pass show okta/prod',
         '',
         'Create the token in the Admin Console: Security > API > Tokens > Create Token.',
+        'A secret command is saved as its words (never a secret: the token is what it prints) and runs with stdin closed.',
       ].join('\n'),
     )
-    .action(async (opts: unknown) => {
-      await run(parseOptions(addOptionsSchema, opts));
+    .action(async (words: string[], opts: Record<string, unknown>, command: Command) => {
+      await run(parseOptions(addOptionsSchema, { ...opts, secretCommand: secretCommandWords(command, words, opts.secretCommand === true) }));
     });
+}
+
+/**
+ * The words after `--` are the secret command. Commander drops the separator, so it is found in the command line as
+ * typed (the program's rawArgs); anything before it is no argument of add's.
+ */
+function secretCommandWords(command: Command, words: string[], hasFlag: boolean): string[] | undefined {
+  const typed: unknown = command.parent ? Reflect.get(command.parent, 'rawArgs') : undefined;
+  const line = Array.isArray(typed) ? typed.filter((word): word is string => typeof word === 'string') : [];
+  const separator = line.indexOf('--');
+  const after = separator < 0 ? [] : line.slice(separator + 1);
+  const isSeparated = separator >= 0 && words.length >= after.length;
+  if (words.length > (isSeparated ? after.length : 0)) {
+    // Never echoed: a token pasted in the wrong place would be printed.
+    throw new UsageError('add takes no arguments but the secret command, after --secret-command --', {
+      hint: 'okta-connect add --name prod --org-url https://acme.okta.com --secret-command -- pass show okta/prod',
+    });
+  }
+  if (!hasFlag && isSeparated) {
+    throw new UsageError('a command after -- needs --secret-command before it', { hint: SECRET_COMMAND_HINT });
+  }
+  if (hasFlag && !isSeparated) throw new UsageError('--secret-command needs the command after --', { hint: SECRET_COMMAND_HINT });
+  return hasFlag ? after : undefined;
+}
+
+/** Where the token of the connection being added comes from: typed or piped (kept in the keychain), or a command. */
+interface Secret {
+  credential: Credential;
+  command: SecretCommand | null;
 }
 
 export async function addRun(deps: AddDeps, opts: AddOptions): Promise<void> {
@@ -56,11 +101,14 @@ export async function addRun(deps: AddDeps, opts: AddOptions): Promise<void> {
   const records = await deps.connections.records();
   if (opts.name !== undefined) assertFree(records, opts.name, opts.force);
 
+  if (opts.tokenStdin && opts.secretCommand) {
+    throw new UsageError('--token-stdin and --secret-command are two places for the token: give one', { hint: SECRET_COMMAND_HINT });
+  }
   const interactive = deps.io.canPrompt;
   if (!interactive) {
     const missing = [
       opts.orgUrl === undefined ? '--org-url <url>' : null,
-      opts.tokenStdin ? null : '--token-stdin (with the token on stdin)',
+      opts.tokenStdin || opts.secretCommand ? null : '--token-stdin (with the token on stdin) or --secret-command -- <command…>',
       opts.name === undefined ? '--name <name>' : null,
     ].filter((flag) => flag !== null);
     if (missing.length > 0) {
@@ -72,14 +120,18 @@ export async function addRun(deps: AddDeps, opts: AddOptions): Promise<void> {
   const stdinCredential = opts.tokenStdin ? await readStdinToken(deps) : undefined;
 
   let orgUrl = opts.orgUrl?.value ?? (await askOrgUrl(deps));
-  let credential = stdinCredential ?? (await askToken(deps, orgUrl));
+  let secret: Secret = stdinCredential
+    ? { credential: stdinCredential, command: null }
+    : opts.secretCommand
+      ? await commandSecret(deps, opts, opts.secretCommand, orgUrl)
+      : await askSecret(deps, opts, orgUrl);
   const name = opts.name ?? (await askName(deps, records, subdomainOf(orgUrl), opts.force));
   let result: ProbeResult | undefined;
 
   while (opts.test) {
     const spinner = startSpinner(deps.io, `testing ${orgUrl}…`);
     try {
-      result = await probeConnection(await deps.okta(), { orgUrl, credential, timeoutMs: opts.timeout });
+      result = await probeConnection(await deps.okta(), { orgUrl, credential: secret.credential, timeoutMs: opts.timeout });
     } finally {
       spinner.stop();
     }
@@ -87,7 +139,7 @@ export async function addRun(deps: AddDeps, opts: AddOptions): Promise<void> {
     if (!interactive) throw rephrase(result.error, { message: (message) => `${message}: nothing was saved` });
     deps.io.stderr.write(`${deps.theme.failMark} ${result.error.message}\n${result.error.hint ? `  ${result.error.hint}\n` : ''}`);
     const next = await deps.prompter.select('The test failed. What now?', [
-      { value: 'token', name: 'Enter the token again' },
+      { value: 'token', name: secret.command ? 'Enter the command again (or run it again after fixing the secret)' : 'Enter the token again' },
       { value: 'url', name: 'Enter the API address again' },
       { value: 'save', name: 'Save anyway' },
       { value: 'cancel', name: 'Cancel (nothing is saved)' },
@@ -95,12 +147,22 @@ export async function addRun(deps: AddDeps, opts: AddOptions): Promise<void> {
     if (next === 'cancel') throw new CliError(result.error.exitCode, 'cancelled: nothing was saved', { hint: result.error.hint });
     if (next === 'save') break;
     if (next === 'url') orgUrl = await askOrgUrl(deps);
-    credential = await askToken(deps, orgUrl);
+    secret = secret.command
+      ? await commandSecret(deps, { ...opts, name }, await askCommand(deps, secret.command), orgUrl)
+      : { credential: await askToken(deps, orgUrl), command: null };
   }
 
-  const record = await deps.connections.save({ name, orgUrl, credential, force: opts.force, test: result && testRecordOf(result) });
+  const record = await deps.connections.save({
+    name,
+    orgUrl,
+    credential: secret.credential,
+    secretCommand: secret.command,
+    force: opts.force,
+    test: result && testRecordOf(result),
+  });
   if (opts.json) {
-    deps.io.stdout.write(`${JSON.stringify(listItem({ name, kind: record.kind, orgUrl, source: 'keychain', record }), null, 2)}\n`);
+    const source = record.secretCommand ? 'command' : 'keychain';
+    deps.io.stdout.write(`${JSON.stringify(listItem({ name, kind: record.kind, orgUrl, source, record }), null, 2)}\n`);
   } else {
     const who = result ? ownerText(result) : '';
     const tested = result === undefined ? '  (not tested)' : result.ok ? '' : '  (saved despite the failed test)';
@@ -108,7 +170,7 @@ export async function addRun(deps: AddDeps, opts: AddOptions): Promise<void> {
   }
   // stderr, so --json (stdout) scripts are told too.
   if (deps.env[tokenVar(name)]) {
-    notify(deps, `${tokenVar(name)} is set: it wins over the keychain for this connection`);
+    notify(deps, `${tokenVar(name)} is set: it wins over the ${record.secretCommand ? 'secret command' : 'keychain'} for this connection`);
   }
 }
 
@@ -168,11 +230,72 @@ async function askOrgUrl(deps: AddDeps): Promise<string> {
   return value;
 }
 
-async function askToken(deps: AddDeps, orgUrl: string): Promise<Credential> {
+function showTokenPage(deps: AddDeps, orgUrl: string): void {
   deps.io.stderr.write(
     `  Create a token at ${tokenPageUrl(orgUrl)}\n` +
       '  (Security > API > Tokens > Create Token; copy the value, it is shown once. It has your admin permissions.)\n',
   );
+}
+
+/** In a terminal, with no token piped and no --secret-command: where is the token kept? */
+async function askSecret(deps: AddDeps, opts: AddOptions, orgUrl: string): Promise<Secret> {
+  showTokenPage(deps, orgUrl);
+  const where = await deps.prompter.select('Where is the token kept?', [
+    { value: 'keychain', name: "This computer's keychain (paste it now)" },
+    { value: 'command', name: 'A command that prints it (a secret manager: pass, op, vault, aws, doppler, sops…)' },
+  ]);
+  if (where === 'keychain') return { credential: await askPastedToken(deps), command: null };
+  return commandSecret(deps, opts, await askCommand(deps, undefined), orgUrl);
+}
+
+/** The command, typed: split into words as a shell would, but run without one; refused (and asked again) when it holds a secret. */
+async function askCommand(deps: AddDeps, previous: SecretCommand | undefined): Promise<SecretCommand> {
+  if (previous === undefined) {
+    deps.io.stderr.write(
+      '  It runs each time the token is needed, without a shell and with stdin closed, and must print the token alone.\n' +
+        '  e.g. pass show okta/prod, op read op://Ops/okta-prod/credential (a shell: sh -c \'…\')\n',
+    );
+  }
+  let argv: SecretCommand | undefined;
+  await deps.prompter.input('Command that prints the token:', {
+    default: previous === undefined ? undefined : displayCommand(previous, Number.MAX_SAFE_INTEGER),
+    validate: (value) => {
+      const split = splitCommandLine(value);
+      if ('problem' in split) return split.problem;
+      argv = split.argv;
+      return secretCommandProblem(split.argv) ?? true;
+    },
+  });
+  if (argv === undefined) throw new Error('the prompt returned an answer it did not validate');
+  deps.io.stderr.write(`  command: ${deps.theme.bold(displayCommand(argv))}\n`);
+  return argv;
+}
+
+/** Run the command once; what it prints is validated as a pasted token. In a terminal a failure is explained and the command asked again. */
+async function commandSecret(deps: AddDeps, opts: Pick<AddOptions, 'name' | 'secretTimeout'>, first: SecretCommand, orgUrl: string): Promise<Secret> {
+  for (let argv = first; ; argv = await askCommand(deps, argv)) {
+    try {
+      const { value, notices } = await deps.connections.runSecretCommand({ argv, name: opts.name, orgUrl }, 'token', {
+        secretTimeoutMs: opts.secretTimeout,
+      });
+      notices.forEach((notice) => {
+        notify(deps, notice);
+      });
+      return { credential: value, command: argv };
+    } catch (error) {
+      if (!(error instanceof CliError) || error.exitCode !== ExitCode.keychain) throw error;
+      if (!deps.io.canPrompt) throw rephrase(error, { message: (message) => `${message}: nothing was saved` });
+      deps.io.stderr.write(`${deps.theme.failMark} ${error.message}\n${error.hint ? `  ${error.hint}\n` : ''}`);
+    }
+  }
+}
+
+async function askToken(deps: AddDeps, orgUrl: string): Promise<Credential> {
+  showTokenPage(deps, orgUrl);
+  return askPastedToken(deps);
+}
+
+async function askPastedToken(deps: AddDeps): Promise<Credential> {
   // Validated at the prompt (asked again when wrong), then taken in by the store, which registers it for redaction.
   const raw = await deps.prompter.password('API token (input hidden):', { validate: validator(tokenSchema) });
   const { value, notices } = deps.connections.intake('token', raw);

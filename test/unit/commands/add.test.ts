@@ -32,6 +32,7 @@ const TOKEN_PAGE = 'https://acme-admin.okta.com/admin/access/api/tokens';
 const URL_QUESTION = /API address/;
 const TOKEN_QUESTION = /token/i;
 const NAME_QUESTION = /Name/;
+const WHERE_QUESTION = /Where is the token kept/;
 
 /** Raw options, as commander hands them over, through the command's schema. */
 function opts(partial: RawOptions = {}): AddOptions {
@@ -347,13 +348,15 @@ describe('add, interactive (terminal)', () => {
 
   it('asks the address, shows the token page, asks the token, then the name (default: the subdomain)', async () => {
     const token = makeToken();
-    const ctx = terminal(['acme.okta.com/', token, '']);
+    const ctx = terminal(['acme.okta.com/', 'keychain', token, '']);
     ctx.gateway.token(ORG, token);
     const { code } = await exitOf(() => addRun(ctx, opts()));
     expect(code).toBe(0);
-    const [url, secret, name] = ctx.prompter.questions;
-    expect(ctx.prompter.questions.map((question) => question.kind)).toEqual(['input', 'password', 'input']);
+    const [url, where, secret, name] = ctx.prompter.questions;
+    expect(ctx.prompter.questions.map((question) => question.kind)).toEqual(['input', 'select', 'password', 'input']);
     expect(url?.message).toMatch(URL_QUESTION);
+    expect(where?.message).toMatch(WHERE_QUESTION);
+    expect(where?.choices).toEqual(['keychain', 'command']);
     expect(secret?.message).toMatch(TOKEN_QUESTION);
     expect(name?.message).toMatch(NAME_QUESTION);
     expect(name?.default).toBe('acme');
@@ -370,11 +373,11 @@ describe('add, interactive (terminal)', () => {
 
   it('asks only for what the flags did not give', async () => {
     const token = makeToken();
-    const ctx = terminal([token]);
+    const ctx = terminal(['keychain', token]);
     ctx.gateway.token(ORG, token);
     const { code } = await exitOf(() => addRun(ctx, opts({ name: 'prod', orgUrl: ORG })));
     expect(code).toBe(0);
-    expect(ctx.prompter.questions.map((question) => question.kind)).toEqual(['password']);
+    expect(ctx.prompter.questions.map((question) => question.kind)).toEqual(['select', 'password']);
     expect(ctx.prompter.questions[0]?.stderrBefore).toContain(TOKEN_PAGE);
     expect(ctx.secrets.entries.get('prod')).toBe(token);
   });
@@ -382,13 +385,13 @@ describe('add, interactive (terminal)', () => {
   it('rejects invalid answers with a reason and asks again', async () => {
     const token = makeToken();
     const ctx = terminal(
-      ['http://acme.okta.com', '{yourOktaDomain}', 'acme.okta.com', 'short', `${token} x`, token, 'Bad Name!', 'taken', 'prod'],
+      ['http://acme.okta.com', '{yourOktaDomain}', 'acme.okta.com', 'keychain', 'short', `${token} x`, token, 'Bad Name!', 'taken', 'prod'],
       { connections: [makeRecord('taken', OTHER_ORG)], secrets: { taken: makeToken() } },
     );
     ctx.gateway.token(ORG, token);
     const { code } = await exitOf(() => addRun(ctx, opts()));
     expect(code).toBe(0);
-    expect(ctx.prompter.questions).toHaveLength(3);
+    expect(ctx.prompter.questions).toHaveLength(4);
     const reasons = ctx.prompter.rejections.map((rejection) => [rejection.answer, rejection.reason] as const);
     expect(reasons.map(([answer]) => answer)).toEqual(['http://acme.okta.com', '{yourOktaDomain}', 'short', `${token} x`, 'Bad Name!', 'taken']);
     expect(reasons[0]?.[1]).toMatch(/https/);
@@ -411,14 +414,14 @@ describe('add, interactive (terminal)', () => {
   it('after a failed test, "enter the token again" retries with the new token', async () => {
     const bad = makeToken();
     const good = makeToken();
-    const ctx = terminal([bad, 'token', good]);
+    const ctx = terminal(['keychain', bad, 'token', good]);
     ctx.gateway.token(ORG, good);
     const { code } = await exitOf(() => addRun(ctx, opts({ name: 'prod', orgUrl: ORG })));
     expect(code).toBe(0);
-    const menu = ctx.prompter.questions.find((question) => question.kind === 'select');
+    const menu = ctx.prompter.questions.find((question) => question.kind === 'select' && question.message.includes('failed'));
     expect(menu?.choices).toEqual(['token', 'url', 'save', 'cancel']);
     expect(menu?.stderrBefore).toMatch(/401/);
-    expect(ctx.prompter.questions.map((question) => question.kind)).toEqual(['password', 'select', 'password']);
+    expect(ctx.prompter.questions.map((question) => question.kind)).toEqual(['select', 'password', 'select', 'password']);
     expect(ctx.secrets.entries.get('prod')).toBe(good);
     expect(ctx.metadata.get('prod')?.lastTest).toMatchObject({ ok: true, code: 0 });
     expect(visibleText(ctx)).not.toContain(bad);
@@ -427,12 +430,12 @@ describe('add, interactive (terminal)', () => {
 
   it('after a failed test, "enter the address again" asks the address, then the token for it', async () => {
     const token = makeToken();
-    const ctx = terminal(['https://acme.okta.com.example', token, 'url', 'acme.okta.com', token]);
+    const ctx = terminal(['https://acme.okta.com.example', 'keychain', token, 'url', 'acme.okta.com', token]);
     ctx.gateway.token(ORG, token);
     const { code } = await exitOf(() => addRun(ctx, opts({ name: 'prod' })));
     expect(code).toBe(0);
-    expect(ctx.prompter.questions.map((question) => question.kind)).toEqual(['input', 'password', 'select', 'input', 'password']);
-    expect(ctx.prompter.questions[4]?.stderrBefore).toContain(TOKEN_PAGE);
+    expect(ctx.prompter.questions.map((question) => question.kind)).toEqual(['input', 'select', 'password', 'select', 'input', 'password']);
+    expect(ctx.prompter.questions[5]?.stderrBefore).toContain(TOKEN_PAGE);
     expect(ctx.metadata.get('prod')?.orgUrl).toBe(ORG);
     // The token never went to the host that did not answer as an Okta org.
     expect(ctx.gateway.tokenSentBeforeOrgCheck()).toEqual([]);
@@ -441,7 +444,7 @@ describe('add, interactive (terminal)', () => {
 
   it('after a failed test, "save anyway" saves and records the failed test', async () => {
     const token = makeToken();
-    const ctx = terminal([token, 'save']);
+    const ctx = terminal(['keychain', token, 'save']);
     ctx.gateway.org(ORG);
     const { code } = await exitOf(() => addRun(ctx, opts({ name: 'prod', orgUrl: ORG })));
     expect(code).toBe(0);
@@ -451,8 +454,8 @@ describe('add, interactive (terminal)', () => {
   });
 
   it.each([
-    { case: 'cancel', answers: (token: string): Answer[] => [token, 'cancel'], exit: 4 },
-    { case: 'Ctrl-C at the menu', answers: (token: string): Answer[] => [token, CTRL_C], exit: 130 },
+    { case: 'cancel', answers: (token: string): Answer[] => ['keychain', token, 'cancel'], exit: 4 },
+    { case: 'Ctrl-C at the menu', answers: (token: string): Answer[] => ['keychain', token, CTRL_C], exit: 130 },
   ])('after a failed test, $case saves nothing (exit $exit)', async ({ answers, exit }) => {
     const token = makeToken();
     const ctx = terminal(answers(token));
@@ -466,8 +469,9 @@ describe('add, interactive (terminal)', () => {
 
   it.each([
     { at: 'the address', answers: (): Answer[] => [CTRL_C] },
-    { at: 'the token', answers: (): Answer[] => ['acme.okta.com', CTRL_C] },
-    { at: 'the name', answers: (token: string): Answer[] => ['acme.okta.com', token, CTRL_C] },
+    { at: 'the token', answers: (): Answer[] => ['acme.okta.com', 'keychain', CTRL_C] },
+    { at: 'where the token is kept', answers: (): Answer[] => ['acme.okta.com', CTRL_C] },
+    { at: 'the name', answers: (token: string): Answer[] => ['acme.okta.com', 'keychain', token, CTRL_C] },
   ])('Ctrl-C at $at: exit 130, nothing saved, Okta not called', async ({ answers }) => {
     const token = makeToken();
     const ctx = terminal(answers(token));
@@ -492,7 +496,7 @@ describe('add, interactive (terminal)', () => {
 
   it('the failed-test line shows what failed and the hint', async () => {
     const token = makeToken();
-    const ctx = terminal([token, 'cancel']);
+    const ctx = terminal(['keychain', token, 'cancel']);
     ctx.gateway.token(ORG, token, {
       whoAmIError: new AuthError('Okta rejected the token (401)', { httpStatus: 401, hint: 'make a new one' }),
     });
@@ -503,10 +507,10 @@ describe('add, interactive (terminal)', () => {
 
   it('the failed-test line never shows the token, even when an error message carries it (SDK TypeError)', async () => {
     const token = makeToken();
-    const ctx = terminal([token, 'cancel']);
+    const ctx = terminal(['keychain', token, 'cancel']);
     ctx.gateway.token(ORG, token, { whoAmIError: new TypeError(`Invalid character in header content ["authorization"]: SSWS ${token}`) });
     const { error } = await exitOf(() => addRun(ctx, opts({ name: 'prod', orgUrl: ORG })));
-    expect(ctx.prompter.questions.map((question) => question.kind)).toEqual(['password', 'select']);
+    expect(ctx.prompter.questions.map((question) => question.kind)).toEqual(['select', 'password', 'select']);
     expect(ctx.err.text()).not.toContain(token);
     expect(ctx.out.text()).not.toContain(token);
     expect(error?.hint ?? '').not.toContain(token);

@@ -209,7 +209,7 @@ describe('run: commands end to end over the fakes', () => {
 
   it('add in a terminal asks and saves, exit 0', async () => {
     const token = makeToken();
-    const ctx = fakeContext({ tty: true, answers: ['acme.okta.com', token, 'prod'] });
+    const ctx = fakeContext({ tty: true, answers: ['acme.okta.com', 'keychain', token, 'prod'] });
     ctx.gateway.token(ORG, token);
     expect(await run(['add'], () => ctx, ctx.version)).toBe(0);
     expect(ctx.secrets.entries.get('prod')).toBe(token);

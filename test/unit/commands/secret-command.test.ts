@@ -1,4 +1,5 @@
 import { describe, expect, it } from 'vitest';
+import { addOptionsSchema, addRun } from '../../../src/commands/add.js';
 import { doctorOptionsSchema, doctorRun } from '../../../src/commands/doctor.js';
 import { execOptionsSchema, execRun } from '../../../src/commands/exec.js';
 import { listOptionsSchema, listRun } from '../../../src/commands/list.js';
@@ -6,7 +7,8 @@ import { removeOptionsSchema, removeRun } from '../../../src/commands/remove.js'
 import { testOptionsSchema, testRun } from '../../../src/commands/test.js';
 import { tokenOptionsSchema, tokenRun } from '../../../src/commands/token.js';
 import { parseOptions } from '../../../src/domain/options.js';
-import { exitOf, fakeContext, makeRecord, makeToken, visibleText, type FakeContext, type FakeContextOptions } from '../../fakes/context.js';
+import { run } from '../../../src/main.js';
+import { NEVER_ENDING, exitOf, fakeContext, makeRecord, makeToken, visibleText, type FakeContext, type FakeContextOptions } from '../../fakes/context.js';
 
 const ORG = 'https://acme.okta.com';
 const PASS = ['pass', 'show', 'okta/prod'];
@@ -139,5 +141,125 @@ describe('list and doctor', () => {
     expect(code).toBe(0);
     const { checks } = JSON.parse(ctx.out.text()) as { checks: { name: string; status: string; message: string }[] };
     expect(checks.find((check) => check.name === 'keychain')).toMatchObject({ status: 'warn', message: expect.stringMatching(/no saved connection needs it/) as string });
+  });
+});
+
+describe('add --secret-command', () => {
+  const addLine = ['add', '--name', 'prod', '--org-url', ORG, '--secret-command', '--', ...PASS];
+
+  /** The whole command line through main.run, as a user types it. */
+  async function add(ctx: FakeContext, argv: string[]): Promise<number> {
+    return run(argv, () => ctx, ctx.version);
+  }
+
+  it('runs the command once, tests what it printed, saves the metadata only', async () => {
+    const token = makeToken();
+    const ctx = fakeContext({ commands: { [PASS_LINE]: `${token}\n` } });
+    ctx.gateway.token(ORG, token);
+    expect(await add(ctx, addLine)).toBe(0);
+    expect(ctx.commands.runs.map((entry) => entry.argv)).toEqual([PASS]);
+    expect(ctx.gateway.tokensSent()).toContain(token);
+    expect(ctx.metadata.get('prod')).toMatchObject({ secretCommand: PASS, secretFingerprint: null, lastTest: { ok: true } });
+    expect(ctx.events.filter((event) => event.startsWith('secrets.'))).toEqual([]);
+    expect(ctx.out.plain()).toMatch(/^✓ saved prod {2}https:\/\/acme\.okta\.com {2}as ada@acme\.com/);
+    expect(visibleText(ctx)).not.toContain(token);
+  });
+
+  it('--json prints the list --json element: source command, secretCommand', async () => {
+    const token = makeToken();
+    const ctx = fakeContext({ commands: { [PASS_LINE]: token } });
+    ctx.gateway.token(ORG, token);
+    expect(await add(ctx, ['add', '--json', '--name', 'prod', '--org-url', ORG, '--secret-timeout', '5', '--secret-command', '--', ...PASS])).toBe(0);
+    expect(JSON.parse(ctx.out.text())).toMatchObject({ name: 'prod', source: 'command', secretCommand: PASS });
+    expect(ctx.commands.runs[0]?.timeoutMs).toBe(5000);
+  });
+
+  it('the words after -- are the command, options among them too', async () => {
+    const token = makeToken();
+    const line = ['sh', '-c', 'pass show okta/prod | head -n 1', '--name', 'x'];
+    const ctx = fakeContext({ commands: { [line.join(' ')]: token } });
+    ctx.gateway.token(ORG, token);
+    expect(await add(ctx, ['add', '--name', 'prod', '--org-url', ORG, '--secret-command', '--', ...line])).toBe(0);
+    expect(ctx.metadata.get('prod')?.secretCommand).toEqual(line);
+  });
+
+  it.each([
+    { case: 'an argv holding a token', argv: (token: string) => ['add', '--name', 'p', '--org-url', ORG, '--secret-command', '--', 'echo', token], why: /argument 1 of the secret command looks like an API token/ },
+    { case: '--secret-command without --', argv: () => ['add', '--name', 'p', '--org-url', ORG, '--secret-command'], why: /needs the command after --/ },
+    { case: 'a command without --secret-command', argv: () => ['add', '--name', 'p', '--org-url', ORG, '--', 'pass'], why: /needs --secret-command/ },
+    { case: 'an empty command', argv: () => ['add', '--name', 'p', '--org-url', ORG, '--secret-command', '--'], why: /the secret command is empty/ },
+    { case: 'an argument before --', argv: (token: string) => ['add', token, '--secret-command', '--', 'pass'], why: /add takes no arguments but the secret command/ },
+    { case: '--token-stdin too', argv: () => ['add', '--name', 'p', '--org-url', ORG, '--token-stdin', '--secret-command', '--', 'pass'], why: /two places for the token/ },
+  ])('refuses $case: exit 2, nothing run, the value never shown', async ({ argv, why }) => {
+    const token = makeToken();
+    const ctx = fakeContext();
+    expect(await add(ctx, argv(token))).toBe(2);
+    expect(ctx.err.plain()).toMatch(why);
+    expect(ctx.commands.runs).toEqual([]);
+    expect(ctx.metadata.all()).toEqual([]);
+    expect(visibleText(ctx)).not.toContain(token);
+  });
+
+  it('a failing command saves nothing (exit 8); so does a failed test (its code)', async () => {
+    const failing = fakeContext({ commands: { [PASS_LINE]: { kind: 'exited', code: 1, lastStderrLine: 'Error: okta/prod is not in the password store.' } } });
+    expect(await add(failing, addLine)).toBe(8);
+    expect(failing.err.plain()).toMatch(/^error: the secret command of "prod" \(pass show okta\/prod\) failed with exit code 1: Error: okta\/prod is not in the password store\.: nothing was saved$/m);
+    expect(failing.metadata.all()).toEqual([]);
+
+    const rejected = fakeContext({ commands: { [PASS_LINE]: makeToken() } });
+    rejected.gateway.org(ORG);
+    expect(await add(rejected, addLine)).toBe(4);
+    expect(rejected.metadata.all()).toEqual([]);
+  });
+
+  it('--force over a keychain connection: metadata first, then its old keychain entry goes', async () => {
+    const token = makeToken();
+    const ctx = fakeContext({ connections: [makeRecord('prod', ORG)], secrets: { prod: makeToken() }, commands: { [PASS_LINE]: token } });
+    ctx.gateway.token(ORG, token);
+    expect(await add(ctx, [...addLine.slice(0, 5), '--force', ...addLine.slice(5)])).toBe(0);
+    expect(ctx.events.slice(ctx.events.indexOf('metadata.update'))).toEqual(['metadata.update', 'secrets.delete prod']);
+    expect(ctx.secrets.entries.has('prod')).toBe(false);
+  });
+
+  it('in a terminal: where is the token kept? a command, typed, split without a shell, run and tested', async () => {
+    const token = makeToken();
+    const ctx = fakeContext({ tty: true, stdin: NEVER_ENDING, answers: ['acme.okta.com', 'command', `echo ${token}`, "sh -c 'pass show okta/prod | head -n 1'", 'prod'] });
+    ctx.commands.set("sh -c pass show okta/prod | head -n 1", token);
+    ctx.gateway.token(ORG, token);
+    const { code } = await exitOf(() => addRun(ctx, parseOptions(addOptionsSchema, {})));
+    expect(code).toBe(0);
+    const where = ctx.prompter.questions[1];
+    expect(where).toMatchObject({ kind: 'select', message: 'Where is the token kept?', choices: ['keychain', 'command'] });
+    // A command holding the token is refused at the prompt (and never echoed back), then asked again.
+    expect(ctx.prompter.rejections.map((rejection) => rejection.reason)).toEqual([expect.stringMatching(/looks like an API token/) as string]);
+    expect(ctx.metadata.get('prod')?.secretCommand).toEqual(['sh', '-c', 'pass show okta/prod | head -n 1']);
+    expect(ctx.err.plain()).toContain("command: sh -c 'pass show okta/prod | head -n 1'");
+    expect(ctx.secrets.entries.size).toBe(0);
+    expect(ctx.out.text() + ctx.err.text()).not.toContain(token);
+  });
+
+  it('in a terminal a failing command is explained and asked again, the last one offered', async () => {
+    const token = makeToken();
+    const ctx = fakeContext({ tty: true, stdin: NEVER_ENDING, answers: ['pass show okta/prod'] });
+    ctx.commands.set('pass show okta/prd', { kind: 'exited', code: 1, lastStderrLine: 'Error: okta/prd is not in the password store.' });
+    ctx.commands.set(PASS_LINE, token);
+    ctx.gateway.token(ORG, token);
+    const { code } = await exitOf(() => addRun(ctx, parseOptions(addOptionsSchema, { name: 'prod', orgUrl: ORG, secretCommand: ['pass', 'show', 'okta/prd'] })));
+    expect(code).toBe(0);
+    expect(ctx.prompter.questions.map((question) => [question.kind, question.default])).toEqual([['input', 'pass show okta/prd']]);
+    expect(ctx.prompter.questions[0]?.stderrBefore).toMatch(/✗ the secret command of "prod" \(pass show okta\/prd\) failed with exit code 1/);
+    expect(ctx.metadata.get('prod')?.secretCommand).toEqual(PASS);
+  });
+
+  it('in a terminal, after a failed test, "enter the command again" runs the new command', async () => {
+    const good = makeToken();
+    const ctx = fakeContext({ tty: true, stdin: NEVER_ENDING, answers: ['token', 'pass show okta/prod2'] });
+    ctx.commands.set(PASS_LINE, makeToken());
+    ctx.commands.set('pass show okta/prod2', good);
+    ctx.gateway.token(ORG, good);
+    const { code } = await exitOf(() => addRun(ctx, parseOptions(addOptionsSchema, { name: 'prod', orgUrl: ORG, secretCommand: PASS })));
+    expect(code).toBe(0);
+    expect(ctx.prompter.questions.map((question) => question.kind)).toEqual(['select', 'input']);
+    expect(ctx.metadata.get('prod')?.secretCommand).toEqual(['pass', 'show', 'okta/prod2']);
   });
 });
