@@ -64,6 +64,12 @@ async function expectNeverShown(pty: Pty, ...tokens: string[]): Promise<void> {
   }
 }
 
+/** The question where the token is kept (keychain or a secret command): its first choice, the keychain. */
+async function chooseKeychain(pty: Pty): Promise<void> {
+  await pty.waitFor("❯ This computer's keychain");
+  await pty.press('Enter');
+}
+
 function expectInOrder(text: string, parts: string[]): void {
   const positions = parts.map((part) => ({ part, at: text.indexOf(part) }));
   for (const { part, at } of positions) expect(at, `"${part}" on the screen`).toBeGreaterThanOrEqual(0);
@@ -83,6 +89,7 @@ describe('add in a terminal', () => {
     await pty.type(okta.url);
     await pty.press('Enter');
 
+    await chooseKeychain(pty);
     screen = await pty.waitFor(TOKEN_PROMPT);
     expect(screen).toContain(`API address: ${okta.url}`);
     expect(screen).toContain('Create a token at https://');
@@ -131,6 +138,7 @@ describe('add in a terminal', () => {
     await pty.type(okta.url);
     await pty.press('Enter');
 
+    await chooseKeychain(pty);
     await pty.waitFor(TOKEN_PROMPT);
     const short = 'abc123';
     await pty.type(short);
@@ -163,6 +171,7 @@ describe('add in a terminal', () => {
     await pty.waitFor(ADDRESS_PROMPT);
     await pty.type(okta.url);
     await pty.press('Enter');
+    await chooseKeychain(pty);
     await pty.waitFor(TOKEN_PROMPT);
     await pty.type(badToken);
     await pty.waitFor(`${TOKEN_PROMPT} ${'*'.repeat(badToken.length)}`);
@@ -229,6 +238,7 @@ describe('add in a terminal', () => {
     await pty.waitFor(ADDRESS_PROMPT);
     await pty.type(okta.url);
     await pty.press('Enter');
+    await chooseKeychain(pty);
     await pty.waitFor(TOKEN_PROMPT);
     // Half a paste, then the user gives up.
     const half = token.slice(0, 20);
@@ -254,6 +264,7 @@ describe('add in a terminal', () => {
       await pty.waitFor(ADDRESS_PROMPT);
       await pty.type(okta.url);
       await pty.press('Enter');
+      await chooseKeychain(pty);
       await pty.waitFor(TOKEN_PROMPT);
       await pty.type(token);
       await pty.waitFor(`${TOKEN_PROMPT} ${'*'.repeat(token.length)}`);
