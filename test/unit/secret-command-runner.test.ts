@@ -1,10 +1,10 @@
-import { randomBytes } from 'node:crypto';
-import { mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { processSecretCommandRunner, SECRET_OUTPUT_LIMIT } from '../../src/adapters/secret-command.js';
 import { Capture } from '../fakes/streams.js';
+import { leftAfter, processesWith, uniqueSleep } from '../fixtures/processes.js';
 
 /** The real runner over child processes, with our stderr captured and signals trapped by the test. */
 function runner(env: Record<string, string | undefined> = { PATH: process.env.PATH }) {
@@ -20,35 +20,6 @@ function runner(env: Record<string, string | undefined> = { PATH: process.env.PA
     },
   });
   return { commands, stderr, traps };
-}
-
-/** Processes whose command line holds `marker`: what a killed command must not leave behind. */
-function processesWith(marker: string): string[] {
-  const found: string[] = [];
-  for (const pid of readdirSync('/proc').filter((entry) => /^\d+$/.test(entry))) {
-    try {
-      const cmdline = readFileSync(`/proc/${pid}/cmdline`, 'utf8').replace(/\0/g, ' ');
-      if (cmdline.includes(marker)) found.push(`${pid}: ${cmdline}`);
-    } catch {
-      // Gone while we looked.
-    }
-  }
-  return found;
-}
-
-/** A sleep whose length is unique to this test, so that its process can be found by its command line. */
-function uniqueSleep(): string {
-  return `${String(900 + randomBytes(1).readUInt8())}.${String(randomBytes(2).readUInt16BE())}`;
-}
-
-async function gone(marker: string, withinMs = 2000): Promise<string[]> {
-  const until = Date.now() + withinMs;
-  let left = processesWith(marker);
-  while (left.length > 0 && Date.now() < until) {
-    await new Promise((resolve) => setTimeout(resolve, 50));
-    left = processesWith(marker);
-  }
-  return left;
 }
 
 describe.skipIf(process.platform === 'win32')('the secret command runner', () => {
@@ -98,8 +69,8 @@ describe.skipIf(process.platform === 'win32')('the secret command runner', () =>
     const outcome = await commands.run(['sh', '-c', `sleep ${grandchild} & sleep ${child}; wait`], 500);
     expect(outcome).toEqual({ kind: 'timed-out', timeoutMs: 500 });
     expect(Date.now() - started).toBeLessThan(2500);
-    expect(await gone(child)).toEqual([]);
-    expect(await gone(grandchild)).toEqual([]);
+    expect(await leftAfter(child)).toEqual([]);
+    expect(await leftAfter(grandchild)).toEqual([]);
     expect(traps.size).toBe(0);
   });
 
@@ -121,7 +92,7 @@ describe.skipIf(process.platform === 'win32')('the secret command runner', () =>
     expect(traps.size).toBe(1);
     for (const trap of traps) trap('SIGINT');
     expect(await running).toEqual({ kind: 'interrupted' });
-    expect(await gone(marker)).toEqual([]);
+    expect(await leftAfter(marker)).toEqual([]);
   });
 
   it('a command that exits normally leaves what it started alone (an agent it launched keeps running)', async () => {
