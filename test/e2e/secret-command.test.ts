@@ -1,5 +1,5 @@
 import { createHash } from 'node:crypto';
-import { execFileSync } from 'node:child_process';
+import { execFileSync, spawn } from 'node:child_process';
 import { chmodSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -15,6 +15,8 @@ import {
   makeSandbox,
   readConnections,
   requireKeyring,
+  ROOT,
+  BIN,
   secretToolLookup,
   uniqueName,
   type RunResult,
@@ -61,10 +63,11 @@ function makePassStore(name: string, passphrase = ''): PassStore {
   };
 }
 
-function stopAgent(store: PassStore | undefined): void {
-  if (!store) return;
+/** The gpg-agent that a GPG home's first use started, stopped. */
+function stopAgent(home: string | undefined): void {
+  if (home === undefined) return;
   try {
-    execFileSync('gpgconf', ['--kill', 'gpg-agent'], { env: { ...process.env, GNUPGHOME: store.env.GNUPGHOME }, stdio: 'ignore' });
+    execFileSync('gpgconf', ['--kill', 'gpg-agent'], { env: { ...process.env, GNUPGHOME: home }, stdio: 'ignore' });
   } catch {
     // No agent was started.
   }
@@ -88,13 +91,13 @@ beforeAll(async () => {
   // A key WITH a passphrase, and no way to ask for it: the agent forgets what key generation cached, and its pinentry
   // is a program that fails at once (a machine where nobody can type the passphrase).
   locked = makePassStore('locked', 'correct horse battery staple');
-  stopAgent(locked);
+  stopAgent(locked.env.GNUPGHOME);
   writeFileSync(join(locked.env.GNUPGHOME, 'gpg-agent.conf'), 'pinentry-program /bin/false\n');
 }, 60_000);
 
 afterAll(async () => {
-  stopAgent(store);
-  stopAgent(locked);
+  stopAgent(store?.env.GNUPGHOME);
+  stopAgent(locked?.env.GNUPGHOME);
   await fake.close();
   rmSync(root, { recursive: true, force: true });
 });
@@ -371,5 +374,59 @@ describe('test --all over a keychain, an environment and a command-sourced conne
     for (const secret of [keychain.token, command.token, ci.token]) {
       expect(findLeaks(secret, sandbox, [saveKeychain, saveCommand, list, all])).toEqual([]);
     }
+  });
+});
+
+describe('the README recipe for pass', () => {
+  let sandbox: Sandbox;
+  beforeAll(() => {
+    sandbox = makeSandbox();
+  });
+  afterAll(() => {
+    stopAgent(join(sandbox.home, '.gnupg'));
+    disposeSandbox(sandbox);
+  });
+
+  /** bash running a script file in a fresh shell (no profile, no rc), the script's stdin given. */
+  function bash(script: string, env: Record<string, string>, input: string): Promise<RunResult> {
+    const file = join(sandbox.cwd, 'recipe.sh');
+    writeFileSync(file, script);
+    const started = performance.now();
+    return new Promise((resolve, reject) => {
+      const child = spawn('bash', ['--noprofile', '--norc', '-e', file], { cwd: sandbox.cwd, env, stdio: ['pipe', 'pipe', 'pipe'] });
+      let stdout = '';
+      let stderr = '';
+      child.stdout.setEncoding('utf8').on('data', (chunk: string) => (stdout += chunk));
+      child.stderr.setEncoding('utf8').on('data', (chunk: string) => (stderr += chunk));
+      child.on('error', reject);
+      child.on('close', (code, signal) => {
+        resolve({ code, signal, stdout, stderr, ms: performance.now() - started });
+      });
+      child.stdin.end(input);
+    });
+  }
+
+  it('works as it stands in a fresh shell with a fresh HOME (only the org address is the fake Okta)', async () => {
+    const readme = readFileSync(join(ROOT, 'README.md'), 'utf8');
+    const block = /<!-- recipe: pass -->\n```sh\n([\s\S]*?)```/.exec(readme)?.[1];
+    expect(block, 'the README has the pass recipe').toBeDefined();
+    const script = (block ?? '').replaceAll('https://acme.okta.com', fake.url);
+    // The user's own GPG key, made as the recipe's comment says (without the passphrase prompt), in ~/.gnupg.
+    const gnupg = join(sandbox.home, '.gnupg');
+    mkdirSync(gnupg, { mode: 0o700 });
+    gpg(gnupg, ['--passphrase', '', '--quick-gen-key', 'Ada <ada@acme.com>', 'future-default', 'default', 'never']);
+    // okta-connect on PATH, as an installed command is.
+    const bin = join(sandbox.home, 'bin');
+    mkdirSync(bin);
+    writeFileSync(join(bin, 'okta-connect'), `#!/bin/sh\nexec '${process.execPath}' '${BIN}' "$@"\n`, { mode: 0o755 });
+    const token = fake.addToken();
+
+    const result = await bash(script, { ...sandbox.env, PATH: `${bin}:${sandbox.env.PATH ?? ''}` }, `${token}\n${token}\n`);
+    expect(result.code, describeRun(result)).toBe(0);
+    expect(result.stdout).toMatch(/^✓ saved prod {2}/m);
+    expect(result.stdout).toMatch(/^✓ prod {2}https:\/\/localhost:\d+ {2}as /m);
+    expect(result.stdout).toMatch(/^prod .* command$/m);
+    expect(readConnections(sandbox)?.connections).toMatchObject([{ name: 'prod', secretCommand: ['pass', 'show', 'okta/prod'] }]);
+    expect(findLeaks(token, sandbox, [result])).toEqual([]);
   });
 });
