@@ -77,7 +77,7 @@ function secretCommandWords(command: Command, words: string[], hasFlag: boolean)
   const isSeparated = separator >= 0 && words.length >= after.length;
   if (words.length > (isSeparated ? after.length : 0)) {
     // Never echoed: a token pasted in the wrong place would be printed.
-    throw new UsageError('add takes no arguments but the secret command, after --secret-command --', {
+    throw new UsageError('too many arguments: add takes none but the secret command, after --secret-command --', {
       hint: 'okta-connect add --name prod --org-url https://acme.okta.com --secret-command -- pass show okta/prod',
     });
   }
