@@ -47,6 +47,7 @@ export function addCommand(run: (opts: AddOptions) => Promise<void>): Command {
     .option('--secret-command', 'the token is kept in a secret manager: the command after -- prints it (run each time it is needed)')
     .option(...SECRET_TIMEOUT_FLAG)
     .argument('[command...]', 'with --secret-command, after --: the command that prints the token (no shell; sh -c \'…\' for one)')
+    .usage('[options] [--secret-command -- <command…>]')
     .addHelpText(
       'after',
       [
