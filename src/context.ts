@@ -1,6 +1,6 @@
 import { homedir } from 'node:os';
-import { join } from 'node:path';
-import { osSecretStore } from './adapters/keychain.js';
+import { join, resolve } from 'node:path';
+import { KEYCHAIN_SERVICE, osSecretStore } from './adapters/keychain.js';
 import { fileMetadataStore } from './adapters/metadata.js';
 import { inquirerPrompter } from './adapters/prompter.js';
 import type { OktaGateway } from './connections/ports.js';
@@ -25,6 +25,8 @@ export interface Signals {
 export interface GlobalOptions {
   color: boolean;
   debug: boolean;
+  /** No notices or warnings on stderr (errors stay); also OKTA_CONNECT_QUIET. */
+  quiet: boolean;
 }
 
 /** Everything a command may touch, built in one place (like gh's Factory). Heavy parts load on first use. */
@@ -38,6 +40,8 @@ export interface Context {
   okta: () => Promise<OktaGateway>;
   /** Secrets seen in this run; the error printer removes them from anything it prints. */
   redactor: Redactor;
+  /** A notice or warning on stderr (`! …`), unless --quiet or OKTA_CONNECT_QUIET. Errors never go here. */
+  notify: (text: string) => void;
   signals: Signals;
   version: string;
   nodeVersion: string;
@@ -62,15 +66,36 @@ export function configDir(env: Env, platform: NodeJS.Platform, home: string): st
   return join(home, '.config', 'okta-connect');
 }
 
+/**
+ * The keychain service of a config folder: `okta-connect` for the default one; a folder chosen with
+ * OKTA_CONNECT_CONFIG_DIR has its own (`okta-connect:<absolute folder>`), so two folders never touch each other's secrets.
+ */
+export function keychainService(env: Env, platform: NodeJS.Platform, home: string): string {
+  const chosen = env.OKTA_CONNECT_CONFIG_DIR;
+  if (!chosen) return KEYCHAIN_SERVICE;
+  const folder = resolve(chosen);
+  return folder === resolve(configDir({ ...env, OKTA_CONNECT_CONFIG_DIR: undefined }, platform, home)) ? KEYCHAIN_SERVICE : `${KEYCHAIN_SERVICE}:${folder}`;
+}
+
 const DEFAULT_KEYCHAIN_TIMEOUT_MS = 10_000;
+
+/** An environment flag is on when set to anything but empty, 0 or false. */
+function isSet(value: string | undefined): boolean {
+  return value !== undefined && value !== '' && value !== '0' && value.toLowerCase() !== 'false';
+}
 
 export function createContext(options: ContextOptions): Context {
   const platform = options.platform ?? process.platform;
+  const home = options.home ?? homedir();
   const io = makeIO(options.streams, options.env, !options.globals.color);
   const theme = makeTheme(io.color);
   const keychainTimeout = Number(options.env.OKTA_CONNECT_KEYCHAIN_TIMEOUT_MS);
   const redactor = makeRedactor();
   const clock = { now: () => new Date() };
+  const isQuiet = options.globals.quiet || isSet(options.env.OKTA_CONNECT_QUIET);
+  const notify = (text: string): void => {
+    if (!isQuiet) io.stderr.write(`${theme.warnMark} ${text}\n`);
+  };
   let gateway: Promise<OktaGateway> | undefined;
   return {
     io,
@@ -81,15 +106,14 @@ export function createContext(options: ContextOptions): Context {
       env: options.env,
       clock,
       redactor,
-      metadata: fileMetadataStore(configDir(options.env, platform, options.home ?? homedir())),
+      metadata: fileMetadataStore(configDir(options.env, platform, home)),
       secrets: osSecretStore({
         platform,
+        service: keychainService(options.env, platform, home),
         busAddress: options.env.DBUS_SESSION_BUS_ADDRESS,
         timeoutMs: Number.isFinite(keychainTimeout) && keychainTimeout > 0 ? keychainTimeout : DEFAULT_KEYCHAIN_TIMEOUT_MS,
       }),
-      notice: (text) => {
-        io.stderr.write(`${theme.warnMark} ${text}\n`);
-      },
+      notice: notify,
     }),
     prompter: inquirerPrompter(io.stdin, io.stderr),
     okta: () =>
@@ -97,6 +121,7 @@ export function createContext(options: ContextOptions): Context {
         oktaGateway({ env: options.env, userAgent: `okta-connect/${options.version}` }),
       )),
     redactor,
+    notify,
     signals: options.signals,
     version: options.version,
     nodeVersion: process.version,

@@ -9,10 +9,10 @@ import { buildProgram } from './program.js';
  */
 export async function run(argv: string[], makeContext: (globals: GlobalOptions) => Context, version: string): Promise<number> {
   let ctx: Context | undefined;
-  const program = buildProgram(() => (ctx ??= makeContext(globals())), version);
+  const program = buildProgram(() => (ctx ??= makeContext(globals())), version, argv);
   function globals(): GlobalOptions {
-    const opts = program.opts<{ color?: boolean; debug?: boolean }>();
-    return { color: opts.color !== false, debug: opts.debug === true };
+    const opts = program.opts<{ color?: boolean; debug?: boolean; quiet?: boolean }>();
+    return { color: opts.color !== false, debug: opts.debug === true, quiet: opts.quiet === true };
   }
   try {
     await program.parseAsync(argv, { from: 'user' });
@@ -41,6 +41,11 @@ function toCliError(error: unknown, argv: string[]): CliError | undefined {
     // The "command" may be a token pasted in the wrong place: echo it only when it looks like a command name.
     const shown = message.replace(/'([^']*)'/, (quoted, word: string) => (/^[a-z][a-z0-9-]{0,19}$/.test(word) ? quoted : "'…'"));
     return new UsageError(shown, { hint: 'see okta-connect --help' });
+  }
+  if (error.code === 'commander.unknownOption' && argv.includes('exec') && !argv.includes('--')) {
+    return new UsageError("put -- before the command, so that its options are not taken for okta-connect's", {
+      hint: 'okta-connect exec <name> -- <command> [args…]',
+    });
   }
   if (error.code === 'commander.unknownOption') {
     // Never echo what followed "=": it may be a token (--token-stdin=<token>, a mistyped --tokn=<token>).

@@ -15,11 +15,12 @@ import { tokenCommand, tokenRun } from './commands/token.js';
  * `addCommand` does not inherit them and commander would otherwise call process.exit by itself. The context is asked
  * for when a command runs, once commander has parsed the global flags it is built from.
  */
-export function buildProgram(ctx: () => Context, version: string): Command {
+export function buildProgram(ctx: () => Context, version: string, argv: readonly string[]): Command {
   const program = new Command('okta-connect')
     .description('Set up, test and keep alive connections to Okta orgs; the API token stays in the OS keychain.')
-    .version(version, '-V, --version')
+    .version(version, '-v, --version')
     .option('--no-color', 'no colour in the output (also NO_COLOR=1)')
+    .option('-q, --quiet', 'no notices or warnings on stderr; errors stay (also OKTA_CONNECT_QUIET=1)')
     .option('--debug', 'print stack traces of internal errors (also DEBUG=okta-connect)')
     .addHelpText(
       'after',
@@ -29,9 +30,9 @@ export function buildProgram(ctx: () => Context, version: string): Command {
   const commands = [
     addCommand((opts) => addRun(ctx(), opts)),
     testCommand((opts) => testRun(ctx(), opts)),
-    listCommand((opts) => listRun(ctx(), opts)),
-    removeCommand((opts) => removeRun(ctx(), opts)),
-    execCommand((opts, argv) => execRun(ctx(), opts, argv)),
+    listCommand((opts) => listRun(ctx(), opts)).alias('ls'),
+    removeCommand((opts) => removeRun(ctx(), opts)).alias('rm'),
+    execCommand((opts, command) => execRun(ctx(), opts, command), argv),
     tokenCommand((opts) => tokenRun(ctx(), opts)),
     doctorCommand((opts) => doctorRun(ctx(), opts)),
     completionCommand(async (shell) => {

@@ -7,7 +7,7 @@ import { nameSchema, orgUrlSchema, subdomainOf, tokenPageUrl, tokenSchema, type 
 import type { Credential } from '../domain/credential.js';
 import { tokenVar } from '../domain/env-overrides.js';
 import { CliError, UsageError, rephrase } from '../domain/errors.js';
-import { optionFields, parseOptions } from '../domain/options.js';
+import { optionFields, parseOptions, withPositionalName } from '../domain/options.js';
 import { readAll } from '../io/streams.js';
 import { startSpinner } from '../io/spinner.js';
 
@@ -21,11 +21,12 @@ export const addOptionsSchema = z.object({
   timeout: optionFields.timeout,
 });
 export type AddOptions = z.output<typeof addOptionsSchema>;
-export type AddDeps = Pick<Context, 'io' | 'theme' | 'env' | 'connections' | 'prompter' | 'okta'>;
+export type AddDeps = Pick<Context, 'io' | 'theme' | 'env' | 'connections' | 'prompter' | 'okta' | 'notify'>;
 
 export function addCommand(run: (opts: AddOptions) => Promise<void>): Command {
   return new Command('add')
     .description('create a connection: API address + API token + name; validate, test, save')
+    .argument('[name]', 'name for the connection (or --name; default: the org subdomain)')
     .option('-n, --name <name>', 'name for the connection (default: the org subdomain)')
     .option('-u, --org-url <url>', "the org's API address, e.g. https://acme.okta.com")
     .option('--token-stdin', 'read the API token from stdin (there is no --token flag: argv leaks)')
@@ -44,14 +45,14 @@ export function addCommand(run: (opts: AddOptions) => Promise<void>): Command {
         'Create the token in the Admin Console: Security > API > Tokens > Create Token.',
       ].join('\n'),
     )
-    .action(async (opts: unknown) => {
-      await run(parseOptions(addOptionsSchema, opts));
+    .action(async (name: string | undefined, opts: unknown) => {
+      await run(parseOptions(addOptionsSchema, withPositionalName(name, opts)));
     });
 }
 
 export async function addRun(deps: AddDeps, opts: AddOptions): Promise<void> {
   opts.orgUrl?.notices.forEach((notice) => {
-    notify(deps, notice);
+    deps.notify(notice);
   });
   const records = await deps.connections.records();
   if (opts.name !== undefined) assertFree(records, opts.name, opts.force);
@@ -108,7 +109,7 @@ export async function addRun(deps: AddDeps, opts: AddOptions): Promise<void> {
   }
   // stderr, so --json (stdout) scripts are told too.
   if (deps.env[tokenVar(name)]) {
-    notify(deps, `${tokenVar(name)} is set: it wins over the keychain for this connection`);
+    deps.notify(`${tokenVar(name)} is set: it wins over the keychain for this connection`);
   }
 }
 
@@ -126,7 +127,7 @@ async function readStdinToken(deps: AddDeps): Promise<Credential> {
   }
   const { value, notices } = deps.connections.intake('token', raw);
   notices.forEach((notice) => {
-    notify(deps, notice);
+    deps.notify(notice);
   });
   return value;
 }
@@ -162,7 +163,7 @@ async function askOrgUrl(deps: AddDeps): Promise<string> {
     orgUrlSchema,
   );
   notices.forEach((notice) => {
-    notify(deps, notice);
+    deps.notify(notice);
   });
   deps.io.stderr.write(`  API address: ${deps.theme.bold(value)}\n`);
   return value;
@@ -177,7 +178,7 @@ async function askToken(deps: AddDeps, orgUrl: string): Promise<Credential> {
   const raw = await deps.prompter.password('API token (input hidden):', { validate: validator(tokenSchema) });
   const { value, notices } = deps.connections.intake('token', raw);
   notices.forEach((notice) => {
-    notify(deps, notice);
+    deps.notify(notice);
   });
   return value;
 }
@@ -194,6 +195,3 @@ async function askName(deps: AddDeps, records: ConnectionRecord[], suggestion: s
   );
 }
 
-function notify(deps: Pick<Context, 'io' | 'theme'>, notice: string): void {
-  deps.io.stderr.write(`${deps.theme.warnMark} ${notice}\n`);
-}

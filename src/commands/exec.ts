@@ -4,18 +4,20 @@ import * as z from 'zod/mini';
 import type { Context } from '../context.js';
 import type { ResolvedConnection } from '../connections/store.js';
 import { CliError, ExitCode, SilentError, UsageError } from '../domain/errors.js';
-import { optionFields, parseOptions } from '../domain/options.js';
+import { optionFields, parseOptions, withPositionalName } from '../domain/options.js';
+import { chooseConnection } from '../connections/choose.js';
 
 export const execOptionsSchema = z.object({ name: optionFields.name });
 export type ExecOptions = z.output<typeof execOptionsSchema>;
-export type ExecDeps = Pick<Context, 'env' | 'connections' | 'signals'>;
+export type ExecDeps = Pick<Context, 'env' | 'io' | 'connections' | 'prompter' | 'signals'>;
 
-export function execCommand(run: (opts: ExecOptions, argv: string[]) => Promise<void>): Command {
+/** `rawArgs`: the command line as typed, to find where `--` was (commander drops it). */
+export function execCommand(run: (opts: ExecOptions, argv: string[]) => Promise<void>, rawArgs: readonly string[]): Command {
   return new Command('exec')
     .description("run a command with the connection's credentials in its environment")
-    .option('-n, --name <name>', 'the connection')
-    .argument('<command>', 'the command to run')
-    .argument('[args...]', 'its arguments')
+    .usage('[name] [options] -- <command> [args...]')
+    .option('-n, --name <name>', 'the connection (or the name before --; default: OKTA_CONNECT_NAME, or the only connection)')
+    .argument('[words...]', 'the connection name (optional), then -- and the command with its arguments')
     .addHelpText(
       'after',
       [
@@ -24,13 +26,31 @@ export function execCommand(run: (opts: ExecOptions, argv: string[]) => Promise<
         "OKTA_BASE_URL, OKTA_API_TOKEN (Terraform's Okta provider) and OKTA_CONNECT_CONNECTION.",
         '',
         'Examples:',
-        '  okta-connect exec --name prod -- terraform plan',
+        '  okta-connect exec prod -- terraform plan',
         '  okta-connect exec --name prod -- node sync-users.js --dry-run',
       ].join('\n'),
     )
-    .action(async (command: string, args: string[], opts: unknown) => {
-      await run(parseOptions(execOptionsSchema, opts), [command, ...args]);
+    .action(async (words: string[], opts: unknown) => {
+      const { name, argv } = splitAtDashes(words, rawArgs);
+      await run(parseOptions(execOptionsSchema, withPositionalName(name, opts)), argv);
     });
+}
+
+/** `exec [name] -- <command…>`: commander drops the `--`, so where it was is read from the raw arguments. */
+export function splitAtDashes(words: string[], rawArgs: readonly string[]): { name: string | undefined; argv: string[] } {
+  const dashes = rawArgs.indexOf('--');
+  if (dashes < 0) {
+    if (words.length === 0) return { name: undefined, argv: [] };
+    throw new UsageError('put -- before the command, so that its options are not taken for okta-connect\'s', {
+      hint: 'okta-connect exec <name> -- <command> [args…]',
+    });
+  }
+  const after = rawArgs.length - dashes - 1;
+  const before = words.slice(0, words.length - after);
+  if (before.length > 1) {
+    throw new UsageError('exec takes at most one connection name before --', { hint: 'okta-connect exec <name> -- <command> [args…]' });
+  }
+  return { name: before[0], argv: words.slice(words.length - after) };
 }
 
 /** The variables exec owns: inherited values are removed before ours are set. */
@@ -69,10 +89,10 @@ export function childEnv(env: Context['env'], connection: ResolvedConnection): R
 
 /** Resolves with the child's exit code, for cli.ts to exit with. */
 export async function execRun(deps: ExecDeps, opts: ExecOptions, argv: string[]): Promise<void> {
-  if (opts.name === undefined) throw new UsageError('missing --name', { hint: 'okta-connect exec --name <name> -- <command> [args…]' });
   const [command, ...args] = argv;
-  if (command === undefined || command === '') throw new UsageError('missing the command to run', { hint: 'okta-connect exec --name prod -- terraform plan' });
-  const connection = await deps.connections.resolve(opts.name);
+  if (command === undefined || command === '') throw new UsageError('missing the command to run', { hint: 'okta-connect exec prod -- terraform plan' });
+  const name = opts.name ?? (await chooseConnection(deps, { message: 'missing --name', hint: 'okta-connect exec <name> -- <command> [args…]' }));
+  const connection = await deps.connections.resolve(name);
   // Loaded here, not at start-up: every other command would pay for it.
   const { spawn } = await import('node:child_process');
   const code = await new Promise<number>((resolve, reject) => {

@@ -13,7 +13,7 @@ export type ListOptions = z.output<typeof listOptionsSchema>;
  * Metadata first: list works, fast, with the keychain locked or absent. The contract also says list never shows a
  * connection whose token is missing without saying so, which only the keychain knows: it gets one brief look.
  */
-export type ListDeps = Pick<Context, 'io' | 'theme' | 'clock' | 'connections'>;
+export type ListDeps = Pick<Context, 'io' | 'theme' | 'clock' | 'connections' | 'notify'>;
 
 const KEYCHAIN_GLANCE_MS = 1_500;
 
@@ -31,7 +31,7 @@ export async function listRun(deps: ListDeps, opts: ListOptions): Promise<void> 
   const { connections, isKeychainChecked } = await deps.connections.list(KEYCHAIN_GLANCE_MS);
   const items = connections.map(listItem);
   if (!isKeychainChecked) {
-    deps.io.stderr.write('note: the keychain did not answer, so the tokens were not checked (okta-connect doctor tells why)\n');
+    deps.notify('the keychain did not answer, so the tokens were not checked (okta-connect doctor tells why)');
   }
   if (opts.json) {
     deps.io.stdout.write(`${JSON.stringify(items, null, 2)}\n`);

@@ -4,7 +4,7 @@ import type { Context } from '../context.js';
 import type { Credential } from '../domain/credential.js';
 import { tokenVar } from '../domain/env-overrides.js';
 import { CancelledError, CliError, ExitCode, UsageError, rephrase } from '../domain/errors.js';
-import { optionFields, parseOptions } from '../domain/options.js';
+import { optionFields, parseOptions, withPositionalName } from '../domain/options.js';
 import { startSpinner } from '../io/spinner.js';
 
 export const removeOptionsSchema = z.object({
@@ -14,23 +14,24 @@ export const removeOptionsSchema = z.object({
   timeout: optionFields.timeout,
 });
 export type RemoveOptions = z.output<typeof removeOptionsSchema>;
-export type RemoveDeps = Pick<Context, 'io' | 'theme' | 'env' | 'connections' | 'prompter' | 'okta'>;
+export type RemoveDeps = Pick<Context, 'io' | 'theme' | 'env' | 'connections' | 'prompter' | 'okta' | 'notify'>;
 
 export function removeCommand(run: (opts: RemoveOptions) => Promise<void>): Command {
   return new Command('remove')
     .description('delete a connection (--revoke also revokes the token at Okta)')
+    .argument('[name]', 'the connection to delete (or --name; always named)')
     .option('-n, --name <name>', 'the connection to delete')
     .option('--revoke', 'revoke the token at Okta first (DELETE /api/v1/api-tokens/current)')
     .option('-y, --yes', 'do not ask for confirmation (required without a terminal)')
     .option('--timeout <seconds>', 'time allowed for --revoke', '15')
-    .addHelpText('after', '\nExamples:\n  okta-connect remove --name prod\n  okta-connect remove --name old --revoke --yes')
-    .action(async (opts: unknown) => {
-      await run(parseOptions(removeOptionsSchema, opts));
+    .addHelpText('after', '\nExamples:\n  okta-connect remove prod\n  okta-connect remove --name prod\n  okta-connect remove --name old --revoke --yes')
+    .action(async (name: string | undefined, opts: unknown) => {
+      await run(parseOptions(removeOptionsSchema, withPositionalName(name, opts)));
     });
 }
 
 export async function removeRun(deps: RemoveDeps, opts: RemoveOptions): Promise<void> {
-  if (opts.name === undefined) throw new UsageError('missing --name', { hint: 'okta-connect remove --name <name>; see okta-connect list' });
+  if (opts.name === undefined) throw new UsageError('missing --name', { hint: 'okta-connect remove <name> (always named); see okta-connect list' });
   const { name } = opts;
   const { record, credential } = await deps.connections.saved(name);
   if (!opts.yes) {
@@ -49,7 +50,7 @@ export async function removeRun(deps: RemoveDeps, opts: RemoveOptions): Promise<
   await deps.connections.remove(name);
   deps.io.stdout.write(`${deps.theme.okMark} removed ${name}${opts.revoke ? ' (token revoked at Okta)' : ''}\n`);
   if (deps.env[tokenVar(name)]) {
-    deps.io.stderr.write(`${deps.theme.warnMark} ${tokenVar(name)} is still set in this environment\n`);
+    deps.notify(`${tokenVar(name)} is still set in this environment`);
   }
 }
 
@@ -62,7 +63,7 @@ async function revoke(deps: RemoveDeps, orgUrl: string, credential: Credential, 
     await okta.revokeCurrentToken({ orgUrl, credential, timeoutMs });
   } catch (error) {
     if (error instanceof CliError && error.exitCode === ExitCode.auth) {
-      deps.io.stderr.write(`${deps.theme.warnMark} the token was already invalid at Okta (401): removing it here\n`);
+      deps.notify('the token was already invalid at Okta (401): removing it here');
       return;
     }
     if (error instanceof CliError) {

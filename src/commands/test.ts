@@ -7,7 +7,8 @@ import { errorJson, ownerText, testJson } from '../connections/views.js';
 import { mapBounded } from '../domain/bounded.js';
 import { daysUntil, idleExpiresAt, isExpiringSoon, type ConnectionRecord } from '../domain/connection.js';
 import { CliError, ExitCode, SilentError, UsageError, rephrase } from '../domain/errors.js';
-import { optionFields, parseOptions } from '../domain/options.js';
+import { optionFields, parseOptions, withPositionalName } from '../domain/options.js';
+import { chooseConnection } from '../connections/choose.js';
 import { startSpinner } from '../io/spinner.js';
 
 export const testOptionsSchema = z.object({
@@ -18,21 +19,22 @@ export const testOptionsSchema = z.object({
 });
 export type TestOptions = z.output<typeof testOptionsSchema>;
 
-export type TestDeps = Pick<Context, 'io' | 'theme' | 'env' | 'clock' | 'connections' | 'prompter' | 'okta'>;
+export type TestDeps = Pick<Context, 'io' | 'theme' | 'env' | 'clock' | 'connections' | 'prompter' | 'okta' | 'notify'>;
 
 export function testCommand(run: (opts: TestOptions) => Promise<void>): Command {
   return new Command('test')
     .description('test saved connections against Okta (exit code says what failed)')
+    .argument('[name]', 'the connection to test (or --name; default: OKTA_CONNECT_NAME, or the only connection)')
     .option('-n, --name <name>', 'the connection to test')
     .option('-a, --all', 'test every connection, concurrently')
     .option('--json', 'print the result as JSON on stdout')
     .addOption(new Option('--timeout <seconds>', 'time allowed per connection, whole test').default('15'))
     .addHelpText(
       'after',
-      '\nExamples:\n  okta-connect test --name prod\n  okta-connect test --all --json\n  OKTA_CONNECT_PROD_TOKEN=… OKTA_CONNECT_PROD_ORG_URL=https://acme.okta.com okta-connect test --name prod',
+      '\nExamples:\n  okta-connect test prod\n  okta-connect test --name prod\n  okta-connect test --all --json\n  OKTA_CONNECT_PROD_TOKEN=… OKTA_CONNECT_PROD_ORG_URL=https://acme.okta.com okta-connect test --name prod',
     )
-    .action(async (opts: unknown) => {
-      await run(parseOptions(testOptionsSchema, opts));
+    .action(async (name: string | undefined, opts: unknown) => {
+      await run(parseOptions(testOptionsSchema, withPositionalName(name, opts)));
     });
 }
 
@@ -46,7 +48,9 @@ export async function testRun(deps: TestDeps, opts: TestOptions): Promise<void> 
     await testAll(deps, records, opts.timeout, opts.json);
     return;
   }
-  const name = opts.name ?? (await pickName(deps, records));
+  const name =
+    opts.name ??
+    (await chooseConnection(deps, { message: 'missing --name (or --all)', hint: 'okta-connect test <name>, or --all; see okta-connect list' }));
   const connection = await deps.connections.resolve(name, records);
   const spinner = opts.json ? undefined : startSpinner(deps.io, `testing ${name}…`);
   let result: ProbeResult;
@@ -122,18 +126,6 @@ async function testAll(deps: TestDeps, records: ConnectionRecord[], timeoutMs: n
   if (first) throw new SilentError(first.exitCode);
 }
 
-async function pickName(deps: TestDeps, records: ConnectionRecord[]): Promise<string> {
-  if (!deps.io.canPrompt) {
-    throw new UsageError('missing --name (or --all)', { hint: 'okta-connect test --name <name>, or --all; see okta-connect list' });
-  }
-  const names = await deps.connections.names(records);
-  if (names.length === 0) throw new CliError(ExitCode.notFound, 'no connections are saved', { hint: 'create one with: okta-connect add' });
-  return deps.prompter.select(
-    'Which connection?',
-    names.map((name) => ({ value: name, name: `${name}  ${records.find((saved) => saved.name === name)?.orgUrl ?? '(env)'}` })),
-  );
-}
-
 /** The failure with the connection's name in front, and for an environment token, where to fix it. */
 function sharpen(error: CliError, connection: ResolvedConnection): CliError {
   const isEnvAuth = error.exitCode === ExitCode.auth && connection.source === 'env';
@@ -149,7 +141,7 @@ function resultLine(deps: Pick<TestDeps, 'theme'>, connection: ResolvedConnectio
 
 function printWarnings(deps: TestDeps, connection: ResolvedConnection, result: ProbeResult): void {
   const warn = (text: string): void => {
-    deps.io.stderr.write(`${deps.theme.warnMark} ${connection.name}: ${text}\n`);
+    deps.notify(`${connection.name}: ${text}`);
   };
   if (result.owner?.status && result.owner.status !== 'ACTIVE') {
     warn(`the token's owner is ${result.owner.status}: the token stops working if the account is deactivated`);

@@ -18,9 +18,17 @@ export interface Normalised<T> {
 // Letters, digits, '-' and '.' only, each label 1-63 characters: what a DNS host name may be after URL parsing.
 const HOST_LABEL = /^[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?$/;
 
+/** What an Okta API token looks like: refused as a name, so a token typed in the wrong place is never echoed. */
+export const TOKEN_SHAPED = /^00[A-Za-z0-9_-]{40}$/;
+
 export const nameSchema = z.pipe(
   z.pipe(
-    z.string(),
+    z.string().check(
+      z.refine(
+        (raw: string) => !TOKEN_SHAPED.test(raw.trim()),
+        'this looks like an API token, not a connection name: a token in the arguments leaks into ps and shell history',
+      ),
+    ),
     z.transform((raw: string) => raw.trim().toLowerCase()),
   ),
   z
@@ -146,7 +154,7 @@ export const tokenSchema = refining((raw, fail): Normalised<string> => {
   }
   if (token.length < 20) return fail(`the token is too short (${token.length} characters; Okta's are 42)`);
   if (token.length > 200) return fail(`the token is too long (${token.length} characters; Okta's are 42)`);
-  const notices = /^00[A-Za-z0-9_-]{40}$/.test(token)
+  const notices = TOKEN_SHAPED.test(token)
     ? []
     : ['the token does not look like an Okta API token ("00" and 40 more characters); it is tried anyway'];
   return { value: token, notices };

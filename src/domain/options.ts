@@ -46,3 +46,16 @@ export function parseOptions<S extends z.ZodMiniType>(schema: S, raw: unknown): 
   const message = issue?.message ?? 'invalid value';
   throw new UsageError(field ? `invalid ${field.what}: ${message}` : `invalid --${key}: ${message}`, { hint: field?.hint ?? 'see okta-connect --help' });
 }
+
+/**
+ * `okta-connect test prod` and `test --name prod` alike: the positional name joins the options before they are parsed.
+ * Both, different, is a usage error.
+ */
+export function withPositionalName(positional: string | undefined, opts: unknown): unknown {
+  const flags = (opts ?? {}) as { name?: unknown };
+  if (positional === undefined) return flags;
+  if (flags.name !== undefined && flags.name !== positional) {
+    throw new UsageError('two different names given, one with --name and one without', { hint: 'give the name once, e.g. okta-connect test prod' });
+  }
+  return { ...flags, name: positional };
+}

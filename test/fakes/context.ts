@@ -73,6 +73,9 @@ export function fakeContext(options: FakeContextOptions = {}): FakeContext {
   const redactor = makeRedactor();
   const theme = makeTheme(false);
   const clock = { now: () => new Date(ctx.clockNow.getTime()) };
+  const notify = (text: string): void => {
+    err.write(`${theme.warnMark} ${text}\n`);
+  };
   const ctx: FakeContext = {
     io,
     theme,
@@ -87,9 +90,7 @@ export function fakeContext(options: FakeContextOptions = {}): FakeContext {
       metadata,
       secrets,
       redactor,
-      notice: (text) => {
-        err.write(`${theme.warnMark} ${text}\n`);
-      },
+      notice: notify,
     }),
     prompter: new FakePrompter(options.answers ?? [], () => err.plain(), events),
     okta: () => {
@@ -98,6 +99,7 @@ export function fakeContext(options: FakeContextOptions = {}): FakeContext {
     },
     oktaLoads: 0,
     redactor,
+    notify,
     signals: {
       trap: (handler) => {
         ctx.signalTraps.add(handler);

@@ -1,4 +1,4 @@
-import { parseOptions } from '../../../src/domain/options.js';
+import { parseOptions, withPositionalName } from '../../../src/domain/options.js';
 import { describe, expect, it } from 'vitest';
 import { testOptionsSchema, testRun, type TestOptions } from '../../../src/commands/test.js';
 import { BadResponseError, CliError, NetworkError, PermissionError } from '../../../src/domain/errors.js';
@@ -251,8 +251,45 @@ describe('test: a token inside an error message never reaches the output', () =>
 });
 
 describe('test without --name', () => {
-  it('is exit 2 without a terminal, and asks nothing', async () => {
+  it('with exactly one connection, tests that one', async () => {
     const { ctx } = withProd();
+    expect((await exitOf(testRun(ctx, opts()))).code).toBe(0);
+    expect(ctx.out.plain()).toMatch(/^✓ prod /);
+  });
+
+  it('OKTA_CONNECT_NAME names the connection when none is given', async () => {
+    const { ctx } = withProd({}, { env: { OKTA_CONNECT_NAME: 'Prod' } });
+    ctx.metadata.put(makeRecord('other', ORG));
+    expect((await exitOf(testRun(ctx, opts()))).code).toBe(0);
+    expect(ctx.out.plain()).toMatch(/^✓ prod /);
+  });
+
+  it('an invalid OKTA_CONNECT_NAME is exit 2 naming the variable', async () => {
+    const { ctx } = withProd({}, { env: { OKTA_CONNECT_NAME: 'no way!' } });
+    const { code, error } = await exitOf(testRun(ctx, opts()));
+    expect(code).toBe(2);
+    expect(error?.message).toMatch(/^OKTA_CONNECT_NAME: invalid name/);
+  });
+
+  it('a positional name works as --name does, and two different names are exit 2', async () => {
+    const { ctx } = withProd();
+    ctx.metadata.put(makeRecord('other', ORG));
+    expect((await exitOf(() => testRun(ctx, parseOptions(testOptionsSchema, withPositionalName('prod', {}))))).code).toBe(0);
+    expect((await exitOf(() => testRun(ctx, parseOptions(testOptionsSchema, withPositionalName('prod', { name: 'other' }))))).code).toBe(2);
+  });
+
+  it('a token-shaped name is refused without echoing it', async () => {
+    const { ctx } = withProd();
+    const token = makeToken();
+    const { code, error } = await exitOf(() => testRun(ctx, opts({ name: token })));
+    expect(code).toBe(2);
+    expect(`${error?.message ?? ''} ${error?.hint ?? ''}`).not.toContain(token);
+    expect(error?.message).toMatch(/looks like an API token/);
+  });
+
+  it('with several connections and no terminal, is exit 2 and asks nothing', async () => {
+    const { ctx } = withProd();
+    ctx.metadata.put(makeRecord('other', ORG));
     const { code, error } = await exitOf(testRun(ctx, opts()));
     expect(code).toBe(2);
     expect(error?.message).toMatch(/--name/);
