@@ -7,6 +7,7 @@ import { doctorCommand, doctorRun } from './commands/doctor.js';
 import { execCommand, execRun } from './commands/exec.js';
 import { listCommand, listRun } from './commands/list.js';
 import { removeCommand, removeRun } from './commands/remove.js';
+import { rotateCommand, rotateRun } from './commands/rotate.js';
 import { testCommand, testRun } from './commands/test.js';
 import { tokenCommand, tokenRun } from './commands/token.js';
 
@@ -32,6 +33,7 @@ export function buildProgram(ctx: () => Context, version: string, argv: readonly
     testCommand((opts) => testRun(ctx(), opts)),
     listCommand((opts) => listRun(ctx(), opts)).alias('ls'),
     removeCommand((opts) => removeRun(ctx(), opts)).alias('rm'),
+    rotateCommand((opts) => rotateRun(ctx(), opts)),
     execCommand((opts, command) => execRun(ctx(), opts, command), argv),
     tokenCommand((opts) => tokenRun(ctx(), opts)),
     doctorCommand((opts) => doctorRun(ctx(), opts)),

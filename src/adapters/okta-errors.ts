@@ -83,7 +83,7 @@ export function seconds(ms: number): string {
 export function authHint(orgUrl: string): string {
   return (
     'the token was revoked, expired after 30 days unused, or its creator was deactivated; ' +
-    `create a new one at ${tokenPageUrl(orgUrl)} and save it with okta-connect add --force`
+    `create a new one at ${tokenPageUrl(orgUrl)}`
   );
 }
 

@@ -6,8 +6,8 @@ import { listItem, ownerText } from '../connections/views.js';
 import { nameSchema, orgUrlSchema, subdomainOf, tokenPageUrl, tokenSchema, type ConnectionRecord } from '../domain/connection.js';
 import type { Credential } from '../domain/credential.js';
 import { tokenVar } from '../domain/env-overrides.js';
-import { CliError, UsageError, rephrase } from '../domain/errors.js';
-import { optionFields, parseOptions, withPositionalName } from '../domain/options.js';
+import { CliError, ExitCode, UsageError, rephrase } from '../domain/errors.js';
+import { optionFields, parseOptions, promptValidator, withPositionalName } from '../domain/options.js';
 import { readAll } from '../io/streams.js';
 import { startSpinner } from '../io/spinner.js';
 
@@ -85,8 +85,9 @@ export async function addRun(deps: AddDeps, opts: AddOptions): Promise<void> {
       spinner.stop();
     }
     if (!result.error) break;
-    if (!interactive) throw rephrase(result.error, { message: (message) => `${message}: nothing was saved` });
-    deps.io.stderr.write(`${deps.theme.failMark} ${result.error.message}\n${result.error.hint ? `  ${result.error.hint}\n` : ''}`);
+    const failure = explainAtAdd(result.error, orgUrl);
+    if (!interactive) throw rephrase(failure, { message: (message) => `${message}: nothing was saved` });
+    deps.io.stderr.write(`${deps.theme.failMark} ${failure.message}\n${failure.hint ? `  ${failure.hint}\n` : ''}`);
     const next = await deps.prompter.select('The test failed. What now?', [
       { value: 'token', name: 'Enter the token again' },
       { value: 'url', name: 'Enter the API address again' },
@@ -113,6 +114,17 @@ export async function addRun(deps: AddDeps, opts: AddOptions): Promise<void> {
   }
 }
 
+/**
+ * A token pasted a minute ago was not revoked or idle for 30 days: at add, a 401 means another org's token, or one copied
+ * incompletely.
+ */
+function explainAtAdd(error: CliError, orgUrl: string): CliError {
+  if (error.exitCode !== ExitCode.auth) return error;
+  return rephrase(error, {
+    hint: `check that the token was created in ${orgUrl}'s Admin Console and copied whole (Okta shows it once); create one at ${tokenPageUrl(orgUrl)}`,
+  });
+}
+
 function assertFree(records: ConnectionRecord[], name: string, force: boolean): void {
   if (force || !records.some((record) => record.name === name)) return;
   throw new UsageError(`a connection named "${name}" exists already`, {
@@ -130,14 +142,6 @@ async function readStdinToken(deps: AddDeps): Promise<Credential> {
     deps.notify(notice);
   });
   return value;
-}
-
-/** Zod's first message for a prompt's validate callback: invalid input is explained and asked again. */
-function validator(schema: z.ZodMiniType): (value: string) => string | true {
-  return (value) => {
-    const result = schema.safeParse(value);
-    return result.success ? true : (result.error.issues[0]?.message ?? 'invalid value');
-  };
 }
 
 /** Ask until the answer passes `schema`, and return what the schema made of it: each answer is parsed once. */
@@ -175,7 +179,7 @@ async function askToken(deps: AddDeps, orgUrl: string): Promise<Credential> {
       '  (Security > API > Tokens > Create Token; copy the value, it is shown once. It has your admin permissions.)\n',
   );
   // Validated at the prompt (asked again when wrong), then taken in by the store, which registers it for redaction.
-  const raw = await deps.prompter.password('API token (input hidden):', { validate: validator(tokenSchema) });
+  const raw = await deps.prompter.password('API token (input hidden):', { validate: promptValidator(tokenSchema) });
   const { value, notices } = deps.connections.intake('token', raw);
   notices.forEach((notice) => {
     deps.notify(notice);

@@ -7,6 +7,7 @@ import { errorJson, ownerText, testJson } from '../connections/views.js';
 import { mapBounded } from '../domain/bounded.js';
 import { daysUntil, idleExpiresAt, isExpiringSoon, type ConnectionRecord } from '../domain/connection.js';
 import { CliError, ExitCode, SilentError, UsageError, rephrase } from '../domain/errors.js';
+import { tokenVar } from '../domain/env-overrides.js';
 import { optionFields, parseOptions, withPositionalName } from '../domain/options.js';
 import { chooseConnection } from '../connections/choose.js';
 import { startSpinner } from '../io/spinner.js';
@@ -128,10 +129,14 @@ async function testAll(deps: TestDeps, records: ConnectionRecord[], timeoutMs: n
 
 /** The failure with the connection's name in front, and for an environment token, where to fix it. */
 function sharpen(error: CliError, connection: ResolvedConnection): CliError {
-  const isEnvAuth = error.exitCode === ExitCode.auth && connection.source === 'env';
+  const isAuth = error.exitCode === ExitCode.auth;
+  const next =
+    connection.source === 'env'
+      ? `the token came from ${tokenVar(connection.name)}: update that secret`
+      : `then save it with: okta-connect rotate ${connection.name}`;
   return rephrase(error, {
     message: (message) => `${connection.name}: ${message}`,
-    hint: isEnvAuth ? `${error.hint ?? ''}; the token came from OKTA_CONNECT_…_TOKEN: update that secret`.replace(/^; /, '') : error.hint,
+    hint: isAuth ? `${error.hint ?? ''}; ${next}`.replace(/^; /, '') : error.hint,
   });
 }
 

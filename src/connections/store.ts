@@ -85,6 +85,11 @@ export interface ConnectionStore {
   saved(name: string): Promise<{ record: ConnectionRecord | undefined; credential: Credential | undefined; records: ConnectionRecord[] }>;
   /** Secret first, metadata second, both under the lock; the secret is put back as it was if the metadata fails. */
   save(request: SaveRequest): Promise<ConnectionRecord>;
+  /**
+   * Replace only the secret of a saved connection (rotate), atomically: the new secret and the record's fingerprint and
+   * test together, or neither. The address stays. Returns the credential it replaced, if the keychain held one.
+   */
+  replaceSecret(request: { name: string; orgUrl: string; credential: Credential; test: TestRecord }): Promise<{ record: ConnectionRecord; previous: Credential | undefined }>;
   /** Metadata first, then the secret, under one lock. */
   remove(name: string): Promise<void>;
   /** The test results of saved keychain connections, in one write; a failure to write is a notice. */
@@ -265,6 +270,52 @@ export function connectionStore(deps: ConnectionStoreDeps): ConnectionStore {
         throw error;
       }
       return record;
+    },
+    async replaceSecret(request) {
+      const at = deps.clock.now().toISOString();
+      const { test } = request;
+      const state: { previous: string | undefined; isSecretWritten: boolean; record: ConnectionRecord | undefined } = {
+        previous: undefined,
+        isSecretWritten: false,
+        record: undefined,
+      };
+      try {
+        await metadata.update(async (connections) => {
+          const existing = connections.find((candidate) => candidate.name === request.name);
+          // Another process removed it, or pointed it elsewhere, since it was tested: the new secret was tested for this.
+          if (existing?.orgUrl !== request.orgUrl) {
+            throw new UsageError(`the connection "${request.name}" was changed by another okta-connect while it was rotated`, {
+              hint: `nothing was changed; see okta-connect list, then run okta-connect rotate ${request.name} again`,
+            });
+          }
+          state.previous = await readSecret(request.name);
+          await secrets.set(request.name, secretOf(request.credential));
+          state.isSecretWritten = true;
+          state.record = {
+            ...existing,
+            owner: test.owner ? { id: test.owner.id, login: test.owner.login, status: test.owner.status } : existing.owner,
+            lastTest: { at, ok: test.ok, code: test.code, latencyMs: test.latencyMs },
+            lastUsedAt: test.ok ? at : existing.lastUsedAt,
+            secretFingerprint: fingerprintOf(request.credential),
+          };
+          const record = state.record;
+          return connections.map((candidate) => (candidate.name === request.name ? record : candidate));
+        });
+      } catch (error) {
+        if (state.isSecretWritten) {
+          const { previous } = state;
+          await (previous === undefined ? secrets.delete(request.name) : secrets.set(request.name, previous)).catch(() => undefined);
+        }
+        throw error;
+      }
+      // The old secret, to revoke: one that no longer parses as a credential cannot be sent anywhere anyway.
+      let previous: Credential | undefined;
+      try {
+        previous = state.previous === undefined ? undefined : credentialFromSecret(state.record?.kind ?? 'token', state.previous).value;
+      } catch {
+        previous = undefined;
+      }
+      return { record: state.record as ConnectionRecord, previous };
     },
     async remove(name) {
       await metadata.update(

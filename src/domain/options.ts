@@ -18,6 +18,14 @@ export const timeoutSchema = z.pipe(
   }),
 );
 
+/** Zod's first message, for a prompt's validate callback: invalid input is explained and asked again. */
+export function promptValidator(schema: z.ZodMiniType): (value: string) => string | true {
+  return (value) => {
+    const result = schema.safeParse(value);
+    return result.success ? true : (result.error.issues[0]?.message ?? 'invalid value');
+  };
+}
+
 /** How each validated flag is named in a refusal, and what to do about it. */
 const FIELDS: Record<string, { what: string; hint: string }> = {
   name: { what: 'name', hint: NAME_HINT },
