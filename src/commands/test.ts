@@ -73,16 +73,20 @@ interface Outcome {
   name: string;
   connection?: ResolvedConnection;
   result?: ProbeResult;
-  error: CliError | null;
+  /** The failure as the user reads it on the connection's line (the name is on the line already). */
+  failure: CliError | null;
 }
 
+/**
+ * Every connection, concurrently (bounded). Each line is printed as soon as its connection is done, so a hung host
+ * holds back no other; in a terminal the columns are aligned. Then a summary. --json is one array, in name order.
+ */
 async function testAll(deps: TestDeps, records: ConnectionRecord[], timeoutMs: number, json: boolean): Promise<void> {
   const names = await deps.connections.names(records);
   if (names.length === 0) {
     throw new CliError(ExitCode.notFound, 'no connections to test', { hint: 'create one with: okta-connect add' });
   }
   const okta = await deps.okta();
-  const spinner = json ? undefined : startSpinner(deps.io, `testing ${String(names.length)} connections…`);
   // Secrets are read one at a time (a keychain is a shared desktop service; a burst of parallel sessions has been seen
   // to make gnome-keyring restart), then the connections are tested concurrently.
   const resolved: { name: string; connection: ResolvedConnection | CliError }[] = [];
@@ -93,55 +97,69 @@ async function testAll(deps: TestDeps, records: ConnectionRecord[], timeoutMs: n
     });
     resolved.push({ name, connection });
   }
+  const align = deps.io.isStdoutTTY;
+  const nameWidth = align ? Math.max(...names.map((name) => name.length)) : 0;
+  const urlWidth = align ? Math.max(...resolved.map(({ connection }) => (connection instanceof CliError ? 0 : connection.orgUrl.length))) : 0;
+  // Cells joined by two spaces; empty ones (no owner known) left out, so a line never has a wide gap by accident.
+  const line = (cells: string[]): string => `${cells.filter((cell) => cell.trim() !== '').join('  ')}\n`;
+  const print = (outcome: Outcome): void => {
+    if (json) return;
+    const url = (outcome.connection?.orgUrl ?? '').padEnd(urlWidth);
+    const name = outcome.name.padEnd(nameWidth);
+    if (outcome.result && outcome.connection && !outcome.failure) {
+      deps.io.stdout.write(line([`${deps.theme.okMark} ${name}`, url, ownerText(outcome.result), `${String(outcome.result.latencyMs)} ms`]));
+      printWarnings(deps, outcome.connection, outcome.result);
+      return;
+    }
+    deps.io.stdout.write(line([`${deps.theme.failMark} ${name}`, url, outcome.failure?.message ?? '']));
+    if (outcome.failure?.hint) deps.io.stderr.write(`  hint: ${outcome.failure.hint}\n`);
+  };
   const outcomes = await mapBounded(resolved, CONCURRENCY, async ({ name, connection }): Promise<Outcome> => {
-    if (connection instanceof CliError) return { name, error: connection };
-    const result = await probeConnection(okta, { orgUrl: connection.orgUrl, credential: connection.credential, timeoutMs });
-    return { name, connection, result, error: result.error ? sharpen(result.error, connection) : null };
+    let outcome: Outcome;
+    if (connection instanceof CliError) outcome = { name, failure: connection };
+    else {
+      const result = await probeConnection(okta, { orgUrl: connection.orgUrl, credential: connection.credential, timeoutMs });
+      outcome = { name, connection, result, failure: result.error ? nextStep(result.error, connection) : null };
+    }
+    print(outcome);
+    return outcome;
   });
-  spinner?.stop();
   await deps.connections.recordTests(
     outcomes.flatMap(({ connection, result }) => (connection && result ? [{ connection, test: testRecordOf(result) }] : [])),
   );
   if (json) {
     const items = outcomes.map((outcome) =>
       outcome.connection && outcome.result
-        ? testJson(outcome.connection, outcome.result)
-        : { name: outcome.name, orgUrl: null, ok: false, latencyMs: null, owner: null, roles: null, rateLimit: null, error: errorJson(outcome.error) },
+        ? testJson(outcome.connection, { ...outcome.result, error: outcome.failure && sharpen(outcome.failure, outcome.connection) })
+        : { name: outcome.name, orgUrl: null, ok: false, latencyMs: null, owner: null, roles: null, rateLimit: null, error: errorJson(outcome.failure) },
     );
     deps.io.stdout.write(`${JSON.stringify(items, null, 2)}\n`);
   }
-  for (const outcome of outcomes) {
-    if (!json) {
-      const line = outcome.connection && outcome.result && !outcome.error
-        ? resultLine(deps, outcome.connection, outcome.result)
-        : `${deps.theme.failMark} ${outcome.name}  ${outcome.connection?.orgUrl ?? ''}  ${outcome.error?.message ?? ''}`.replace(/ {3,}/g, '  ');
-      deps.io.stdout.write(`${line}\n`);
-      if (outcome.connection && outcome.result?.ok) printWarnings(deps, outcome.connection, outcome.result);
-    }
-    if (outcome.error?.hint) deps.io.stderr.write(`hint: ${outcome.name}: ${outcome.error.hint}\n`);
-  }
-  const failed = outcomes.filter((outcome) => outcome.error !== null);
+  const failed = outcomes.filter((outcome) => outcome.failure !== null);
   const summary = `${String(outcomes.length - failed.length)} of ${String(outcomes.length)} connections OK`;
   deps.io.stderr.write(`${failed.length === 0 ? summary : `${summary}; failed: ${failed.map((outcome) => outcome.name).join(', ')}`}\n`);
-  const first = failed[0]?.error;
+  const first = failed[0]?.failure;
   if (first) throw new SilentError(first.exitCode);
 }
 
-/** The failure with the connection's name in front, and for an environment token, where to fix it. */
-function sharpen(error: CliError, connection: ResolvedConnection): CliError {
-  const isAuth = error.exitCode === ExitCode.auth;
+/** For a rejected token, what to run next, naming the connection (or the variable it came from). */
+function nextStep(error: CliError, connection: ResolvedConnection): CliError {
+  if (error.exitCode !== ExitCode.auth) return error;
   const next =
     connection.source === 'env'
       ? `the token came from ${tokenVar(connection.name)}: update that secret`
       : `then save it with: okta-connect rotate ${connection.name}`;
-  return rephrase(error, {
-    message: (message) => `${connection.name}: ${message}`,
-    hint: isAuth ? `${error.hint ?? ''}; ${next}`.replace(/^; /, '') : error.hint,
-  });
+  return rephrase(error, { hint: `${error.hint ?? ''}; ${next}`.replace(/^; /, '') });
+}
+
+/** The failure with the connection's name in front, and the next step. */
+function sharpen(error: CliError, connection: ResolvedConnection): CliError {
+  const failure = nextStep(error, connection);
+  return rephrase(failure, { message: (message) => `${connection.name}: ${message}` });
 }
 
 function resultLine(deps: Pick<TestDeps, 'theme'>, connection: ResolvedConnection, result: ProbeResult): string {
-  return `${deps.theme.okMark} ${connection.name}  ${connection.orgUrl}  ${ownerText(result)}  ${String(result.latencyMs)} ms`;
+  return `${deps.theme.okMark} ${connection.name}  ${connection.orgUrl}  ${ownerText(result)}  ${String(result.latencyMs)} ms`.replace(/ {3,}/g, '  ');
 }
 
 function printWarnings(deps: TestDeps, connection: ResolvedConnection, result: ProbeResult): void {

@@ -332,15 +332,29 @@ describe('test --all', () => {
     return { ctx, tokens };
   }
 
-  it('prints one line per connection in name order and exits with the first failure in name order', async () => {
+  it('in a terminal, aligns the name and address columns', async () => {
+    const tokens = { a: makeToken(), 'long-name': makeToken() };
+    const ctx = fakeContext({ tty: true, connections: [makeRecord('a', 'https://a.okta.com'), makeRecord('long-name', 'https://long.oktapreview.com')], secrets: tokens });
+    ctx.gateway.token('https://a.okta.com', tokens.a).token('https://long.oktapreview.com', tokens['long-name']);
+    expect((await exitOf(testRun(ctx, opts({ all: true })))).code).toBe(0);
+    const lines = ctx.out.plain().trimEnd().split('\n');
+    expect(lines.map((line) => line.indexOf('https://'))).toEqual([lines[0]?.indexOf('https://'), lines[0]?.indexOf('https://')]);
+    expect(lines.map((line) => line.indexOf(' as '))).toEqual([lines[0]?.indexOf(' as '), lines[0]?.indexOf(' as ')]);
+  });
+
+  it('prints each line as soon as its connection is done (slow alpha last), and exits with the first failure in name order', async () => {
     const { ctx, tokens } = three();
     const { code } = await exitOf(testRun(ctx, opts({ all: true })));
     expect(code).toBe(6);
     const lines = ctx.out.plain().trimEnd().split('\n');
     expect(lines).toHaveLength(3);
-    expect(lines[0]).toMatch(/^✗ alpha /);
-    expect(lines[1]).toMatch(/^✗ beta /);
-    expect(lines[2]).toMatch(/^✓ gamma /);
+    expect(lines[0]).toMatch(/^✗ beta {2}https:\/\/beta\.okta\.com {2}Okta rejected the token/);
+    expect(lines[1]).toMatch(/^✓ gamma /);
+    expect(lines[2]).toMatch(/^✗ alpha {2}https:\/\/alpha\.okta\.com {2}cannot resolve/);
+    // The name once per line; each failure's hint on its own line, naming what to run.
+    for (const line of lines) expect(line.split(/\s+/).filter((word) => /^(alpha|beta|gamma):?$/.test(word))).toHaveLength(1);
+    expect(ctx.err.plain()).toMatch(/^ {2}hint: .*then save it with: okta-connect rotate beta$/m);
+    expect(ctx.err.plain()).toMatch(/^1 of 3 connections OK; failed: alpha, beta$/m);
     for (const token of Object.values(tokens)) expect(visibleText(ctx)).not.toContain(token);
     expect(ctx.gateway.tokenSentBeforeOrgCheck()).toEqual([]);
   });
