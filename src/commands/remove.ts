@@ -3,7 +3,8 @@ import * as z from 'zod/mini';
 import type { Context } from '../context.js';
 import type { Credential } from '../domain/credential.js';
 import { tokenVar } from '../domain/env-overrides.js';
-import { CancelledError, CliError, ExitCode, UsageError, rephrase } from '../domain/errors.js';
+import type { ConnectionRecord } from '../domain/connection.js';
+import { CliError, ExitCode, SilentError, UsageError, rephrase } from '../domain/errors.js';
 import { optionFields, parseOptions, withPositionalName } from '../domain/options.js';
 import { startSpinner } from '../io/spinner.js';
 
@@ -33,18 +34,27 @@ export function removeCommand(run: (opts: RemoveOptions) => Promise<void>): Comm
 export async function removeRun(deps: RemoveDeps, opts: RemoveOptions): Promise<void> {
   if (opts.name === undefined) throw new UsageError('missing --name', { hint: 'okta-connect remove <name> (always named); see okta-connect list' });
   const { name } = opts;
-  const { record, credential } = await deps.connections.saved(name);
+  const { record, credential, records } = await deps.connections.saved(name);
   if (!opts.yes) {
     if (!deps.io.canPrompt) throw new UsageError('--yes is required to remove without a terminal', { hint: `okta-connect remove --name ${name} --yes` });
     const what = opts.revoke ? `Revoke the token at Okta and delete "${name}"?` : `Delete the connection "${name}" (${record?.orgUrl ?? 'no address saved'})?`;
-    if (!(await deps.prompter.confirm(what, false))) throw new CancelledError('not removed');
+    if (!(await deps.prompter.confirm(what, false))) throw declined(deps);
   }
   if (opts.revoke) {
     if (credential === undefined || !record) {
-      throw new UsageError(`cannot revoke "${name}": its ${credential === undefined ? 'token' : 'address'} is not saved`, {
+      throw new UsageError(`cannot revoke "${name}": its ${credential === undefined ? 'token (the one saved for its address)' : 'address'} is not saved`, {
         hint: `revoke it in the Admin Console, then okta-connect remove --name ${name} --yes`,
       });
     }
+    const sharing = sharers(record, records);
+    for (const other of sharing) {
+      deps.notify(
+        other.isSameToken
+          ? `${other.name} has the same token as "${name}": revoking it breaks ${other.name} too`
+          : `${other.name} uses the same org and owner as "${name}", maybe the same token: revoking it would break ${other.name} too`,
+      );
+    }
+    if (sharing.length > 0 && deps.io.canPrompt && !(await deps.prompter.confirm('Revoke it anyway?', false))) throw declined(deps);
     await revoke(deps, record.orgUrl, credential, opts.timeout);
   }
   await deps.connections.remove(name);
@@ -52,6 +62,25 @@ export async function removeRun(deps: RemoveDeps, opts: RemoveOptions): Promise<
   if (deps.env[tokenVar(name)]) {
     deps.notify(`${tokenVar(name)} is still set in this environment`);
   }
+}
+
+/** Saved connections that hold the same token (the same fingerprint), or may (the same org and owner). */
+function sharers(record: ConnectionRecord, records: ConnectionRecord[]): { name: string; isSameToken: boolean }[] {
+  return records
+    .filter((other) => other.name !== record.name)
+    .map((other) => ({
+      name: other.name,
+      isSameToken: other.secretFingerprint !== null && other.secretFingerprint === record.secretFingerprint,
+      isSameOwner: other.orgUrl === record.orgUrl && record.owner !== null && other.owner?.id === record.owner.id,
+    }))
+    .filter((other) => other.isSameToken || other.isSameOwner)
+    .map(({ name, isSameToken }) => ({ name, isSameToken }));
+}
+
+/** A declined confirmation is no error: it says so and exits 130, as the contract's table says. */
+function declined(deps: Pick<RemoveDeps, 'io'>): SilentError {
+  deps.io.stderr.write('not removed\n');
+  return new SilentError(ExitCode.interrupted);
 }
 
 /** Revoke first; a 401 means the token is already dead, anything else keeps the local entry. */

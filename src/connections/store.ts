@@ -105,6 +105,11 @@ export interface ConnectionStore {
 /** The probe entry doctor writes and deletes to prove the keychain works. */
 const PROBE_ACCOUNT = '__okta-connect-doctor-probe';
 
+/** The secret is the one saved with the record's address (records from before fingerprints are taken as they are). */
+function isBound(record: ConnectionRecord | undefined, credential: Credential): boolean {
+  return record?.secretFingerprint == null || record.secretFingerprint === fingerprintOf(credential);
+}
+
 export function connectionStore(deps: ConnectionStoreDeps): ConnectionStore {
   const { metadata, secrets, redactor } = deps;
 
@@ -160,9 +165,9 @@ export function connectionStore(deps: ConnectionStoreDeps): ConnectionStore {
         hint: `a secret goes only to the address it was saved with: set ${tokenVar(name)} too, or unset ${orgUrlVar(name)}`,
       });
     }
-    if (record?.secretFingerprint != null && record.secretFingerprint !== fingerprintOf(credential)) {
+    if (record && !isBound(record, credential)) {
       throw new KeychainError(`the token in the OS keychain for "${name}" is not the one saved for ${record.orgUrl}: it was not sent`, {
-        hint: `another program or an interrupted save changed it; save it again: okta-connect add --name ${name} --org-url ${record.orgUrl} --force`,
+        hint: `another program or an interrupted save changed it; save the right one: okta-connect rotate ${name}`,
       });
     }
     return { name, orgUrl, credential, source: 'keychain', record };
@@ -226,7 +231,9 @@ export function connectionStore(deps: ConnectionStoreDeps): ConnectionStore {
       if (!record && secret === undefined) {
         throw notFound(name, records, isEnvOnly ? `"${name}" comes from ${tokenVar(name)} only: unset that variable instead` : undefined);
       }
-      const credential = secret === undefined ? undefined : fromStore(name, record?.kind ?? 'token', secret);
+      const stored = secret === undefined ? undefined : fromStore(name, record?.kind ?? 'token', secret);
+      // A secret that is not the one saved for this address is deleted with it, but never sent (no revocation).
+      const credential = stored !== undefined && isBound(record, stored) ? stored : undefined;
       return { record, credential, records };
     },
     async save(request) {
