@@ -3,8 +3,9 @@ import * as z from 'zod/mini';
 import type { Context } from '../context.js';
 import { listItem, type ListItem } from '../connections/views.js';
 import { daysUntil, isExpiringSoon } from '../domain/connection.js';
+import { ExitCode } from '../domain/errors.js';
 import { optionFields, parseOptions } from '../domain/options.js';
-import { formatTable } from '../io/table.js';
+import { fitTable, formatTable } from '../io/table.js';
 import type { Theme } from '../io/theme.js';
 
 export const listOptionsSchema = z.object({ json: optionFields.flag });
@@ -44,25 +45,50 @@ export async function listRun(deps: ListDeps, opts: ListOptions): Promise<void> 
   const now = deps.clock.now();
   const rows = items.map((item) => [
     item.name,
+    item.kind,
     item.orgUrl,
     item.owner?.login ?? item.owner?.id ?? '-',
     lastTestCell(item, now, deps.theme),
     expiresCell(item, now, deps.theme),
     item.source,
   ]);
-  deps.io.stdout.write(formatTable(['NAME', 'ORG URL', 'OWNER', 'LAST TEST', 'EXPIRES', 'SOURCE'], rows));
+  const header = ['NAME', 'KIND', 'ORG URL', 'OWNER', 'LAST TEST', 'EXPIRES', 'SOURCE'];
+  // In a terminal the table fits its width: the address is cut with "…", and OWNER (then KIND) goes before a line wraps.
+  deps.io.stdout.write(
+    deps.io.columns === undefined ? formatTable(header, rows) : fitTable(header, rows, { width: deps.io.columns, shrink: 2, drop: [3, 1] }),
+  );
 }
 
+/** What the last test found, in words: `ok 2h ago`, `revoked (401) 3d ago`, `not an Okta org 5m ago`. */
 function lastTestCell(item: ListItem, now: Date, theme: Theme): string {
   if (!item.lastTest) return 'never';
   const ago = relative(now.getTime() - Date.parse(item.lastTest.at));
-  return item.lastTest.ok ? theme.ok(`ok ${ago} ago`) : theme.fail(`failed (${String(item.lastTest.code)}) ${ago} ago`);
+  return item.lastTest.ok ? theme.ok(`ok ${ago} ago`) : theme.fail(`${failureWords(item.lastTest)} ${ago} ago`);
+}
+
+function failureWords(test: NonNullable<ListItem['lastTest']>): string {
+  const status = test.httpStatus;
+  const words: Partial<Record<number, string>> = {
+    [ExitCode.auth]: 'revoked (401)',
+    [ExitCode.permission]: 'no permission (403)',
+    [ExitCode.network]: 'unreachable',
+    [ExitCode.keychain]: 'keychain error',
+    [ExitCode.notFound]: 'not found',
+  };
+  if (test.code === ExitCode.badResponse) {
+    if (status === 429) return 'rate limited (429)';
+    if (status !== null && status >= 500) return `Okta error (${String(status)})`;
+    return 'not an Okta org';
+  }
+  return words[test.code] ?? `failed (exit ${String(test.code)})`;
 }
 
 /** "in 23d", "in 4d" (warning colour under 7 days) or "likely expired". */
-export function expiresCell(item: Pick<ListItem, 'idleExpiresAt' | 'source'>, now: Date, theme: Theme): string {
+export function expiresCell(item: Pick<ListItem, 'idleExpiresAt' | 'source' | 'lastTest'>, now: Date, theme: Theme): string {
   if (item.idleExpiresAt === null) return '-';
   if (item.source === 'missing') return theme.fail('no token');
+  // Okta said the token is dead: no count of idle days brings it back.
+  if (item.lastTest?.code === ExitCode.auth) return theme.fail('dead');
   const days = daysUntil(item.idleExpiresAt, now);
   if (days < 0) return theme.fail('likely expired');
   const text = `in ${String(days)}d`;

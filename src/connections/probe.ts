@@ -58,7 +58,13 @@ export async function probeConnection(
 
 /** The result as it is recorded on the connection. */
 export function testRecordOf(result: ProbeResult): TestRecord {
-  return { ok: result.ok, code: result.error?.exitCode ?? ExitCode.ok, latencyMs: result.latencyMs, owner: result.owner };
+  return {
+    ok: result.ok,
+    code: result.error?.exitCode ?? ExitCode.ok,
+    latencyMs: result.latencyMs,
+    httpStatus: result.error?.details.httpStatus ?? null,
+    owner: result.owner,
+  };
 }
 
 /** Whatever failed, the secret is removed from what it says: these messages reach stdout (--json, --all) unfiltered. */

@@ -41,6 +41,7 @@ export interface TestRecord {
   ok: boolean;
   code: ExitCodeValue;
   latencyMs: number;
+  httpStatus: number | null;
   owner: Owner | null;
 }
 
@@ -104,6 +105,10 @@ export interface ConnectionStore {
 
 /** The probe entry doctor writes and deletes to prove the keychain works. */
 const PROBE_ACCOUNT = '__okta-connect-doctor-probe';
+
+function lastTestOf(test: TestRecord, at: string): NonNullable<ConnectionRecord['lastTest']> {
+  return { at, ok: test.ok, code: test.code, latencyMs: test.latencyMs, httpStatus: test.httpStatus };
+}
 
 /** The secret is the one saved with the record's address (records from before fingerprints are taken as they are). */
 function isBound(record: ConnectionRecord | undefined, credential: Credential): boolean {
@@ -245,7 +250,7 @@ export function connectionStore(deps: ConnectionStoreDeps): ConnectionStore {
         orgUrl: request.orgUrl,
         createdAt: now,
         owner: test?.owner ? { id: test.owner.id, login: test.owner.login, status: test.owner.status } : null,
-        lastTest: test ? { at: now, ok: test.ok, code: test.code, latencyMs: test.latencyMs } : null,
+        lastTest: test ? lastTestOf(test, now) : null,
         lastUsedAt: test?.ok ? now : null,
         secretFingerprint: fingerprintOf(request.credential),
       };
@@ -301,7 +306,7 @@ export function connectionStore(deps: ConnectionStoreDeps): ConnectionStore {
           state.record = {
             ...existing,
             owner: test.owner ? { id: test.owner.id, login: test.owner.login, status: test.owner.status } : existing.owner,
-            lastTest: { at, ok: test.ok, code: test.code, latencyMs: test.latencyMs },
+            lastTest: lastTestOf(test, at),
             lastUsedAt: test.ok ? at : existing.lastUsedAt,
             secretFingerprint: fingerprintOf(request.credential),
           };
@@ -347,7 +352,7 @@ export function connectionStore(deps: ConnectionStoreDeps): ConnectionStore {
             if (!test) return saved;
             return {
               ...saved,
-              lastTest: { at, ok: test.ok, code: test.code, latencyMs: test.latencyMs },
+              lastTest: lastTestOf(test, at),
               owner: test.owner ? { id: test.owner.id, login: test.owner.login, status: test.owner.status } : saved.owner,
               lastUsedAt: test.ok ? at : saved.lastUsedAt,
             };

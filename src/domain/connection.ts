@@ -195,7 +195,14 @@ const storedName = stored((value) => nameSchema.safeParse(value).data);
 const storedOrgUrl = stored((value) => orgUrlSchema.safeParse(value).data?.value);
 
 const ownerSchema = z.object({ id: z.string(), login: z.nullable(z.string()), status: z.nullish(z.string()) });
-const lastTestSchema = z.object({ at: isoTime, ok: z.boolean(), code: z.int(), latencyMs: z.number() });
+/** `httpStatus` (added in 0.2): what the host answered, so that LAST TEST can say it in words. */
+const lastTestSchema = z.object({
+  at: isoTime,
+  ok: z.boolean(),
+  code: z.int(),
+  latencyMs: z.number(),
+  httpStatus: z._default(z.nullable(z.int()), null),
+});
 
 /**
  * One saved connection, as stored in connections.json (version 2). The secret is never here: only its fingerprint,

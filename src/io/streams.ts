@@ -12,11 +12,13 @@ export interface IO {
   canPrompt: boolean;
   /** Colour on stderr/stdout, decided from NO_COLOR, FORCE_COLOR, --no-color and the terminals. */
   color: boolean;
+  /** The width of the terminal stdout is, or undefined when it is not one (COLUMNS wins, as shells set it). */
+  columns: number | undefined;
 }
 
 export interface StreamSet {
   stdin: Readable & { isTTY?: boolean };
-  stdout: Writable & { isTTY?: boolean };
+  stdout: Writable & { isTTY?: boolean; columns?: number };
   stderr: Writable & { isTTY?: boolean };
 }
 
@@ -29,7 +31,9 @@ export function makeIO(streams: StreamSet, env: Readonly<Record<string, string |
   let color = isStderrTTY;
   if (isSet('FORCE_COLOR') && env.FORCE_COLOR !== '0') color = true;
   if (isSet('NO_COLOR') || noColorFlag || env.FORCE_COLOR === '0') color = false;
-  return { ...streams, isStdinTTY, isStdoutTTY, isStderrTTY, canPrompt, color };
+  const fromEnv = Number(env.COLUMNS);
+  const columns = !isStdoutTTY ? undefined : Number.isInteger(fromEnv) && fromEnv > 0 ? fromEnv : streams.stdout.columns;
+  return { ...streams, isStdinTTY, isStdoutTTY, isStderrTTY, canPrompt, color, columns };
 }
 
 /** Read all of a stream as text (for --token-stdin). */

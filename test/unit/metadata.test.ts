@@ -119,7 +119,7 @@ describe('reading', () => {
     const listed = await store(dir).list();
     expect(listed.map((c) => c.name)).toEqual(['alpha', 'zeta']);
     const migrated = { kind: 'token', secretFingerprint: null };
-    expect(listed[0]).toEqual({ ...file.connections[1], ...migrated });
+    expect(listed[0]).toEqual({ ...file.connections[1], ...migrated, lastTest: { ...file.connections[1]?.lastTest, httpStatus: null } });
     expect(listed[1]).toEqual({ ...file.connections[0], owner: null, lastTest: null, lastUsedAt: null, ...migrated });
     // Read only: the file stays version 1 until the next change writes it.
     expect(JSON.parse(await readFile(join(dir, 'connections.json'), 'utf8'))).toEqual(file);

@@ -72,7 +72,7 @@ describe('add, non-interactive (no terminal)', () => {
       secretFingerprint: fingerprintOf({ kind: 'api-token', token }),
       createdAt: NOW.toISOString(),
       owner: { id: '00u1abcdefGHIJKLmn0x7', login: 'ada@acme.com', status: 'ACTIVE' },
-      lastTest: { at: NOW.toISOString(), ok: true, code: 0, latencyMs: expect.any(Number) as number },
+      lastTest: { at: NOW.toISOString(), ok: true, code: 0, latencyMs: expect.any(Number) as number, httpStatus: null },
       lastUsedAt: NOW.toISOString(),
     });
     expect(padded.out.plain()).toMatch(/^✓ saved prod {2}https:\/\/acme\.okta\.com {2}as ada@acme\.com \(Super Administrator\)\n$/);

@@ -67,7 +67,7 @@ describe('test --name', () => {
       secretFingerprint: null,
       createdAt: daysAgo(40),
       owner: { id: DEFAULT_OWNER.id, login: DEFAULT_OWNER.login, status: 'ACTIVE' },
-      lastTest: { at: NOW.toISOString(), ok: true, code: 0, latencyMs: expect.any(Number) as number },
+      lastTest: { at: NOW.toISOString(), ok: true, code: 0, latencyMs: expect.any(Number) as number, httpStatus: null },
       lastUsedAt: NOW.toISOString(),
     });
   });
