@@ -1,7 +1,7 @@
 import { Command } from 'commander';
 import * as z from 'zod/mini';
 import type { Context } from '../context.js';
-import { listItem, type ListItem } from '../connections/views.js';
+import { lastTestWords, listItem, type ListItem } from '../connections/views.js';
 import { daysUntil, isExpiringSoon } from '../domain/connection.js';
 import { ExitCode } from '../domain/errors.js';
 import { optionFields, parseOptions } from '../domain/options.js';
@@ -62,25 +62,8 @@ export async function listRun(deps: ListDeps, opts: ListOptions): Promise<void> 
 /** What the last test found, in words: `ok 2h ago`, `revoked (401) 3d ago`, `not an Okta org 5m ago`. */
 function lastTestCell(item: ListItem, now: Date, theme: Theme): string {
   if (!item.lastTest) return 'never';
-  const ago = relative(now.getTime() - Date.parse(item.lastTest.at));
-  return item.lastTest.ok ? theme.ok(`ok ${ago} ago`) : theme.fail(`${failureWords(item.lastTest)} ${ago} ago`);
-}
-
-function failureWords(test: NonNullable<ListItem['lastTest']>): string {
-  const status = test.httpStatus;
-  const words: Partial<Record<number, string>> = {
-    [ExitCode.auth]: 'revoked (401)',
-    [ExitCode.permission]: 'no permission (403)',
-    [ExitCode.network]: 'unreachable',
-    [ExitCode.keychain]: 'keychain error',
-    [ExitCode.notFound]: 'not found',
-  };
-  if (test.code === ExitCode.badResponse) {
-    if (status === 429) return 'rate limited (429)';
-    if (status !== null && status >= 500) return `Okta error (${String(status)})`;
-    return 'not an Okta org';
-  }
-  return words[test.code] ?? `failed (exit ${String(test.code)})`;
+  const words = lastTestWords(item.lastTest, now);
+  return item.lastTest.ok ? theme.ok(words) : theme.fail(words);
 }
 
 /** "in 23d", "in 4d" (warning colour under 7 days) or "likely expired". */
@@ -93,12 +76,4 @@ export function expiresCell(item: Pick<ListItem, 'idleExpiresAt' | 'source' | 'l
   if (days < 0) return theme.fail('likely expired');
   const text = `in ${String(days)}d`;
   return isExpiringSoon(item.idleExpiresAt, now) ? theme.warn(text) : text;
-}
-
-function relative(ms: number): string {
-  const minutes = Math.max(0, Math.floor(ms / 60_000));
-  if (minutes < 60) return `${String(minutes)}m`;
-  const hours = Math.floor(minutes / 60);
-  if (hours < 48) return `${String(hours)}h`;
-  return `${String(Math.floor(hours / 24))}d`;
 }

@@ -3,8 +3,8 @@ import * as z from 'zod/mini';
 import type { Context } from '../context.js';
 import { probeConnection, testRecordOf, type ProbeResult } from '../connections/probe.js';
 import type { ResolvedConnection } from '../connections/store.js';
+import { testMany, type TestOutcome } from '../connections/test-many.js';
 import { errorJson, ownerText, testJson } from '../connections/views.js';
-import { mapBounded } from '../domain/bounded.js';
 import { daysUntil, idleExpiresAt, isExpiringSoon, type ConnectionRecord } from '../domain/connection.js';
 import { CliError, ExitCode, SilentError, UsageError, rephrase } from '../domain/errors.js';
 import { tokenVar } from '../domain/env-overrides.js';
@@ -39,9 +39,6 @@ export function testCommand(run: (opts: TestOptions) => Promise<void>): Command 
     });
 }
 
-/** Most connections tested at once by --all. */
-const CONCURRENCY = 8;
-
 export async function testRun(deps: TestDeps, opts: TestOptions): Promise<void> {
   if (opts.all && opts.name !== undefined) throw new UsageError('--name and --all cannot be used together', { hint: 'use one of them' });
   const records = await deps.connections.records();
@@ -69,77 +66,52 @@ export async function testRun(deps: TestDeps, opts: TestOptions): Promise<void> 
   }
 }
 
-interface Outcome {
-  name: string;
-  connection?: ResolvedConnection;
-  result?: ProbeResult;
-  /** The failure as the user reads it on the connection's line (the name is on the line already). */
-  failure: CliError | null;
-}
-
 /**
- * Every connection, concurrently (bounded). Each line is printed as soon as its connection is done, so a hung host
- * holds back no other; in a terminal the columns are aligned. Then a summary. --json is one array, in name order.
+ * Every connection, concurrently. Each line is printed as soon as its connection is done, so a hung host holds back no
+ * other; in a terminal the columns are aligned. Then a summary. --json is one array, in name order.
  */
 async function testAll(deps: TestDeps, records: ConnectionRecord[], timeoutMs: number, json: boolean): Promise<void> {
   const names = await deps.connections.names(records);
   if (names.length === 0) {
     throw new CliError(ExitCode.notFound, 'no connections to test', { hint: 'create one with: okta-connect add' });
   }
-  const okta = await deps.okta();
-  // Secrets are read one at a time (a keychain is a shared desktop service; a burst of parallel sessions has been seen
-  // to make gnome-keyring restart), then the connections are tested concurrently.
-  const resolved: { name: string; connection: ResolvedConnection | CliError }[] = [];
-  for (const name of names) {
-    const connection = await deps.connections.resolve(name, records).catch((error: unknown) => {
-      if (error instanceof CliError) return error;
-      throw error;
-    });
-    resolved.push({ name, connection });
-  }
   const align = deps.io.isStdoutTTY;
   const nameWidth = align ? Math.max(...names.map((name) => name.length)) : 0;
-  const urlWidth = align ? Math.max(...resolved.map(({ connection }) => (connection instanceof CliError ? 0 : connection.orgUrl.length))) : 0;
+  const urlWidth = align ? Math.max(...records.map((record) => record.orgUrl.length), 0) : 0;
   // Cells joined by two spaces; empty ones (no owner known) left out, so a line never has a wide gap by accident.
   const line = (cells: string[]): string => `${cells.filter((cell) => cell.trim() !== '').join('  ')}\n`;
-  const print = (outcome: Outcome): void => {
-    if (json) return;
+  const print = (outcome: TestOutcome): void => {
     const url = (outcome.connection?.orgUrl ?? '').padEnd(urlWidth);
     const name = outcome.name.padEnd(nameWidth);
-    if (outcome.result && outcome.connection && !outcome.failure) {
+    const failure = failureOf(outcome);
+    if (outcome.connection && !failure) {
       deps.io.stdout.write(line([`${deps.theme.okMark} ${name}`, url, ownerText(outcome.result), `${String(outcome.result.latencyMs)} ms`]));
       printWarnings(deps, outcome.connection, outcome.result);
       return;
     }
-    deps.io.stdout.write(line([`${deps.theme.failMark} ${name}`, url, outcome.failure?.message ?? '']));
-    if (outcome.failure?.hint) deps.io.stderr.write(`  hint: ${outcome.failure.hint}\n`);
+    deps.io.stdout.write(line([`${deps.theme.failMark} ${name}`, url, failure?.message ?? '']));
+    if (failure?.hint) deps.io.stderr.write(`  hint: ${failure.hint}\n`);
   };
-  const outcomes = await mapBounded(resolved, CONCURRENCY, async ({ name, connection }): Promise<Outcome> => {
-    let outcome: Outcome;
-    if (connection instanceof CliError) outcome = { name, failure: connection };
-    else {
-      const result = await probeConnection(okta, { orgUrl: connection.orgUrl, credential: connection.credential, timeoutMs });
-      outcome = { name, connection, result, failure: result.error ? nextStep(result.error, connection) : null };
-    }
-    print(outcome);
-    return outcome;
-  });
-  await deps.connections.recordTests(
-    outcomes.flatMap(({ connection, result }) => (connection && result ? [{ connection, test: testRecordOf(result) }] : [])),
-  );
+  const outcomes = await testMany(deps, names, records, timeoutMs, json ? undefined : print);
   if (json) {
     const items = outcomes.map((outcome) =>
-      outcome.connection && outcome.result
-        ? testJson(outcome.connection, { ...outcome.result, error: outcome.failure && sharpen(outcome.failure, outcome.connection) })
-        : { name: outcome.name, orgUrl: null, ok: false, latencyMs: null, owner: null, roles: null, rateLimit: null, error: errorJson(outcome.failure) },
+      outcome.connection
+        ? testJson(outcome.connection, { ...outcome.result, error: outcome.result.error && sharpen(outcome.result.error, outcome.connection) })
+        : { name: outcome.name, orgUrl: null, ok: false, latencyMs: null, owner: null, roles: null, rateLimit: null, error: errorJson(outcome.error) },
     );
     deps.io.stdout.write(`${JSON.stringify(items, null, 2)}\n`);
   }
-  const failed = outcomes.filter((outcome) => outcome.failure !== null);
+  const failed = outcomes.filter((outcome) => failureOf(outcome) !== null);
   const summary = `${String(outcomes.length - failed.length)} of ${String(outcomes.length)} connections OK`;
   deps.io.stderr.write(`${failed.length === 0 ? summary : `${summary}; failed: ${failed.map((outcome) => outcome.name).join(', ')}`}\n`);
-  const first = failed[0]?.failure;
+  const first = failed[0] && failureOf(failed[0]);
   if (first) throw new SilentError(first.exitCode);
+}
+
+/** The failure as the user reads it on the connection's line (the name is on the line already), or null. */
+function failureOf(outcome: TestOutcome): CliError | null {
+  if (!outcome.connection) return outcome.error;
+  return outcome.result.error && nextStep(outcome.result.error, outcome.connection);
 }
 
 /** For a rejected token, what to run next, naming the connection (or the variable it came from). */

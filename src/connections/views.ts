@@ -1,5 +1,5 @@
 import { idleExpiresAt, type ConnectionRecord } from '../domain/connection.js';
-import type { CliError } from '../domain/errors.js';
+import { ExitCode, type CliError } from '../domain/errors.js';
 import type { ProbeResult } from './probe.js';
 import type { ListedConnection, ResolvedConnection } from './store.js';
 
@@ -68,4 +68,37 @@ export function summariseRoles(roles: string[]): string {
 export function ownerText(result: Pick<ProbeResult, 'owner' | 'roles'>): string {
   if (!result.owner) return '';
   return `as ${result.owner.login ?? result.owner.id}${result.roles === null ? '' : ` (${summariseRoles(result.roles)})`}`;
+}
+
+type LastTest = NonNullable<ConnectionRecord['lastTest']>;
+
+/** What the last test found, in words, and when: `ok 2h ago`, `revoked (401) 3d ago`, `not an Okta org 5m ago`. */
+export function lastTestWords(test: LastTest, now: Date): string {
+  const ago = relative(now.getTime() - Date.parse(test.at));
+  return `${test.ok ? 'ok' : failureWords(test)} ${ago} ago`;
+}
+
+function failureWords(test: LastTest): string {
+  const status = test.httpStatus;
+  const words: Partial<Record<number, string>> = {
+    [ExitCode.auth]: 'revoked (401)',
+    [ExitCode.permission]: 'no permission (403)',
+    [ExitCode.network]: 'unreachable',
+    [ExitCode.keychain]: 'keychain error',
+    [ExitCode.notFound]: 'not found',
+  };
+  if (test.code === ExitCode.badResponse) {
+    if (status === 429) return 'rate limited (429)';
+    if (status !== null && status >= 500) return `Okta error (${String(status)})`;
+    return 'not an Okta org';
+  }
+  return words[test.code] ?? `failed (exit ${String(test.code)})`;
+}
+
+function relative(ms: number): string {
+  const minutes = Math.max(0, Math.floor(ms / 60_000));
+  if (minutes < 60) return `${String(minutes)}m`;
+  const hours = Math.floor(minutes / 60);
+  if (hours < 48) return `${String(hours)}h`;
+  return `${String(Math.floor(hours / 24))}d`;
 }
