@@ -27,18 +27,6 @@ function escape(text: string): string {
   return text.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
 }
 
-function loginOf(token: string): string {
-  const entry = fake.tokens.get(token);
-  if (!entry) throw new Error('token unknown to the fake');
-  return entry.user.profile.login;
-}
-
-function revoke(token: string): void {
-  const entry = fake.tokens.get(token);
-  if (!entry) throw new Error('token unknown to the fake');
-  entry.revoked = true;
-}
-
 
 describe('add', () => {
   let sandbox: Sandbox;
@@ -116,7 +104,7 @@ describe('add', () => {
     expect(secretToolLookup(name)).toBe(second);
     const entries = readConnections(sandbox)?.connections.filter((connection) => connection.name === name);
     expect(entries).toHaveLength(1);
-    expect(entries?.[0]?.owner?.login).toBe(loginOf(second));
+    expect(entries?.[0]?.owner?.login).toBe(fake.loginOf(second));
     expect(findLeaks(first, sandbox, [again, forced])).toEqual([]);
     expect(findLeaks(second, sandbox, [again, forced])).toEqual([]);
   });
@@ -134,7 +122,7 @@ describe('add', () => {
 
   it('a failed test (revoked token, 401) exits 4 and saves nothing', async () => {
     const token = fake.addToken();
-    revoke(token);
+    fake.revoke(token);
     const name = uniqueName('revoked');
     const result = await sandbox.run(addArgs(name, fake.url), { input: token });
     const error = expectCleanFailure(result, 4);
@@ -194,7 +182,7 @@ describe('test', () => {
     const startedAt = Date.now();
     const result = await sandbox.run(['test', '--name', name]);
     expect(result.code, describeRun(result)).toBe(0);
-    const login = loginOf(token);
+    const login = fake.loginOf(token);
     expect(result.stdout).toMatch(
       new RegExp(`^✓ ${escape(name)} {2}${escape(fake.url)} {2}as ${escape(login)} \\(Super Administrator\\) {2}\\d+ ms\\n$`),
     );
@@ -217,7 +205,7 @@ describe('test', () => {
       name,
       orgUrl: fake.url,
       ok: true,
-      owner: { id: fake.tokens.get(token)?.user.id, login: loginOf(token) },
+      owner: { id: fake.tokens.get(token)?.user.id, login: fake.loginOf(token) },
       roles: ['Super Administrator'],
       rateLimit: { limit: 600, remaining: expect.any(Number) as number },
       error: null,
@@ -244,7 +232,7 @@ describe('test', () => {
     expect((await sandbox.run(addArgs(doomedName, fake.url), { input: doomed })).code).toBe(0);
     const usedAt = storedConnection(sandbox, doomedName)?.lastUsedAt;
     expect(usedAt).toMatch(ISO);
-    revoke(doomed);
+    fake.revoke(doomed);
 
     const result = await sandbox.run(['test', '--name', doomedName]);
     const error = expectCleanFailure(result, 4);
@@ -283,7 +271,7 @@ describe('test --all', () => {
   it('tests every connection, one line each in name order, and exits with the first failure in name order', async () => {
     const good = fake.addToken();
     const bad = fake.addToken();
-    revoke(bad);
+    fake.revoke(bad);
     const suffix = uniqueName('all');
     const [first, second, third] = [`a-${suffix}`, `b-${suffix}`, `c-${suffix}`];
     // Saved in another order than their names'.
@@ -346,7 +334,7 @@ describe('list', () => {
       const [header, ...rows] = result.stdout.trimEnd().split('\n');
       expect(header?.split(/ {2,}/)).toEqual(['NAME', 'ORG URL', 'OWNER', 'LAST TEST', 'EXPIRES', 'SOURCE']);
       expect(rows.map((row) => row.split(/ {2,}/)[0])).toEqual([untested, tested]);
-      expect(rows[1]?.split(/ {2,}/)).toEqual([tested, fake.url, loginOf(token), 'ok 0m ago', 'in 30d', 'keychain']);
+      expect(rows[1]?.split(/ {2,}/)).toEqual([tested, fake.url, fake.loginOf(token), 'ok 0m ago', 'in 30d', 'keychain']);
       expect(rows[0]?.split(/ {2,}/)).toEqual([untested, fake.url, '-', 'never', 'in 30d', 'keychain']);
       expect(result.stdout).not.toContain(token);
     });
@@ -362,7 +350,7 @@ describe('list', () => {
         expect(String(item.createdAt)).toMatch(ISO);
         expect(String(item.idleExpiresAt)).toMatch(ISO);
       }
-      expect(items[1]).toMatchObject({ owner: { login: loginOf(token) }, lastTest: { ok: true, code: 0 } });
+      expect(items[1]).toMatchObject({ owner: { login: fake.loginOf(token) }, lastTest: { ok: true, code: 0 } });
       expect(items[0]).toMatchObject({ owner: null, lastTest: null, lastUsedAt: null });
       expect(result.stdout).not.toContain(token);
     });

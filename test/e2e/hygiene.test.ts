@@ -132,8 +132,7 @@ describe('leak scan: a whole session, failures and --debug included', () => {
     const envOnly = right.addToken();
     const invalid = generateToken();
     tokens.push(first, second, revoked, envOnly, invalid);
-    const revokedEntry = right.tokens.get(revoked);
-    if (revokedEntry) revokedEntry.revoked = true;
+    right.revoke(revoked);
 
     const codes: [string, number | null][] = [];
     const step = async (label: string, args: string[], options: { input?: string; env?: Record<string, string> } = {}): Promise<RunResult> => {
@@ -168,8 +167,7 @@ describe('leak scan: a whole session, failures and --debug included', () => {
     await step('list', ['list', '--debug']);
     await step('list --json', ['list', '--json']);
     await step('remove without --yes', ['remove', '--name', name, '--debug']);
-    const saved = right.tokens.get(second);
-    if (saved) saved.revoked = true;
+    right.revoke(second);
     await step('test 401', ['test', '--name', name, '--debug']);
     await step('test --json 401', ['test', '--name', name, '--json', '--debug']);
     await step('remove', ['remove', '--name', name, '--yes', '--debug']);

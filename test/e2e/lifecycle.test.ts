@@ -13,7 +13,7 @@ import { chmodSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync 
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { READ_ONLY_ADMIN, startFakeOkta, type FakeOkta, type FakeUser } from '../fixtures/fake-okta.js';
+import { READ_ONLY_ADMIN, startFakeOkta, type FakeOkta } from '../fixtures/fake-okta.js';
 import { closedPort, connectionsPath, disposeSandbox, expectCleanFailure, fileMode, findLeaks, linesStarting, makeSandbox, readConnections, requireKeyring, secretToolClear, secretToolLookup, stackFrames, storedConnection, UNREACHABLE_DBUS, uniqueName, type RunOptions, type RunResult, type Sandbox, type StoredConnection, describeRun } from './harness.js';
 
 const DAY_MS = 86_400_000;
@@ -131,12 +131,6 @@ function expectDuring(iso: string | null | undefined, before: number, after: num
   expect(at).toBeGreaterThanOrEqual(before);
   expect(at).toBeLessThanOrEqual(after);
   return at;
-}
-
-function tokenEntry(token: string): { user: FakeUser; revoked: boolean } {
-  const entry = fake.tokens.get(token);
-  if (!entry) throw new Error('token unknown to the fake');
-  return entry;
 }
 
 interface TestJson {
@@ -318,7 +312,7 @@ describe('idle expiry: lastUsedAt, idleExpiresAt and the EXPIRES column, with re
     await addTested(sandbox, token, name);
     const old = daysAgo(31);
     editConnection(sandbox, name, (saved) => ({ ...saved, lastUsedAt: old }));
-    tokenEntry(token).revoked = true;
+    fake.revoke(token);
     const tested = await run(sandbox, testArgs(name));
     expectCleanFailure(tested, 4);
     expect(storedConnection(sandbox, name)?.lastUsedAt).toBe(old);
@@ -356,7 +350,7 @@ describe('test: owner and roles', () => {
     const token = fake.addToken(); // Super Administrator by default
     const name = uniqueName('owner');
     await addUntested(sandbox, token, name);
-    const user = tokenEntry(token).user;
+    const user = fake.tokenEntry(token).user;
 
     const human = await run(sandbox, testArgs(name));
     expect(human.code, describeRun(human)).toBe(0);
@@ -388,7 +382,7 @@ describe('test: owner and roles', () => {
     await addUntested(sandbox, token, name);
     const human = await run(sandbox, testArgs(name));
     expect(human.code, describeRun(human)).toBe(0);
-    expect(human.stdout).toContain(`as ${tokenEntry(token).user.profile.login} (Read-only Administrator)`);
+    expect(human.stdout).toContain(`as ${fake.loginOf(token)} (Read-only Administrator)`);
     expect(warnings(human, name), describeRun(human)).toEqual([]);
     const json = await run(sandbox, testArgs(name, '--json'));
     expect((JSON.parse(json.stdout) as TestJson).roles).toEqual(['Read-only Administrator']);
@@ -398,7 +392,7 @@ describe('test: owner and roles', () => {
     const token = fake.addToken({ roles: 'forbidden' });
     const name = uniqueName('noroles');
     await addUntested(sandbox, token, name);
-    const user = tokenEntry(token).user;
+    const user = fake.tokenEntry(token).user;
     const before = fake.requests.length;
     const json = await run(sandbox, testArgs(name, '--json'));
     expect(json.code, describeRun(json)).toBe(0);
@@ -439,7 +433,7 @@ describe('test: owner and roles', () => {
     const token = fake.addToken();
     const name = uniqueName('gone');
     await addTested(sandbox, token, name);
-    tokenEntry(token).user.status = status;
+    fake.tokenEntry(token).user.status = status;
     const human = await run(sandbox, testArgs(name));
     const error = expectCleanFailure(human, 4);
     expect(error).toContain(name);
@@ -540,7 +534,7 @@ describe('remove --revoke', () => {
     const deletes = requests.filter((request) => request.method === 'DELETE');
     expect(deletes).toHaveLength(1);
     expect(deletes[0]).toMatchObject({ path: '/api/v1/api-tokens/current', authorization: `SSWS ${token}` });
-    expect(tokenEntry(token).revoked).toBe(true);
+    expect(fake.tokenEntry(token).revoked).toBe(true);
     expect(secretToolLookup(name)).toBeUndefined();
     expect(storedConnection(sandbox, name)).toBeUndefined();
     expect(findLeaks(token, sandbox, [result])).toEqual([]);
@@ -556,13 +550,13 @@ describe('remove --revoke', () => {
     const result = await run(sandbox, ['remove', '--name', name, '--revoke']);
     expectCleanFailure(result, 2);
     expect(fake.requests.length).toBe(before);
-    expect(tokenEntry(token).revoked).toBe(false);
+    expect(fake.tokenEntry(token).revoked).toBe(false);
     expectKept(name, token);
   }, LONG);
 
   it('a token already revoked (401): still removed locally, exit 0, with a notice', async () => {
     const { name, token } = await saved();
-    tokenEntry(token).revoked = true;
+    fake.revoke(token);
     const before = fake.requests.length;
     const result = await run(sandbox, ['remove', '--name', name, '--revoke', '--yes']);
     expect(result.code, describeRun(result)).toBe(0);
@@ -580,7 +574,7 @@ describe('remove --revoke', () => {
     const error = expectCleanFailure(result, 7);
     expect(error).toMatch(/could not revoke/);
     expect(error).toMatch(/500/);
-    expect(tokenEntry(token).revoked).toBe(false);
+    expect(fake.tokenEntry(token).revoked).toBe(false);
     expectKept(name, token);
     expect(findLeaks(token, sandbox, [result])).toEqual([]);
   }, LONG);
@@ -592,7 +586,7 @@ describe('remove --revoke', () => {
     const error = expectCleanFailure(result, 5);
     expect(error).toMatch(/could not revoke/);
     expect(error).toMatch(/403/);
-    expect(tokenEntry(token).revoked).toBe(false);
+    expect(fake.tokenEntry(token).revoked).toBe(false);
     expectKept(name, token);
   }, LONG);
 
@@ -605,7 +599,7 @@ describe('remove --revoke', () => {
     const error = expectCleanFailure(result, 6);
     expect(error).toMatch(/could not revoke/);
     expect(error).toMatch(/refused/);
-    expect(tokenEntry(token).revoked).toBe(false);
+    expect(fake.tokenEntry(token).revoked).toBe(false);
     expectKept(name, token);
     expect(storedConnection(sandbox, name)?.orgUrl).toBe(deadUrl);
   }, LONG);
@@ -620,7 +614,7 @@ describe('remove --revoke', () => {
     const requests = fake.requests.slice(before);
     expect(requests.length).toBeGreaterThan(0);
     expect(requests.filter((request) => request.authorization !== undefined)).toEqual([]);
-    expect(tokenEntry(token).revoked).toBe(false);
+    expect(fake.tokenEntry(token).revoked).toBe(false);
     expectKept(name, token);
   }, LONG);
 });

@@ -44,18 +44,6 @@ async function save(sandbox: Sandbox, name: string, orgUrl: string, token: strin
   return result;
 }
 
-function revoke(fake: FakeOkta, token: string): void {
-  const entry = fake.tokens.get(token);
-  if (!entry) throw new Error('token unknown to the fake');
-  entry.revoked = true;
-}
-
-function loginOf(fake: FakeOkta, token: string): string {
-  const entry = fake.tokens.get(token);
-  if (!entry) throw new Error('token unknown to the fake');
-  return entry.user.profile.login;
-}
-
 /** Every file and folder under `dir`, relative. */
 function tree(dir: string): string[] {
   return readdirSync(dir, { recursive: true, encoding: 'utf8' }).sort();
@@ -187,7 +175,7 @@ describe('env-only connections on a machine with no keychain at all', () => {
     const before = fake.requests.length;
     const result = await sandbox.run(['test', '--name', name], { env });
     expect(result.code, describeRun(result)).toBe(0);
-    expect(result.stdout).toMatch(new RegExp(`^✓ ${name}  ${fake.url.replace(/[.]/g, '\\.')}  as ${loginOf(fake, token)}`));
+    expect(result.stdout).toMatch(new RegExp(`^✓ ${name}  ${fake.url.replace(/[.]/g, '\\.')}  as ${fake.loginOf(token)}`));
     const me = fake.requests.slice(before).filter((request) => request.path === USERS_ME);
     expect(me.length).toBeGreaterThanOrEqual(1);
     expect(me.every((request) => request.authorization === `SSWS ${token}`)).toBe(true);
@@ -300,7 +288,7 @@ describe('the environment beats the keychain', () => {
     const name = uniqueName('envwins');
     const saved = fake.addToken();
     await save(sandbox, name, fake.url, saved);
-    revoke(fake, saved);
+    fake.revoke(saved);
     const good = fake.addToken();
 
     const before = fake.requests.length;
@@ -398,7 +386,7 @@ describe('names with dashes', () => {
     const variable = `OKTA_CONNECT_MY_ORG_${suffix}_TOKEN`;
     const saved = fake.addToken();
     await save(sandbox, name, fake.url, saved);
-    revoke(fake, saved);
+    fake.revoke(saved);
     const good = fake.addToken();
     const result = await sandbox.run(['test', '--name', name], { env: { [variable]: good } });
     expect(result.code, describeRun(result)).toBe(0);
@@ -450,7 +438,7 @@ describe('test --all', () => {
       names.push(name);
       tokens.push(token);
     }
-    revoke(slow, slowRevoked);
+    slow.revoke(slowRevoked);
     slow.delayMs = 1500;
   });
   afterAll(async () => {
