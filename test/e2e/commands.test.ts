@@ -1,23 +1,15 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { startFakeOkta, type FakeOkta } from '../fixtures/fake-okta.js';
-import { connectionsPath, disposeSandbox, expectCleanFailure, fileMode, findLeaks, linesStarting, makeSandbox, readConnections, requireKeyring, ROOT, secretToolClear, secretToolLookup, storedConnection, UNREACHABLE_DBUS, uniqueName, type Sandbox, describeRun } from './harness.js';
+import { beforeAll, describe, expect, it } from 'vitest';
+import { connectionsPath, expectCleanFailure, fileMode, findLeaks, linesStarting, readConnections, requireKeyring, ROOT, secretToolClear, secretToolLookup, storedConnection, UNREACHABLE_DBUS, uniqueName, useFakeOkta, useSandbox, describeRun } from './harness.js';
 
 const ISO = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\.\d+)?Z$/;
 const DAY_MS = 86_400_000;
 const LIST_ITEM_KEYS = ['createdAt', 'idleExpiresAt', 'lastTest', 'lastUsedAt', 'name', 'orgUrl', 'owner', 'source'];
 const TEST_RESULT_KEYS = ['error', 'latencyMs', 'name', 'ok', 'orgUrl', 'owner', 'rateLimit', 'roles'];
 
-let fake: FakeOkta;
-
-beforeAll(async () => {
-  requireKeyring();
-  fake = await startFakeOkta();
-});
-afterAll(async () => {
-  await fake.close();
-});
+beforeAll(requireKeyring);
+const fake = useFakeOkta();
 
 function addArgs(name: string, orgUrl: string, ...extra: string[]): string[] {
   return ['add', '--name', name, '--org-url', orgUrl, '--token-stdin', ...extra];
@@ -29,13 +21,7 @@ function escape(text: string): string {
 
 
 describe('add', () => {
-  let sandbox: Sandbox;
-  beforeAll(() => {
-    sandbox = makeSandbox();
-  });
-  afterAll(() => {
-    disposeSandbox(sandbox);
-  });
+  const sandbox = useSandbox();
 
   it('saves with --token-stdin: the token in the Secret Service only, the metadata 0600 in a 0700 folder', async () => {
     const token = fake.addToken();
@@ -164,18 +150,14 @@ describe('add', () => {
 });
 
 describe('test', () => {
-  let sandbox: Sandbox;
+  const sandbox = useSandbox();
   let token: string;
   let name: string;
   beforeAll(async () => {
-    sandbox = makeSandbox();
     token = fake.addToken();
     name = uniqueName('ci');
     const added = await sandbox.run(addArgs(name, fake.url, '--no-test'), { input: token });
     expect(added.code, describeRun(added)).toBe(0);
-  });
-  afterAll(() => {
-    disposeSandbox(sandbox);
   });
 
   it('prints one result line on stdout, exit 0, and records lastTest, owner and lastUsedAt', async () => {
@@ -260,13 +242,7 @@ describe('test', () => {
 });
 
 describe('test --all', () => {
-  let sandbox: Sandbox;
-  beforeAll(() => {
-    sandbox = makeSandbox();
-  });
-  afterAll(() => {
-    disposeSandbox(sandbox);
-  });
+  const sandbox = useSandbox();
 
   it('tests every connection, one line each in name order, and exits with the first failure in name order', async () => {
     const good = fake.addToken();
@@ -296,13 +272,7 @@ describe('test --all', () => {
 });
 
 describe('list', () => {
-  let sandbox: Sandbox;
-  beforeAll(() => {
-    sandbox = makeSandbox();
-  });
-  afterAll(() => {
-    disposeSandbox(sandbox);
-  });
+  const sandbox = useSandbox();
 
   it('with nothing saved: a one-line hint on stderr, exit 0; --json is []', async () => {
     const result = await sandbox.run(['list']);
@@ -390,13 +360,7 @@ describe('list', () => {
 });
 
 describe('remove', () => {
-  let sandbox: Sandbox;
-  beforeAll(() => {
-    sandbox = makeSandbox();
-  });
-  afterAll(() => {
-    disposeSandbox(sandbox);
-  });
+  const sandbox = useSandbox();
 
   async function saved(): Promise<{ name: string; token: string }> {
     const token = fake.addToken();
@@ -434,13 +398,7 @@ describe('remove', () => {
 });
 
 describe('help and version', () => {
-  let sandbox: Sandbox;
-  beforeAll(() => {
-    sandbox = makeSandbox();
-  });
-  afterAll(() => {
-    disposeSandbox(sandbox);
-  });
+  const sandbox = useSandbox();
 
   it('--version prints the package version', async () => {
     const version = (JSON.parse(readFileSync(join(ROOT, 'package.json'), 'utf8')) as { version: string }).version;

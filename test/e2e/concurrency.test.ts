@@ -2,17 +2,17 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import { existsSync, readdirSync, readFileSync, rmSync, watch, writeFileSync } from 'node:fs';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { generateToken, startFakeOkta, type FakeOkta } from '../fixtures/fake-okta.js';
+import { generateToken } from '../fixtures/fake-okta.js';
 import {
   BIN,
   connectionsPath,
-  disposeSandbox,
   fileMode,
-  makeSandbox,
   requireKeyring,
   secretToolClear,
   secretToolLookup,
   uniqueName,
+  useFakeOkta,
+  useSandbox,
   type RunResult,
   type Sandbox,
 } from './harness.js';
@@ -32,18 +32,8 @@ const RACE_ROUNDS = 10;
 /** How long the race rounds hold the lock while both processes start (well under the CLI's 10 s lock timeout). */
 const GATE_MS = 2_000;
 
-let fake: FakeOkta;
-
-beforeAll(async () => {
-  requireKeyring();
-  fake = await startFakeOkta();
-});
-afterAll(async () => {
-  await fake.close();
-});
-afterEach(() => {
-  fake.delayMs = 0;
-});
+beforeAll(requireKeyring);
+const fake = useFakeOkta({ resetAfterEach: true });
 
 interface Stored {
   version: number;
@@ -108,14 +98,10 @@ async function deadPid(): Promise<number> {
 }
 
 describe('20 parallel adds of different names in one config folder', () => {
-  let sandbox: Sandbox;
+  const sandbox = useSandbox();
   const entries = Array.from({ length: PARALLEL_ADDS }, () => ({ name: uniqueName('par'), token: generateToken() }));
-  beforeAll(() => {
-    sandbox = makeSandbox();
-  });
   afterAll(() => {
     forget(entries.map((entry) => entry.name));
-    disposeSandbox(sandbox);
   });
 
   it('all exit 0; connections.json lists all of them; the keychain holds each one with its own token', async () => {
@@ -134,14 +120,10 @@ describe('20 parallel adds of different names in one config folder', () => {
 });
 
 describe('add --force and remove --yes of one name, in parallel', () => {
-  let sandbox: Sandbox;
+  const sandbox = useSandbox();
   const name = uniqueName('race');
-  beforeAll(() => {
-    sandbox = makeSandbox();
-  });
   afterAll(() => {
     forget([name]);
-    disposeSandbox(sandbox);
   });
 
   it(`after each of ${String(RACE_ROUNDS)} rounds, keychain and metadata agree: both with the round's token, or neither`, async () => {
@@ -179,15 +161,11 @@ describe('add --force and remove --yes of one name, in parallel', () => {
 });
 
 describe('test --all while another process adds connections', () => {
-  let sandbox: Sandbox;
+  const sandbox = useSandbox();
   const existing = Array.from({ length: 5 }, () => ({ name: uniqueName('tall'), token: '' }));
   const added = Array.from({ length: 6 }, () => ({ name: uniqueName('tadd'), token: '' }));
-  beforeAll(() => {
-    sandbox = makeSandbox();
-  });
   afterAll(() => {
     forget([...existing, ...added].map((entry) => entry.name));
-    disposeSandbox(sandbox);
   });
 
   it('nothing is lost, every read of connections.json parses, and both exit 0', async () => {
@@ -264,7 +242,7 @@ describe('test --all while another process adds connections', () => {
 });
 
 describe('a lock left behind', () => {
-  let sandbox: Sandbox;
+  const sandbox = useSandbox();
   const names: string[] = [];
   const fresh = (): string => {
     const name = uniqueName('lock');
@@ -272,13 +250,11 @@ describe('a lock left behind', () => {
     return name;
   };
   beforeAll(async () => {
-    sandbox = makeSandbox();
     const first = await add(sandbox, fresh(), generateToken());
     expect(first.code, describeRun('first add', first)).toBe(0);
   }, LONG);
   afterAll(() => {
     forget(names);
-    disposeSandbox(sandbox);
   });
   afterEach(() => {
     rmSync(lockPath(sandbox), { force: true });

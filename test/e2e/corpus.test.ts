@@ -3,8 +3,8 @@ import { randomBytes } from 'node:crypto';
 import { chmodSync, cpSync, existsSync, readdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { generateToken, startFakeOkta, type FakeOkta } from '../fixtures/fake-okta.js';
-import { BIN, disposeSandbox, linesStarting, makeSandbox, requireKeyring, stackFrames, uniqueName, type Sandbox } from './harness.js';
+import { generateToken } from '../fixtures/fake-okta.js';
+import { BIN, disposeSandbox, linesStarting, makeSandbox, requireKeyring, stackFrames, uniqueName, useFakeOkta, type Sandbox } from './harness.js';
 
 /**
  * The bad-input corpus: every command, table-driven. Each case runs in its own copy of a sandbox seeded (by a real `add`)
@@ -20,15 +20,8 @@ const MAX_PROCESSES = 4;
 /** A generous keychain timeout: the default 10 s is tight on a loaded machine. */
 const BASE_ENV = { OKTA_CONNECT_KEYCHAIN_TIMEOUT_MS: '60000' };
 
-let fake: FakeOkta;
-
-beforeAll(async () => {
-  requireKeyring();
-  fake = await startFakeOkta();
-});
-afterAll(async () => {
-  await fake.close();
-});
+beforeAll(requireKeyring);
+const fake = useFakeOkta();
 
 // ---- Running the CLI -------------------------------------------------------------------------------------------------
 

@@ -6,7 +6,8 @@ import { connect as netConnect, createServer as createNetServer, type AddressInf
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { execFileSync } from 'node:child_process';
-import { expect } from 'vitest';
+import { afterAll, afterEach, beforeAll, expect } from 'vitest';
+import { startFakeOkta, type FakeOkta, type FakeOktaOptions } from '../fixtures/fake-okta.js';
 import { testTls } from '../fixtures/tls.js';
 
 export const ROOT = resolve(import.meta.dirname, '..', '..');
@@ -39,12 +40,20 @@ export interface Sandbox {
   files(): { path: string; content: string }[];
 }
 
+/** What every run of a sandbox gets unless the run says otherwise. */
+export interface SandboxOptions {
+  /** Added to the scrubbed environment. */
+  env?: Record<string, string>;
+  /** The kill bound of each run (runBin's default otherwise). */
+  timeoutMs?: number;
+}
+
 /** A unique connection name, so tests sharing one keyring do not see each other. */
 export function uniqueName(prefix = 'c'): string {
   return `${prefix}-${randomBytes(4).toString('hex')}`;
 }
 
-export function makeSandbox(): Sandbox {
+export function makeSandbox(options: SandboxOptions = {}): Sandbox {
   const home = mkdtempSync(join(tmpdir(), 'okta-connect-home-'));
   const cwd = mkdtempSync(join(tmpdir(), 'okta-connect-cwd-'));
   const env: Record<string, string> = {
@@ -56,15 +65,61 @@ export function makeSandbox(): Sandbox {
     LANG: 'C.UTF-8',
   };
   if (process.env.DBUS_SESSION_BUS_ADDRESS) env.DBUS_SESSION_BUS_ADDRESS = process.env.DBUS_SESSION_BUS_ADDRESS;
+  Object.assign(env, options.env);
   const sandbox: Sandbox = {
     home,
     cwd,
     configDir: join(home, '.config', 'okta-connect'),
     env,
-    run: (args, options = {}) => runBin(args, { cwd, ...options, env: { ...env, ...options.env } }),
+    run: (args, runOptions = {}) => runBin(args, { cwd, timeoutMs: options.timeoutMs, ...runOptions, env: { ...env, ...runOptions.env } }),
     files: () => [...walk(home), ...walk(cwd)],
   };
   return sandbox;
+}
+
+// ---- Fixtures for a describe (or a whole file) ---------------------------------------------------------------------
+
+/**
+ * A value made in beforeAll and ended in afterAll, declared once in a describe's body: the returned handle forwards
+ * every property read and write to the value of the moment, and throws when used outside that describe's tests and hooks.
+ */
+export function useFixture<T extends object>(what: string, make: () => T | Promise<T>, end: (value: T) => void | Promise<void>, timeoutMs?: number): T {
+  let current: T | undefined;
+  beforeAll(async () => {
+    current = await make();
+  }, timeoutMs);
+  afterAll(async () => {
+    const value = current;
+    current = undefined;
+    if (value !== undefined) await end(value);
+  }, timeoutMs);
+  const now = (): T => {
+    if (current === undefined) throw new Error(`${what} exists only from beforeAll to afterAll of the describe that declares it`);
+    return current;
+  };
+  return new Proxy({} as T, {
+    get: (_target, key) => Reflect.get(now(), key) as unknown,
+    set: (_target, key, value) => Reflect.set(now(), key, value),
+  });
+}
+
+/** A sandbox for the tests of this describe (or file), removed after them. */
+export function useSandbox(options: SandboxOptions = {}): Sandbox {
+  return useFixture('the sandbox', () => makeSandbox(options), disposeSandbox);
+}
+
+/**
+ * A fake Okta org for the tests of this describe (or file), closed after them. With `resetAfterEach`, what a test
+ * turns (behaviour, delay, rate-limit headroom, redirect target) is set back after every test.
+ */
+export function useFakeOkta(options: FakeOktaOptions & { resetAfterEach?: boolean } = {}): FakeOkta {
+  const fake = useFixture('the fake Okta', () => startFakeOkta(options), (started) => started.close());
+  if (options.resetAfterEach === true) {
+    afterEach(() => {
+      fake.reset();
+    });
+  }
+  return fake;
 }
 
 function walk(dir: string): { path: string; content: string }[] {

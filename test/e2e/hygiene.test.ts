@@ -1,21 +1,16 @@
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { generateToken, startFakeOkta, type FakeOkta } from '../fixtures/fake-okta.js';
-import { disposeSandbox, findLeaks, makeSandbox, requireKeyring, secretToolLookup, stackFrames, storedConnection, uniqueName, type RunResult, type Sandbox, describeRun } from './harness.js';
+import { beforeAll, describe, expect, it } from 'vitest';
+import { generateToken } from '../fixtures/fake-okta.js';
+import { disposeSandbox, findLeaks, makeSandbox, requireKeyring, secretToolLookup, stackFrames, storedConnection, uniqueName, useFakeOkta, useSandbox, type RunResult, type Sandbox, describeRun } from './harness.js';
 
-let right: FakeOkta;
+beforeAll(requireKeyring);
+const right = useFakeOkta({ resetAfterEach: true });
 /** Another healthy Okta org, with a valid token of its own: where a leaked okta.yaml or OKTA_CLIENT_* would lead. */
-let decoy: FakeOkta;
+const decoy = useFakeOkta();
 let decoyToken: string;
-
-beforeAll(async () => {
-  requireKeyring();
-  [right, decoy] = await Promise.all([startFakeOkta(), startFakeOkta()]);
+beforeAll(() => {
   decoyToken = decoy.addToken();
-});
-afterAll(async () => {
-  await Promise.all([right.close(), decoy.close()]);
 });
 
 function addArgs(name: string, orgUrl: string, ...extra: string[]): string[] {
@@ -108,7 +103,7 @@ describe("the Okta SDK's hidden configuration changes nothing", () => {
 });
 
 describe('leak scan: a whole session, failures and --debug included', () => {
-  let sandbox: Sandbox;
+  const sandbox = useSandbox();
   const results: RunResult[] = [];
   const tokens: string[] = [];
   const run = async (args: string[], options: { input?: string; env?: Record<string, string> } = {}): Promise<RunResult> => {
@@ -116,13 +111,6 @@ describe('leak scan: a whole session, failures and --debug included', () => {
     results.push(result);
     return result;
   };
-  beforeAll(() => {
-    sandbox = makeSandbox();
-  });
-  afterAll(() => {
-    right.behaviour = 'okta';
-    disposeSandbox(sandbox);
-  });
 
   it('no token in any stdout, stderr or file under HOME and cwd', async () => {
     const name = uniqueName('leak');

@@ -12,9 +12,9 @@ import { randomBytes } from 'node:crypto';
 import { chmodSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { READ_ONLY_ADMIN, startFakeOkta, type FakeOkta } from '../fixtures/fake-okta.js';
-import { closedPort, connectionsPath, disposeSandbox, expectCleanFailure, fileMode, findLeaks, linesStarting, makeSandbox, readConnections, requireKeyring, secretToolClear, secretToolLookup, stackFrames, storedConnection, UNREACHABLE_DBUS, uniqueName, type RunOptions, type RunResult, type Sandbox, type StoredConnection, describeRun } from './harness.js';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { READ_ONLY_ADMIN } from '../fixtures/fake-okta.js';
+import { closedPort, connectionsPath, disposeSandbox, expectCleanFailure, fileMode, findLeaks, linesStarting, makeSandbox, readConnections, requireKeyring, secretToolClear, secretToolLookup, stackFrames, storedConnection, UNREACHABLE_DBUS, uniqueName, useFakeOkta, useSandbox, type RunOptions, type RunResult, type Sandbox, type StoredConnection, describeRun } from './harness.js';
 
 const DAY_MS = 86_400_000;
 const ISO = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}\.\d{3}Z$/;
@@ -25,20 +25,8 @@ const LONG = 400_000;
 /** Env for every run: a generous keychain timeout (the default 10 s is tight under load). */
 const BASE_ENV = { OKTA_CONNECT_KEYCHAIN_TIMEOUT_MS: '60000' };
 
-let fake: FakeOkta;
-
-beforeAll(async () => {
-  requireKeyring();
-  fake = await startFakeOkta();
-});
-afterAll(async () => {
-  await fake.close();
-});
-afterEach(() => {
-  fake.behaviour = 'okta';
-  fake.delayMs = 0;
-  fake.rateLimitRemaining = 599;
-});
+beforeAll(requireKeyring);
+const fake = useFakeOkta({ resetAfterEach: true });
 
 // ---- helpers -------------------------------------------------------------------------------------------------------
 
@@ -151,13 +139,7 @@ function warnings(result: RunResult, name: string): string[] {
 // ---- idle expiry -----------------------------------------------------------------------------------------------------
 
 describe('idle expiry: lastUsedAt, idleExpiresAt and the EXPIRES column, with real timestamps', () => {
-  let sandbox: Sandbox;
-  beforeAll(() => {
-    sandbox = makeSandbox();
-  });
-  afterAll(() => {
-    disposeSandbox(sandbox);
-  });
+  const sandbox = useSandbox();
 
   it('after a tested add, lastUsedAt is now and idleExpiresAt is exactly lastUsedAt + 30 days; a later test moves it forward', async () => {
     const token = fake.addToken();
@@ -338,13 +320,7 @@ describe('idle expiry: lastUsedAt, idleExpiresAt and the EXPIRES column, with re
 // ---- owner and roles -----------------------------------------------------------------------------------------------
 
 describe('test: owner and roles', () => {
-  let sandbox: Sandbox;
-  beforeAll(() => {
-    sandbox = makeSandbox();
-  });
-  afterAll(() => {
-    disposeSandbox(sandbox);
-  });
+  const sandbox = useSandbox();
 
   it('shows the owner login and the role label in the human line, and owner/roles in --json; a Super Administrator is warned', async () => {
     const token = fake.addToken(); // Super Administrator by default
@@ -456,16 +432,12 @@ describe('test: owner and roles', () => {
 // ---- rate limit ----------------------------------------------------------------------------------------------------
 
 describe('test: rate-limit headroom', () => {
-  let sandbox: Sandbox;
+  const sandbox = useSandbox();
   let name: string;
   beforeAll(async () => {
-    sandbox = makeSandbox();
     name = uniqueName('rate');
     await addUntested(sandbox, fake.addToken({ roles: [READ_ONLY_ADMIN] }), name);
   }, LONG);
-  afterAll(() => {
-    disposeSandbox(sandbox);
-  });
 
   it('--json rateLimit is {limit, remaining, resetAt} from the users/me headers, resetAt ISO-8601', async () => {
     fake.rateLimitRemaining = 400;
@@ -500,13 +472,7 @@ describe('test: rate-limit headroom', () => {
 // ---- remove --revoke -----------------------------------------------------------------------------------------------
 
 describe('remove --revoke', () => {
-  let sandbox: Sandbox;
-  beforeAll(() => {
-    sandbox = makeSandbox();
-  });
-  afterAll(() => {
-    disposeSandbox(sandbox);
-  });
+  const sandbox = useSandbox();
 
   async function saved(): Promise<{ name: string; token: string }> {
     const token = fake.addToken();
@@ -660,13 +626,7 @@ function fixArgs(fix: string): string[] {
 }
 
 describe('doctor, in the shared keyring (asserts only about this file\'s names)', () => {
-  let sandbox: Sandbox;
-  beforeAll(() => {
-    sandbox = makeSandbox();
-  });
-  afterAll(() => {
-    disposeSandbox(sandbox);
-  });
+  const sandbox = useSandbox();
 
   it('--json is {ok, checks:[{name, status, message, fix}]}; saved connections, metadata, folder and keychain are ok', async () => {
     const first = uniqueName('doc');

@@ -2,17 +2,10 @@ import { execFileSync, spawnSync } from 'node:child_process';
 import { chmodSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { startFakeOkta, type FakeOkta } from '../fixtures/fake-okta.js';
-import { BIN, ROOT, makeSandbox, uniqueName } from './harness.js';
+import { describe, expect, it } from 'vitest';
+import { BIN, ROOT, makeSandbox, uniqueName, useFakeOkta } from './harness.js';
 
-let okta: FakeOkta;
-beforeAll(async () => {
-  okta = await startFakeOkta();
-});
-afterAll(async () => {
-  await okta.close();
-});
+const okta = useFakeOkta();
 
 const packageRoot = resolve(dirname(BIN), '..');
 const bundle = (file: string): string => readFileSync(join(packageRoot, 'dist', file), 'utf8');

@@ -3,8 +3,8 @@ import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSy
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { generateToken, startFakeOkta, type FakeOkta } from '../fixtures/fake-okta.js';
-import { BIN, connectionsPath, disposeSandbox, expectCleanFailure, linesStarting, makeSandbox, requireKeyring, secretToolClear, secretToolLookup, UNREACHABLE_DBUS, uniqueName, type RunResult, type Sandbox, describeRun } from './harness.js';
+import { generateToken, type FakeOkta } from '../fixtures/fake-okta.js';
+import { BIN, connectionsPath, disposeSandbox, expectCleanFailure, linesStarting, makeSandbox, requireKeyring, secretToolClear, secretToolLookup, UNREACHABLE_DBUS, uniqueName, useFakeOkta, useSandbox, type RunResult, type Sandbox, describeRun } from './harness.js';
 
 /** End-to-end tests of what CI pipelines and scripts rely on: env overrides, test --all, exec, token, completion. */
 
@@ -124,13 +124,8 @@ function parseReport(result: RunResult): ChildReport {
 
 // ---- shared fake ---------------------------------------------------------------------------------------------------
 
-let fake: FakeOkta;
-
-beforeAll(async () => {
-  fake = await startFakeOkta();
-});
-afterAll(async () => {
-  await fake.close();
+const fake = useFakeOkta();
+afterAll(() => {
   for (const name of savedNames) {
     try {
       secretToolClear(name);
@@ -143,19 +138,15 @@ afterAll(async () => {
 // ---- env-only connections where no keychain is reachable --------------------------------------------------------------
 
 describe('env-only connections on a machine with no keychain at all', () => {
-  let sandbox: Sandbox;
+  const sandbox = useSandbox();
   let name: string;
   let token: string;
   let env: Record<string, string>;
 
   beforeAll(() => {
-    sandbox = makeSandbox();
     name = uniqueName('ci');
     token = fake.addToken();
     env = { ...NO_KEYCHAIN, [tokenVar(name)]: token, [urlVar(name)]: fake.url };
-  });
-  afterAll(() => {
-    disposeSandbox(sandbox);
   });
 
   it('control: the keychain really is unreachable in this environment (saving fails with 8)', async () => {
@@ -249,13 +240,7 @@ describe('env-only connections on a machine with no keychain at all', () => {
 });
 
 describe('only the token variable set, nothing saved', () => {
-  let sandbox: Sandbox;
-  beforeAll(() => {
-    sandbox = makeSandbox();
-  });
-  afterAll(() => {
-    disposeSandbox(sandbox);
-  });
+  const sandbox = useSandbox();
 
   it.each([
     ['with the keychain reachable', {}],
@@ -275,14 +260,8 @@ describe('only the token variable set, nothing saved', () => {
 // ---- the env token beats the keychain -----------------------------------------------------------------------------
 
 describe('the environment beats the keychain', () => {
-  let sandbox: Sandbox;
-  beforeAll(() => {
-    requireKeyring();
-    sandbox = makeSandbox();
-  });
-  afterAll(() => {
-    disposeSandbox(sandbox);
-  });
+  beforeAll(requireKeyring);
+  const sandbox = useSandbox();
 
   it('a revoked saved token: 0 with a good OKTA_CONNECT_<NAME>_TOKEN, 4 without', async () => {
     const name = uniqueName('envwins');
@@ -371,14 +350,8 @@ describe('the environment beats the keychain', () => {
 });
 
 describe('names with dashes', () => {
-  let sandbox: Sandbox;
-  beforeAll(() => {
-    requireKeyring();
-    sandbox = makeSandbox();
-  });
-  afterAll(() => {
-    disposeSandbox(sandbox);
-  });
+  beforeAll(requireKeyring);
+  const sandbox = useSandbox();
 
   it('my-org-… is overridden by OKTA_CONNECT_MY_ORG_…_TOKEN', async () => {
     const name = uniqueName('my-org');
@@ -412,17 +385,14 @@ describe('names with dashes', () => {
 // ---- test --all -------------------------------------------------------------------------------------------------------
 
 describe('test --all', () => {
-  let sandbox: Sandbox;
-  let slow: FakeOkta;
-  let notOkta: FakeOkta;
+  beforeAll(requireKeyring);
+  const sandbox = useSandbox();
+  const slow = useFakeOkta();
+  const notOkta = useFakeOkta({ behaviour: 'not-okta' });
   const names: string[] = [];
   const tokens: string[] = [];
 
   beforeAll(async () => {
-    requireKeyring();
-    sandbox = makeSandbox();
-    slow = await startFakeOkta();
-    notOkta = await startFakeOkta({ behaviour: 'not-okta' });
     // Name order a < b < c < d; b fails slowly (4), c fails fast (7): the exit code must follow name order, not time.
     const good = fake.addToken({ user: { login: 'ada-all@example.com' } });
     const slowRevoked = slow.addToken();
@@ -440,11 +410,6 @@ describe('test --all', () => {
     }
     slow.revoke(slowRevoked);
     slow.delayMs = 1500;
-  });
-  afterAll(async () => {
-    disposeSandbox(sandbox);
-    await slow.close();
-    await notOkta.close();
   });
 
   it('prints one line per connection in name order, a summary on stderr, and exits with the first failure in name order', async () => {
@@ -489,24 +454,18 @@ describe('test --all', () => {
 });
 
 describe('test --all runs concurrently', () => {
-  let sandbox: Sandbox;
-  let lag: FakeOkta;
+  beforeAll(requireKeyring);
+  const sandbox = useSandbox();
+  const lag = useFakeOkta();
   const names: string[] = [];
 
   beforeAll(async () => {
-    requireKeyring();
-    sandbox = makeSandbox();
-    lag = await startFakeOkta();
     for (let index = 0; index < 8; index += 1) {
       const name = uniqueName(`par${String(index)}`);
       await save(sandbox, name, lag.url, lag.addToken(), '--no-test');
       names.push(name);
     }
     lag.delayMs = 1500;
-  });
-  afterAll(async () => {
-    disposeSandbox(sandbox);
-    await lag.close();
   });
 
   it('8 connections on an org answering after 1.5 s take far less than 8 single tests', async () => {
@@ -534,19 +493,15 @@ describe('test --all runs concurrently', () => {
 // ---- exec -------------------------------------------------------------------------------------------------------------
 
 describe('exec', () => {
-  let sandbox: Sandbox;
+  beforeAll(requireKeyring);
+  const sandbox = useSandbox();
   let name: string;
   let token: string;
 
   beforeAll(async () => {
-    requireKeyring();
-    sandbox = makeSandbox();
     name = uniqueName('exec');
     token = fake.addToken();
     await save(sandbox, name, fake.url, token);
-  });
-  afterAll(() => {
-    disposeSandbox(sandbox);
   });
 
   it('gives the child the connection, replaces inherited values, keeps the token out of argv, passes stdin and the exit code', async () => {
@@ -626,13 +581,12 @@ describe('exec', () => {
 });
 
 describe('exec forwards signals', () => {
-  let sandbox: Sandbox;
+  beforeAll(requireKeyring);
+  const sandbox = useSandbox();
   let name: string;
   let script: string;
 
   beforeAll(async () => {
-    requireKeyring();
-    sandbox = makeSandbox();
     name = uniqueName('sig');
     await save(sandbox, name, fake.url, fake.addToken());
     script = join(sandbox.cwd, 'child.cjs');
@@ -651,9 +605,6 @@ describe('exec forwards signals', () => {
         '',
       ].join('\n'),
     );
-  });
-  afterAll(() => {
-    disposeSandbox(sandbox);
   });
 
   async function interrupt(signal: NodeJS.Signals, trap: boolean): Promise<{ code: number | null; got: string; stderr: string; childPid: number }> {
@@ -716,14 +667,8 @@ function isAlive(pid: number): boolean {
 // ---- token ----------------------------------------------------------------------------------------------------------
 
 describe('token', () => {
-  let sandbox: Sandbox;
-  beforeAll(() => {
-    requireKeyring();
-    sandbox = makeSandbox();
-  });
-  afterAll(() => {
-    disposeSandbox(sandbox);
-  });
+  beforeAll(requireKeyring);
+  const sandbox = useSandbox();
 
   it('prints exactly the token and a newline, nothing on stderr when stdout is not a terminal', async () => {
     const name = uniqueName('tok');
@@ -744,15 +689,14 @@ describe('token', () => {
 // ---- completion -------------------------------------------------------------------------------------------------------
 
 describe('completion', () => {
-  let sandbox: Sandbox;
+  beforeAll(requireKeyring);
+  const sandbox = useSandbox();
   let wrapperDir: string;
   let shellEnv: Record<string, string>;
   const saved: string[] = [];
   let otherName: string;
 
   beforeAll(async () => {
-    requireKeyring();
-    sandbox = makeSandbox();
     for (const prefix of ['compa', 'compb']) {
       const name = uniqueName(prefix);
       await save(sandbox, name, fake.url, fake.addToken(), '--no-test');
@@ -772,7 +716,6 @@ describe('completion', () => {
     shellEnv = { PATH: `${wrapperDir}:${process.env.PATH ?? '/usr/bin:/bin'}`, HOME: sandbox.home, LANG: 'C.UTF-8' };
   });
   afterAll(() => {
-    disposeSandbox(sandbox);
     rmSync(wrapperDir, { recursive: true, force: true });
   });
 
