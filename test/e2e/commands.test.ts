@@ -1,7 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { connectionsPath, expectCleanFailure, fileMode, findLeaks, linesStarting, readConnections, requireKeyring, ROOT, secretToolClear, secretToolLookup, storedConnection, UNREACHABLE_DBUS, uniqueName, useFakeOkta, useSandbox, describeRun } from './harness.js';
+import { addArgs, BASE_ENV, connectionsPath, expectCleanFailure, fileMode, findLeaks, linesStarting, readConnections, requireKeyring, ROOT, secretToolClear, secretToolLookup, storedConnection, UNREACHABLE_DBUS, uniqueName, useFakeOkta, useSandbox, describeRun } from './harness.js';
 
 const ISO = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\.\d+)?Z$/;
 const DAY_MS = 86_400_000;
@@ -10,10 +10,6 @@ const TEST_RESULT_KEYS = ['error', 'latencyMs', 'name', 'ok', 'orgUrl', 'owner',
 
 beforeAll(requireKeyring);
 const fake = useFakeOkta();
-
-function addArgs(name: string, orgUrl: string, ...extra: string[]): string[] {
-  return ['add', '--name', name, '--org-url', orgUrl, '--token-stdin', ...extra];
-}
 
 function escape(text: string): string {
   return text.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
@@ -327,7 +323,7 @@ describe('list', () => {
 
     it('works, fast, with the keychain unreachable', async () => {
       // With a 60 s keychain timeout, only a list that does not wait on the keychain stays under the bound.
-      const env = { DBUS_SESSION_BUS_ADDRESS: UNREACHABLE_DBUS, OKTA_CONNECT_KEYCHAIN_TIMEOUT_MS: '60000' };
+      const env = { DBUS_SESSION_BUS_ADDRESS: UNREACHABLE_DBUS, ...BASE_ENV };
       const result = await sandbox.run(['list'], { env });
       expect(result.code, describeRun(result)).toBe(0);
       expect(result.ms).toBeLessThan(6_000);

@@ -4,6 +4,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { generateToken } from '../fixtures/fake-okta.js';
 import {
+  addArgs,
   BIN,
   connectionsPath,
   fileMode,
@@ -11,6 +12,8 @@ import {
   secretToolClear,
   secretToolLookup,
   uniqueName,
+  LONG,
+  UNDER_LOAD,
   useFakeOkta,
   useSandbox,
   type RunResult,
@@ -22,11 +25,6 @@ import {
  * update, keep keychain and metadata in agreement, and survive a process killed while holding the lock.
  */
 
-/** The machine is shared and loaded: a spawn may take many seconds. A hang still fails. */
-const RUN_TIMEOUT_MS = 120_000;
-const LONG = 400_000;
-/** A generous keychain timeout: the default 10 s is tight under load. */
-const BASE_ENV = { OKTA_CONNECT_KEYCHAIN_TIMEOUT_MS: '60000' };
 const PARALLEL_ADDS = 20;
 const RACE_ROUNDS = 10;
 /** How long the race rounds hold the lock while both processes start (well under the CLI's 10 s lock timeout). */
@@ -40,16 +38,8 @@ interface Stored {
   connections: { name: string; orgUrl: string; lastTest: { ok: boolean } | null }[];
 }
 
-function addArgs(name: string, ...extra: string[]): string[] {
-  return ['add', '--name', name, '--org-url', fake.url, '--token-stdin', '--no-test', ...extra];
-}
-
 function add(sandbox: Sandbox, name: string, token: string, ...extra: string[]): Promise<RunResult> {
-  return sandbox.run(addArgs(name, ...extra), { input: token, env: BASE_ENV, timeoutMs: RUN_TIMEOUT_MS });
-}
-
-function run(sandbox: Sandbox, args: string[]): Promise<RunResult> {
-  return sandbox.run(args, { env: BASE_ENV, timeoutMs: RUN_TIMEOUT_MS });
+  return sandbox.run(addArgs(name, fake.url, '--no-test', ...extra), { input: token });
 }
 
 function describeRun(what: string, result: RunResult): string {
@@ -98,7 +88,7 @@ async function deadPid(): Promise<number> {
 }
 
 describe('20 parallel adds of different names in one config folder', () => {
-  const sandbox = useSandbox();
+  const sandbox = useSandbox(UNDER_LOAD);
   const entries = Array.from({ length: PARALLEL_ADDS }, () => ({ name: uniqueName('par'), token: generateToken() }));
   afterAll(() => {
     forget(entries.map((entry) => entry.name));
@@ -120,7 +110,7 @@ describe('20 parallel adds of different names in one config folder', () => {
 });
 
 describe('add --force and remove --yes of one name, in parallel', () => {
-  const sandbox = useSandbox();
+  const sandbox = useSandbox(UNDER_LOAD);
   const name = uniqueName('race');
   afterAll(() => {
     forget([name]);
@@ -138,7 +128,7 @@ describe('add --force and remove --yes of one name, in parallel', () => {
       // Line the two up: hold the lock (as a live process) while both start and reach it, then let them race for it.
       // Left to process start-up times, the one that started first nearly always finishes first.
       writeFileSync(lockPath(sandbox), `${String(process.pid)} gate`, { flag: 'wx', mode: 0o600 });
-      const both = Promise.all([add(sandbox, name, token, '--force'), run(sandbox, ['remove', '--name', name, '--yes'])]);
+      const both = Promise.all([add(sandbox, name, token, '--force'), sandbox.run(['remove', '--name', name, '--yes'])]);
       try {
         await sleep(GATE_MS);
       } finally {
@@ -161,7 +151,7 @@ describe('add --force and remove --yes of one name, in parallel', () => {
 });
 
 describe('test --all while another process adds connections', () => {
-  const sandbox = useSandbox();
+  const sandbox = useSandbox(UNDER_LOAD);
   const existing = Array.from({ length: 5 }, () => ({ name: uniqueName('tall'), token: '' }));
   const added = Array.from({ length: 6 }, () => ({ name: uniqueName('tadd'), token: '' }));
   afterAll(() => {
@@ -199,7 +189,7 @@ describe('test --all while another process adds connections', () => {
     const testStarted = Date.now();
     const adderTimes: { started: number; ended: number }[] = [];
     const [tested, adds] = await Promise.all([
-      run(sandbox, ['test', '--all']).then((result) => ({ result, ended: Date.now() })),
+      sandbox.run(['test', '--all']).then((result) => ({ result, ended: Date.now() })),
       (async () => {
         const results: RunResult[] = [];
         for (const entry of added) {
@@ -242,7 +232,7 @@ describe('test --all while another process adds connections', () => {
 });
 
 describe('a lock left behind', () => {
-  const sandbox = useSandbox();
+  const sandbox = useSandbox(UNDER_LOAD);
   const names: string[] = [];
   const fresh = (): string => {
     const name = uniqueName('lock');
@@ -340,9 +330,9 @@ describe('a lock left behind', () => {
  * names its pid), kill -9 it there. Otherwise let it finish and report that this attempt missed.
  */
 async function killWhileLocked(sandbox: Sandbox, name: string, token: string): Promise<boolean> {
-  const child: ChildProcess = spawn(process.execPath, [BIN, ...addArgs(name, '--force')], {
+  const child: ChildProcess = spawn(process.execPath, [BIN, ...addArgs(name, fake.url, '--no-test', '--force')], {
     cwd: sandbox.cwd,
-    env: { ...sandbox.env, ...BASE_ENV },
+    env: sandbox.env,
     stdio: ['pipe', 'ignore', 'ignore'],
   });
   // Objects, so the compiler does not narrow the flags to their initial values.

@@ -4,7 +4,7 @@ import { chmodSync, cpSync, existsSync, readdirSync, readFileSync, statSync, wri
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { generateToken } from '../fixtures/fake-okta.js';
-import { BIN, disposeSandbox, linesStarting, makeSandbox, requireKeyring, stackFrames, uniqueName, useFakeOkta, type Sandbox } from './harness.js';
+import { addArgs, BASE_ENV, BIN, disposeSandbox, linesStarting, makeSandbox, requireKeyring, stackFrames, uniqueName, useFakeOkta, type Sandbox } from './harness.js';
 
 /**
  * The bad-input corpus: every command, table-driven. Each case runs in its own copy of a sandbox seeded (by a real `add`)
@@ -17,8 +17,6 @@ const RUN_BOUND_MS = 45_000;
 const CASE_TIMEOUT_MS = 150_000;
 /** Most CLI processes this file runs at once. */
 const MAX_PROCESSES = 4;
-/** A generous keychain timeout: the default 10 s is tight on a loaded machine. */
-const BASE_ENV = { OKTA_CONNECT_KEYCHAIN_TIMEOUT_MS: '60000' };
 
 beforeAll(requireKeyring);
 const fake = useFakeOkta();
@@ -191,7 +189,8 @@ interface Case {
 
 const envKey = (name: string): string => name.toUpperCase().replace(/-/g, '_');
 const url = (w: World): string => w.url;
-const addArgs = (name: string, w: World, ...extra: string[]): string[] => ['add', '--name', name, '--org-url', url(w), '--token-stdin', '--no-test', ...extra];
+/** An untested `add` into the case's org. */
+const addNoTest = (name: string, w: World, ...extra: string[]): string[] => addArgs(name, url(w), '--no-test', ...extra);
 /** `n` url-safe characters, made at run time. */
 const chars = (n: number): string => randomBytes(n).toString('base64url').slice(0, n);
 const escape = (text: string): string => text.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
@@ -209,25 +208,25 @@ const NO_TOKEN_FLAG = /there is no --token flag/;
 
 const addNameCases: Case[] = [
   { what: 'a leading dash (--name=-prod)', args: (w) => ['add', '--name=-prod', '--org-url', url(w), '--token-stdin', '--no-test'], stdin: (w) => w.token, code: 2, says: () => NAME_RULE },
-  { what: 'a leading dash as a separate argument', args: (w) => addArgs('-prod', w), stdin: (w) => w.token, code: 2, says: () => NAME_RULE },
-  { what: 'a leading underscore', args: (w) => addArgs('_prod', w), stdin: (w) => w.token, code: 2, says: () => NAME_RULE },
-  { what: '65 characters', args: (w) => addArgs('a'.repeat(65), w), stdin: (w) => w.token, code: 2, says: () => /at most 64/ },
-  { what: 'a space inside', args: (w) => addArgs('my prod', w), stdin: (w) => w.token, code: 2, says: () => NAME_RULE },
-  { what: 'a slash', args: (w) => addArgs('acme/prod', w), stdin: (w) => w.token, code: 2, says: () => NAME_RULE },
-  { what: '".."', args: (w) => addArgs('..', w), stdin: (w) => w.token, code: 2, says: () => NAME_RULE },
-  { what: 'Unicode letters', args: (w) => addArgs('prød', w), stdin: (w) => w.token, code: 2, says: () => NAME_RULE },
-  { what: 'empty', args: (w) => addArgs('', w), stdin: (w) => w.token, code: 2, says: () => /a name is required/ },
-  { what: 'a 100 KB name', args: (w) => addArgs('a'.repeat(100 * 1024), w), stdin: (w) => w.token, code: 2, says: () => /at most 64/ },
+  { what: 'a leading dash as a separate argument', args: (w) => addNoTest('-prod', w), stdin: (w) => w.token, code: 2, says: () => NAME_RULE },
+  { what: 'a leading underscore', args: (w) => addNoTest('_prod', w), stdin: (w) => w.token, code: 2, says: () => NAME_RULE },
+  { what: '65 characters', args: (w) => addNoTest('a'.repeat(65), w), stdin: (w) => w.token, code: 2, says: () => /at most 64/ },
+  { what: 'a space inside', args: (w) => addNoTest('my prod', w), stdin: (w) => w.token, code: 2, says: () => NAME_RULE },
+  { what: 'a slash', args: (w) => addNoTest('acme/prod', w), stdin: (w) => w.token, code: 2, says: () => NAME_RULE },
+  { what: '".."', args: (w) => addNoTest('..', w), stdin: (w) => w.token, code: 2, says: () => NAME_RULE },
+  { what: 'Unicode letters', args: (w) => addNoTest('prød', w), stdin: (w) => w.token, code: 2, says: () => NAME_RULE },
+  { what: 'empty', args: (w) => addNoTest('', w), stdin: (w) => w.token, code: 2, says: () => /a name is required/ },
+  { what: 'a 100 KB name', args: (w) => addNoTest('a'.repeat(100 * 1024), w), stdin: (w) => w.token, code: 2, says: () => /at most 64/ },
   {
     what: "the seed's name in upper case (lower-cased: it exists) without --force",
-    args: (w) => addArgs(w.seed.toUpperCase(), w),
+    args: (w) => addNoTest(w.seed.toUpperCase(), w),
     stdin: (w) => w.token,
     code: 2,
     says: (w) => new RegExp(`"${escape(w.seed)}" exists already`),
   },
   {
     what: 'an existing name without --force: the hint says names cannot be renamed',
-    args: (w) => addArgs(w.seed, w),
+    args: (w) => addNoTest(w.seed, w),
     stdin: (w) => w.token,
     code: 2,
     says: (w) => new RegExp(`"${escape(w.seed)}" exists already`),
@@ -239,14 +238,14 @@ const hugeLabel = (): string => `https://${'a'.repeat(100 * 1024)}.okta.com`;
 const hugeHost = (): string => `https://${`${'a'.repeat(60)}.`.repeat(1700)}okta.com`;
 
 const addUrlCases: Case[] = [
-  { what: 'http:', args: (w) => ['add', '--name', w.fresh, '--org-url', 'http://acme.okta.com', '--token-stdin', '--no-test'], stdin: (w) => w.token, code: 2, says: () => /http:\/\/ is not allowed/ },
-  { what: 'ftp:', args: (w) => ['add', '--name', w.fresh, '--org-url', 'ftp://acme.okta.com', '--token-stdin', '--no-test'], stdin: (w) => w.token, code: 2, says: () => /scheme ftp: is not allowed/ },
-  { what: 'javascript:', args: (w) => ['add', '--name', w.fresh, '--org-url', 'javascript:alert(1)', '--token-stdin', '--no-test'], stdin: (w) => w.token, code: 2, says: () => /scheme javascript: is not allowed/ },
-  { what: '{yourOktaDomain}', args: (w) => ['add', '--name', w.fresh, '--org-url', 'https://{yourOktaDomain}', '--token-stdin', '--no-test'], stdin: (w) => w.token, code: 2, says: () => /\{yourOktaDomain\}/ },
-  { what: 'a host ending .com.com', args: (w) => ['add', '--name', w.fresh, '--org-url', 'https://acme.okta.com.com', '--token-stdin', '--no-test'], stdin: (w) => w.token, code: 2, says: () => /\.com\.com/ },
+  { what: 'http:', args: (w) => addArgs(w.fresh, 'http://acme.okta.com', '--no-test'), stdin: (w) => w.token, code: 2, says: () => /http:\/\/ is not allowed/ },
+  { what: 'ftp:', args: (w) => addArgs(w.fresh, 'ftp://acme.okta.com', '--no-test'), stdin: (w) => w.token, code: 2, says: () => /scheme ftp: is not allowed/ },
+  { what: 'javascript:', args: (w) => addArgs(w.fresh, 'javascript:alert(1)', '--no-test'), stdin: (w) => w.token, code: 2, says: () => /scheme javascript: is not allowed/ },
+  { what: '{yourOktaDomain}', args: (w) => addArgs(w.fresh, 'https://{yourOktaDomain}', '--no-test'), stdin: (w) => w.token, code: 2, says: () => /\{yourOktaDomain\}/ },
+  { what: 'a host ending .com.com', args: (w) => addArgs(w.fresh, 'https://acme.okta.com.com', '--no-test'), stdin: (w) => w.token, code: 2, says: () => /\.com\.com/ },
   {
     what: 'user:pass@ after https:// (the password is not echoed)',
-    args: (w) => ['add', '--name', w.fresh, '--org-url', 'https://admin:hunter2-pw@acme.okta.com', '--token-stdin', '--no-test'],
+    args: (w) => addArgs(w.fresh, 'https://admin:hunter2-pw@acme.okta.com', '--no-test'),
     stdin: (w) => w.token,
     code: 2,
     says: () => /user name or password/,
@@ -254,23 +253,23 @@ const addUrlCases: Case[] = [
   },
   {
     what: 'user:pass@ without a scheme (the password is not echoed)',
-    args: (w) => ['add', '--name', w.fresh, '--org-url', 'admin:hunter2-pw@acme.okta.com', '--token-stdin', '--no-test'],
+    args: (w) => addArgs(w.fresh, 'admin:hunter2-pw@acme.okta.com', '--no-test'),
     stdin: (w) => w.token,
     code: 2,
     says: () => /user name or password/,
     secrets: () => ['hunter2-pw'],
   },
-  { what: 'empty', args: (w) => ['add', '--name', w.fresh, '--org-url', '', '--token-stdin', '--no-test'], stdin: (w) => w.token, code: 2, says: () => /the API address is empty/ },
-  { what: 'only spaces', args: (w) => ['add', '--name', w.fresh, '--org-url', '   ', '--token-stdin', '--no-test'], stdin: (w) => w.token, code: 2, says: () => /the API address is empty/ },
-  { what: 'a space inside', args: (w) => ['add', '--name', w.fresh, '--org-url', 'acme .okta.com', '--token-stdin', '--no-test'], stdin: (w) => w.token, code: 2, says: () => /spaces or control characters/ },
-  { what: 'a BEL control character', args: (w) => ['add', '--name', w.fresh, '--org-url', 'https://acme\u0007.okta.com', '--token-stdin', '--no-test'], stdin: (w) => w.token, code: 2, says: () => /spaces or control characters/ },
-  { what: 'an ESC sequence in the path', args: (w) => ['add', '--name', w.fresh, '--org-url', 'https://acme.okta.com/\u001b[2J', '--token-stdin', '--no-test'], stdin: (w) => w.token, code: 2, says: () => /spaces or control characters/ },
-  { what: 'a Cyrillic а in the subdomain of okta.com', args: (w) => ['add', '--name', w.fresh, '--org-url', 'https://\u0430cme.okta.com', '--token-stdin', '--no-test'], stdin: (w) => w.token, code: 2, says: () => /look-alike/ },
-  { what: 'a Cyrillic о in "okta"', args: (w) => ['add', '--name', w.fresh, '--org-url', 'https://acme.\u043ekta.com', '--token-stdin', '--no-test'], stdin: (w) => w.token, code: 2, says: () => /look-alike/ },
-  { what: 'a 100 KB label', args: (w) => ['add', '--name', w.fresh, '--org-url', hugeLabel(), '--token-stdin', '--no-test'], stdin: (w) => w.token, code: 2, says: () => BAD_URL },
-  { what: 'a 100 KB host of valid labels (DNS names have at most 253 characters)', args: (w) => ['add', '--name', w.fresh, '--org-url', hugeHost(), '--token-stdin', '--no-test'], stdin: (w) => w.token, code: 2, says: () => BAD_URL },
-  { what: 'https:// and no host', args: (w) => ['add', '--name', w.fresh, '--org-url', 'https://', '--token-stdin', '--no-test'], stdin: (w) => w.token, code: 2, says: () => BAD_URL },
-  { what: 'a port out of range', args: (w) => ['add', '--name', w.fresh, '--org-url', 'https://acme.okta.com:99999', '--token-stdin', '--no-test'], stdin: (w) => w.token, code: 2, says: () => BAD_URL },
+  { what: 'empty', args: (w) => addArgs(w.fresh, '', '--no-test'), stdin: (w) => w.token, code: 2, says: () => /the API address is empty/ },
+  { what: 'only spaces', args: (w) => addArgs(w.fresh, '   ', '--no-test'), stdin: (w) => w.token, code: 2, says: () => /the API address is empty/ },
+  { what: 'a space inside', args: (w) => addArgs(w.fresh, 'acme .okta.com', '--no-test'), stdin: (w) => w.token, code: 2, says: () => /spaces or control characters/ },
+  { what: 'a BEL control character', args: (w) => addArgs(w.fresh, 'https://acme\u0007.okta.com', '--no-test'), stdin: (w) => w.token, code: 2, says: () => /spaces or control characters/ },
+  { what: 'an ESC sequence in the path', args: (w) => addArgs(w.fresh, 'https://acme.okta.com/\u001b[2J', '--no-test'), stdin: (w) => w.token, code: 2, says: () => /spaces or control characters/ },
+  { what: 'a Cyrillic а in the subdomain of okta.com', args: (w) => addArgs(w.fresh, 'https://\u0430cme.okta.com', '--no-test'), stdin: (w) => w.token, code: 2, says: () => /look-alike/ },
+  { what: 'a Cyrillic о in "okta"', args: (w) => addArgs(w.fresh, 'https://acme.\u043ekta.com', '--no-test'), stdin: (w) => w.token, code: 2, says: () => /look-alike/ },
+  { what: 'a 100 KB label', args: (w) => addArgs(w.fresh, hugeLabel(), '--no-test'), stdin: (w) => w.token, code: 2, says: () => BAD_URL },
+  { what: 'a 100 KB host of valid labels (DNS names have at most 253 characters)', args: (w) => addArgs(w.fresh, hugeHost(), '--no-test'), stdin: (w) => w.token, code: 2, says: () => BAD_URL },
+  { what: 'https:// and no host', args: (w) => addArgs(w.fresh, 'https://', '--no-test'), stdin: (w) => w.token, code: 2, says: () => BAD_URL },
+  { what: 'a port out of range', args: (w) => addArgs(w.fresh, 'https://acme.okta.com:99999', '--no-test'), stdin: (w) => w.token, code: 2, says: () => BAD_URL },
 ];
 
 /** The case's valid token with something spliced in at position 21. */
@@ -278,7 +277,7 @@ const spliced = (w: World, inner: string): string => `${w.token.slice(0, 21)}${i
 /** An add of a fresh name whose token on stdin is refused; the value is never echoed (unless it is a placeholder). */
 const addToken = (stdin: (w: World) => string, says: RegExp, what: string, isSecret = true): Case => ({
   what,
-  args: (w) => addArgs(w.fresh, w),
+  args: (w) => addNoTest(w.fresh, w),
   stdin,
   code: 2,
   says: () => says,
@@ -303,7 +302,7 @@ const addTokenCases: Case[] = [
   addToken((w) => `"${w.token}"`, /characters an Okta API token never has/, 'the token in quotes'),
   {
     what: 'a bad token with --force over the existing connection leaves it as it was',
-    args: (w) => addArgs(w.seed, w, '--force'),
+    args: (w) => addNoTest(w.seed, w, '--force'),
     stdin: (w) => spliced(w, ' '),
     code: 2,
     says: () => BAD_TOKEN,
@@ -329,11 +328,11 @@ const addFlagCases: Case[] = [
   { what: '--token-stdin=<value>', args: (w) => ['add', '--name', w.fresh, '--org-url', url(w), `--token-stdin=${w.typed}`], code: 2, says: () => /unknown option/, secrets: (w) => [w.typed] },
   { what: 'a mistyped --tokn=<value>', args: (w) => ['add', '--name', w.fresh, `--tokn=${w.typed}`], code: 2, says: () => /unknown option/, secrets: (w) => [w.typed] },
   { what: 'the token as a stray argument', args: (w) => ['add', '--name', w.fresh, '--org-url', url(w), w.typed], code: 2, says: () => /too many arguments/, secrets: (w) => [w.typed] },
-  { what: 'an unknown flag', args: (w) => [...addArgs(w.fresh, w), '--verbose'], stdin: (w) => w.token, code: 2, says: () => /unknown option '--verbose'/ },
+  { what: 'an unknown flag', args: (w) => [...addNoTest(w.fresh, w), '--verbose'], stdin: (w) => w.token, code: 2, says: () => /unknown option '--verbose'/ },
   { what: '--name without a value', args: () => ['add', '--name'], code: 2, says: () => /--name <name>' argument missing/ },
-  { what: '--timeout 0', args: (w) => addArgs(w.fresh, w, '--timeout', '0'), stdin: (w) => w.token, code: 2, says: () => BAD_TIMEOUT },
-  { what: '--timeout abc', args: (w) => addArgs(w.fresh, w, '--timeout', 'abc'), stdin: (w) => w.token, code: 2, says: () => BAD_TIMEOUT },
-  { what: '--timeout -1', args: (w) => addArgs(w.fresh, w, '--timeout', '-1'), stdin: (w) => w.token, code: 2, says: () => BAD_TIMEOUT },
+  { what: '--timeout 0', args: (w) => addNoTest(w.fresh, w, '--timeout', '0'), stdin: (w) => w.token, code: 2, says: () => BAD_TIMEOUT },
+  { what: '--timeout abc', args: (w) => addNoTest(w.fresh, w, '--timeout', 'abc'), stdin: (w) => w.token, code: 2, says: () => BAD_TIMEOUT },
+  { what: '--timeout -1', args: (w) => addNoTest(w.fresh, w, '--timeout', '-1'), stdin: (w) => w.token, code: 2, says: () => BAD_TIMEOUT },
   {
     what: 'no --token-stdin and no terminal: names the flag, does not wait on an open stdin',
     args: (w) => ['add', '--name', w.fresh, '--org-url', url(w), '--no-test'],
@@ -350,22 +349,22 @@ const addFlagCases: Case[] = [
   },
   {
     what: 'an existing name with --token-stdin: refused before stdin is read (stdin open)',
-    args: (w) => addArgs(w.seed, w),
+    args: (w) => addNoTest(w.seed, w),
     keepStdinOpen: true,
     code: 2,
     says: () => /exists already/,
   },
-  { what: 'an invalid name with --token-stdin: refused before stdin is read (stdin open)', args: (w) => addArgs('bad name', w), keepStdinOpen: true, code: 2, says: () => NAME_RULE },
+  { what: 'an invalid name with --token-stdin: refused before stdin is read (stdin open)', args: (w) => addNoTest('bad name', w), keepStdinOpen: true, code: 2, says: () => NAME_RULE },
   {
     what: 'an http: address with --token-stdin: refused before stdin is read (stdin open)',
-    args: (w) => ['add', '--name', w.fresh, '--org-url', 'http://acme.okta.com', '--token-stdin'],
+    args: (w) => addArgs(w.fresh, 'http://acme.okta.com'),
     keepStdinOpen: true,
     code: 2,
     says: () => /http:\/\//,
   },
-  { what: '--timeout 0 with --token-stdin: refused before stdin is read (stdin open)', args: (w) => addArgs(w.fresh, w, '--timeout', '0'), keepStdinOpen: true, code: 2, says: () => BAD_TIMEOUT },
-  { what: 'into a corrupt connections.json (left untouched, no token saved)', args: (w) => addArgs(w.fresh, w), stdin: (w) => w.token, prepare: corrupt, code: 2, says: () => /is corrupt/ },
-  { what: 'into a connections.json of a newer version', args: (w) => addArgs(w.fresh, w), stdin: (w) => w.token, prepare: newer, code: 2, says: () => /newer okta-connect/ },
+  { what: '--timeout 0 with --token-stdin: refused before stdin is read (stdin open)', args: (w) => addNoTest(w.fresh, w, '--timeout', '0'), keepStdinOpen: true, code: 2, says: () => BAD_TIMEOUT },
+  { what: 'into a corrupt connections.json (left untouched, no token saved)', args: (w) => addNoTest(w.fresh, w), stdin: (w) => w.token, prepare: corrupt, code: 2, says: () => /is corrupt/ },
+  { what: 'into a connections.json of a newer version', args: (w) => addNoTest(w.fresh, w), stdin: (w) => w.token, prepare: newer, code: 2, says: () => /newer okta-connect/ },
 ];
 
 const testCases: Case[] = [
@@ -516,7 +515,7 @@ async function seedSandbox(): Promise<Seeded> {
   const sandbox = makeSandbox();
   const seed = uniqueName('corpus');
   const seedToken = fake.addToken();
-  const result = await runCli(sandbox, ['add', '--name', seed, '--org-url', fake.url, '--token-stdin', '--no-test'], { input: seedToken });
+  const result = await runCli(sandbox, addArgs(seed, fake.url, '--no-test'), { input: seedToken });
   expect(result.code, result.stderr).toBe(0);
   expect(await lookup(seed)).toBe(seedToken);
   return { sandbox, seed, seedToken };
@@ -646,7 +645,7 @@ describe('the corpus', () => {
       const names = [seeded.seed];
       const before = await snapshot(seeded.sandbox, names);
       const replaced = fake.addToken();
-      const forced = await runCli(seeded.sandbox, ['add', '--name', seeded.seed, '--org-url', fake.url, '--token-stdin', '--no-test', '--force'], { input: replaced });
+      const forced = await runCli(seeded.sandbox, addArgs(seeded.seed, fake.url, '--no-test', '--force'), { input: replaced });
       expect(forced.code, forced.stderr).toBe(0);
       const afterForce = await snapshot(seeded.sandbox, names);
       expect(afterForce.lookups).not.toEqual(before.lookups);
@@ -668,7 +667,7 @@ describe('the corpus', () => {
     const sandbox = makeSandbox();
     const name = uniqueName('corpus');
     try {
-      const result = await runCli(sandbox, ['add', '--name', name, '--org-url', fake.url, '--token-stdin', '--no-test'], { keepStdinOpen: true, boundMs: 4_000 });
+      const result = await runCli(sandbox, addArgs(name, fake.url, '--no-test'), { keepStdinOpen: true, boundMs: 4_000 });
       expect(result.timedOut, result.stderr).toBe(true);
       expect(result.signal).toBe('SIGKILL');
       expect(await lookup(name)).toBeNull();

@@ -4,6 +4,8 @@ import { join } from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { startFakeOkta, type FakeOkta, type RecordedRequest } from '../fixtures/fake-okta.js';
 import {
+  addArgs,
+  BASE_ENV,
   closedPort,
   connectionsPath,
   disposeSandbox,
@@ -32,10 +34,6 @@ const SLACK_MS = Number(process.env.OKTA_CONNECT_E2E_SLACK_MS ?? 9_000);
 beforeAll(requireKeyring);
 const fake = useFakeOkta({ resetAfterEach: true });
 const sandbox = useSandbox();
-
-function addArgs(name: string, orgUrl: string, ...extra: string[]): string[] {
-  return ['add', '--name', name, '--org-url', orgUrl, '--token-stdin', ...extra];
-}
 
 /** A connection saved without a test (no request, no SDK), with a fresh token. */
 async function savedConnection(orgUrl = fake.url): Promise<{ name: string; token: string }> {
@@ -280,7 +278,7 @@ describe('Okta or the host answers wrongly (exit 7)', () => {
 
 describe('keychain unreachable (exit 8)', () => {
   // A keychain call that waited for its timeout instead of failing at once would take a minute: the bounds below tell.
-  const env = { DBUS_SESSION_BUS_ADDRESS: UNREACHABLE_DBUS, OKTA_CONNECT_KEYCHAIN_TIMEOUT_MS: '60000' };
+  const env = { DBUS_SESSION_BUS_ADDRESS: UNREACHABLE_DBUS, ...BASE_ENV };
 
   function expectKeychainHint(result: RunResult): void {
     const hint = hintOf(result);

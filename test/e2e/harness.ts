@@ -48,6 +48,20 @@ export interface SandboxOptions {
   timeoutMs?: number;
 }
 
+/** A generous keychain timeout: the default 10 s is tight on this shared, loaded machine. */
+export const BASE_ENV: Record<string, string> = { OKTA_CONNECT_KEYCHAIN_TIMEOUT_MS: '60000' };
+/** The machine is shared and loaded: one spawn of the CLI may take many seconds. A hang still fails. */
+export const RUN_TIMEOUT_MS = 120_000;
+/** For a test (or hook) that spawns the CLI several times. */
+export const LONG = 400_000;
+/** A sandbox whose every run allows for the load: BASE_ENV and RUN_TIMEOUT_MS. */
+export const UNDER_LOAD: SandboxOptions = { env: BASE_ENV, timeoutMs: RUN_TIMEOUT_MS };
+
+/** `add` with the token on stdin: how scripts, and these tests, save a connection. */
+export function addArgs(name: string, orgUrl: string, ...extra: string[]): string[] {
+  return ['add', '--name', name, '--org-url', orgUrl, '--token-stdin', ...extra];
+}
+
 /** A unique connection name, so tests sharing one keyring do not see each other. */
 export function uniqueName(prefix = 'c'): string {
   return `${prefix}-${randomBytes(4).toString('hex')}`;

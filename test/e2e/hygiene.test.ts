@@ -2,7 +2,7 @@ import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { generateToken } from '../fixtures/fake-okta.js';
-import { disposeSandbox, findLeaks, makeSandbox, requireKeyring, secretToolLookup, stackFrames, storedConnection, uniqueName, useFakeOkta, useSandbox, type RunResult, type Sandbox, describeRun } from './harness.js';
+import { addArgs, disposeSandbox, findLeaks, makeSandbox, requireKeyring, secretToolLookup, stackFrames, storedConnection, uniqueName, useFakeOkta, useSandbox, type RunResult, type Sandbox, describeRun } from './harness.js';
 
 beforeAll(requireKeyring);
 const right = useFakeOkta({ resetAfterEach: true });
@@ -12,11 +12,6 @@ let decoyToken: string;
 beforeAll(() => {
   decoyToken = decoy.addToken();
 });
-
-function addArgs(name: string, orgUrl: string, ...extra: string[]): string[] {
-  return ['add', '--name', name, '--org-url', orgUrl, '--token-stdin', ...extra];
-}
-
 
 function oktaYaml(orgUrl: string, token: string): string {
   return `okta:\n  client:\n    orgUrl: "${orgUrl}"\n    token: "${token}"\n    authorizationMode: "SSWS"\n`;

@@ -2,7 +2,7 @@ import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { generateToken } from '../fixtures/fake-okta.js';
-import { BIN, makeSandbox, requireKeyring, secretToolLookup, uniqueName, useFakeOkta, type Sandbox } from './harness.js';
+import { addArgs, BIN, makeSandbox, requireKeyring, secretToolLookup, uniqueName, useFakeOkta, type Sandbox } from './harness.js';
 import { closeAllPtys, startPty, type Pty } from './pty.js';
 
 // The interactive flows of the contract, in a real pseudo-terminal (tmux): prompts on the terminal, masked token input,
@@ -43,7 +43,7 @@ function savedRecords(sandbox: Sandbox): SavedRecord[] {
 
 /** Save a connection without a terminal, as a script would (untested: the tests below do the testing). */
 async function saveConnection(sandbox: Sandbox, name: string, token: string): Promise<void> {
-  const add = await sandbox.run(['add', '--name', name, '--org-url', okta.url, '--token-stdin', '--no-test'], { input: token });
+  const add = await sandbox.run(addArgs(name, okta.url, '--no-test'), { input: token });
   expect(add.stderr).not.toContain(token);
   expect(add.code).toBe(0);
 }

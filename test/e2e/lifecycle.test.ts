@@ -14,16 +14,10 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { READ_ONLY_ADMIN } from '../fixtures/fake-okta.js';
-import { closedPort, connectionsPath, disposeSandbox, expectCleanFailure, fileMode, findLeaks, linesStarting, makeSandbox, readConnections, requireKeyring, secretToolClear, secretToolLookup, stackFrames, storedConnection, UNREACHABLE_DBUS, uniqueName, useFakeOkta, useSandbox, type RunOptions, type RunResult, type Sandbox, type StoredConnection, describeRun } from './harness.js';
+import { addArgs, closedPort, connectionsPath, disposeSandbox, expectCleanFailure, fileMode, findLeaks, linesStarting, makeSandbox, readConnections, requireKeyring, secretToolClear, secretToolLookup, stackFrames, storedConnection, UNREACHABLE_DBUS, uniqueName, LONG, UNDER_LOAD, useFakeOkta, useSandbox, type RunOptions, type RunResult, type Sandbox, type StoredConnection, describeRun } from './harness.js';
 
 const DAY_MS = 86_400_000;
 const ISO = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}\.\d{3}Z$/;
-/** The machine is shared and loaded: one spawn of the CLI may take many seconds. A hang still fails. */
-const RUN_TIMEOUT_MS = 120_000;
-/** For a test that spawns the CLI several times. */
-const LONG = 400_000;
-/** Env for every run: a generous keychain timeout (the default 10 s is tight under load). */
-const BASE_ENV = { OKTA_CONNECT_KEYCHAIN_TIMEOUT_MS: '60000' };
 
 beforeAll(requireKeyring);
 const fake = useFakeOkta({ resetAfterEach: true });
@@ -34,24 +28,15 @@ function escapeRegExp(text: string): string {
   return text.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
 }
 
-
-function run(sandbox: Sandbox, args: string[], options: RunOptions = {}): Promise<RunResult> {
-  return sandbox.run(args, { timeoutMs: RUN_TIMEOUT_MS, ...options, env: { ...BASE_ENV, ...options.env } });
-}
-
-function addArgs(name: string, orgUrl: string, ...extra: string[]): string[] {
-  return ['add', '--name', name, '--org-url', orgUrl, '--token-stdin', ...extra];
-}
-
 /** `add` with the test (the default): a saved, tested connection. */
 async function addTested(sandbox: Sandbox, token: string, name: string, options: RunOptions = {}): Promise<RunResult> {
-  const result = await run(sandbox, addArgs(name, fake.url, '--timeout', '60'), { ...options, input: token });
+  const result = await sandbox.run(addArgs(name, fake.url, '--timeout', '60'), { ...options, input: token });
   expect(result.code, describeRun(result)).toBe(0);
   return result;
 }
 
 async function addUntested(sandbox: Sandbox, token: string, name: string, options: RunOptions = {}): Promise<RunResult> {
-  const result = await run(sandbox, addArgs(name, fake.url, '--no-test'), { ...options, input: token });
+  const result = await sandbox.run(addArgs(name, fake.url, '--no-test'), { ...options, input: token });
   expect(result.code, describeRun(result)).toBe(0);
   return result;
 }
@@ -90,7 +75,7 @@ interface ListItem {
 }
 
 async function listItem(sandbox: Sandbox, name: string): Promise<ListItem> {
-  const result = await run(sandbox, ['list', '--json']);
+  const result = await sandbox.run(['list', '--json']);
   expect(result.code, describeRun(result)).toBe(0);
   const item = (JSON.parse(result.stdout) as ListItem[]).find((candidate) => candidate.name === name);
   if (!item) throw new Error(`${name} is not in list --json:\n${result.stdout}`);
@@ -99,7 +84,7 @@ async function listItem(sandbox: Sandbox, name: string): Promise<ListItem> {
 
 /** The EXPIRES cell of `name`'s row in the `list` table (columns found from the header, as a user reads it). */
 async function expiresCell(sandbox: Sandbox, name: string): Promise<string> {
-  const result = await run(sandbox, ['list']);
+  const result = await sandbox.run(['list']);
   expect(result.code, describeRun(result)).toBe(0);
   const lines = result.stdout.split('\n');
   const header = lines[0] ?? '';
@@ -139,7 +124,7 @@ function warnings(result: RunResult, name: string): string[] {
 // ---- idle expiry -----------------------------------------------------------------------------------------------------
 
 describe('idle expiry: lastUsedAt, idleExpiresAt and the EXPIRES column, with real timestamps', () => {
-  const sandbox = useSandbox();
+  const sandbox = useSandbox(UNDER_LOAD);
 
   it('after a tested add, lastUsedAt is now and idleExpiresAt is exactly lastUsedAt + 30 days; a later test moves it forward', async () => {
     const token = fake.addToken();
@@ -158,7 +143,7 @@ describe('idle expiry: lastUsedAt, idleExpiresAt and the EXPIRES column, with re
 
     await new Promise((resolve) => setTimeout(resolve, 20));
     const testBefore = Date.now();
-    const tested = await run(sandbox, testArgs(name));
+    const tested = await sandbox.run(testArgs(name));
     const testAfter = Date.now();
     expect(tested.code, describeRun(tested)).toBe(0);
     const later = await listItem(sandbox, name);
@@ -191,7 +176,7 @@ describe('idle expiry: lastUsedAt, idleExpiresAt and the EXPIRES column, with re
     editConnection(sandbox, name, (saved) => ({ ...saved, lastUsedAt: old }));
     expect((await listItem(sandbox, name)).lastUsedAt).toBe(old);
     let before = Date.now();
-    const executed = await run(sandbox, ['exec', '--name', name, '--', process.execPath, '-e', 'process.exit(0)']);
+    const executed = await sandbox.run(['exec', '--name', name, '--', process.execPath, '-e', 'process.exit(0)']);
     let after = Date.now();
     expect(executed.code, describeRun(executed)).toBe(0);
     let item = await listItem(sandbox, name);
@@ -200,7 +185,7 @@ describe('idle expiry: lastUsedAt, idleExpiresAt and the EXPIRES column, with re
 
     editConnection(sandbox, name, (saved) => ({ ...saved, lastUsedAt: old }));
     before = Date.now();
-    const printed = await run(sandbox, ['token', '--name', name]);
+    const printed = await sandbox.run(['token', '--name', name]);
     after = Date.now();
     expect(printed.code, describeRun(printed)).toBe(0);
     expect(printed.stdout).toBe(`${token}\n`);
@@ -215,7 +200,7 @@ describe('idle expiry: lastUsedAt, idleExpiresAt and the EXPIRES column, with re
     const old = daysAgo(26);
     editConnection(sandbox, name, (saved) => ({ ...saved, lastUsedAt: old }));
     const missing = join(sandbox.cwd, 'no-such-command');
-    const executed = await run(sandbox, ['exec', '--name', name, '--', missing]);
+    const executed = await sandbox.run(['exec', '--name', name, '--', missing]);
     expectCleanFailure(executed, 127);
     // Recording a use here would show "in 30d" for a token that may expire in 4 days.
     expect(storedConnection(sandbox, name)?.lastUsedAt, 'lastUsedAt after a child that never started').toBe(old);
@@ -228,7 +213,7 @@ describe('idle expiry: lastUsedAt, idleExpiresAt and the EXPIRES column, with re
     editConnection(sandbox, name, (saved) => ({ ...saved, createdAt: daysAgo(40), lastUsedAt: daysAgo(29) }));
     expect(await expiresCell(sandbox, name)).toBe('in 1d');
     const before = Date.now();
-    const forced = await run(sandbox, addArgs(name, fake.url, '--no-test', '--force'), { input: fake.addToken() });
+    const forced = await sandbox.run(addArgs(name, fake.url, '--no-test', '--force'), { input: fake.addToken() });
     const after = Date.now();
     expect(forced.code, describeRun(forced)).toBe(0);
     const item = await listItem(sandbox, name);
@@ -244,7 +229,7 @@ describe('idle expiry: lastUsedAt, idleExpiresAt and the EXPIRES column, with re
     editConnection(sandbox, name, (saved) => ({ ...saved, lastUsedAt: old }));
     const envToken = fake.addToken();
     const variable = `OKTA_CONNECT_${name.toUpperCase().replace(/-/g, '_')}_TOKEN`;
-    const printed = await run(sandbox, ['token', '--name', name], { env: { [variable]: envToken } });
+    const printed = await sandbox.run(['token', '--name', name], { env: { [variable]: envToken } });
     expect(printed.code, describeRun(printed)).toBe(0);
     expect(printed.stdout).toBe(`${envToken}\n`);
     expect(storedConnection(sandbox, name)?.lastUsedAt).toBe(old);
@@ -257,7 +242,7 @@ describe('idle expiry: lastUsedAt, idleExpiresAt and the EXPIRES column, with re
 
     editConnection(sandbox, name, (saved) => ({ ...saved, lastUsedAt: daysAgo(25) }));
     expect(await expiresCell(sandbox, name)).toBe('in 5d');
-    const fiveLeft = await run(sandbox, testArgs(name));
+    const fiveLeft = await sandbox.run(testArgs(name));
     expect(fiveLeft.code, describeRun(fiveLeft)).toBe(0);
     expect(warnings(fiveLeft, name), describeRun(fiveLeft)).toContain(
       `! ${name}: the token was 5d from its 30-day idle expiry; this test renewed it`,
@@ -268,7 +253,7 @@ describe('idle expiry: lastUsedAt, idleExpiresAt and the EXPIRES column, with re
     expect(await expiresCell(sandbox, name)).toBe('likely expired');
     expect(Date.parse(String((await listItem(sandbox, name)).idleExpiresAt))).toBeLessThan(Date.now());
     const before = Date.now();
-    const renewed = await run(sandbox, testArgs(name));
+    const renewed = await sandbox.run(testArgs(name));
     const after = Date.now();
     expect(renewed.code, describeRun(renewed)).toBe(0);
     const renewal = warnings(renewed, name).filter((line) => /idle expiry/.test(line));
@@ -283,7 +268,7 @@ describe('idle expiry: lastUsedAt, idleExpiresAt and the EXPIRES column, with re
     await addTested(sandbox, fake.addToken(), name);
     editConnection(sandbox, name, (saved) => ({ ...saved, lastUsedAt: daysAgo(10) }));
     expect(await expiresCell(sandbox, name)).toBe('in 20d');
-    const tested = await run(sandbox, testArgs(name));
+    const tested = await sandbox.run(testArgs(name));
     expect(tested.code, describeRun(tested)).toBe(0);
     expect(warnings(tested, name).filter((line) => /idle expiry/.test(line)), describeRun(tested)).toEqual([]);
   }, LONG);
@@ -295,7 +280,7 @@ describe('idle expiry: lastUsedAt, idleExpiresAt and the EXPIRES column, with re
     const old = daysAgo(31);
     editConnection(sandbox, name, (saved) => ({ ...saved, lastUsedAt: old }));
     fake.revoke(token);
-    const tested = await run(sandbox, testArgs(name));
+    const tested = await sandbox.run(testArgs(name));
     expectCleanFailure(tested, 4);
     expect(storedConnection(sandbox, name)?.lastUsedAt).toBe(old);
     expect(await expiresCell(sandbox, name)).toBe('likely expired');
@@ -308,7 +293,7 @@ describe('idle expiry: lastUsedAt, idleExpiresAt and the EXPIRES column, with re
     await addUntested(sandbox, fake.addToken(), fine);
     editConnection(sandbox, soon, (saved) => ({ ...saved, lastUsedAt: daysAgo(26) }));
     editConnection(sandbox, fine, (saved) => ({ ...saved, lastUsedAt: daysAgo(10) }));
-    const result = await run(sandbox, ['list'], { env: { NO_COLOR: undefined, FORCE_COLOR: '1' } });
+    const result = await sandbox.run(['list'], { env: { NO_COLOR: undefined, FORCE_COLOR: '1' } });
     expect(result.code, describeRun(result)).toBe(0);
     const rowOf = (name: string): string => result.stdout.split('\n').find((line) => line.startsWith(`${name} `)) ?? '';
     expect(rowOf(soon)).toContain('\u001b[33min 4d\u001b[39m');
@@ -320,7 +305,7 @@ describe('idle expiry: lastUsedAt, idleExpiresAt and the EXPIRES column, with re
 // ---- owner and roles -----------------------------------------------------------------------------------------------
 
 describe('test: owner and roles', () => {
-  const sandbox = useSandbox();
+  const sandbox = useSandbox(UNDER_LOAD);
 
   it('shows the owner login and the role label in the human line, and owner/roles in --json; a Super Administrator is warned', async () => {
     const token = fake.addToken(); // Super Administrator by default
@@ -328,7 +313,7 @@ describe('test: owner and roles', () => {
     await addUntested(sandbox, token, name);
     const user = fake.tokenEntry(token).user;
 
-    const human = await run(sandbox, testArgs(name));
+    const human = await sandbox.run(testArgs(name));
     expect(human.code, describeRun(human)).toBe(0);
     const line = human.stdout.trim();
     expect(line.split('\n'), describeRun(human)).toHaveLength(1);
@@ -337,7 +322,7 @@ describe('test: owner and roles', () => {
       `! ${name}: this is a Super Administrator token: prefer a service account with a narrower admin role`,
     );
 
-    const json = await run(sandbox, testArgs(name, '--json'));
+    const json = await sandbox.run(testArgs(name, '--json'));
     expect(json.code, describeRun(json)).toBe(0);
     const result = JSON.parse(json.stdout) as TestJson;
     expect(result).toMatchObject({
@@ -356,11 +341,11 @@ describe('test: owner and roles', () => {
     const token = fake.addToken({ roles: [READ_ONLY_ADMIN] });
     const name = uniqueName('readonly');
     await addUntested(sandbox, token, name);
-    const human = await run(sandbox, testArgs(name));
+    const human = await sandbox.run(testArgs(name));
     expect(human.code, describeRun(human)).toBe(0);
     expect(human.stdout).toContain(`as ${fake.loginOf(token)} (Read-only Administrator)`);
     expect(warnings(human, name), describeRun(human)).toEqual([]);
-    const json = await run(sandbox, testArgs(name, '--json'));
+    const json = await sandbox.run(testArgs(name, '--json'));
     expect((JSON.parse(json.stdout) as TestJson).roles).toEqual(['Read-only Administrator']);
   }, LONG);
 
@@ -370,14 +355,14 @@ describe('test: owner and roles', () => {
     await addUntested(sandbox, token, name);
     const user = fake.tokenEntry(token).user;
     const before = fake.requests.length;
-    const json = await run(sandbox, testArgs(name, '--json'));
+    const json = await sandbox.run(testArgs(name, '--json'));
     expect(json.code, describeRun(json)).toBe(0);
     const result = JSON.parse(json.stdout) as TestJson;
     expect(result).toMatchObject({ ok: true, roles: null, error: null, owner: { id: user.id, login: user.profile.login } });
     // The roles were asked for (and refused), not skipped.
     expect(fake.requests.slice(before).some((request) => request.path === `/api/v1/users/${user.id}/roles`)).toBe(true);
 
-    const human = await run(sandbox, testArgs(name));
+    const human = await sandbox.run(testArgs(name));
     expect(human.code, describeRun(human)).toBe(0);
     expect(human.stdout).toMatch(new RegExp(`as ${escapeRegExp(user.profile.login)}  \\d+ ms`));
     expect(human.stdout).not.toContain('(');
@@ -388,11 +373,11 @@ describe('test: owner and roles', () => {
     const token = fake.addToken({ user: { status }, roles: [READ_ONLY_ADMIN] });
     const name = uniqueName('status');
     await addUntested(sandbox, token, name);
-    const human = await run(sandbox, testArgs(name));
+    const human = await sandbox.run(testArgs(name));
     expect(human.code, describeRun(human)).toBe(0);
     const notActive = warnings(human, name).filter((line) => line.includes(`owner is ${status}`));
     expect(notActive, describeRun(human)).toHaveLength(1);
-    const json = await run(sandbox, testArgs(name, '--json'));
+    const json = await sandbox.run(testArgs(name, '--json'));
     expect((JSON.parse(json.stdout) as TestJson).owner?.status).toBe(status);
   }, LONG);
 
@@ -400,7 +385,7 @@ describe('test: owner and roles', () => {
     const token = fake.addToken({ roles: [READ_ONLY_ADMIN] });
     const name = uniqueName('active');
     await addUntested(sandbox, token, name);
-    const human = await run(sandbox, testArgs(name));
+    const human = await sandbox.run(testArgs(name));
     expect(human.code, describeRun(human)).toBe(0);
     expect(warnings(human, name).filter((line) => /owner is/.test(line))).toEqual([]);
   }, LONG);
@@ -410,7 +395,7 @@ describe('test: owner and roles', () => {
     const name = uniqueName('gone');
     await addTested(sandbox, token, name);
     fake.tokenEntry(token).user.status = status;
-    const human = await run(sandbox, testArgs(name));
+    const human = await sandbox.run(testArgs(name));
     const error = expectCleanFailure(human, 4);
     expect(error).toContain(name);
     expect(error).toMatch(/401/);
@@ -420,7 +405,7 @@ describe('test: owner and roles', () => {
     expect(hint).toMatch(/deactivated/);
     expect(hint).toContain(`${fake.url}/admin/access/api/tokens`);
 
-    const json = await run(sandbox, testArgs(name, '--json'));
+    const json = await sandbox.run(testArgs(name, '--json'));
     expect(json.code, describeRun(json)).toBe(4);
     const result = JSON.parse(json.stdout) as TestJson;
     expect(result).toMatchObject({ ok: false, error: { code: 4, httpStatus: 401, oktaErrorCode: 'E0000011' } });
@@ -432,7 +417,7 @@ describe('test: owner and roles', () => {
 // ---- rate limit ----------------------------------------------------------------------------------------------------
 
 describe('test: rate-limit headroom', () => {
-  const sandbox = useSandbox();
+  const sandbox = useSandbox(UNDER_LOAD);
   let name: string;
   beforeAll(async () => {
     name = uniqueName('rate');
@@ -442,7 +427,7 @@ describe('test: rate-limit headroom', () => {
   it('--json rateLimit is {limit, remaining, resetAt} from the users/me headers, resetAt ISO-8601', async () => {
     fake.rateLimitRemaining = 400;
     const before = Date.now();
-    const json = await run(sandbox, testArgs(name, '--json'));
+    const json = await sandbox.run(testArgs(name, '--json'));
     const after = Date.now();
     expect(json.code, describeRun(json)).toBe(0);
     const { rateLimit } = JSON.parse(json.stdout) as TestJson;
@@ -458,12 +443,12 @@ describe('test: rate-limit headroom', () => {
 
   it('under 10 % left (30 of 600) prints a warning line; exactly 10 % does not', async () => {
     fake.rateLimitRemaining = 30;
-    const low = await run(sandbox, testArgs(name));
+    const low = await sandbox.run(testArgs(name));
     expect(low.code, describeRun(low)).toBe(0);
     expect(warnings(low, name), describeRun(low)).toContain(`! ${name}: rate limit nearly used up: 30 of 600 left`);
 
     fake.rateLimitRemaining = 60;
-    const enough = await run(sandbox, testArgs(name));
+    const enough = await sandbox.run(testArgs(name));
     expect(enough.code, describeRun(enough)).toBe(0);
     expect(warnings(enough, name).filter((line) => /rate limit/.test(line)), describeRun(enough)).toEqual([]);
   }, LONG);
@@ -472,7 +457,7 @@ describe('test: rate-limit headroom', () => {
 // ---- remove --revoke -----------------------------------------------------------------------------------------------
 
 describe('remove --revoke', () => {
-  const sandbox = useSandbox();
+  const sandbox = useSandbox(UNDER_LOAD);
 
   async function saved(): Promise<{ name: string; token: string }> {
     const token = fake.addToken();
@@ -490,7 +475,7 @@ describe('remove --revoke', () => {
   it('revokes at Okta with DELETE /api/v1/api-tokens/current, then removes the keychain entry and the metadata', async () => {
     const { name, token } = await saved();
     const before = fake.requests.length;
-    const result = await run(sandbox, ['remove', '--name', name, '--revoke', '--yes']);
+    const result = await sandbox.run(['remove', '--name', name, '--revoke', '--yes']);
     expect(result.code, describeRun(result)).toBe(0);
     expect(result.stdout).toContain(`removed ${name}`);
     expect(result.stdout).toContain('revoked');
@@ -506,14 +491,14 @@ describe('remove --revoke', () => {
     expect(findLeaks(token, sandbox, [result])).toEqual([]);
 
     // The connection is gone for every command.
-    const gone = await run(sandbox, testArgs(name));
+    const gone = await sandbox.run(testArgs(name));
     expectCleanFailure(gone, 3);
   }, LONG);
 
   it('without --yes and without a terminal: exit 2, nothing revoked, nothing removed', async () => {
     const { name, token } = await saved();
     const before = fake.requests.length;
-    const result = await run(sandbox, ['remove', '--name', name, '--revoke']);
+    const result = await sandbox.run(['remove', '--name', name, '--revoke']);
     expectCleanFailure(result, 2);
     expect(fake.requests.length).toBe(before);
     expect(fake.tokenEntry(token).revoked).toBe(false);
@@ -524,7 +509,7 @@ describe('remove --revoke', () => {
     const { name, token } = await saved();
     fake.revoke(token);
     const before = fake.requests.length;
-    const result = await run(sandbox, ['remove', '--name', name, '--revoke', '--yes']);
+    const result = await sandbox.run(['remove', '--name', name, '--revoke', '--yes']);
     expect(result.code, describeRun(result)).toBe(0);
     expect(result.stderr).toMatch(/already invalid.*401/);
     expect(fake.requests.slice(before).some((request) => request.method === 'DELETE' && request.path === '/api/v1/api-tokens/current')).toBe(true);
@@ -536,7 +521,7 @@ describe('remove --revoke', () => {
   it('revoke fails at Okta (500): exit 7, the keychain entry and the metadata are still there', async () => {
     const { name, token } = await saved();
     fake.behaviour = 'revoke-fails';
-    const result = await run(sandbox, ['remove', '--name', name, '--revoke', '--yes']);
+    const result = await sandbox.run(['remove', '--name', name, '--revoke', '--yes']);
     const error = expectCleanFailure(result, 7);
     expect(error).toMatch(/could not revoke/);
     expect(error).toMatch(/500/);
@@ -548,7 +533,7 @@ describe('remove --revoke', () => {
   it('revoke refused by the token\'s role (403 E0000006): exit 5, nothing removed', async () => {
     const { name, token } = await saved();
     fake.behaviour = 'revoke-forbidden';
-    const result = await run(sandbox, ['remove', '--name', name, '--revoke', '--yes']);
+    const result = await sandbox.run(['remove', '--name', name, '--revoke', '--yes']);
     const error = expectCleanFailure(result, 5);
     expect(error).toMatch(/could not revoke/);
     expect(error).toMatch(/403/);
@@ -561,7 +546,7 @@ describe('remove --revoke', () => {
     const port = await closedPort();
     const deadUrl = `https://localhost:${String(port)}`;
     editConnection(sandbox, name, (entry) => ({ ...entry, orgUrl: deadUrl }));
-    const result = await run(sandbox, ['remove', '--name', name, '--revoke', '--yes', '--timeout', '60']);
+    const result = await sandbox.run(['remove', '--name', name, '--revoke', '--yes', '--timeout', '60']);
     const error = expectCleanFailure(result, 6);
     expect(error).toMatch(/could not revoke/);
     expect(error).toMatch(/refused/);
@@ -574,7 +559,7 @@ describe('remove --revoke', () => {
     const { name, token } = await saved();
     fake.behaviour = 'not-okta';
     const before = fake.requests.length;
-    const result = await run(sandbox, ['remove', '--name', name, '--revoke', '--yes']);
+    const result = await sandbox.run(['remove', '--name', name, '--revoke', '--yes']);
     const error = expectCleanFailure(result, 7);
     expect(error).toMatch(/not an Okta org/);
     const requests = fake.requests.slice(before);
@@ -599,7 +584,7 @@ interface DoctorReport {
 }
 
 async function doctorJson(sandbox: Sandbox, env: Record<string, string | undefined> = {}): Promise<{ result: RunResult; report: DoctorReport }> {
-  const result = await run(sandbox, ['doctor', '--json'], { env });
+  const result = await sandbox.run(['doctor', '--json'], { env });
   let report: DoctorReport;
   try {
     report = JSON.parse(result.stdout) as DoctorReport;
@@ -626,7 +611,7 @@ function fixArgs(fix: string): string[] {
 }
 
 describe('doctor, in the shared keyring (asserts only about this file\'s names)', () => {
-  const sandbox = useSandbox();
+  const sandbox = useSandbox(UNDER_LOAD);
 
   it('--json is {ok, checks:[{name, status, message, fix}]}; saved connections, metadata, folder and keychain are ok', async () => {
     const first = uniqueName('doc');
@@ -665,7 +650,7 @@ describe('doctor, in the shared keyring (asserts only about this file\'s names)'
     expect(check?.message).toMatch(/missing from the keychain/);
     expect(check?.fix).toContain(`okta-connect add --name ${name} --org-url ${fake.url} --force`);
 
-    const text = await run(sandbox, ['doctor']);
+    const text = await sandbox.run(['doctor']);
     expect(text.code, describeRun(text)).toBe(1);
     const lines = text.stdout.split('\n');
     const at = lines.findIndex((line) => line.startsWith(`✗ connection ${name}: `));
@@ -687,7 +672,7 @@ describe('doctor, in the shared keyring (asserts only about this file\'s names)'
     expect(check, result.stdout).toMatchObject({ status: 'fail', fix: `okta-connect remove --name ${name} --yes` });
     expect(findLeaks(token, sandbox, [result])).toEqual([]);
 
-    const fixed = await run(sandbox, fixArgs(check?.fix ?? ''));
+    const fixed = await sandbox.run(fixArgs(check?.fix ?? ''));
     expect(fixed.code, describeRun(fixed)).toBe(0);
     expect(secretToolLookup(name)).toBeUndefined();
     const again = await doctorJson(sandbox);
@@ -747,7 +732,7 @@ describe('doctor, in the shared keyring (asserts only about this file\'s names)'
       OKTA_CLIENT_TOKEN: sdkToken,
     };
     const { result, report } = await doctorJson(sandbox, env);
-    const text = await run(sandbox, ['doctor'], { env });
+    const text = await sandbox.run(['doctor'], { env });
 
     const override = checkNamed(report, `environment ${name}`);
     expect(override, result.stdout).toMatchObject({ status: 'info' });
@@ -771,7 +756,7 @@ describe('doctor, in the shared keyring (asserts only about this file\'s names)'
     const password = `pw${randomBytes(8).toString('hex')}`;
     const env = { HTTPS_PROXY: `http://proxyuser:${password}@127.0.0.1:3128` };
     const { result, report } = await doctorJson(sandbox, env);
-    const text = await run(sandbox, ['doctor'], { env });
+    const text = await sandbox.run(['doctor'], { env });
     const proxy = checkNamed(report, 'proxy');
     expect(proxy?.message, result.stdout).toContain('127.0.0.1:3128');
     for (const output of [result.stdout, result.stderr, text.stdout, text.stderr]) {
@@ -796,7 +781,7 @@ describe('doctor, in the shared keyring (asserts only about this file\'s names)'
     expect(checkNamed(report, 'metadata')?.status).toBe('ok');
     expect(checkNamed(report, `connection ${name}`)?.status).not.toBe('fail');
 
-    const text = await run(sandbox, ['doctor'], { env });
+    const text = await sandbox.run(['doctor'], { env });
     expect(text.code, describeRun(text)).toBe(1);
     expect(text.stdout).toMatch(/^✗ keychain: /m);
     expect(stackFrames(text.stderr)).toEqual([]);
@@ -898,7 +883,7 @@ describe('doctor, isolated in a private keyring: global health and exit codes', 
   let env: Record<string, string | undefined>;
   beforeAll(async () => {
     keyring = await startPrivateKeyring();
-    sandbox = makeSandbox();
+    sandbox = makeSandbox(UNDER_LOAD);
     env = { DBUS_SESSION_BUS_ADDRESS: keyring.address, NODE_EXTRA_CA_CERTS: undefined };
   }, LONG);
   afterAll(async () => {
@@ -931,7 +916,7 @@ describe('doctor, isolated in a private keyring: global health and exit codes', 
     expect(checkNamed(outcome.report, `connection ${first}`)?.status).toBe('ok');
     expect(checkNamed(outcome.report, `connection ${second}`)?.status).toBe('ok');
 
-    const text = await run(sandbox, ['doctor'], { env });
+    const text = await sandbox.run(['doctor'], { env });
     expect(text.code, describeRun(text)).toBe(0);
     expect(text.stderr).toContain('all checks passed');
     expect(text.stdout).not.toMatch(/^✗/m);
@@ -950,7 +935,7 @@ describe('doctor, isolated in a private keyring: global health and exit codes', 
     ]);
     // Fix one: save the token again (the fix is for a terminal; here the token comes on stdin).
     const fix = checkNamed(outcome.report, `connection ${lost}`)?.fix ?? '';
-    const readd = await run(sandbox, [...fixArgs(fix), '--token-stdin', '--no-test'], { env, input: lostToken });
+    const readd = await sandbox.run([...fixArgs(fix), '--token-stdin', '--no-test'], { env, input: lostToken });
     expect(readd.code, describeRun(readd)).toBe(0);
     expectHealthy(await doctor());
 
@@ -961,7 +946,7 @@ describe('doctor, isolated in a private keyring: global health and exit codes', 
     expect(outcome.result.code, describeRun(outcome.result)).toBe(1);
     const failed = outcome.report.checks.filter((check) => check.status === 'fail');
     expect(failed).toEqual([{ name: `keychain entry ${dropped}`, status: 'fail', message: expect.any(String) as string, fix: `okta-connect remove --name ${dropped} --yes` }]);
-    const removed = await run(sandbox, fixArgs(failed[0]?.fix ?? ''), { env });
+    const removed = await sandbox.run(fixArgs(failed[0]?.fix ?? ''), { env });
     expect(removed.code, describeRun(removed)).toBe(0);
     expect(keyring.lookup(dropped)).toBeUndefined();
     expectHealthy(await doctor());

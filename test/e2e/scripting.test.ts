@@ -4,7 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { generateToken, type FakeOkta } from '../fixtures/fake-okta.js';
-import { BIN, connectionsPath, disposeSandbox, expectCleanFailure, linesStarting, makeSandbox, requireKeyring, secretToolClear, secretToolLookup, UNREACHABLE_DBUS, uniqueName, useFakeOkta, useSandbox, type RunResult, type Sandbox, describeRun } from './harness.js';
+import { addArgs, BIN, connectionsPath, disposeSandbox, expectCleanFailure, linesStarting, makeSandbox, requireKeyring, secretToolClear, secretToolLookup, UNREACHABLE_DBUS, uniqueName, useFakeOkta, useSandbox, type RunResult, type Sandbox, describeRun } from './harness.js';
 
 /** End-to-end tests of what CI pipelines and scripts rely on: env overrides, test --all, exec, token, completion. */
 
@@ -38,7 +38,7 @@ const nonEmptyLines = (text: string): string[] => text.split('\n').filter((line)
 const savedNames = new Set<string>();
 
 async function save(sandbox: Sandbox, name: string, orgUrl: string, token: string, ...extra: string[]): Promise<RunResult> {
-  const result = await sandbox.run(['add', '--name', name, '--org-url', orgUrl, '--token-stdin', ...extra], { input: token });
+  const result = await sandbox.run(addArgs(name, orgUrl, ...extra), { input: token });
   expect(result.code, describeRun(result)).toBe(0);
   savedNames.add(name);
   return result;
@@ -152,7 +152,7 @@ describe('env-only connections on a machine with no keychain at all', () => {
   it('control: the keychain really is unreachable in this environment (saving fails with 8)', async () => {
     const probe = makeSandbox();
     try {
-      const result = await probe.run(['add', '--name', uniqueName('nokc'), '--org-url', fake.url, '--token-stdin', '--no-test'], {
+      const result = await probe.run(addArgs(uniqueName('nokc'), fake.url, '--no-test'), {
         input: fake.addToken(),
         env: NO_KEYCHAIN,
       });
@@ -312,7 +312,7 @@ describe('the environment beats the keychain', () => {
     const result = await save(sandbox, name, fake.url, given);
     expect(result.stderr).not.toContain(tokenVar(name)); // control: no notice without the variable
     const name2 = uniqueName('addenv');
-    const withVar = await sandbox.run(['add', '--name', name2, '--org-url', fake.url, '--token-stdin'], {
+    const withVar = await sandbox.run(addArgs(name2, fake.url), {
       input: given,
       env: { [tokenVar(name2)]: inEnv },
     });
@@ -326,7 +326,7 @@ describe('the environment beats the keychain', () => {
 
   it('add --json with OKTA_CONNECT_<NAME>_TOKEN set still says on stderr that the variable wins', async () => {
     const name = uniqueName('addenvj');
-    const result = await sandbox.run(['add', '--name', name, '--org-url', fake.url, '--token-stdin', '--json'], {
+    const result = await sandbox.run(addArgs(name, fake.url, '--json'), {
       input: fake.addToken(),
       env: { [tokenVar(name)]: fake.addToken() },
     });
