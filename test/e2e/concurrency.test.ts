@@ -8,8 +8,8 @@ import {
   BIN,
   connectionsPath,
   fileMode,
+  forgetSecrets,
   requireKeyring,
-  secretToolClear,
   secretToolLookup,
   uniqueName,
   LONG,
@@ -66,17 +66,6 @@ function lockPath(sandbox: Sandbox): string {
   return `${connectionsPath(sandbox)}.lock`;
 }
 
-/** Remove what these tests saved from the shared keyring (secret-tool fails when there is nothing to clear). */
-function forget(names: string[]): void {
-  for (const name of names) {
-    try {
-      secretToolClear(name);
-    } catch {
-      // nothing saved under that name
-    }
-  }
-}
-
 /** A process id that belonged to a process that has exited. */
 async function deadPid(): Promise<number> {
   const child = spawn(process.execPath, ['-e', '0'], { stdio: 'ignore' });
@@ -90,8 +79,8 @@ async function deadPid(): Promise<number> {
 describe('20 parallel adds of different names in one config folder', () => {
   const sandbox = useSandbox(UNDER_LOAD);
   const entries = Array.from({ length: PARALLEL_ADDS }, () => ({ name: uniqueName('par'), token: generateToken() }));
-  afterAll(() => {
-    forget(entries.map((entry) => entry.name));
+  afterAll(async () => {
+    await forgetSecrets(entries.map((entry) => entry.name));
   });
 
   it('all exit 0; connections.json lists all of them; the keychain holds each one with its own token', async () => {
@@ -112,8 +101,8 @@ describe('20 parallel adds of different names in one config folder', () => {
 describe('add --force and remove --yes of one name, in parallel', () => {
   const sandbox = useSandbox(UNDER_LOAD);
   const name = uniqueName('race');
-  afterAll(() => {
-    forget([name]);
+  afterAll(async () => {
+    await forgetSecrets([name]);
   });
 
   it(`after each of ${String(RACE_ROUNDS)} rounds, keychain and metadata agree: both with the round's token, or neither`, async () => {
@@ -154,8 +143,8 @@ describe('test --all while another process adds connections', () => {
   const sandbox = useSandbox(UNDER_LOAD);
   const existing = Array.from({ length: 5 }, () => ({ name: uniqueName('tall'), token: '' }));
   const added = Array.from({ length: 6 }, () => ({ name: uniqueName('tadd'), token: '' }));
-  afterAll(() => {
-    forget([...existing, ...added].map((entry) => entry.name));
+  afterAll(async () => {
+    await forgetSecrets([...existing, ...added].map((entry) => entry.name));
   });
 
   it('nothing is lost, every read of connections.json parses, and both exit 0', async () => {
@@ -243,8 +232,8 @@ describe('a lock left behind', () => {
     const first = await add(sandbox, fresh(), generateToken());
     expect(first.code, describeRun('first add', first)).toBe(0);
   }, LONG);
-  afterAll(() => {
-    forget(names);
+  afterAll(async () => {
+    await forgetSecrets(names);
   });
   afterEach(() => {
     rmSync(lockPath(sandbox), { force: true });

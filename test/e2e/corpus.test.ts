@@ -4,7 +4,7 @@ import { chmodSync, cpSync, existsSync, readdirSync, readFileSync, statSync, wri
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { generateToken } from '../fixtures/fake-okta.js';
-import { addArgs, BASE_ENV, BIN, disposeSandbox, linesStarting, makeSandbox, requireKeyring, stackFrames, uniqueName, useFakeOkta, type Sandbox } from './harness.js';
+import { addArgs, BASE_ENV, BIN, disposeSandbox, forgetSecrets, linesStarting, makeSandbox, requireKeyring, stackFrames, uniqueName, useFakeOkta, type Sandbox } from './harness.js';
 
 /**
  * The bad-input corpus: every command, table-driven. Each case runs in its own copy of a sandbox seeded (by a real `add`)
@@ -607,12 +607,8 @@ async function checkCase(seeded: Seeded, c: Case): Promise<void> {
   } finally {
     disposeSandbox(sandbox);
     // A case that wrongly saved something must not leave it in the shared keyring.
-    await forget(names.filter((name) => name !== w.seed));
+    await forgetSecrets(names.filter((name) => name !== w.seed));
   }
-}
-
-async function forget(names: string[]): Promise<void> {
-  for (const name of names) await secretTool(['clear', 'service', 'okta-connect', 'username', name]);
 }
 
 describe.each(groups)('bad input: $group', ({ cases }) => {
@@ -621,7 +617,7 @@ describe.each(groups)('bad input: $group', ({ cases }) => {
     seeded = await seedSandbox();
   }, CASE_TIMEOUT_MS);
   afterAll(async () => {
-    await forget([seeded.seed]);
+    await forgetSecrets([seeded.seed]);
     disposeSandbox(seeded.sandbox);
   });
 
@@ -657,7 +653,7 @@ describe('the corpus', () => {
       expect(afterRemove.lookups[seeded.seed]).toBeNull();
       expect(afterRemove.search).toEqual([]);
     } finally {
-      await forget([seeded.seed]);
+      await forgetSecrets([seeded.seed]);
       disposeSandbox(seeded.sandbox);
     }
   }, CASE_TIMEOUT_MS);
@@ -672,7 +668,7 @@ describe('the corpus', () => {
       expect(result.signal).toBe('SIGKILL');
       expect(await lookup(name)).toBeNull();
     } finally {
-      await forget([name]);
+      await forgetSecrets([name]);
       disposeSandbox(sandbox);
     }
   }, CASE_TIMEOUT_MS);

@@ -1,6 +1,6 @@
-import { spawn } from 'node:child_process';
+import { execFile, spawn, type ChildProcess } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync } from 'node:fs';
 import { createServer as createHttpServer } from 'node:http';
 import { connect as netConnect, createServer as createNetServer, type AddressInfo, type Socket } from 'node:net';
 import { tmpdir } from 'node:os';
@@ -169,17 +169,111 @@ export function runBin(args: string[], options: RunOptions & { env: Record<strin
   });
 }
 
-/** What the real Secret Service holds for our service and this account, via secret-tool (not our code). */
-export function secretToolLookup(name: string): string | undefined {
+// ---- The Secret Service, seen through secret-tool (not our code) -----------------------------------------------------
+
+/** secret-tool on the test run's session bus, or on the bus that `env` names. */
+function secretTool(args: string[], env?: Record<string, string>): string {
+  return execFileSync('secret-tool', args, { env, encoding: 'utf8', stdio: ['ignore', 'pipe', 'ignore'] });
+}
+
+/** What the real Secret Service holds for our service and this account. */
+export function secretToolLookup(name: string, env?: Record<string, string>): string | undefined {
   try {
-    return execFileSync('secret-tool', ['lookup', 'service', 'okta-connect', 'username', name], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'ignore'] });
+    return secretTool(['lookup', 'service', 'okta-connect', 'username', name], env);
   } catch {
     return undefined;
   }
 }
 
-export function secretToolClear(name: string): void {
-  execFileSync('secret-tool', ['clear', 'service', 'okta-connect', 'username', name], { stdio: 'ignore' });
+export function secretToolClear(name: string, env?: Record<string, string>): void {
+  secretTool(['clear', 'service', 'okta-connect', 'username', name], env);
+}
+
+/**
+ * Remove what a file saved from the shared keyring, so other files' doctor runs see no orphans. Absent entries are
+ * fine (secret-tool fails then). Asynchronous, so concurrent tests in the same worker are not held up.
+ */
+export async function forgetSecrets(names: Iterable<string>): Promise<void> {
+  for (const name of names) {
+    await new Promise<void>((resolvePromise) => {
+      execFile('secret-tool', ['clear', 'service', 'okta-connect', 'username', name], { encoding: 'utf8' }, () => {
+        resolvePromise();
+      });
+    });
+  }
+}
+
+/** A private D-Bus session with its own unlocked gnome-keyring: no other test file's entries in it. */
+export interface PrivateKeyring {
+  address: string;
+  lookup(name: string): string | undefined;
+  clear(name: string): void;
+  stop(): Promise<void>;
+}
+
+export async function startPrivateKeyring(): Promise<PrivateKeyring> {
+  const dir = mkdtempSync(join(tmpdir(), 'okta-connect-keyring-'));
+  const home = join(dir, 'home');
+  const runtime = join(dir, 'run');
+  mkdirSync(home, { mode: 0o700 });
+  mkdirSync(runtime, { mode: 0o700 });
+  const children: ChildProcess[] = [];
+  const stop = async (): Promise<void> => {
+    for (const child of children.reverse()) {
+      if (child.exitCode === null && child.signalCode === null && child.pid !== undefined) {
+        const exited = new Promise((resolvePromise) => child.once('exit', resolvePromise));
+        process.kill(child.pid, 'SIGTERM');
+        await Promise.race([exited, new Promise((resolvePromise) => setTimeout(resolvePromise, 5_000))]);
+      }
+    }
+    rmSync(dir, { recursive: true, force: true });
+  };
+  try {
+    const bus = spawn('dbus-daemon', ['--session', '--nofork', '--print-address=1'], { stdio: ['ignore', 'pipe', 'ignore'] });
+    children.push(bus);
+    let printed = '';
+    bus.stdout.setEncoding('utf8').on('data', (chunk: string) => (printed += chunk));
+    await waitFor('dbus-daemon', () => printed.includes('\n') || bus.exitCode !== null, 30_000);
+    const address = printed.split('\n')[0]?.trim() ?? '';
+    expect(address).toMatch(/^unix:/);
+    const env = { PATH: process.env.PATH ?? '/usr/bin:/bin', HOME: home, XDG_RUNTIME_DIR: runtime, DBUS_SESSION_BUS_ADDRESS: address };
+    const keyring = spawn('gnome-keyring-daemon', ['--foreground', '--unlock', '--components=secrets'], {
+      env,
+      stdio: ['pipe', 'ignore', 'ignore'],
+    });
+    children.push(keyring);
+    keyring.stdin.end('private-test-keyring');
+    // Wait until it owns the Secret Service name (NameHasOwner does not activate a second daemon).
+    const owned = (): boolean => {
+      try {
+        return execFileSync(
+          'dbus-send',
+          ['--session', '--print-reply', '--dest=org.freedesktop.DBus', '/org/freedesktop/DBus', 'org.freedesktop.DBus.NameHasOwner', 'string:org.freedesktop.secrets'],
+          { env, encoding: 'utf8', stdio: ['ignore', 'pipe', 'ignore'] },
+        ).includes('boolean true');
+      } catch {
+        return false;
+      }
+    };
+    await waitFor('gnome-keyring-daemon on the private bus', () => owned() || keyring.exitCode !== null, 60_000);
+    expect(keyring.exitCode, 'gnome-keyring-daemon is running').toBeNull();
+    return {
+      address,
+      lookup: (name) => secretToolLookup(name, env),
+      clear: (name) => {
+        secretToolClear(name, env);
+      },
+      stop,
+    };
+  } catch (error) {
+    await stop();
+    throw error;
+  }
+}
+
+/** A private keyring for the tests of this describe, stopped after them. */
+export function usePrivateKeyring(): PrivateKeyring {
+  return useFixture('the private keyring', startPrivateKeyring, (keyring) => keyring.stop(), LONG);
 }
 
 export function fileMode(path: string): number {
@@ -273,6 +367,17 @@ export function findLeaks(secret: string, sandbox: Sandbox, results: RunResult[]
 /** These tests assert what the real Secret Service holds: without it they would prove nothing, so they fail instead. */
 export function requireKeyring(): void {
   expect(hasKeyring(), 'run the e2e tests through test/run-with-keyring.sh (a D-Bus session with gnome-keyring)').toBe(true);
+}
+
+/** Poll `ready` (from every 50 ms, backing off to every 250 ms) until it holds; throws after `timeoutMs`. */
+export async function waitFor(what: string, ready: () => boolean, timeoutMs = 45_000): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  let delay = 50;
+  while (!ready()) {
+    if (Date.now() > deadline) throw new Error(`timed out after ${String(timeoutMs)} ms waiting for ${what}`);
+    await new Promise((resolvePromise) => setTimeout(resolvePromise, delay));
+    delay = Math.min(delay * 2, 250);
+  }
 }
 
 /** Remove a sandbox's folders (call when a describe is done). */

@@ -5,16 +5,15 @@
  *
  * All e2e files share one keyring, and doctor reports every okta-connect keychain entry without metadata as an orphan,
  * so in the shared keyring doctor is only asserted about this file's names. The "globally healthy" assertions (exit 0,
- * every check ok) run against a private D-Bus session with its own gnome-keyring, started below.
+ * every check ok) run against a private D-Bus session with its own gnome-keyring (the harness's usePrivateKeyring).
  */
-import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
+import { execFileSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { chmodSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { chmodSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { beforeAll, describe, expect, it } from 'vitest';
 import { READ_ONLY_ADMIN } from '../fixtures/fake-okta.js';
-import { addArgs, closedPort, connectionsPath, disposeSandbox, expectCleanFailure, fileMode, findLeaks, linesStarting, makeSandbox, readConnections, requireKeyring, secretToolClear, secretToolLookup, stackFrames, storedConnection, UNREACHABLE_DBUS, uniqueName, LONG, UNDER_LOAD, useFakeOkta, useSandbox, type RunOptions, type RunResult, type Sandbox, type StoredConnection, describeRun } from './harness.js';
+import { addArgs, closedPort, connectionsPath, expectCleanFailure, fileMode, findLeaks, linesStarting, readConnections, requireKeyring, secretToolClear, secretToolLookup, stackFrames, storedConnection, UNREACHABLE_DBUS, uniqueName, LONG, UNDER_LOAD, useFakeOkta, usePrivateKeyring, useSandbox, type RunOptions, type RunResult, type Sandbox, type StoredConnection, describeRun } from './harness.js';
 
 const DAY_MS = 86_400_000;
 const ISO = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}\.\d{3}Z$/;
@@ -790,105 +789,13 @@ describe('doctor, in the shared keyring (asserts only about this file\'s names)'
 
 // ---- doctor, isolated -----------------------------------------------------------------------------------------------
 
-/** A private D-Bus session with its own unlocked gnome-keyring: no other test file's entries in it. */
-interface PrivateKeyring {
-  address: string;
-  lookup(name: string): string | undefined;
-  clear(name: string): void;
-  stop(): Promise<void>;
-}
-
-async function waitFor(what: string, ready: () => boolean, timeoutMs: number): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  let delay = 50;
-  while (!ready()) {
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((resolve) => setTimeout(resolve, delay));
-    delay = Math.min(delay * 2, 1_000);
-  }
-}
-
-async function startPrivateKeyring(): Promise<PrivateKeyring> {
-  const dir = mkdtempSync(join(tmpdir(), 'okta-connect-keyring-'));
-  const home = join(dir, 'home');
-  const runtime = join(dir, 'run');
-  mkdirSync(home, { mode: 0o700 });
-  mkdirSync(runtime, { mode: 0o700 });
-  const children: ChildProcess[] = [];
-  const stop = async (): Promise<void> => {
-    for (const child of children.reverse()) {
-      if (child.exitCode === null && child.signalCode === null && child.pid !== undefined) {
-        const exited = new Promise((resolve) => child.once('exit', resolve));
-        process.kill(child.pid, 'SIGTERM');
-        await Promise.race([exited, new Promise((resolve) => setTimeout(resolve, 5_000))]);
-      }
-    }
-    rmSync(dir, { recursive: true, force: true });
-  };
-  try {
-    const bus = spawn('dbus-daemon', ['--session', '--nofork', '--print-address=1'], { stdio: ['ignore', 'pipe', 'ignore'] });
-    children.push(bus);
-    let printed = '';
-    bus.stdout.setEncoding('utf8').on('data', (chunk: string) => (printed += chunk));
-    await waitFor('dbus-daemon', () => printed.includes('\n') || bus.exitCode !== null, 30_000);
-    const address = printed.split('\n')[0]?.trim() ?? '';
-    expect(address).toMatch(/^unix:/);
-    const env = { PATH: process.env.PATH ?? '/usr/bin:/bin', HOME: home, XDG_RUNTIME_DIR: runtime, DBUS_SESSION_BUS_ADDRESS: address };
-    const keyring = spawn('gnome-keyring-daemon', ['--foreground', '--unlock', '--components=secrets'], {
-      env,
-      stdio: ['pipe', 'ignore', 'ignore'],
-    });
-    children.push(keyring);
-    keyring.stdin.end('private-test-keyring');
-    // Wait until it owns the Secret Service name (NameHasOwner does not activate a second daemon).
-    const owned = (): boolean => {
-      try {
-        return execFileSync(
-          'dbus-send',
-          ['--session', '--print-reply', '--dest=org.freedesktop.DBus', '/org/freedesktop/DBus', 'org.freedesktop.DBus.NameHasOwner', 'string:org.freedesktop.secrets'],
-          { env, encoding: 'utf8', stdio: ['ignore', 'pipe', 'ignore'] },
-        ).includes('boolean true');
-      } catch {
-        return false;
-      }
-    };
-    await waitFor('gnome-keyring-daemon on the private bus', () => owned() || keyring.exitCode !== null, 60_000);
-    expect(keyring.exitCode, 'gnome-keyring-daemon is running').toBeNull();
-    const secretTool = (args: string[]): string =>
-      execFileSync('secret-tool', args, { env, encoding: 'utf8', stdio: ['ignore', 'pipe', 'ignore'] });
-    return {
-      address,
-      lookup: (name) => {
-        try {
-          return secretTool(['lookup', 'service', 'okta-connect', 'username', name]);
-        } catch {
-          return undefined;
-        }
-      },
-      clear: (name) => {
-        secretTool(['clear', 'service', 'okta-connect', 'username', name]);
-      },
-      stop,
-    };
-  } catch (error) {
-    await stop();
-    throw error;
-  }
-}
-
 describe('doctor, isolated in a private keyring: global health and exit codes', () => {
-  let sandbox: Sandbox;
-  let keyring: PrivateKeyring;
+  const keyring = usePrivateKeyring();
+  const sandbox = useSandbox(UNDER_LOAD);
   /** Runs against the private keyring; NODE_EXTRA_CA_CERTS dropped so that no "info" check shows up. */
   let env: Record<string, string | undefined>;
-  beforeAll(async () => {
-    keyring = await startPrivateKeyring();
-    sandbox = makeSandbox(UNDER_LOAD);
+  beforeAll(() => {
     env = { DBUS_SESSION_BUS_ADDRESS: keyring.address, NODE_EXTRA_CA_CERTS: undefined };
-  }, LONG);
-  afterAll(async () => {
-    disposeSandbox(sandbox);
-    await keyring.stop();
   });
 
   async function doctor(): Promise<{ result: RunResult; report: DoctorReport }> {

@@ -4,7 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { generateToken, type FakeOkta } from '../fixtures/fake-okta.js';
-import { addArgs, BIN, connectionsPath, disposeSandbox, expectCleanFailure, linesStarting, makeSandbox, requireKeyring, secretToolClear, secretToolLookup, UNREACHABLE_DBUS, uniqueName, useFakeOkta, useSandbox, type RunResult, type Sandbox, describeRun } from './harness.js';
+import { addArgs, BIN, connectionsPath, disposeSandbox, expectCleanFailure, forgetSecrets, linesStarting, makeSandbox, requireKeyring, secretToolLookup, UNREACHABLE_DBUS, uniqueName, useFakeOkta, useSandbox, waitFor, type RunResult, type Sandbox, describeRun } from './harness.js';
 
 /** End-to-end tests of what CI pipelines and scripts rely on: env overrides, test --all, exec, token, completion. */
 
@@ -47,14 +47,6 @@ async function save(sandbox: Sandbox, name: string, orgUrl: string, token: strin
 /** Every file and folder under `dir`, relative. */
 function tree(dir: string): string[] {
   return readdirSync(dir, { recursive: true, encoding: 'utf8' }).sort();
-}
-
-async function waitFor(what: string, check: () => boolean, timeoutMs = 45_000): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!check()) {
-    if (Date.now() > deadline) throw new Error(`timed out after ${String(timeoutMs)} ms waiting for ${what}`);
-    await new Promise((resolve) => setTimeout(resolve, 100));
-  }
 }
 
 interface ProcessResult {
@@ -125,14 +117,8 @@ function parseReport(result: RunResult): ChildReport {
 // ---- shared fake ---------------------------------------------------------------------------------------------------
 
 const fake = useFakeOkta();
-afterAll(() => {
-  for (const name of savedNames) {
-    try {
-      secretToolClear(name);
-    } catch {
-      // best effort: the keyring of this run is thrown away anyway
-    }
-  }
+afterAll(async () => {
+  await forgetSecrets(savedNames);
 });
 
 // ---- env-only connections where no keychain is reachable --------------------------------------------------------------
