@@ -7,6 +7,7 @@ import {
   addArgs,
   BIN,
   connectionsPath,
+  describeRun,
   fileMode,
   forgetSecrets,
   requireKeyring,
@@ -40,10 +41,6 @@ interface Stored {
 
 function add(sandbox: Sandbox, name: string, token: string, ...extra: string[]): Promise<RunResult> {
   return sandbox.run(addArgs(name, fake.url, '--no-test', ...extra), { input: token });
-}
-
-function describeRun(what: string, result: RunResult): string {
-  return `${what}: exit ${String(result.code)}${result.signal ? ` (${result.signal})` : ''}\nstdout:\n${result.stdout}\nstderr:\n${result.stderr}`;
 }
 
 /** connections.json, parsed; undefined when absent. Throws on a file that does not parse: that is a failure here. */
@@ -86,7 +83,7 @@ describe('20 parallel adds of different names in one config folder', () => {
   it('all exit 0; connections.json lists all of them; the keychain holds each one with its own token', async () => {
     const results = await Promise.all(entries.map((entry) => add(sandbox, entry.name, entry.token)));
     results.forEach((result, index) => {
-      expect(result.code, describeRun(`add ${entries[index]?.name ?? ''}`, result)).toBe(0);
+      expect(result.code, describeRun(result, `add ${entries[index]?.name ?? ''}`)).toBe(0);
     });
 
     const file = stored(sandbox);
@@ -111,7 +108,7 @@ describe('add --force and remove --yes of one name, in parallel', () => {
       // Every round starts with the connection saved, so the remove always has something to remove.
       if (!storedNames(sandbox).includes(name)) {
         const again = await add(sandbox, name, generateToken(), '--force');
-        expect(again.code, describeRun(`round ${String(round)}: re-add`, again)).toBe(0);
+        expect(again.code, describeRun(again, `round ${String(round)}: re-add`)).toBe(0);
       }
       const token = generateToken();
       // Line the two up: hold the lock (as a live process) while both start and reach it, then let them race for it.
@@ -124,7 +121,7 @@ describe('add --force and remove --yes of one name, in parallel', () => {
         rmSync(lockPath(sandbox), { force: true });
       }
       const [added, removed] = await both;
-      const context = `round ${String(round)}\n${describeRun('add --force', added)}\n${describeRun('remove --yes', removed)}`;
+      const context = `round ${String(round)}\n${describeRun(added, 'add --force')}\n${describeRun(removed, 'remove --yes')}`;
       expect(added.code, context).toBe(0);
       expect(removed.code, context).toBe(0);
 
@@ -152,7 +149,7 @@ describe('test --all while another process adds connections', () => {
     for (const entry of [...existing, ...added]) entry.token = fake.addToken();
     const seeded = await Promise.all(existing.map((entry) => add(sandbox, entry.name, entry.token)));
     seeded.forEach((result) => {
-      expect(result.code, describeRun('seed add', result)).toBe(0);
+      expect(result.code, describeRun(result, 'seed add')).toBe(0);
     });
     // Slow answers keep test --all busy while the adds run.
     fake.delayMs = 400;
@@ -192,9 +189,9 @@ describe('test --all while another process adds connections', () => {
     polling.isRunning = false;
     await poll;
 
-    expect(tested.result.code, describeRun('test --all', tested.result)).toBe(0);
+    expect(tested.result.code, describeRun(tested.result, 'test --all')).toBe(0);
     adds.forEach((result) => {
-      expect(result.code, describeRun('add', result)).toBe(0);
+      expect(result.code, describeRun(result, 'add')).toBe(0);
     });
     // The two really overlapped: some add finished while test --all was still running.
     expect(adderTimes.some((times) => times.ended > testStarted && times.ended < tested.ended)).toBe(true);
@@ -230,7 +227,7 @@ describe('a lock left behind', () => {
   };
   beforeAll(async () => {
     const first = await add(sandbox, fresh(), generateToken());
-    expect(first.code, describeRun('first add', first)).toBe(0);
+    expect(first.code, describeRun(first, 'first add')).toBe(0);
   }, LONG);
   afterAll(async () => {
     await forgetSecrets(names);
@@ -247,7 +244,7 @@ describe('a lock left behind', () => {
       const before = readFileSync(connectionsPath(sandbox));
       const name = fresh();
       const blocked = await add(sandbox, name, generateToken());
-      const context = describeRun('add while locked', blocked);
+      const context = describeRun(blocked, 'add while locked');
       expect(blocked.code, context).toBe(2);
       expect(blocked.stderr, context).toMatch(/^error: .*is locked by another okta-connect$/m);
       expect(blocked.stderr, context).toContain(lockPath(sandbox));
@@ -260,7 +257,7 @@ describe('a lock left behind', () => {
     const name = fresh();
     const token = generateToken();
     const after = await add(sandbox, name, token);
-    expect(after.code, describeRun('add after the holder died', after)).toBe(0);
+    expect(after.code, describeRun(after, 'add after the holder died')).toBe(0);
     expect(secretToolLookup(name)).toBe(token);
     expect(existsSync(lockPath(sandbox))).toBe(false);
   }, LONG);
@@ -270,7 +267,7 @@ describe('a lock left behind', () => {
     const name = fresh();
     const token = generateToken();
     const result = await add(sandbox, name, token);
-    expect(result.code, describeRun('add', result)).toBe(0);
+    expect(result.code, describeRun(result, 'add')).toBe(0);
     expect(storedNames(sandbox)).toContain(name);
     expect(secretToolLookup(name)).toBe(token);
     expect(leftovers(sandbox)).toEqual([]);
@@ -292,12 +289,12 @@ describe('a lock left behind', () => {
     const next = fresh();
     const nextToken = generateToken();
     const result = await add(sandbox, next, nextToken);
-    expect(result.code, describeRun('next add', result)).toBe(0);
+    expect(result.code, describeRun(result, 'next add')).toBe(0);
     expect(secretToolLookup(next)).toBe(nextToken);
     // The killed one's name can be saved again, and then keychain and metadata agree on it.
     const againToken = generateToken();
     const again = await add(sandbox, killed, againToken, '--force');
-    expect(again.code, describeRun('add --force of the killed name', again)).toBe(0);
+    expect(again.code, describeRun(again, 'add --force of the killed name')).toBe(0);
     expect(storedNames(sandbox)).toEqual(expect.arrayContaining([next, killed]));
     expect(secretToolLookup(killed)).toBe(againToken);
     expect(existsSync(lockPath(sandbox))).toBe(false);
@@ -309,7 +306,7 @@ describe('a lock left behind', () => {
     const name = fresh();
     const token = generateToken();
     const result = await add(sandbox, name, token);
-    expect(result.code, describeRun('add', result)).toBe(0);
+    expect(result.code, describeRun(result, 'add')).toBe(0);
     expect(secretToolLookup(name)).toBe(token);
   }, LONG);
 });

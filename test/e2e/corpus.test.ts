@@ -1,10 +1,10 @@
-import { execFile, spawn } from 'node:child_process';
+import { execFile } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { chmodSync, cpSync, existsSync, readdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { generateToken } from '../fixtures/fake-okta.js';
-import { addArgs, BASE_ENV, BIN, disposeSandbox, forgetSecrets, linesStarting, makeSandbox, requireKeyring, stackFrames, uniqueName, useFakeOkta, type Sandbox } from './harness.js';
+import { addArgs, BASE_ENV, describeRun, disposeSandbox, forgetSecrets, linesStarting, makeSandbox, requireKeyring, stackFrames, uniqueName, useFakeOkta, type RunOptions, type RunResult, type Sandbox, type SandboxOptions } from './harness.js';
 
 /**
  * The bad-input corpus: every command, table-driven. Each case runs in its own copy of a sandbox seeded (by a real `add`)
@@ -41,55 +41,12 @@ function limiter(max: number): <T>(work: () => Promise<T>) => Promise<T> {
 }
 const slot = limiter(MAX_PROCESSES);
 
-interface CliRun {
-  code: number | null;
-  signal: NodeJS.Signals | null;
-  stdout: string;
-  stderr: string;
-  /** Killed at RUN_BOUND_MS: it waited for something (stdin, a lock) instead of answering. */
-  timedOut: boolean;
-}
+/** The corpus's sandboxes: a generous keychain timeout, and runs killed at RUN_BOUND_MS. */
+const CORPUS_SANDBOX: SandboxOptions = { env: BASE_ENV, timeoutMs: RUN_BOUND_MS };
 
-interface CliOptions {
-  input?: string;
-  /** Leave stdin a pipe that is never closed: a command that should not read it must exit anyway. */
-  keepStdinOpen?: boolean;
-  env?: Record<string, string>;
-  /** Kill it after this long (default RUN_BOUND_MS). */
-  boundMs?: number;
-}
-
-function runCli(sandbox: Sandbox, args: string[], options: CliOptions = {}): Promise<CliRun> {
-  return slot(
-    () =>
-      new Promise<CliRun>((resolve, reject) => {
-        const child = spawn(process.execPath, [BIN, ...args], {
-          cwd: sandbox.cwd,
-          env: { ...sandbox.env, ...BASE_ENV, ...options.env },
-          stdio: ['pipe', 'pipe', 'pipe'],
-        });
-        let stdout = '';
-        let stderr = '';
-        let timedOut = false;
-        child.stdout.setEncoding('utf8').on('data', (chunk: string) => (stdout += chunk));
-        child.stderr.setEncoding('utf8').on('data', (chunk: string) => (stderr += chunk));
-        const timer = setTimeout(() => {
-          timedOut = true;
-          child.kill('SIGKILL');
-        }, options.boundMs ?? RUN_BOUND_MS);
-        child.on('error', reject);
-        child.on('close', (code, signal) => {
-          clearTimeout(timer);
-          child.stdin.destroy();
-          resolve({ code, signal, stdout, stderr, timedOut });
-        });
-        // The child may exit before reading all of a large input: EPIPE is expected then.
-        child.stdin.on('error', () => undefined);
-        if (options.keepStdinOpen === true) return;
-        if (options.input !== undefined) child.stdin.end(options.input);
-        else child.stdin.end();
-      }),
-  );
+/** A run of the CLI in a slot of the limiter. */
+function runCli(sandbox: Sandbox, args: string[], options: RunOptions = {}): Promise<RunResult> {
+  return slot(() => sandbox.run(args, options));
 }
 
 // ---- What the real Secret Service holds (secret-tool, not our code) --------------------------------------------------
@@ -512,7 +469,7 @@ interface Seeded {
 }
 
 async function seedSandbox(): Promise<Seeded> {
-  const sandbox = makeSandbox();
+  const sandbox = makeSandbox(CORPUS_SANDBOX);
   const seed = uniqueName('corpus');
   const seedToken = fake.addToken();
   const result = await runCli(sandbox, addArgs(seed, fake.url, '--no-test'), { input: seedToken });
@@ -523,7 +480,7 @@ async function seedSandbox(): Promise<Seeded> {
 
 /** A new sandbox holding a copy of the seeded config folder (the seed's token is in the shared keychain already). */
 function copyOf(seeded: Seeded): Sandbox {
-  const sandbox = makeSandbox();
+  const sandbox = makeSandbox(CORPUS_SANDBOX);
   cpSync(seeded.sandbox.configDir, sandbox.configDir, { recursive: true });
   chmodSync(sandbox.configDir, 0o700);
   chmodSync(join(sandbox.configDir, 'connections.json'), 0o600);
@@ -547,10 +504,11 @@ function leaks(text: string, secret: string): boolean {
   return text.includes(secret) || text.includes(middle);
 }
 
-function describeRun(args: string[], result: CliRun): string {
+/** describeRun with the case's arguments shown, and long arguments and outputs cut short (the corpus feeds 1 MB values). */
+function describeCase(args: string[], result: RunResult): string {
   const shown = args.map((arg) => (arg.length > 80 ? `${arg.slice(0, 40)}…(${String(arg.length)} chars)` : JSON.stringify(arg))).join(' ');
   const clip = (text: string): string => (text.length > 2000 ? `${text.slice(0, 2000)}…` : text);
-  return `okta-connect ${shown}\nexit ${String(result.code)}${result.timedOut ? ' (killed: it did not exit in time)' : ''}\nstdout:\n${clip(result.stdout)}\nstderr:\n${clip(result.stderr)}`;
+  return describeRun({ ...result, stdout: clip(result.stdout), stderr: clip(result.stderr) }, `okta-connect ${shown}`);
 }
 
 /** Control characters but the newline: what a terminal would act on (BEL, ESC sequences, a carriage return…). */
@@ -579,7 +537,7 @@ async function checkCase(seeded: Seeded, c: Case): Promise<void> {
       keepStdinOpen: c.keepStdinOpen === true,
       env: c.env?.(w) ?? {},
     });
-    const context = describeRun(args, result);
+    const context = describeCase(args, result);
 
     expect(result.timedOut, context).toBe(false);
     expect(result.code, context).toBe(c.code);
@@ -660,10 +618,10 @@ describe('the corpus', () => {
 
   // Likewise the open-stdin cases: a command that does read stdin must be caught waiting, not reported as an exit.
   it('its open stdin keeps a command that reads stdin waiting until it is killed', async () => {
-    const sandbox = makeSandbox();
+    const sandbox = makeSandbox(CORPUS_SANDBOX);
     const name = uniqueName('corpus');
     try {
-      const result = await runCli(sandbox, addArgs(name, fake.url, '--no-test'), { keepStdinOpen: true, boundMs: 4_000 });
+      const result = await runCli(sandbox, addArgs(name, fake.url, '--no-test'), { keepStdinOpen: true, timeoutMs: 4_000 });
       expect(result.timedOut, result.stderr).toBe(true);
       expect(result.signal).toBe('SIGKILL');
       expect(await lookup(name)).toBeNull();

@@ -20,10 +20,15 @@ export interface RunResult {
   stdout: string;
   stderr: string;
   ms: number;
+  /** Killed at its time bound: it waited (on stdin, a lock…) instead of answering. */
+  timedOut: boolean;
 }
 
 export interface RunOptions {
+  /** stdin's whole content; stdin is closed at once (empty) when neither this nor keepStdinOpen is given. */
   input?: string;
+  /** Leave stdin a pipe that is never closed: a command that should not read it must exit anyway. */
+  keepStdinOpen?: boolean;
   env?: Record<string, string | undefined>;
   timeoutMs?: number;
   cwd?: string;
@@ -153,17 +158,22 @@ export function runBin(args: string[], options: RunOptions & { env: Record<strin
     const child = spawn(process.execPath, [BIN, ...args], { cwd: options.cwd, env, stdio: ['pipe', 'pipe', 'pipe'] });
     let stdout = '';
     let stderr = '';
+    let timedOut = false;
     child.stdout.setEncoding('utf8').on('data', (chunk: string) => (stdout += chunk));
     child.stderr.setEncoding('utf8').on('data', (chunk: string) => (stderr += chunk));
     const timer = setTimeout(() => {
+      timedOut = true;
       child.kill('SIGKILL');
     }, options.timeoutMs ?? 30_000);
     child.on('error', reject);
     child.on('close', (code, signal) => {
       clearTimeout(timer);
-      resolvePromise({ code, signal, stdout, stderr, ms: performance.now() - started });
+      child.stdin.destroy();
+      resolvePromise({ code, signal, stdout, stderr, ms: performance.now() - started, timedOut });
     });
+    // The child may exit before reading all of a large input: EPIPE is expected then.
     child.stdin.on('error', () => undefined);
+    if (options.keepStdinOpen === true) return;
     if (options.input !== undefined) child.stdin.end(options.input);
     else child.stdin.end();
   });
@@ -430,8 +440,13 @@ export async function startConnectProxy(): Promise<ConnectProxy> {
   };
 }
 
-/** A run's exit code and output, for assertion messages. */
-export function describeRun(result: Pick<RunResult, 'code' | 'stdout' | 'stderr'> & { signal?: NodeJS.Signals | null }): string {
+/** A run's exit code and output, for assertion messages; `label` says which run, where a test makes several. */
+export function describeRun(
+  result: Pick<RunResult, 'code' | 'stdout' | 'stderr'> & Partial<Pick<RunResult, 'signal' | 'timedOut'>>,
+  label?: string,
+): string {
   const signal = result.signal ? ` signal ${result.signal}` : '';
-  return `exit ${String(result.code)}${signal}\nstdout:\n${result.stdout}\nstderr:\n${result.stderr}`;
+  const killed = result.timedOut === true ? ' (killed: it did not exit in time)' : '';
+  const prefix = label === undefined ? '' : `${label}: `;
+  return `${prefix}exit ${String(result.code)}${signal}${killed}\nstdout:\n${result.stdout}\nstderr:\n${result.stderr}`;
 }
