@@ -1,12 +1,11 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { addArgs, BASE_ENV, connectionsPath, expectCleanFailure, fileMode, findLeaks, linesStarting, readConnections, requireKeyring, ROOT, secretToolClear, secretToolLookup, storedConnection, UNREACHABLE_DBUS, uniqueName, useFakeOkta, useSandbox, describeRun } from './harness.js';
+import { addArgs, BASE_ENV, connectionsPath, expectCleanFailure, fileMode, findLeaks, linesStarting, readConnections, requireKeyring, ROOT, secretToolClear, secretToolLookup, storedConnection, TEST_RESULT_KEYS, UNREACHABLE_DBUS, uniqueName, useFakeOkta, useSandbox, describeRun } from './harness.js';
 
 const ISO = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\.\d+)?Z$/;
 const DAY_MS = 86_400_000;
 const LIST_ITEM_KEYS = ['createdAt', 'idleExpiresAt', 'lastTest', 'lastUsedAt', 'name', 'orgUrl', 'owner', 'source'];
-const TEST_RESULT_KEYS = ['error', 'latencyMs', 'name', 'ok', 'orgUrl', 'owner', 'rateLimit', 'roles'];
 
 beforeAll(requireKeyring);
 const fake = useFakeOkta();
@@ -234,36 +233,6 @@ describe('test', () => {
     expect(parsed.error).toMatchObject({ code: 4, httpStatus: 401, oktaErrorCode: 'E0000011', message: expect.any(String) as string });
     expect(String((parsed.error as { oktaErrorId: unknown }).oktaErrorId)).toMatch(/^oae/);
     expect(findLeaks(doomed, sandbox, [result, json])).toEqual([]);
-  });
-});
-
-describe('test --all', () => {
-  const sandbox = useSandbox();
-
-  it('tests every connection, one line each in name order, and exits with the first failure in name order', async () => {
-    const good = fake.addToken();
-    const bad = fake.addToken();
-    fake.revoke(bad);
-    const suffix = uniqueName('all');
-    const [first, second, third] = [`a-${suffix}`, `b-${suffix}`, `c-${suffix}`];
-    // Saved in another order than their names'.
-    for (const [name, token] of [[third, good], [second, bad], [first, good]] as const) {
-      expect((await sandbox.run(addArgs(name, fake.url, '--no-test'), { input: token })).code).toBe(0);
-    }
-    const result = await sandbox.run(['test', '--all']);
-    expect(result.code, describeRun(result)).toBe(4);
-    const lines = result.stdout.trimEnd().split('\n');
-    expect(lines.map((line) => line.split(/ {2,}|^. /)[1])).toEqual([first, second, third]);
-    expect(lines.map((line) => line[0])).toEqual(['✓', '✗', '✓']);
-    expect(result.stderr).toMatch(/2 of 3/);
-
-    const json = await sandbox.run(['test', '--all', '--json']);
-    expect(json.code, describeRun(json)).toBe(4);
-    const items = JSON.parse(json.stdout) as Record<string, unknown>[];
-    expect(items.map((item) => [item.name, item.ok])).toEqual([[first, true], [second, false], [third, true]]);
-    for (const item of items) expect(Object.keys(item).sort()).toEqual(TEST_RESULT_KEYS);
-    expect(findLeaks(good, sandbox, [result, json])).toEqual([]);
-    expect(findLeaks(bad, sandbox, [result, json])).toEqual([]);
   });
 });
 

@@ -1,5 +1,5 @@
 import { spawn, type ChildProcess } from 'node:child_process';
-import { existsSync, readdirSync, readFileSync, rmSync, watch, writeFileSync } from 'node:fs';
+import { existsSync, readFileSync, rmSync, watch, writeFileSync } from 'node:fs';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { generateToken } from '../fixtures/fake-okta.js';
@@ -10,11 +10,14 @@ import {
   describeRun,
   fileMode,
   forgetSecrets,
+  leftovers,
+  LONG,
+  readConnections,
   requireKeyring,
   secretToolLookup,
-  uniqueName,
-  LONG,
+  storedNames,
   UNDER_LOAD,
+  uniqueName,
   useFakeOkta,
   useSandbox,
   type RunResult,
@@ -34,29 +37,8 @@ const GATE_MS = 2_000;
 beforeAll(requireKeyring);
 const fake = useFakeOkta({ resetAfterEach: true });
 
-interface Stored {
-  version: number;
-  connections: { name: string; orgUrl: string; lastTest: { ok: boolean } | null }[];
-}
-
 function add(sandbox: Sandbox, name: string, token: string, ...extra: string[]): Promise<RunResult> {
   return sandbox.run(addArgs(name, fake.url, '--no-test', ...extra), { input: token });
-}
-
-/** connections.json, parsed; undefined when absent. Throws on a file that does not parse: that is a failure here. */
-function stored(sandbox: Sandbox): Stored | undefined {
-  const path = connectionsPath(sandbox);
-  if (!existsSync(path)) return undefined;
-  return JSON.parse(readFileSync(path, 'utf8')) as Stored;
-}
-
-function storedNames(sandbox: Sandbox): string[] {
-  return (stored(sandbox)?.connections ?? []).map((connection) => connection.name).sort();
-}
-
-/** What is in the config folder besides connections.json: a lock or temp file left behind. */
-function leftovers(sandbox: Sandbox): string[] {
-  return readdirSync(sandbox.configDir).filter((file) => file !== 'connections.json');
 }
 
 function lockPath(sandbox: Sandbox): string {
@@ -86,7 +68,7 @@ describe('20 parallel adds of different names in one config folder', () => {
       expect(result.code, describeRun(result, `add ${entries[index]?.name ?? ''}`)).toBe(0);
     });
 
-    const file = stored(sandbox);
+    const file = readConnections(sandbox);
     expect(file?.version).toBe(1);
     expect(storedNames(sandbox)).toEqual(entries.map((entry) => entry.name).sort());
     for (const entry of entries) expect(secretToolLookup(entry.name), entry.name).toBe(entry.token);
@@ -133,87 +115,6 @@ describe('add --force and remove --yes of one name, in parallel', () => {
       endings.push(isInMetadata ? 'both' : 'neither');
     }
     console.info(`add --force vs remove --yes: ${String(RACE_ROUNDS)} rounds, endings: ${endings.join(' ')}`);
-  }, LONG);
-});
-
-describe('test --all while another process adds connections', () => {
-  const sandbox = useSandbox(UNDER_LOAD);
-  const existing = Array.from({ length: 5 }, () => ({ name: uniqueName('tall'), token: '' }));
-  const added = Array.from({ length: 6 }, () => ({ name: uniqueName('tadd'), token: '' }));
-  afterAll(async () => {
-    await forgetSecrets([...existing, ...added].map((entry) => entry.name));
-  });
-
-  it('nothing is lost, every read of connections.json parses, and both exit 0', async () => {
-    // Tokens the fake accepts: test --all may pick up a connection that was added after it started.
-    for (const entry of [...existing, ...added]) entry.token = fake.addToken();
-    const seeded = await Promise.all(existing.map((entry) => add(sandbox, entry.name, entry.token)));
-    seeded.forEach((result) => {
-      expect(result.code, describeRun(result, 'seed add')).toBe(0);
-    });
-    // Slow answers keep test --all busy while the adds run.
-    fake.delayMs = 400;
-
-    // An object, so the compiler does not narrow the flag to its initial value.
-    const polling = { isRunning: true };
-    const snapshots: string[][] = [];
-    const unparsable: string[] = [];
-    const contents = new Set<string>();
-    const poll = (async () => {
-      while (polling.isRunning) {
-        const text = readFileSync(connectionsPath(sandbox), 'utf8');
-        contents.add(text);
-        try {
-          snapshots.push((JSON.parse(text) as Stored).connections.map((connection) => connection.name));
-        } catch {
-          unparsable.push(text);
-        }
-        await sleep(5);
-      }
-    })();
-
-    const testStarted = Date.now();
-    const adderTimes: { started: number; ended: number }[] = [];
-    const [tested, adds] = await Promise.all([
-      sandbox.run(['test', '--all']).then((result) => ({ result, ended: Date.now() })),
-      (async () => {
-        const results: RunResult[] = [];
-        for (const entry of added) {
-          const started = Date.now();
-          results.push(await add(sandbox, entry.name, entry.token));
-          adderTimes.push({ started, ended: Date.now() });
-        }
-        return results;
-      })(),
-    ]);
-    polling.isRunning = false;
-    await poll;
-
-    expect(tested.result.code, describeRun(tested.result, 'test --all')).toBe(0);
-    adds.forEach((result) => {
-      expect(result.code, describeRun(result, 'add')).toBe(0);
-    });
-    // The two really overlapped: some add finished while test --all was still running.
-    expect(adderTimes.some((times) => times.ended > testStarted && times.ended < tested.ended)).toBe(true);
-
-    expect(unparsable).toEqual([]);
-    expect(snapshots.length).toBeGreaterThan(20);
-    expect(contents.size).toBeGreaterThan(2);
-    // Nothing ever disappears: each read holds every name the read before it held.
-    snapshots.forEach((names, index) => {
-      const previous = snapshots[index - 1] ?? [];
-      expect(names, `read ${String(index)}`).toEqual(expect.arrayContaining(previous));
-    });
-
-    const file = stored(sandbox);
-    expect(storedNames(sandbox)).toEqual([...existing, ...added].map((entry) => entry.name).sort());
-    // test --all's results were recorded, and not overwritten by the adds' writes.
-    for (const entry of existing) {
-      expect(file?.connections.find((connection) => connection.name === entry.name)?.lastTest?.ok, entry.name).toBe(true);
-    }
-    for (const entry of [...existing, ...added]) expect(secretToolLookup(entry.name), entry.name).toBe(entry.token);
-    expect(leftovers(sandbox)).toEqual([]);
-    console.info(`test --all vs ${String(added.length)} sequential adds: ${String(snapshots.length)} reads, ${String(contents.size)} distinct versions`);
   }, LONG);
 });
 

@@ -336,6 +336,34 @@ export function storedConnection(sandbox: Pick<Sandbox, 'configDir'>, name: stri
   return readConnections(sandbox)?.connections.find((connection) => connection.name === name);
 }
 
+/** The names in connections.json, sorted; none when it does not exist. */
+export function storedNames(sandbox: Pick<Sandbox, 'configDir'>): string[] {
+  return (readConnections(sandbox)?.connections ?? []).map((connection) => connection.name).sort();
+}
+
+/** What is in the config folder besides connections.json: a lock or temp file left behind. */
+export function leftovers(sandbox: Pick<Sandbox, 'configDir'>): string[] {
+  return readdirSync(sandbox.configDir).filter((file) => file !== 'connections.json');
+}
+
+/** `add` that must succeed: the connection is saved (the run's output is in the failure message otherwise). */
+export async function saveConnection(sandbox: Sandbox, name: string, orgUrl: string, token: string, ...extra: string[]): Promise<RunResult> {
+  const result = await sandbox.run(addArgs(name, orgUrl, ...extra), { input: token });
+  expect(result.code, describeRun(result)).toBe(0);
+  return result;
+}
+
+/** The keys of one `test --json` result, sorted. */
+export const TEST_RESULT_KEYS = ['error', 'latencyMs', 'name', 'ok', 'orgUrl', 'owner', 'rateLimit', 'roles'];
+
+/** Written here on purpose, not imported from src/: a wrong mapping in src/ must fail these tests. */
+export const envKey = (name: string): string => name.toUpperCase().replace(/-/g, '_');
+export const tokenVar = (name: string): string => `OKTA_CONNECT_${envKey(name)}_TOKEN`;
+export const urlVar = (name: string): string => `OKTA_CONNECT_${envKey(name)}_ORG_URL`;
+
+/** The lines of a text that are not blank. */
+export const nonEmptyLines = (text: string): string[] => text.split('\n').filter((line) => line.trim() !== '');
+
 /** Lines of a text that start with `prefix`. */
 export function linesStarting(text: string, prefix: string): string[] {
   return text.split('\n').filter((line) => line.startsWith(prefix));

@@ -3,16 +3,13 @@ import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSy
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { generateToken, type FakeOkta } from '../fixtures/fake-okta.js';
-import { addArgs, BIN, connectionsPath, disposeSandbox, expectCleanFailure, forgetSecrets, linesStarting, makeSandbox, requireKeyring, secretToolLookup, UNREACHABLE_DBUS, uniqueName, useFakeOkta, useSandbox, waitFor, type RunResult, type Sandbox, describeRun } from './harness.js';
+import { generateToken } from '../fixtures/fake-okta.js';
+import { addArgs, BIN, connectionsPath, disposeSandbox, envKey, expectCleanFailure, forgetSecrets, linesStarting, makeSandbox, nonEmptyLines, requireKeyring, saveConnection, secretToolLookup, tokenVar, UNREACHABLE_DBUS, uniqueName, urlVar, useFakeOkta, useSandbox, waitFor, type RunResult, type Sandbox, describeRun } from './harness.js';
 
 /** End-to-end tests of what CI pipelines and scripts rely on: env overrides, test --all, exec, token, completion. */
 
 const NO_KEYCHAIN = { DBUS_SESSION_BUS_ADDRESS: UNREACHABLE_DBUS };
-const WELL_KNOWN = '/.well-known/okta-organization';
 const USERS_ME = '/api/v1/users/me';
-const TEST_RESULT_KEYS = ['error', 'latencyMs', 'name', 'ok', 'orgUrl', 'owner', 'rateLimit', 'roles'];
-const ERROR_KEYS = ['code', 'httpStatus', 'message', 'oktaErrorCode', 'oktaErrorId'];
 const COMMANDS = ['add', 'test', 'list', 'remove', 'exec', 'token', 'doctor', 'completion'];
 const EXEC_VARIABLES = [
   'OKTA_CLIENT_ORGURL',
@@ -26,22 +23,12 @@ const EXEC_VARIABLES = [
 
 // ---- helpers -------------------------------------------------------------------------------------------------------
 
-/** Written here on purpose, not imported from src/: a wrong mapping in src/ must fail these tests. */
-const envKey = (name: string): string => name.toUpperCase().replace(/-/g, '_');
-const tokenVar = (name: string): string => `OKTA_CONNECT_${envKey(name)}_TOKEN`;
-const urlVar = (name: string): string => `OKTA_CONNECT_${envKey(name)}_ORG_URL`;
-
-
-const nonEmptyLines = (text: string): string[] => text.split('\n').filter((line) => line.trim() !== '');
-
 /** Every connection this file saves in the shared keyring, removed at the end so other files' doctor runs see no orphans. */
 const savedNames = new Set<string>();
 
 async function save(sandbox: Sandbox, name: string, orgUrl: string, token: string, ...extra: string[]): Promise<RunResult> {
-  const result = await sandbox.run(addArgs(name, orgUrl, ...extra), { input: token });
-  expect(result.code, describeRun(result)).toBe(0);
   savedNames.add(name);
-  return result;
+  return saveConnection(sandbox, name, orgUrl, token, ...extra);
 }
 
 /** Every file and folder under `dir`, relative. */
@@ -197,13 +184,6 @@ describe('env-only connections on a machine with no keychain at all', () => {
     expect(report.env.OKTA_API_TOKEN).toBe(token);
     expect(report.env.OKTA_CLIENT_ORGURL).toBe(fake.url);
     expect(report.env.OKTA_CONNECT_CONNECTION).toBe(name);
-  });
-
-  it('test --all includes the env-only connection', async () => {
-    const result = await sandbox.run(['test', '--all'], { env });
-    expect(result.code, describeRun(result)).toBe(0);
-    expect(nonEmptyLines(result.stdout)).toHaveLength(1);
-    expect(result.stdout).toMatch(new RegExp(`^✓ ${name.replace(/-/g, '[-_]')} `));
   });
 
   it('writes nothing under HOME (no connections.json, no folder)', async () => {
@@ -366,114 +346,6 @@ describe('names with dashes', () => {
     const printed = await sandbox.run(['token', '--name', name], { env });
     expect(printed.stdout).toBe(`${token}\n`);
   });
-});
-
-// ---- test --all -------------------------------------------------------------------------------------------------------
-
-describe('test --all', () => {
-  beforeAll(requireKeyring);
-  const sandbox = useSandbox();
-  const slow = useFakeOkta();
-  const notOkta = useFakeOkta({ behaviour: 'not-okta' });
-  const names: string[] = [];
-  const tokens: string[] = [];
-
-  beforeAll(async () => {
-    // Name order a < b < c < d; b fails slowly (4), c fails fast (7): the exit code must follow name order, not time.
-    const good = fake.addToken({ user: { login: 'ada-all@example.com' } });
-    const slowRevoked = slow.addToken();
-    const slowGood = slow.addToken();
-    const plan: [string, FakeOkta, string, string[]][] = [
-      [uniqueName('a-good'), fake, good, []],
-      [uniqueName('b-revoked'), slow, slowRevoked, []],
-      [uniqueName('c-notokta'), notOkta, generateToken(), ['--no-test']],
-      [uniqueName('d-slow'), slow, slowGood, []],
-    ];
-    for (const [name, where, token, extra] of plan) {
-      await save(sandbox, name, where.url, token, ...extra);
-      names.push(name);
-      tokens.push(token);
-    }
-    slow.revoke(slowRevoked);
-    slow.delayMs = 1500;
-  });
-
-  it('prints one line per connection in name order, a summary on stderr, and exits with the first failure in name order', async () => {
-    const result = await sandbox.run(['test', '--all', '--timeout', '90'], { timeoutMs: 180_000 });
-    expect(result.code, describeRun(result)).toBe(4);
-    const lines = nonEmptyLines(result.stdout);
-    expect(lines, result.stdout).toHaveLength(4);
-    const marks = ['✓', '✗', '✗', '✓'];
-    lines.forEach((line, index) => {
-      expect(line.startsWith(`${marks[index] ?? ''} ${names[index] ?? ''} `), line).toBe(true);
-    });
-    expect(lines[0]).toContain('ada-all@example.com');
-    const summary = result.stderr.split('\n').filter((line) => /\b2 of 4\b/.test(line));
-    expect(summary, result.stderr).toHaveLength(1);
-    expect(summary[0]).toContain(names[1]);
-    expect(summary[0]).toContain(names[2]);
-    expect(result.stdout).not.toMatch(/\bof 4\b/);
-    for (const token of tokens) expect(result.stdout + result.stderr).not.toContain(token);
-  });
-
-  it('--json prints an array with one result per connection, the same exit code', async () => {
-    const result = await sandbox.run(['test', '--all', '--json', '--timeout', '90'], { timeoutMs: 180_000 });
-    expect(result.code, describeRun(result)).toBe(4);
-    const items = JSON.parse(result.stdout) as Record<string, unknown>[];
-    expect(Array.isArray(items)).toBe(true);
-    expect(items.map((item) => item.name)).toEqual(names);
-    for (const item of items) expect(Object.keys(item).sort()).toEqual(TEST_RESULT_KEYS);
-    expect(items.map((item) => item.ok)).toEqual([true, false, false, true]);
-    expect(items.map((item) => item.orgUrl)).toEqual([fake.url, slow.url, notOkta.url, slow.url]);
-    const errors = items.map((item) => item.error as Record<string, unknown> | null);
-    expect(errors[0]).toBeNull();
-    expect(errors[3]).toBeNull();
-    for (const error of [errors[1], errors[2]]) expect(Object.keys(error ?? {}).sort()).toEqual(ERROR_KEYS);
-    expect(errors[1]).toMatchObject({ code: 4, httpStatus: 401, oktaErrorCode: 'E0000011' });
-    expect(errors[2]).toMatchObject({ code: 7 });
-    expect(items[0]).toMatchObject({ owner: { login: 'ada-all@example.com' }, roles: ['Super Administrator'] });
-    expect(items[0]?.rateLimit).toMatchObject({ limit: 600 });
-    // The slow org's answer time shows in its latency (the fake waits 1500 ms before every answer).
-    expect(items[3]?.latencyMs).toBeGreaterThanOrEqual(1400);
-    for (const token of tokens) expect(result.stdout).not.toContain(token);
-  });
-});
-
-describe('test --all runs concurrently', () => {
-  beforeAll(requireKeyring);
-  const sandbox = useSandbox();
-  const lag = useFakeOkta();
-  const names: string[] = [];
-
-  beforeAll(async () => {
-    for (let index = 0; index < 8; index += 1) {
-      const name = uniqueName(`par${String(index)}`);
-      await save(sandbox, name, lag.url, lag.addToken(), '--no-test');
-      names.push(name);
-    }
-    lag.delayMs = 1500;
-  });
-
-  it('8 connections on an org answering after 1.5 s take far less than 8 single tests', async () => {
-    const one = await sandbox.run(['test', '--name', names[0] ?? '', '--timeout', '120'], { timeoutMs: 240_000 });
-    expect(one.code, describeRun(one)).toBe(0);
-    const before = lag.requests.length;
-    const all = await sandbox.run(['test', '--all', '--timeout', '120'], { timeoutMs: 240_000 });
-    expect(all.code, describeRun(all)).toBe(0);
-    expect(nonEmptyLines(all.stdout)).toHaveLength(8);
-    const ratio = all.ms / one.ms;
-    // Sequentially, 8 × 3 requests × 1.5 s = 36 s of waiting alone: 5× or more one test. Concurrently, close to 1×.
-    console.log(`test --all (8) ${all.ms.toFixed(0)} ms / test --name ${one.ms.toFixed(0)} ms = ${ratio.toFixed(2)}`);
-    expect(ratio, `all ${all.ms.toFixed(0)} ms, one ${one.ms.toFixed(0)} ms`).toBeLessThanOrEqual(3);
-    // Structural evidence too: several users/me calls reached the fake before the first answer led to a roles call.
-    const during = lag.requests.slice(before);
-    const firstRoles = during.findIndex((request) => request.path.endsWith('/roles'));
-    const callsFirst = during.slice(0, firstRoles).filter((request) => request.path === USERS_ME).length;
-    console.log(`users/me calls in flight before the first roles call: ${String(callsFirst)}`);
-    expect(callsFirst).toBeGreaterThanOrEqual(2);
-    // The org is asked once per run, however many of its tokens are tested.
-    expect(during.filter((request) => request.path === WELL_KNOWN)).toHaveLength(1);
-  }, 400_000);
 });
 
 // ---- exec -------------------------------------------------------------------------------------------------------------
