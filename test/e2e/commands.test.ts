@@ -1,7 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { addArgs, BASE_ENV, connectionsPath, expectCleanFailure, fileMode, findLeaks, linesStarting, readConnections, requireKeyring, ROOT, secretToolClear, secretToolLookup, storedConnection, TEST_RESULT_KEYS, UNREACHABLE_DBUS, uniqueName, useFakeOkta, useSandbox, describeRun } from './harness.js';
+import { addArgs, BASE_ENV, connectionsPath, escapeRegExp, expectCleanFailure, expectRejectedTokenHint, fileMode, findLeaks, readConnections, requireKeyring, ROOT, secretToolClear, secretToolLookup, storedConnection, TEST_RESULT_KEYS, UNREACHABLE_DBUS, uniqueName, useFakeOkta, useSandbox, describeRun } from './harness.js';
 
 const ISO = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\.\d+)?Z$/;
 const DAY_MS = 86_400_000;
@@ -9,10 +9,6 @@ const LIST_ITEM_KEYS = ['createdAt', 'idleExpiresAt', 'lastTest', 'lastUsedAt', 
 
 beforeAll(requireKeyring);
 const fake = useFakeOkta();
-
-function escape(text: string): string {
-  return text.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
-}
 
 
 describe('add', () => {
@@ -161,7 +157,7 @@ describe('test', () => {
     expect(result.code, describeRun(result)).toBe(0);
     const login = fake.loginOf(token);
     expect(result.stdout).toMatch(
-      new RegExp(`^✓ ${escape(name)} {2}${escape(fake.url)} {2}as ${escape(login)} \\(Super Administrator\\) {2}\\d+ ms\\n$`),
+      new RegExp(`^✓ ${escapeRegExp(name)} {2}${escapeRegExp(fake.url)} {2}as ${escapeRegExp(login)} \\(Super Administrator\\) {2}\\d+ ms\\n$`),
     );
     const saved = storedConnection(sandbox, name);
     expect(saved?.lastTest).toMatchObject({ ok: true, code: 0 });
@@ -215,11 +211,7 @@ describe('test', () => {
     const error = expectCleanFailure(result, 4);
     expect(error).toContain(doomedName);
     expect(error).toMatch(/401/);
-    const hint = linesStarting(result.stderr, 'hint: ').join('\n');
-    expect(hint).toMatch(/revoked/);
-    expect(hint).toMatch(/30 days/);
-    expect(hint).toMatch(/deactivated/);
-    expect(hint).toContain(`${fake.url}/admin/access/api/tokens`);
+    expectRejectedTokenHint(result, fake.url);
 
     const saved = storedConnection(sandbox, doomedName);
     expect(saved?.lastTest).toMatchObject({ ok: false, code: 4 });

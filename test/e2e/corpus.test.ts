@@ -4,7 +4,7 @@ import { chmodSync, cpSync, existsSync, readdirSync, readFileSync, statSync, wri
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { generateToken } from '../fixtures/fake-okta.js';
-import { addArgs, BASE_ENV, describeRun, disposeSandbox, forgetSecrets, linesStarting, makeSandbox, requireKeyring, stackFrames, uniqueName, useFakeOkta, type RunOptions, type RunResult, type Sandbox, type SandboxOptions } from './harness.js';
+import { addArgs, BASE_ENV, describeRun, disposeSandbox, envKey, escapeRegExp, forgetSecrets, linesStarting, makeSandbox, requireKeyring, stackFrames, uniqueName, useFakeOkta, type RunOptions, type RunResult, type Sandbox, type SandboxOptions } from './harness.js';
 
 /**
  * The bad-input corpus: every command, table-driven. Each case runs in its own copy of a sandbox seeded (by a real `add`)
@@ -144,13 +144,11 @@ interface Case {
   names?: (w: World) => string[];
 }
 
-const envKey = (name: string): string => name.toUpperCase().replace(/-/g, '_');
 const url = (w: World): string => w.url;
 /** An untested `add` into the case's org. */
 const addNoTest = (name: string, w: World, ...extra: string[]): string[] => addArgs(name, url(w), '--no-test', ...extra);
 /** `n` url-safe characters, made at run time. */
 const chars = (n: number): string => randomBytes(n).toString('base64url').slice(0, n);
-const escape = (text: string): string => text.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
 const corrupt = (sandbox: Sandbox): void => {
   writeFileSync(join(sandbox.configDir, 'connections.json'), '{"version": 1, "connections": [', { mode: 0o600 });
 };
@@ -179,14 +177,14 @@ const addNameCases: Case[] = [
     args: (w) => addNoTest(w.seed.toUpperCase(), w),
     stdin: (w) => w.token,
     code: 2,
-    says: (w) => new RegExp(`"${escape(w.seed)}" exists already`),
+    says: (w) => new RegExp(`"${escapeRegExp(w.seed)}" exists already`),
   },
   {
     what: 'an existing name without --force: the hint says names cannot be renamed',
     args: (w) => addNoTest(w.seed, w),
     stdin: (w) => w.token,
     code: 2,
-    says: (w) => new RegExp(`"${escape(w.seed)}" exists already`),
+    says: (w) => new RegExp(`"${escapeRegExp(w.seed)}" exists already`),
   },
 ];
 
@@ -327,12 +325,12 @@ const addFlagCases: Case[] = [
 const testCases: Case[] = [
   { what: 'neither --name nor --all, no terminal', args: () => ['test'], keepStdinOpen: true, code: 2, says: () => /missing --name \(or --all\)/ },
   { what: '--name and --all together', args: (w) => ['test', '--name', w.seed, '--all'], code: 2, says: () => /--name and --all cannot be used together/ },
-  { what: 'an unknown name (stdin open)', args: (w) => ['test', '--name', w.fresh], keepStdinOpen: true, code: 3, says: (w) => new RegExp(`no connection named "${escape(w.fresh)}"`) },
+  { what: 'an unknown name (stdin open)', args: (w) => ['test', '--name', w.fresh], keepStdinOpen: true, code: 3, says: (w) => new RegExp(`no connection named "${escapeRegExp(w.fresh)}"`) },
   {
     what: 'an unknown name in upper case is looked up lower-cased',
     args: (w) => ['test', '--name', w.fresh.toUpperCase()],
     code: 3,
-    says: (w) => new RegExp(`no connection named "${escape(w.fresh)}"`),
+    says: (w) => new RegExp(`no connection named "${escapeRegExp(w.fresh)}"`),
   },
   { what: 'an invalid name', args: () => ['test', '--name', 'Bad Name!'], code: 2, says: () => NAME_RULE },
   { what: '".."', args: () => ['test', '--name', '..'], code: 2, says: () => NAME_RULE },
@@ -365,8 +363,8 @@ const listCases: Case[] = [
   { what: 'an extra argument', args: () => ['list', 'prod'], code: 2, says: () => /too many arguments for 'list'/ },
   { what: '--token <value>', args: (w) => ['list', '--token', w.typed], code: 2, says: () => NO_TOKEN_FLAG, secrets: (w) => [w.typed] },
   { what: '--json=<value>', args: () => ['list', '--json=yes'], code: 2, says: () => /unknown option '--json=…'/ },
-  { what: 'with stdin open: answers without reading it', args: () => ['list'], keepStdinOpen: true, code: 0, says: (w) => new RegExp(`^${escape(w.seed)} `, 'm') },
-  { what: '--json with stdin open: answers without reading it', args: () => ['list', '--json'], keepStdinOpen: true, code: 0, says: (w) => new RegExp(`"name": "${escape(w.seed)}"`) },
+  { what: 'with stdin open: answers without reading it', args: () => ['list'], keepStdinOpen: true, code: 0, says: (w) => new RegExp(`^${escapeRegExp(w.seed)} `, 'm') },
+  { what: '--json with stdin open: answers without reading it', args: () => ['list', '--json'], keepStdinOpen: true, code: 0, says: (w) => new RegExp(`"name": "${escapeRegExp(w.seed)}"`) },
   { what: 'a corrupt connections.json', args: () => ['list'], prepare: corrupt, code: 2, says: () => /is corrupt: it is not valid JSON/ },
 ];
 
@@ -380,7 +378,7 @@ const removeCases: Case[] = [
   },
   { what: 'without --name', args: () => ['remove', '--yes'], code: 2, says: () => /missing --name/ },
   { what: '--name without a value', args: () => ['remove', '--name'], code: 2, says: () => /argument missing/ },
-  { what: 'an unknown name', args: (w) => ['remove', '--name', w.fresh, '--yes'], code: 3, says: (w) => new RegExp(`no connection named "${escape(w.fresh)}"`) },
+  { what: 'an unknown name', args: (w) => ['remove', '--name', w.fresh, '--yes'], code: 3, says: (w) => new RegExp(`no connection named "${escapeRegExp(w.fresh)}"`) },
   { what: 'an invalid name', args: () => ['remove', '--name', 'acme/prod', '--yes'], code: 2, says: () => NAME_RULE },
   { what: '--timeout 0 with --yes removes nothing', args: (w) => ['remove', '--name', w.seed, '--yes', '--timeout', '0'], code: 2, says: () => BAD_TIMEOUT },
   { what: '--revoke --timeout abc removes nothing', args: (w) => ['remove', '--name', w.seed, '--yes', '--revoke', '--timeout', 'abc'], code: 2, says: () => BAD_TIMEOUT },
@@ -393,7 +391,7 @@ const execCases: Case[] = [
   { what: 'an empty command', args: (w) => ['exec', '--name', w.seed, '--', ''], code: 2, says: () => /missing the command to run/ },
   { what: 'no --name', args: () => ['exec', '--', 'true'], code: 2, says: () => /missing --name/ },
   { what: '--name without a value', args: () => ['exec', '--name'], code: 2, says: () => /argument missing/ },
-  { what: 'an unknown name (stdin open)', args: (w) => ['exec', '--name', w.fresh, '--', 'true'], keepStdinOpen: true, code: 3, says: (w) => new RegExp(`no connection named "${escape(w.fresh)}"`) },
+  { what: 'an unknown name (stdin open)', args: (w) => ['exec', '--name', w.fresh, '--', 'true'], keepStdinOpen: true, code: 3, says: (w) => new RegExp(`no connection named "${escapeRegExp(w.fresh)}"`) },
   { what: 'an invalid name', args: () => ['exec', '--name', '..', '--', 'true'], code: 2, says: () => NAME_RULE },
   { what: '--token <value>', args: (w) => ['exec', '--name', w.seed, '--token', w.typed, '--', 'true'], code: 2, says: () => NO_TOKEN_FLAG, secrets: (w) => [w.typed] },
   {
@@ -407,8 +405,8 @@ const execCases: Case[] = [
 
 const tokenCases: Case[] = [
   { what: 'no --name', args: () => ['token'], code: 2, says: () => /missing --name/ },
-  { what: 'an unknown name (stdin open)', args: (w) => ['token', '--name', w.fresh], keepStdinOpen: true, code: 3, says: (w) => new RegExp(`no connection named "${escape(w.fresh)}"`) },
-  { what: 'an unknown name in upper case', args: (w) => ['token', '--name', w.fresh.toUpperCase()], code: 3, says: (w) => new RegExp(`no connection named "${escape(w.fresh)}"`) },
+  { what: 'an unknown name (stdin open)', args: (w) => ['token', '--name', w.fresh], keepStdinOpen: true, code: 3, says: (w) => new RegExp(`no connection named "${escapeRegExp(w.fresh)}"`) },
+  { what: 'an unknown name in upper case', args: (w) => ['token', '--name', w.fresh.toUpperCase()], code: 3, says: (w) => new RegExp(`no connection named "${escapeRegExp(w.fresh)}"`) },
   { what: 'an invalid name', args: () => ['token', '--name', 'my prod'], code: 2, says: () => NAME_RULE },
   { what: 'an extra argument: the token is not printed', args: (w) => ['token', '--name', w.seed, 'extra'], code: 2, says: () => /too many arguments for 'token'/ },
   {

@@ -152,10 +152,15 @@ function walk(dir: string): { path: string; content: string }[] {
 }
 
 export function runBin(args: string[], options: RunOptions & { env: Record<string, string | undefined>; cwd: string }): Promise<RunResult> {
+  return runProcess(process.execPath, [BIN, ...args], options);
+}
+
+/** Any program (the CLI, bash, zsh…) with exactly `env`, its output captured, killed at `timeoutMs` (default 30 s). */
+export function runProcess(command: string, args: string[], options: RunOptions & { env: Record<string, string | undefined>; cwd: string }): Promise<RunResult> {
   const started = performance.now();
   const env = Object.fromEntries(Object.entries(options.env).filter((entry): entry is [string, string] => entry[1] !== undefined));
   return new Promise((resolvePromise, reject) => {
-    const child = spawn(process.execPath, [BIN, ...args], { cwd: options.cwd, env, stdio: ['pipe', 'pipe', 'pipe'] });
+    const child = spawn(command, args, { cwd: options.cwd, env, stdio: ['pipe', 'pipe', 'pipe'] });
     let stdout = '';
     let stderr = '';
     let timedOut = false;
@@ -361,12 +366,24 @@ export const envKey = (name: string): string => name.toUpperCase().replace(/-/g,
 export const tokenVar = (name: string): string => `OKTA_CONNECT_${envKey(name)}_TOKEN`;
 export const urlVar = (name: string): string => `OKTA_CONNECT_${envKey(name)}_ORG_URL`;
 
+/** `text` matched literally inside a RegExp. */
+export const escapeRegExp = (text: string): string => text.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
+
 /** The lines of a text that are not blank. */
 export const nonEmptyLines = (text: string): string[] => text.split('\n').filter((line) => line.trim() !== '');
 
 /** Lines of a text that start with `prefix`. */
 export function linesStarting(text: string, prefix: string): string[] {
   return text.split('\n').filter((line) => line.startsWith(prefix));
+}
+
+/** The hint of a rejected token (401): the causes (revoked, 30 days unused, owner deactivated) and the org's token page. */
+export function expectRejectedTokenHint(result: Pick<RunResult, 'stderr'>, orgUrl: string): void {
+  const hint = linesStarting(result.stderr, 'hint: ').join('\n');
+  expect(hint).toMatch(/revoked/);
+  expect(hint).toMatch(/30 days/);
+  expect(hint).toMatch(/deactivated/);
+  expect(hint).toContain(`${orgUrl}/admin/access/api/tokens`);
 }
 
 /** Lines that look like a JavaScript stack frame ("    at fn (file.js:1:2)"). */

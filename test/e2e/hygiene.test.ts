@@ -2,7 +2,7 @@ import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { generateToken } from '../fixtures/fake-okta.js';
-import { addArgs, disposeSandbox, findLeaks, makeSandbox, requireKeyring, secretToolLookup, stackFrames, storedConnection, uniqueName, useFakeOkta, useSandbox, type RunResult, type Sandbox, describeRun } from './harness.js';
+import { addArgs, disposeSandbox, findLeaks, makeSandbox, requireKeyring, secretToolLookup, stackFrames, storedConnection, tokenVar, uniqueName, urlVar, useFakeOkta, useSandbox, type RunResult, type Sandbox, describeRun } from './harness.js';
 
 beforeAll(requireKeyring);
 const right = useFakeOkta({ resetAfterEach: true });
@@ -141,8 +141,8 @@ describe('leak scan: a whole session, failures and --debug included', () => {
     right.behaviour = 'okta';
     const envName = uniqueName('leak-env');
     const envVars = (token: string): Record<string, string> => ({
-      [`OKTA_CONNECT_${envName.toUpperCase().replace(/-/g, '_')}_TOKEN`]: token,
-      [`OKTA_CONNECT_${envName.toUpperCase().replace(/-/g, '_')}_ORG_URL`]: right.url,
+      [tokenVar(envName)]: token,
+      [urlVar(envName)]: right.url,
     });
     await step('test env token', ['test', '--name', envName, '--debug'], { env: envVars(envOnly) });
     await step('test env revoked', ['test', '--name', envName, '--json', '--debug'], { env: envVars(revoked) });

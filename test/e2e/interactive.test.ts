@@ -60,6 +60,20 @@ async function expectNeverShown(pty: Pty, ...tokens: string[]): Promise<void> {
   }
 }
 
+/** Answer add's prompts as a user would: this org's address, the token (until it shows masked), then the name. */
+async function answerAddPrompts(pty: Pty, token: string, name: string): Promise<void> {
+  await pty.waitFor(ADDRESS_PROMPT);
+  await pty.type(okta.url);
+  await pty.press('Enter');
+  await pty.waitFor(TOKEN_PROMPT);
+  await pty.type(token);
+  await pty.waitFor(`${TOKEN_PROMPT} ${'*'.repeat(token.length)}`);
+  await pty.press('Enter');
+  await pty.waitFor(NAME_PROMPT);
+  await pty.type(name);
+  await pty.press('Enter');
+}
+
 function expectInOrder(text: string, parts: string[]): void {
   const positions = parts.map((part) => ({ part, at: text.indexOf(part) }));
   for (const { part, at } of positions) expect(at, `"${part}" on the screen`).toBeGreaterThanOrEqual(0);
@@ -156,16 +170,7 @@ describe('add in a terminal', () => {
   /** Go through address, an unknown token (401) and a name, up to the failed-test menu. */
   async function upToFailedTest(sandbox: Sandbox, badToken: string, name: string): Promise<Pty> {
     const pty = await cli(sandbox, ['add']);
-    await pty.waitFor(ADDRESS_PROMPT);
-    await pty.type(okta.url);
-    await pty.press('Enter');
-    await pty.waitFor(TOKEN_PROMPT);
-    await pty.type(badToken);
-    await pty.waitFor(`${TOKEN_PROMPT} ${'*'.repeat(badToken.length)}`);
-    await pty.press('Enter');
-    await pty.waitFor(NAME_PROMPT);
-    await pty.type(name);
-    await pty.press('Enter');
+    await answerAddPrompts(pty, badToken, name);
     const screen = await pty.waitFor(MENU_PROMPT);
     expect(screen).toMatch(/401|invalid|revoked/i);
     expectInOrder(screen, [MENU_PROMPT, 'Enter the token again', 'Enter the API address again', 'Save anyway', 'Cancel']);
@@ -246,16 +251,7 @@ describe('add in a terminal', () => {
     const name = uniqueName('int');
     okta.delayMs = 20_000;
     const pty = await cli(sandbox, ['add']);
-    await pty.waitFor(ADDRESS_PROMPT);
-    await pty.type(okta.url);
-    await pty.press('Enter');
-    await pty.waitFor(TOKEN_PROMPT);
-    await pty.type(token);
-    await pty.waitFor(`${TOKEN_PROMPT} ${'*'.repeat(token.length)}`);
-    await pty.press('Enter');
-    await pty.waitFor(NAME_PROMPT);
-    await pty.type(name);
-    await pty.press('Enter');
+    await answerAddPrompts(pty, token, name);
     await pty.waitFor(`testing ${okta.url}`);
     await pty.press('C-c');
 

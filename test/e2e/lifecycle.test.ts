@@ -13,7 +13,7 @@ import { chmodSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { READ_ONLY_ADMIN } from '../fixtures/fake-okta.js';
-import { addArgs, closedPort, connectionsPath, expectCleanFailure, fileMode, findLeaks, linesStarting, readConnections, requireKeyring, secretToolClear, secretToolLookup, stackFrames, storedConnection, UNREACHABLE_DBUS, uniqueName, LONG, UNDER_LOAD, useFakeOkta, usePrivateKeyring, useSandbox, type RunOptions, type RunResult, type Sandbox, type StoredConnection, describeRun } from './harness.js';
+import { addArgs, closedPort, connectionsPath, envKey, escapeRegExp, expectCleanFailure, expectRejectedTokenHint, fileMode, findLeaks, linesStarting, readConnections, requireKeyring, secretToolClear, secretToolLookup, stackFrames, storedConnection, UNREACHABLE_DBUS, tokenVar, uniqueName, LONG, UNDER_LOAD, useFakeOkta, usePrivateKeyring, useSandbox, type RunOptions, type RunResult, type Sandbox, type StoredConnection, describeRun } from './harness.js';
 
 const DAY_MS = 86_400_000;
 const ISO = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}\.\d{3}Z$/;
@@ -22,10 +22,6 @@ beforeAll(requireKeyring);
 const fake = useFakeOkta({ resetAfterEach: true });
 
 // ---- helpers -------------------------------------------------------------------------------------------------------
-
-function escapeRegExp(text: string): string {
-  return text.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
-}
 
 /** `add` with the test (the default): a saved, tested connection. */
 async function addTested(sandbox: Sandbox, token: string, name: string, options: RunOptions = {}): Promise<RunResult> {
@@ -227,7 +223,7 @@ describe('idle expiry: lastUsedAt, idleExpiresAt and the EXPIRES column, with re
     const old = daysAgo(10);
     editConnection(sandbox, name, (saved) => ({ ...saved, lastUsedAt: old }));
     const envToken = fake.addToken();
-    const variable = `OKTA_CONNECT_${name.toUpperCase().replace(/-/g, '_')}_TOKEN`;
+    const variable = tokenVar(name);
     const printed = await sandbox.run(['token', '--name', name], { env: { [variable]: envToken } });
     expect(printed.code, describeRun(printed)).toBe(0);
     expect(printed.stdout).toBe(`${envToken}\n`);
@@ -398,11 +394,7 @@ describe('test: owner and roles', () => {
     const error = expectCleanFailure(human, 4);
     expect(error).toContain(name);
     expect(error).toMatch(/401/);
-    const hint = linesStarting(human.stderr, 'hint: ').join('\n');
-    expect(hint).toMatch(/revoked/);
-    expect(hint).toMatch(/30 days/);
-    expect(hint).toMatch(/deactivated/);
-    expect(hint).toContain(`${fake.url}/admin/access/api/tokens`);
+    expectRejectedTokenHint(human, fake.url);
 
     const json = await sandbox.run(testArgs(name, '--json'));
     expect(json.code, describeRun(json)).toBe(4);
@@ -718,10 +710,10 @@ describe('doctor, in the shared keyring (asserts only about this file\'s names)'
   it('environment overrides are listed by name only: the token value is never printed', async () => {
     const name = uniqueName('envov');
     await addUntested(sandbox, fake.addToken(), name);
-    const key = name.toUpperCase().replace(/-/g, '_');
+    const key = envKey(name);
     const envToken = fake.addToken();
     const loneName = uniqueName('envlone');
-    const loneKey = loneName.toUpperCase().replace(/-/g, '_');
+    const loneKey = envKey(loneName);
     const loneToken = fake.addToken();
     const sdkToken = fake.addToken();
     const env = {

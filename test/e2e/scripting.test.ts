@@ -4,7 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { generateToken } from '../fixtures/fake-okta.js';
-import { addArgs, BIN, connectionsPath, disposeSandbox, envKey, expectCleanFailure, forgetSecrets, linesStarting, makeSandbox, nonEmptyLines, requireKeyring, saveConnection, secretToolLookup, tokenVar, UNREACHABLE_DBUS, uniqueName, urlVar, useFakeOkta, useSandbox, waitFor, type RunResult, type Sandbox, describeRun } from './harness.js';
+import { addArgs, BIN, connectionsPath, disposeSandbox, envKey, expectCleanFailure, forgetSecrets, linesStarting, makeSandbox, nonEmptyLines, requireKeyring, runProcess, saveConnection, secretToolLookup, tokenVar, UNREACHABLE_DBUS, uniqueName, urlVar, useFakeOkta, useSandbox, waitFor, type RunResult, type Sandbox, describeRun } from './harness.js';
 
 /** End-to-end tests of what CI pipelines and scripts rely on: env overrides, test --all, exec, token, completion. */
 
@@ -36,28 +36,9 @@ function tree(dir: string): string[] {
   return readdirSync(dir, { recursive: true, encoding: 'utf8' }).sort();
 }
 
-interface ProcessResult {
-  code: number | null;
-  signal: NodeJS.Signals | null;
-  stdout: string;
-  stderr: string;
-}
-
-/** Any program (bash, zsh…), output captured, killed after a generous time. */
-function runProgram(command: string, args: string[], options: { env: Record<string, string>; cwd: string; timeoutMs?: number }): Promise<ProcessResult> {
-  return new Promise((resolve, reject) => {
-    const child = spawn(command, args, { cwd: options.cwd, env: options.env, stdio: ['ignore', 'pipe', 'pipe'] });
-    let stdout = '';
-    let stderr = '';
-    child.stdout.setEncoding('utf8').on('data', (chunk: string) => (stdout += chunk));
-    child.stderr.setEncoding('utf8').on('data', (chunk: string) => (stderr += chunk));
-    const timer = setTimeout(() => child.kill('SIGKILL'), options.timeoutMs ?? 60_000);
-    child.on('error', reject);
-    child.on('close', (code, signal) => {
-      clearTimeout(timer);
-      resolve({ code, signal, stdout, stderr });
-    });
-  });
+/** A shell or other program in the completion tests' environment, killed after a generous time. */
+function runProgram(command: string, args: string[], options: { env: Record<string, string>; cwd: string }): Promise<RunResult> {
+  return runProcess(command, args, { ...options, timeoutMs: 60_000 });
 }
 
 function hasProgram(name: string): boolean {
@@ -577,7 +558,7 @@ describe('completion', () => {
     rmSync(wrapperDir, { recursive: true, force: true });
   });
 
-  const bash = (script: string): Promise<ProcessResult> => runProgram('bash', ['-c', script], { env: shellEnv, cwd: sandbox.cwd });
+  const bash = (script: string): Promise<RunResult> => runProgram('bash', ['-c', script], { env: shellEnv, cwd: sandbox.cwd });
 
   /** COMPREPLY for a command line whose last word is being completed. */
   async function complete(words: string[]): Promise<string[]> {
