@@ -1,11 +1,10 @@
-import { execFile, spawn, type ChildProcess } from 'node:child_process';
+import { execFile, execFileSync, spawn, type ChildProcess } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync } from 'node:fs';
 import { createServer as createHttpServer } from 'node:http';
 import { connect as netConnect, createServer as createNetServer, type AddressInfo, type Socket } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
-import { execFileSync } from 'node:child_process';
 import { afterAll, afterEach, beforeAll, expect } from 'vitest';
 import { startFakeOkta, type FakeOkta, type FakeOktaOptions } from '../fixtures/fake-okta.js';
 import { testTls } from '../fixtures/tls.js';
@@ -184,7 +183,14 @@ export function runProcess(command: string, args: string[], options: RunOptions 
   });
 }
 
+export function fileMode(path: string): number {
+  return statSync(path).mode & 0o777;
+}
+
 // ---- The Secret Service, seen through secret-tool (not our code) -----------------------------------------------------
+
+/** Whether this run has the real Secret Service of test/run-with-keyring.sh. */
+export const hasKeyring = (): boolean => process.env.DBUS_SESSION_BUS_ADDRESS !== undefined && process.env.OKTA_CONNECT_TEST_KEYRING === '1';
 
 /** secret-tool on the test run's session bus, or on the bus that `env` names. */
 function secretTool(args: string[], env?: Record<string, string>): string {
@@ -290,12 +296,6 @@ export async function startPrivateKeyring(): Promise<PrivateKeyring> {
 export function usePrivateKeyring(): PrivateKeyring {
   return useFixture('the private keyring', startPrivateKeyring, (keyring) => keyring.stop(), LONG);
 }
-
-export function fileMode(path: string): number {
-  return statSync(path).mode & 0o777;
-}
-
-export const hasKeyring = (): boolean => process.env.DBUS_SESSION_BUS_ADDRESS !== undefined && process.env.OKTA_CONNECT_TEST_KEYRING === '1';
 
 // ---- Helpers for the command, fault and hygiene tests --------------------------------------------------------------
 
