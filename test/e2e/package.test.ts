@@ -2,17 +2,10 @@ import { execFileSync, spawnSync } from 'node:child_process';
 import { chmodSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { startFakeOkta, type FakeOkta } from '../fixtures/fake-okta.js';
-import { BIN, ROOT, makeSandbox, uniqueName } from './harness.js';
+import { describe, expect, it } from 'vitest';
+import { addArgs, BIN, ROOT, makeSandbox, uniqueName, useFakeOkta } from './harness.js';
 
-let okta: FakeOkta;
-beforeAll(async () => {
-  okta = await startFakeOkta();
-});
-afterAll(async () => {
-  await okta.close();
-});
+const okta = useFakeOkta();
 
 const packageRoot = resolve(dirname(BIN), '..');
 const bundle = (file: string): string => readFileSync(join(packageRoot, 'dist', file), 'utf8');
@@ -49,7 +42,7 @@ describe('the installed package', () => {
     // The log works (the command's own file is in it), and the SDK's file is not.
     expect(help.some((file) => file.endsWith(join('bin', 'okta-connect.js')))).toBe(true);
     expect(loadsSdk(help)).toBe(false);
-    await sandbox.run(['add', '--name', name, '--org-url', okta.url, '--token-stdin', '--no-test'], { input: token });
+    await sandbox.run(addArgs(name, okta.url, '--no-test'), { input: token });
     expect(loadsSdk(await loaded(['list']))).toBe(false);
     // The control: the same check sees the SDK when a command does use it.
     expect(loadsSdk(await loaded(['test', '--name', name]))).toBe(true);
@@ -60,7 +53,7 @@ describe('the installed package', () => {
     const sandbox = makeSandbox();
     const name = uniqueName('dep');
     const env = { NODE_OPTIONS: '--pending-deprecation --throw-deprecation' };
-    const add = await sandbox.run(['add', '--name', name, '--org-url', okta.url, '--token-stdin'], { input: okta.addToken(), env });
+    const add = await sandbox.run(addArgs(name, okta.url), { input: okta.addToken(), env });
     expect(add.code, add.stderr).toBe(0);
     const test = await sandbox.run(['test', '--name', name, '--json'], { env });
     expect(test.code, test.stderr).toBe(0);
