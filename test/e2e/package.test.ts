@@ -34,6 +34,14 @@ function largest(files: string[]): string {
   return files.reduce((best, file) => (statSync(file).size > statSync(best).size ? file : best));
 }
 
+/** name@version of the package a bundled file comes from (read from its package.json in this checkout). */
+function packageId(input: string): string | undefined {
+  const dir = /^(.*node_modules\/(?:@[^/]+\/)?[^/]+)\//.exec(input)?.[1];
+  if (dir === undefined) return undefined;
+  const manifest = JSON.parse(readFileSync(join(ROOT, dir, 'package.json'), 'utf8')) as { name: string; version: string };
+  return `${manifest.name}@${manifest.version}`;
+}
+
 /** A copy of the installed command (bin/, dist/, package.json) that a test may edit without disturbing the others. */
 function copyPackage(): string {
   const copy = mkdtempSync(join(tmpdir(), 'okta-connect-copy-'));
@@ -159,6 +167,30 @@ describe('the installed package', () => {
     const after = statSync(cli);
     expect([after.ino, after.size, Math.round(after.mtimeMs)]).toEqual([before.ino, before.size, Math.round(before.mtimeMs)]);
     expect(help()).toContain(text.toUpperCase());
+  });
+
+  it('ships the licence of every package whose code is in the bundle, and of none that is not', () => {
+    const notice = bundle('THIRD_PARTY_LICENSES.txt');
+    const summary = notice.split(/^={20,}$/m)[0] ?? '';
+    const listed = [...summary.matchAll(/^((?:@[^/\s]+\/)?[^@\s]+)@(\S+) {2}(\S.*?) {2}\(/gm)].map((match) => `${match[1] ?? ''}@${match[2] ?? ''}`);
+    // The build's own record of its inputs (written by the build that npm pack ran) …
+    const meta = JSON.parse(readFileSync(join(ROOT, '.tmp', 'build-meta.json'), 'utf8')) as { inputs: Record<string, unknown> };
+    const fromMetafile = new Set(Object.keys(meta.inputs).flatMap((input) => packageId(input) ?? []));
+    // … and, as a second witness, the module paths esbuild leaves in the bundle itself.
+    const fromBundle = new Set(
+      readdirSync(join(packageRoot, 'dist'))
+        .filter((file) => file.endsWith('.js'))
+        .flatMap((file) => [...bundle(file).matchAll(/^\s*\/\/ (node_modules\/\S+)$/gm)].flatMap((match) => packageId(match[1] ?? '') ?? [])),
+    );
+    expect(fromMetafile.size).toBeGreaterThan(20);
+    expect([...fromBundle].filter((id) => !fromMetafile.has(id))).toEqual([]);
+    expect([...listed].sort()).toEqual([...fromMetafile].sort());
+    // Each entry carries a licence text, and the Okta SDK's is the Apache License.
+    const sdk = notice.split(/^={20,}$/m).findIndex((part) => part.trim().startsWith('@okta/okta-sdk-nodejs@'));
+    expect(notice.split(/^={20,}$/m)[sdk + 1]).toMatch(/Apache License[\s\S]*Version 2\.0/);
+    // The keychain binding is not bundled: npm installs it with its own licence.
+    expect(listed.some((id) => id.startsWith('@napi-rs/keyring@'))).toBe(false);
+    expect(readFileSync(join(packageRoot, 'node_modules', '@napi-rs', 'keyring', 'LICENSE'), 'utf8')).toMatch(/MIT License/);
   });
 
   it('stops quietly when the reader of its output goes away (okta-connect --help | head -1)', () => {
