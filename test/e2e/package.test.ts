@@ -193,6 +193,37 @@ describe('the installed package', () => {
     expect(readFileSync(join(packageRoot, 'node_modules', '@napi-rs', 'keyring', 'LICENSE'), 'utf8')).toMatch(/MIT License/);
   });
 
+  it('npm pack ships exactly bin/, dist/ with the licences, README.md, LICENSE, CHANGELOG.md and package.json', (context) => {
+    const tarball = process.env.OKTA_CONNECT_PACKAGE;
+    if (tarball === undefined) {
+      context.skip('OKTA_CONNECT_BIN was set by hand: no tarball was packed for this run');
+      return;
+    }
+    const files = execFileSync('tar', ['-tzf', tarball], { encoding: 'utf8' })
+      .split('\n')
+      .filter((line) => line !== '' && !line.endsWith('/'))
+      .map((line) => line.replace(/^package\//, ''))
+      .sort();
+    expect(files).toEqual(
+      [
+        'CHANGELOG.md',
+        'LICENSE',
+        'README.md',
+        'bin/okta-connect.js',
+        'bin/package.json',
+        'dist/THIRD_PARTY_LICENSES.txt',
+        'dist/cli.js',
+        'dist/errors.js',
+        'dist/inquirer.js',
+        'dist/okta.js',
+        // esbuild's extract of the legal comments it took out of okta.js (the Okta SDK's notices).
+        'dist/okta.js.LEGAL.txt',
+        'dist/package.json',
+        'package.json',
+      ].sort(),
+    );
+  });
+
   it('stops quietly when the reader of its output goes away (okta-connect --help | head -1)', () => {
     const sandbox = makeSandbox();
     const result = spawnSync('sh', ['-c', `"${process.execPath}" "${BIN}" --help | head -c 5; exit "\${PIPESTATUS:-0}"`], {
