@@ -21,9 +21,11 @@ function cacheFolder() {
   } catch (error) {
     if (error.code !== 'EEXIST') return undefined;
   }
-  // Only a real folder of ours that nobody else can write: the cache is code this process will run.
+  // Only a real folder of ours that nobody else can write: the cache is code this process will run. Windows has no
+  // such mode bits (every folder looks writable); its temporary folder is the user's own (%LOCALAPPDATA%\Temp).
   const info = fs.lstatSync(dir);
-  if (!info.isDirectory() || (uid !== undefined && info.uid !== uid) || (info.mode & 0o022) !== 0) return undefined;
+  if (!info.isDirectory()) return undefined;
+  if (process.platform !== 'win32' && ((uid !== undefined && info.uid !== uid) || (info.mode & 0o022) !== 0)) return undefined;
   return dir;
 }
 
