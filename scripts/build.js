@@ -3,6 +3,7 @@
 import { build } from 'esbuild';
 import { mkdir, rename, rm, writeFile } from 'node:fs/promises';
 import { resolve as resolvePath } from 'node:path';
+import { writeThirdPartyLicenses } from './licenses.js';
 
 const LEGACY_URL_SHIM = `
 const url = require('node:url');
@@ -74,7 +75,8 @@ const common = {
   minifySyntax: true,
   legalComments: 'external',
   logLevel: 'warning',
-  metafile: process.env.BUILD_METAFILE === '1',
+  // What went into each file: the third-party licences are read from it (and esbuild's analyzer reads it).
+  metafile: true,
 };
 
 /**
@@ -128,10 +130,13 @@ if (unused.length > 0) {
 }
 // dist/ is CommonJS although the package is "type": "module".
 await writeFile(`${staging}/package.json`, '{ "type": "commonjs" }\n');
+// Every bundled package's licence travels with it (scripts/licenses.js); a missing or disallowed one fails the build.
+await writeThirdPartyLicenses(results.map((result) => result.metafile), `${staging}/THIRD_PARTY_LICENSES.txt`).catch(async (error) => {
+  await rm(staging, { recursive: true, force: true });
+  throw error;
+});
 await rm('dist', { recursive: true, force: true });
 await rename(staging, 'dist');
-// BUILD_METAFILE=1: what went into each file, for size work (esbuild's analyzer reads it).
-if (common.metafile) {
-  await mkdir('.tmp', { recursive: true });
-  await writeFile('.tmp/build-meta.json', JSON.stringify({ inputs: Object.assign({}, ...results.map((r) => r.metafile.inputs)), outputs: Object.assign({}, ...results.map((r) => r.metafile.outputs)) }));
-}
+// What went into each file, for size work and for the test that every bundled package has its licence listed.
+await mkdir('.tmp', { recursive: true });
+await writeFile('.tmp/build-meta.json', JSON.stringify({ inputs: Object.assign({}, ...results.map((r) => r.metafile.inputs)), outputs: Object.assign({}, ...results.map((r) => r.metafile.outputs)) }));

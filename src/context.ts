@@ -1,3 +1,4 @@
+import type { ChildProcess, SpawnOptions } from 'node:child_process';
 import { homedir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { KEYCHAIN_SERVICE, osSecretStore } from './adapters/keychain.js';
@@ -38,6 +39,8 @@ export interface Context {
   connections: ConnectionStore;
   prompter: Prompter;
   okta: () => Promise<OktaGateway>;
+  /** Start a child process as a shell would find it (cross-spawn on Windows for .cmd shims); loaded on first use. */
+  spawn: (command: string, args: readonly string[], options: SpawnOptions) => Promise<ChildProcess>;
   /** Secrets seen in this run; the error printer removes them from anything it prints. */
   redactor: Redactor;
   /** A notice or warning on stderr (`! …`), unless --quiet or OKTA_CONNECT_QUIET. Errors never go here. */
@@ -122,6 +125,10 @@ export function createContext(options: ContextOptions): Context {
       )),
     redactor,
     notify,
+    spawn: async (command, args, spawnOptions) => {
+      const { spawnChild } = await import('./adapters/spawn-child.js');
+      return spawnChild(command, args, spawnOptions, platform);
+    },
     signals: options.signals,
     version: options.version,
     nodeVersion: process.version,

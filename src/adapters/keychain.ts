@@ -76,10 +76,25 @@ function describe(error: unknown): string {
   return message.replace(/^Couldn't access platform storage: /, '').split('\n')[0] ?? message;
 }
 
-function hintFor(platform: NodeJS.Platform, why: string): string {
+/** What to do next, by platform; `why` is the binding's message, or 'locked' when the keychain did not answer in time. */
+export function hintFor(platform: NodeJS.Platform, why: string): string {
   const ci = 'in CI, set OKTA_CONNECT_<NAME>_TOKEN and OKTA_CONNECT_<NAME>_ORG_URL instead';
   if (platform === 'darwin') return `unlock the login keychain (Keychain Access) and try again; ${ci}`;
-  if (platform === 'win32') return `check that Windows Credential Manager is available; ${ci}`;
+  if (platform === 'win32') return windowsHint(why, ci);
   if (/locked/i.test(why)) return `unlock your keyring (e.g. GNOME Keyring or KeePassXC) and try again; ${ci}`;
   return `install and start a Secret Service (e.g. gnome-keyring or KeePassXC) in a D-Bus session; ${ci}`;
+}
+
+/**
+ * Windows Credential Manager has no lock and no dialog. It lives in the user's logon session, which SSH sessions,
+ * services and scheduled tasks set to run "whether user is logged on or not" do not have (ERROR_NO_SUCH_LOGON_SESSION,
+ * 1312), and it holds at most 2560 bytes per secret.
+ */
+function windowsHint(why: string, ci: string): string {
+  if (/logon session|\b1312\b/i.test(why)) {
+    return `Windows Credential Manager needs the user's own logon session, which SSH sessions, services and scheduled tasks run "whether user is logged on or not" lack: run okta-connect in a signed-in desktop session; ${ci}`;
+  }
+  if (/too long|longer than|2560/i.test(why)) return `Windows Credential Manager keeps at most 2560 bytes per secret, and this one is longer; ${ci}`;
+  if (why === 'locked') return `Windows Credential Manager did not answer: check that the Credential Manager service (VaultSvc) is running, then try again; ${ci}`;
+  return `check Windows Credential Manager (Control Panel > Credential Manager > Windows Credentials) for this user, then try again; ${ci}`;
 }

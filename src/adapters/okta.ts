@@ -28,8 +28,8 @@ export function oktaGateway(options: GatewayOptions): OktaGateway {
   const proxyAgent = (): Promise<Agent | undefined> =>
     (agent ??= proxy === undefined || proxy === ''
       ? Promise.resolve(undefined)
-      : // A CommonJS module: its exports are `default` both in Node and in the esbuild bundle (which has no named ones).
-        import('https-proxy-agent').then(({ default: { HttpsProxyAgent } }) => new HttpsProxyAgent(proxy)));
+      : // Loaded only when a proxy is set. An ES module since v8: a named export.
+        import('https-proxy-agent').then(({ HttpsProxyAgent }) => new HttpsProxyAgent(proxy)));
 
   async function checkOrg(orgUrl: string, timeoutMs: number): Promise<OrgInfo> {
     const url = `${orgUrl}/.well-known/okta-organization`;

@@ -2,12 +2,12 @@ import { Command } from 'commander';
 import type { Context } from '../context.js';
 import { UsageError } from '../domain/errors.js';
 
-export const SHELLS = ['bash', 'zsh', 'fish'] as const;
+export const SHELLS = ['bash', 'zsh', 'fish', 'powershell'] as const;
 type Shell = (typeof SHELLS)[number];
 
 export function completionCommand(run: (shell: string) => Promise<void>): Command {
   return new Command('completion')
-    .description('print a shell completion script (bash, zsh or fish)')
+    .description('print a shell completion script (bash, zsh, fish or powershell)')
     .argument('<shell>', SHELLS.join(', '))
     .addHelpText(
       'after',
@@ -17,6 +17,7 @@ export function completionCommand(run: (shell: string) => Promise<void>): Comman
         '  echo \'source <(okta-connect completion bash)\' >> ~/.bashrc',
         '  okta-connect completion zsh > "${fpath[1]}/_okta-connect"',
         '  okta-connect completion fish > ~/.config/fish/completions/okta-connect.fish',
+        "  Add-Content $PROFILE 'okta-connect completion powershell | Out-String | Invoke-Expression'",
       ].join('\n'),
     )
     .action(async (shell: string) => {
@@ -36,7 +37,7 @@ export async function namesRun(deps: Pick<Context, 'io' | 'connections'>): Promi
   deps.io.stdout.write(names.length > 0 ? `${names.join('\n')}\n` : '');
 }
 
-interface CommandSpec {
+export interface CommandSpec {
   name: string;
   description: string;
   flags: string[];
@@ -63,7 +64,12 @@ export function completionRun(deps: Pick<Context, 'io'>, program: Command, shell
     throw new UsageError(`unknown shell "${shell}"`, { hint: `use one of: ${SHELLS.join(', ')}` });
   }
   const specs = commandSpecs(program);
-  const scripts: Record<Shell, () => string> = { bash: () => bashScript(specs), zsh: () => zshScript(specs), fish: () => fishScript(specs) };
+  const scripts: Record<Shell, () => string> = {
+    bash: () => bashScript(specs),
+    zsh: () => zshScript(specs),
+    fish: () => fishScript(specs),
+    powershell: () => powershellScript(specs),
+  };
   deps.io.stdout.write(scripts[shell as Shell]());
 }
 
@@ -134,4 +140,46 @@ function fishScript(specs: CommandSpec[]): string {
 
 function fishQuote(text: string): string {
   return `'${text.replace(/\\/g, '\\\\').replace(/'/g, "\\'")}'`;
+}
+
+/**
+ * For PowerShell 5.1 and 7 on any OS. Registered for the names npm installs on Windows too (okta-connect.cmd and .ps1
+ * shims). Saved names come from `okta-connect __complete-names`, as in the other shells.
+ */
+export function powershellScript(specs: CommandSpec[]): string {
+  const flags = specs.map((spec) => `    ${psQuote(spec.name)} = @(${spec.flags.map(psQuote).join(', ')})`).join('\n');
+  const descriptions = specs.map((spec) => `    ${psQuote(spec.name)} = ${psQuote(spec.description === '' ? spec.name : spec.description)}`).join('\n');
+  return `# PowerShell completion for okta-connect
+# Load it from your profile: okta-connect completion powershell | Out-String | Invoke-Expression
+Register-ArgumentCompleter -Native -CommandName 'okta-connect', 'okta-connect.cmd', 'okta-connect.ps1' -ScriptBlock {
+  param($wordToComplete, $commandAst, $cursorPosition)
+  $flags = @{
+${flags}
+  }
+  $descriptions = @{
+${descriptions}
+  }
+  # The words before the one being completed; the first is okta-connect itself.
+  $words = @($commandAst.CommandElements | Where-Object { $_.Extent.StartOffset -lt $cursorPosition } | ForEach-Object { $_.Extent.Text })
+  if ($wordToComplete -ne '') { $words = @($words | Select-Object -SkipLast 1) }
+  if ($words.Count -le 1) {
+    $candidates = @($flags.Keys | Sort-Object) + @('--help', '--version', '--no-color', '--debug')
+  } elseif ($words[-1] -in ${NAME_FLAGS.split('|').map(psQuote).join(', ')}) {
+    $candidates = @(okta-connect __complete-names 2>$null)
+  } else {
+    $candidates = @($flags[$words[1]])
+  }
+  foreach ($candidate in $candidates) {
+    if (-not $candidate -or -not $candidate.StartsWith($wordToComplete, [System.StringComparison]::Ordinal)) { continue }
+    $kind = if ($candidate.StartsWith('-')) { 'ParameterName' } else { 'ParameterValue' }
+    $tip = if ($words.Count -le 1 -and $descriptions.ContainsKey($candidate)) { $descriptions[$candidate] } else { $candidate }
+    [System.Management.Automation.CompletionResult]::new($candidate, $candidate, $kind, $tip)
+  }
+}
+`;
+}
+
+/** A single-quoted PowerShell string; PowerShell also ends one at the typographic quotes, so those are doubled too. */
+function psQuote(text: string): string {
+  return `'${text.replace(/['\u2018\u2019\u201A\u201B]/g, '$&$&')}'`;
 }

@@ -9,7 +9,7 @@ import { chooseConnection } from '../connections/choose.js';
 
 export const execOptionsSchema = z.object({ name: optionFields.name });
 export type ExecOptions = z.output<typeof execOptionsSchema>;
-export type ExecDeps = Pick<Context, 'env' | 'io' | 'connections' | 'prompter' | 'signals'>;
+export type ExecDeps = Pick<Context, 'env' | 'io' | 'connections' | 'prompter' | 'signals' | 'spawn'>;
 
 /** `rawArgs`: the command line as typed, to find where `--` was (commander drops it). */
 export function execCommand(run: (opts: ExecOptions, argv: string[]) => Promise<void>, rawArgs: readonly string[]): Command {
@@ -93,11 +93,9 @@ export async function execRun(deps: ExecDeps, opts: ExecOptions, argv: string[])
   if (command === undefined || command === '') throw new UsageError('missing the command to run', { hint: 'okta-connect exec prod -- terraform plan' });
   const name = opts.name ?? (await chooseConnection(deps, { message: 'missing --name', hint: 'okta-connect exec <name> -- <command> [args…]' }));
   const connection = await deps.connections.resolve(name);
-  // Loaded here, not at start-up: every other command would pay for it.
-  const { spawn } = await import('node:child_process');
+  // The token goes only into the child's environment, never its argv.
+  const child = await deps.spawn(command, args, { stdio: 'inherit', env: childEnv(deps.env, connection) });
   const code = await new Promise<number>((resolve, reject) => {
-    // The token goes only into the child's environment, never its argv.
-    const child = spawn(command, args, { stdio: 'inherit', env: childEnv(deps.env, connection) });
     // Only a child that started can have used the token: record the use then, and finish recording before exiting.
     const recorded = new Promise<void>((done) => {
       child.once('spawn', () => {

@@ -71,6 +71,8 @@ export function uniqueName(prefix = 'c'): string {
   return `${prefix}-${randomBytes(4).toString('hex')}`;
 }
 
+const WINDOWS_VARIABLES = ['SystemRoot', 'SystemDrive', 'windir', 'ComSpec', 'PATHEXT', 'TEMP', 'TMP', 'USERPROFILE', 'APPDATA', 'LOCALAPPDATA', 'USERNAME'];
+
 export function makeSandbox(options: SandboxOptions = {}): Sandbox {
   const home = mkdtempSync(join(tmpdir(), 'okta-connect-home-'));
   const cwd = mkdtempSync(join(tmpdir(), 'okta-connect-cwd-'));
@@ -83,6 +85,8 @@ export function makeSandbox(options: SandboxOptions = {}): Sandbox {
     LANG: 'C.UTF-8',
   };
   if (process.env.DBUS_SESSION_BUS_ADDRESS) env.DBUS_SESSION_BUS_ADDRESS = process.env.DBUS_SESSION_BUS_ADDRESS;
+  // Windows runs nothing without these (Node and Credential Manager need the system folder and the user's profile).
+  for (const key of WINDOWS_VARIABLES) if (process.platform === 'win32' && process.env[key] !== undefined) env[key] = process.env[key];
   Object.assign(env, options.env);
   const sandbox: Sandbox = {
     home,

@@ -600,10 +600,10 @@ describe('completion', () => {
     for (const flag of ['--name', '--all', '--json', '--timeout']) expect(flags).toContain(flag);
   });
 
-  it.each(['bash', 'zsh', 'fish'])('%s: the script mentions every command', async (shell) => {
+  it.each(['bash', 'zsh', 'fish', 'powershell'])('%s: the script mentions every command', async (shell) => {
     const result = await sandbox.run(['completion', shell], { env: NO_KEYCHAIN });
     expect(result.code, describeRun(result)).toBe(0);
-    for (const command of COMMANDS) expect(result.stdout, `${shell} script lacks ${command}`).toMatch(new RegExp(`(^|[\\s(])${command}([\\s)]|$)`, 'm'));
+    for (const command of COMMANDS) expect(result.stdout, `${shell} script lacks ${command}`).toMatch(new RegExp(`(^|[\\s('])${command}([\\s)']|$)`, 'm'));
   });
 
   it('bash: the script passes bash -n', async () => {
@@ -625,7 +625,7 @@ describe('completion', () => {
   });
 
   it('an unknown shell is exit 2', async () => {
-    const result = await sandbox.run(['completion', 'powershell']);
+    const result = await sandbox.run(['completion', 'nushell']);
     expectCleanFailure(result, 2);
   });
 });

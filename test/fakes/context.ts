@@ -100,6 +100,10 @@ export function fakeContext(options: FakeContextOptions = {}): FakeContext {
     oktaLoads: 0,
     redactor,
     notify,
+    spawn: async (command, args, spawnOptions) => {
+      const { spawn } = await import('node:child_process');
+      return spawn(command, args, spawnOptions);
+    },
     signals: {
       trap: (handler) => {
         ctx.signalTraps.add(handler);
