@@ -6,16 +6,20 @@ import { envConnectionKeys, envKey, orgUrlVar, tokenVar } from '../domain/env-ov
 import { CliError, ExitCode, SilentError } from '../domain/errors.js';
 import { optionFields, parseOptions } from '../domain/options.js';
 import { safeProxy } from '../domain/org-url.js';
+import { testMany } from '../connections/test-many.js';
+import { lastTestWords, ownerText } from '../connections/views.js';
 
-export const doctorOptionsSchema = z.object({ json: optionFields.flag });
+export const doctorOptionsSchema = z.object({ json: optionFields.flag, test: optionFields.flag, timeout: optionFields.timeout });
 export type DoctorOptions = z.output<typeof doctorOptionsSchema>;
-export type DoctorDeps = Pick<Context, 'io' | 'theme' | 'env' | 'connections' | 'version' | 'nodeVersion'>;
+export type DoctorDeps = Pick<Context, 'io' | 'theme' | 'env' | 'clock' | 'connections' | 'okta' | 'version' | 'nodeVersion'>;
 
 export function doctorCommand(run: (opts: DoctorOptions) => Promise<void>): Command {
   return new Command('doctor')
     .description('check the keychain, config files, environment and every saved connection (exit 1 if anything is wrong)')
     .option('--json', 'print the checks as JSON on stdout')
-    .addHelpText('after', '\nExamples:\n  okta-connect doctor\n  okta-connect doctor --json | jq \'.checks[] | select(.status == "fail")\'')
+    .option('--test', 'also test every connection against Okta, as test --all does')
+    .option('--timeout <seconds>', 'time allowed per connection with --test', '15')
+    .addHelpText('after', '\nExamples:\n  okta-connect doctor\n  okta-connect doctor --test\n  okta-connect doctor --json | jq \'.checks[] | select(.status == "fail")\'')
     .action(async (opts: unknown) => {
       await run(parseOptions(doctorOptionsSchema, opts));
     });
@@ -59,7 +63,16 @@ export async function doctorRun(deps: DoctorDeps, opts: DoctorOptions): Promise<
   }
 
   const stored = await keychainChecks(deps, add);
-  if (records !== undefined && stored !== undefined) orphanChecks(records, stored, add);
+  const now = deps.clock.now();
+  if (records !== undefined && stored !== undefined) orphanChecks(records, stored, now, add);
+  if (records !== undefined && opts.test) await freshTests(deps, records, opts.timeout, add);
+  // Without a keychain to compare with, the last tests still get their lines.
+  else if (records !== undefined && stored === undefined) {
+    for (const record of records) {
+      const last = lastTestOf(record, now);
+      add(`connection ${record.name}`, last.status, `${record.orgUrl}; ${last.text}`, last.fix);
+    }
+  }
   envChecks(deps.env, records ?? [], add);
 
   const healthy = checks.every((check) => check.status !== 'fail');
@@ -102,11 +115,13 @@ async function keychainChecks(deps: DoctorDeps, add: Add): Promise<Set<string> |
   return undefined;
 }
 
-function orphanChecks(records: ConnectionRecord[], stored: Set<string>, add: Add): void {
+function orphanChecks(records: ConnectionRecord[], stored: Set<string>, now: Date, add: Add): void {
   const saved = new Set(records.map((record) => record.name));
   for (const record of records) {
-    if (stored.has(record.name)) add(`connection ${record.name}`, 'ok', `${record.orgUrl}, token in the keychain`);
-    else {
+    if (stored.has(record.name)) {
+      const last = lastTestOf(record, now);
+      add(`connection ${record.name}`, last.status, `${record.orgUrl}, token in the keychain; ${last.text}`, last.fix);
+    } else {
       add(
         `connection ${record.name}`,
         'fail',
@@ -117,6 +132,25 @@ function orphanChecks(records: ConnectionRecord[], stored: Set<string>, add: Add
   }
   for (const name of [...stored].filter((candidate) => !saved.has(candidate)).sort()) {
     add(`keychain entry ${name}`, 'fail', 'a token in the keychain with no saved connection', `okta-connect remove --name ${name} --yes`);
+  }
+}
+
+/** A connection's last test and its age, in words: a failed one fails the check, with what to run. */
+function lastTestOf(record: ConnectionRecord, now: Date): { status: CheckStatus; text: string; fix: string | null } {
+  const test = record.lastTest;
+  if (!test) return { status: 'ok', text: 'never tested', fix: null };
+  const text = `last test ${lastTestWords(test, now)}`;
+  if (test.ok) return { status: 'ok', text, fix: null };
+  return { status: 'fail', text, fix: test.code === ExitCode.auth ? `okta-connect rotate ${record.name}` : `okta-connect test ${record.name}` };
+}
+
+/** doctor --test: every connection tested now, as test --all does (and recorded the same way). */
+async function freshTests(deps: DoctorDeps, records: ConnectionRecord[], timeoutMs: number, add: Add): Promise<void> {
+  const names = await deps.connections.names(records);
+  for (const outcome of await testMany(deps, names, records, timeoutMs)) {
+    const error = outcome.connection ? outcome.result.error : outcome.error;
+    if (!error && outcome.connection) add(`test ${outcome.name}`, 'ok', `${outcome.connection.orgUrl}  ${ownerText(outcome.result)}  ${String(outcome.result.latencyMs)} ms`);
+    else add(`test ${outcome.name}`, 'fail', error?.message ?? 'failed', error?.exitCode === ExitCode.auth ? `okta-connect rotate ${outcome.name}` : (error?.hint ?? null));
   }
 }
 

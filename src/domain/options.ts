@@ -1,5 +1,5 @@
 import * as z from 'zod/mini';
-import { NAME_HINT, ORG_URL_HINT, nameSchema, orgUrlSchema } from './connection.js';
+import { NAME_HINT, ORG_URL_HINT, TOKEN_SHAPED, nameSchema, orgUrlSchema } from './connection.js';
 import { UsageError } from './errors.js';
 
 /** Seconds on the command line, milliseconds inside; every command that waits on Okta has the same default. */
@@ -62,6 +62,11 @@ export function parseOptions<S extends z.ZodMiniType>(schema: S, raw: unknown): 
 export function withPositionalName(positional: string | undefined, opts: unknown): unknown {
   const flags = (opts ?? {}) as { name?: unknown };
   if (positional === undefined) return flags;
+  if (TOKEN_SHAPED.test(positional.trim())) {
+    throw new UsageError('an argument looks like an API token: a token in the arguments leaks into ps and shell history', {
+      hint: 'pipe it instead: printf %s "$TOKEN" | okta-connect add --token-stdin …',
+    });
+  }
   if (flags.name !== undefined && flags.name !== positional) {
     throw new UsageError('two different names given, one with --name and one without', { hint: 'give the name once, e.g. okta-connect test prod' });
   }

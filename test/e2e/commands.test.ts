@@ -194,9 +194,11 @@ describe('test', () => {
     expect(error).toMatch(/no connection named/);
   });
 
-  it('without --name or --all and no terminal is exit 2', async () => {
-    const result = await sandbox.run(['test']);
-    expectCleanFailure(result, 2);
+  it('without a name: the only connection is tested; with two and no terminal, exit 2', async () => {
+    const only = await sandbox.run(['test']);
+    expect(only.code, describeRun(only)).toBe(0);
+    const two = await sandbox.run(['test'], { env: { OKTA_CONNECT_OTHER_TOKEN: fake.addToken(), OKTA_CONNECT_OTHER_ORG_URL: fake.url } });
+    expect(expectCleanFailure(two, 2)).toMatch(/missing --name \(or --all\)/);
   });
 
   it('a rejected token (401) is exit 4; the hint lists the causes and the token page; lastUsedAt is kept', async () => {
@@ -255,14 +257,14 @@ describe('list', () => {
       expect((await sandbox.run(addArgs(untested, fake.url, '--no-test'), { input: fake.addToken() })).code).toBe(0);
     });
 
-    it('prints a table NAME, ORG URL, OWNER, LAST TEST, EXPIRES, SOURCE, sorted by name', async () => {
+    it('prints a table NAME, KIND, ORG URL, OWNER, LAST TEST, EXPIRES, SOURCE, sorted by name', async () => {
       const result = await sandbox.run(['list']);
       expect(result.code, describeRun(result)).toBe(0);
       const [header, ...rows] = result.stdout.trimEnd().split('\n');
-      expect(header?.split(/ {2,}/)).toEqual(['NAME', 'ORG URL', 'OWNER', 'LAST TEST', 'EXPIRES', 'SOURCE']);
+      expect(header?.split(/ {2,}/)).toEqual(['NAME', 'KIND', 'ORG URL', 'OWNER', 'LAST TEST', 'EXPIRES', 'SOURCE']);
       expect(rows.map((row) => row.split(/ {2,}/)[0])).toEqual([untested, tested]);
-      expect(rows[1]?.split(/ {2,}/)).toEqual([tested, fake.url, fake.loginOf(token), 'ok 0m ago', 'in 30d', 'keychain']);
-      expect(rows[0]?.split(/ {2,}/)).toEqual([untested, fake.url, '-', 'never', 'in 30d', 'keychain']);
+      expect(rows[1]?.split(/ {2,}/)).toEqual([tested, 'token', fake.url, fake.loginOf(token), 'ok 0m ago', 'in 30d', 'keychain']);
+      expect(rows[0]?.split(/ {2,}/)).toEqual([untested, 'token', fake.url, '-', 'never', 'in 30d', 'keychain']);
       expect(result.stdout).not.toContain(token);
     });
 

@@ -145,6 +145,8 @@ interface Case {
 }
 
 const url = (w: World): string => w.url;
+/** A second connection, from the environment only: with two, a command without a name has none to default to. */
+const secondConnection = (w: World): Record<string, string> => ({ OKTA_CONNECT_OTHER_TOKEN: w.token, OKTA_CONNECT_OTHER_ORG_URL: w.url });
 /** An untested `add` into the case's org. */
 const addNoTest = (name: string, w: World, ...extra: string[]): string[] => addArgs(name, url(w), '--no-test', ...extra);
 /** `n` url-safe characters, made at run time. */
@@ -282,7 +284,7 @@ const addFlagCases: Case[] = [
   { what: '--token <value> before the command', args: (w) => ['--token', w.typed, 'add', '--name', w.fresh], code: 2, says: () => NO_TOKEN_FLAG, secrets: (w) => [w.typed] },
   { what: '--token-stdin=<value>', args: (w) => ['add', '--name', w.fresh, '--org-url', url(w), `--token-stdin=${w.typed}`], code: 2, says: () => /unknown option/, secrets: (w) => [w.typed] },
   { what: 'a mistyped --tokn=<value>', args: (w) => ['add', '--name', w.fresh, `--tokn=${w.typed}`], code: 2, says: () => /unknown option/, secrets: (w) => [w.typed] },
-  { what: 'the token as a stray argument', args: (w) => ['add', '--name', w.fresh, '--org-url', url(w), w.typed], code: 2, says: () => /too many arguments/, secrets: (w) => [w.typed] },
+  { what: 'the token as a stray argument', args: (w) => ['add', '--name', w.fresh, '--org-url', url(w), w.typed], code: 2, says: () => /an argument looks like an API token/, secrets: (w) => [w.typed] },
   { what: 'an unknown flag', args: (w) => [...addNoTest(w.fresh, w), '--verbose'], stdin: (w) => w.token, code: 2, says: () => /unknown option '--verbose'/ },
   { what: '--name without a value', args: () => ['add', '--name'], code: 2, says: () => /--name <name>' argument missing/ },
   { what: '--timeout 0', args: (w) => addNoTest(w.fresh, w, '--timeout', '0'), stdin: (w) => w.token, code: 2, says: () => BAD_TIMEOUT },
@@ -323,7 +325,7 @@ const addFlagCases: Case[] = [
 ];
 
 const testCases: Case[] = [
-  { what: 'neither --name nor --all, no terminal', args: () => ['test'], keepStdinOpen: true, code: 2, says: () => /missing --name \(or --all\)/ },
+  { what: 'neither a name nor --all, two connections, no terminal', args: () => ['test'], env: secondConnection, keepStdinOpen: true, code: 2, says: () => /missing --name \(or --all\)/ },
   { what: '--name and --all together', args: (w) => ['test', '--name', w.seed, '--all'], code: 2, says: () => /--name and --all cannot be used together/ },
   { what: 'an unknown name (stdin open)', args: (w) => ['test', '--name', w.fresh], keepStdinOpen: true, code: 3, says: (w) => new RegExp(`no connection named "${escapeRegExp(w.fresh)}"`) },
   {
@@ -387,9 +389,11 @@ const removeCases: Case[] = [
 ];
 
 const execCases: Case[] = [
-  { what: 'no command', args: (w) => ['exec', '--name', w.seed], code: 2, says: () => /missing required argument 'command'/ },
+  { what: 'no command', args: (w) => ['exec', '--name', w.seed], code: 2, says: () => /missing the command to run/ },
+  { what: 'a command without --', args: (w) => ['exec', w.seed, 'true'], code: 2, says: () => /put -- before the command/ },
+  { what: 'a command with options, without --', args: (w) => ['exec', '--name', w.seed, 'ls', '-la'], code: 2, says: () => /put -- before the command/ },
   { what: 'an empty command', args: (w) => ['exec', '--name', w.seed, '--', ''], code: 2, says: () => /missing the command to run/ },
-  { what: 'no --name', args: () => ['exec', '--', 'true'], code: 2, says: () => /missing --name/ },
+  { what: 'no name, two connections', args: () => ['exec', '--', 'true'], env: secondConnection, code: 2, says: () => /missing --name/ },
   { what: '--name without a value', args: () => ['exec', '--name'], code: 2, says: () => /argument missing/ },
   { what: 'an unknown name (stdin open)', args: (w) => ['exec', '--name', w.fresh, '--', 'true'], keepStdinOpen: true, code: 3, says: (w) => new RegExp(`no connection named "${escapeRegExp(w.fresh)}"`) },
   { what: 'an invalid name', args: () => ['exec', '--name', '..', '--', 'true'], code: 2, says: () => NAME_RULE },
@@ -404,11 +408,12 @@ const execCases: Case[] = [
 ];
 
 const tokenCases: Case[] = [
-  { what: 'no --name', args: () => ['token'], code: 2, says: () => /missing --name/ },
+  { what: 'no name, two connections', args: () => ['token'], env: secondConnection, code: 2, says: () => /missing --name/ },
   { what: 'an unknown name (stdin open)', args: (w) => ['token', '--name', w.fresh], keepStdinOpen: true, code: 3, says: (w) => new RegExp(`no connection named "${escapeRegExp(w.fresh)}"`) },
   { what: 'an unknown name in upper case', args: (w) => ['token', '--name', w.fresh.toUpperCase()], code: 3, says: (w) => new RegExp(`no connection named "${escapeRegExp(w.fresh)}"`) },
   { what: 'an invalid name', args: () => ['token', '--name', 'my prod'], code: 2, says: () => NAME_RULE },
-  { what: 'an extra argument: the token is not printed', args: (w) => ['token', '--name', w.seed, 'extra'], code: 2, says: () => /too many arguments for 'token'/ },
+  { what: 'a second, different name: the token is not printed', args: (w) => ['token', '--name', w.seed, 'extra'], code: 2, says: () => /two different names given/ },
+  { what: 'an invalid OKTA_CONNECT_NAME', args: () => ['token'], env: () => ({ OKTA_CONNECT_NAME: 'no way!' }), code: 2, says: () => /OKTA_CONNECT_NAME: invalid name/ },
   {
     what: 'an http: OKTA_CONNECT_<NAME>_ORG_URL: the token is not printed',
     args: (w) => ['token', '--name', w.seed],
