@@ -4,6 +4,7 @@ import { AuthError, BadResponseError, CliError, ExitCode, PermissionError } from
 import { withDeadline } from '../domain/deadline.js';
 import { redact } from '../domain/redact.js';
 import { secretParts, type Credential } from '../domain/credential.js';
+import { isKnownOktaHost } from '../domain/org-url.js';
 import { httpsGet } from './https-get.js';
 import { classifySdkError, loadSdk, sdkRequest } from './okta-sdk.js';
 import { authHint, networkFailure, notOktaJson, seconds } from './okta-errors.js';
@@ -61,9 +62,9 @@ export function oktaGateway(options: GatewayOptions): OktaGateway {
     } catch {
       throw notOrg('/.well-known/okta-organization did not answer JSON');
     }
-    const meta = body as { id?: unknown } | null;
+    const meta = body as { id?: unknown; _links?: { organization?: { href?: unknown } } } | null;
     if (typeof meta?.id !== 'string' || !meta.id.startsWith('00o')) throw notOrg('it did not answer with an Okta org id');
-    return { id: meta.id };
+    return { id: meta.id, oktaUrl: oktaOrigin(meta._links?.organization?.href) };
   }
 
   /**
@@ -108,6 +109,8 @@ export function oktaGateway(options: GatewayOptions): OktaGateway {
     if (!check) {
       check = checkOrg(orgUrl, timeoutMs);
       checks.set(orgUrl, check);
+      // A failure is not kept: the address typed again at add's prompt is asked again.
+      check.catch(() => checks.delete(orgUrl));
     }
     return check;
   };
@@ -145,6 +148,17 @@ export function oktaGateway(options: GatewayOptions): OktaGateway {
       await call(input, 'delete', '/api/v1/api-tokens/current');
     },
   };
+}
+
+/** An https origin inside Okta's domains, or null: the answer is untrusted, and this only ever becomes a link to show. */
+function oktaOrigin(href: unknown): string | null {
+  if (typeof href !== 'string') return null;
+  try {
+    const url = new URL(href);
+    return url.protocol === 'https:' && url.username === '' && url.password === '' && isKnownOktaHost(url.hostname) ? url.origin : null;
+  } catch {
+    return null;
+  }
 }
 
 export function rateLimitOf(headers: { get(name: string): string | null }): RateLimit | null {

@@ -2,11 +2,11 @@ import { Command } from 'commander';
 import * as z from 'zod/mini';
 import type { Context } from '../context.js';
 import { probeConnection, testRecordOf, type ProbeResult } from '../connections/probe.js';
-import { listItem, ownerText } from '../connections/views.js';
-import { nameSchema, orgUrlSchema, subdomainOf, tokenPageUrl, tokenSchema, type ConnectionRecord } from '../domain/connection.js';
+import { listItem, ownerText, testWarnings } from '../connections/views.js';
+import { nameSchema, orgUrlSchema, subdomainOf, suggestedOrgUrl, tokenPageUrl, tokenSchema, type ConnectionRecord } from '../domain/connection.js';
 import type { Credential } from '../domain/credential.js';
 import { tokenVar } from '../domain/env-overrides.js';
-import { CliError, ExitCode, UsageError, rephrase } from '../domain/errors.js';
+import { CancelledError, CliError, ExitCode, SilentError, UsageError, rephrase } from '../domain/errors.js';
 import { optionFields, parseOptions, promptValidator, withPositionalName } from '../domain/options.js';
 import { readAll } from '../io/streams.js';
 import { startSpinner } from '../io/spinner.js';
@@ -70,11 +70,20 @@ export async function addRun(deps: AddDeps, opts: AddOptions): Promise<void> {
       });
     }
   }
-  const stdinCredential = opts.tokenStdin ? await readStdinToken(deps) : undefined;
+  // Before any secret is read or asked: a keychain that cannot take it is said at once (exit 8), not after the paste.
+  await deps.connections.checkCanSave();
+  const existing = (name: string): ConnectionRecord | undefined => records.find((record) => record.name === name);
+  const flagged = opts.name === undefined ? undefined : existing(opts.name);
+  if (flagged && interactive) await confirmReplace(deps, flagged);
+  // --token-stdin with stdin a terminal: ask, masked, rather than wait silently and echo what is typed.
+  const pipedCredential = opts.tokenStdin && (!deps.io.isStdinTTY || !interactive) ? await readStdinToken(deps) : undefined;
 
-  let orgUrl = opts.orgUrl?.value ?? (await askOrgUrl(deps));
-  let credential = stdinCredential ?? (await askToken(deps, orgUrl));
+  const address = opts.orgUrl ? { orgUrl: opts.orgUrl.value, oktaUrl: null } : await askOrgUrl(deps, opts);
+  let { orgUrl } = address;
+  let credential = pipedCredential ?? (await askToken(deps, orgUrl, address.oktaUrl));
   const name = opts.name ?? (await askName(deps, records, subdomainOf(orgUrl), opts.force));
+  const replaced = opts.name === undefined ? existing(name) : undefined;
+  if (replaced) await confirmReplace(deps, replaced);
   let result: ProbeResult | undefined;
 
   while (opts.test) {
@@ -88,17 +97,24 @@ export async function addRun(deps: AddDeps, opts: AddOptions): Promise<void> {
     const failure = explainAtAdd(result.error, orgUrl);
     if (!interactive) throw rephrase(failure, { message: (message) => `${message}: nothing was saved` });
     deps.io.stderr.write(`${deps.theme.failMark} ${failure.message}\n${failure.hint ? `  ${failure.hint}\n` : ''}`);
-    const next = await deps.prompter.select('The test failed. What now?', [
-      { value: 'token', name: 'Enter the token again' },
-      { value: 'url', name: 'Enter the API address again' },
-      { value: 'save', name: 'Save anyway' },
-      { value: 'cancel', name: 'Cancel (nothing is saved)' },
-    ]);
-    if (next === 'cancel') throw new CliError(result.error.exitCode, 'cancelled: nothing was saved', { hint: result.error.hint });
+    // The default fits the failure: the address for a host that is not (or not reachable as) Okta, else the token.
+    const isAddress = failure.exitCode === ExitCode.network || failure.exitCode === ExitCode.badResponse;
+    const next = await deps.prompter.select(
+      'The test failed. What now?',
+      [
+        { value: 'token', name: 'Enter the token again (the address stays)' },
+        { value: 'url', name: 'Enter the API address again (the token stays)' },
+        { value: 'save', name: 'Save anyway' },
+        { value: 'cancel', name: 'Cancel (nothing is saved)' },
+      ],
+      isAddress ? 'url' : 'token',
+    );
+    if (next === 'cancel') throw new CancelledError('cancelled: nothing was saved');
     if (next === 'save') break;
-    if (next === 'url') orgUrl = await askOrgUrl(deps);
-    credential = await askToken(deps, orgUrl);
+    if (next === 'url') orgUrl = (await askOrgUrl(deps, opts)).orgUrl;
+    else credential = await askToken(deps, orgUrl, null);
   }
+  if (result?.ok) testWarnings(result).forEach((warning) => { deps.notify(`${name}: ${warning}`); });
 
   const record = await deps.connections.save({ name, orgUrl, credential, force: opts.force, test: result && testRecordOf(result) });
   if (opts.json) {
@@ -123,6 +139,15 @@ function explainAtAdd(error: CliError, orgUrl: string): CliError {
   return rephrase(error, {
     hint: `check that the token was created in ${orgUrl}'s Admin Console and copied whole (Okta shows it once); create one at ${tokenPageUrl(orgUrl)}`,
   });
+}
+
+/** The suggested name, or the first of name-2, name-3… that is free: the default is never a name that exists. */
+function freeName(suggestion: string, records: ConnectionRecord[]): string | undefined {
+  if (!nameSchema.safeParse(suggestion).success) return undefined;
+  const taken = new Set(records.map((record) => record.name));
+  let candidate = suggestion;
+  for (let n = 2; taken.has(candidate); n += 1) candidate = `${suggestion.slice(0, 60)}-${String(n)}`;
+  return candidate;
 }
 
 function assertFree(records: ConnectionRecord[], name: string, force: boolean): void {
@@ -161,25 +186,52 @@ async function askValid<S extends z.ZodMiniType>(
   return accepted.value;
 }
 
-async function askOrgUrl(deps: AddDeps): Promise<string> {
-  const { value, notices } = await askValid(
-    (validate) => deps.prompter.input("Okta API address (your org's URL, e.g. https://acme.okta.com):", { validate }),
-    orgUrlSchema,
-  );
-  notices.forEach((notice) => {
-    deps.notify(notice);
-  });
-  deps.io.stderr.write(`  API address: ${deps.theme.bold(value)}\n`);
-  return value;
+/**
+ * The address, checked as soon as it is typed (the unauthenticated org check): a typo or a host that is not Okta is
+ * caught while the user is still on this question, with the address they probably meant.
+ */
+async function askOrgUrl(deps: AddDeps, opts: AddOptions): Promise<{ orgUrl: string; oktaUrl: string | null }> {
+  for (;;) {
+    const { value, notices } = await askValid(
+      (validate) => deps.prompter.input("Okta API address (your org's URL, e.g. https://acme.okta.com):", { validate }),
+      orgUrlSchema,
+    );
+    notices.forEach((notice) => {
+      deps.notify(notice);
+    });
+    deps.io.stderr.write(`  API address: ${deps.theme.bold(value)}\n`);
+    if (!opts.test) return { orgUrl: value, oktaUrl: null };
+    const spinner = startSpinner(deps.io, `checking ${value}…`);
+    try {
+      const org = await (await deps.okta()).checkOrg(value, opts.timeout);
+      return { orgUrl: value, oktaUrl: org.oktaUrl };
+    } catch (error) {
+      if (!(error instanceof CliError)) throw error;
+      spinner.stop();
+      const suggestion = suggestedOrgUrl(new URL(value).hostname);
+      deps.io.stderr.write(`${deps.theme.failMark} ${error.message}\n  ${suggestion ? `did you mean ${suggestion}?` : (error.hint ?? '')}\n`);
+    } finally {
+      spinner.stop();
+    }
+  }
 }
 
-async function askToken(deps: AddDeps, orgUrl: string): Promise<Credential> {
+/** "Replace acme (https://acme.okta.com, owner ada@acme.com)?": --force in a terminal never replaces silently. */
+async function confirmReplace(deps: AddDeps, record: ConnectionRecord): Promise<void> {
+  const owner = record.owner?.login ?? record.owner?.id;
+  const question = `Replace ${record.name} (${record.orgUrl}${owner ? `, owner ${owner}` : ''})?`;
+  if (await deps.prompter.confirm(question, false)) return;
+  deps.io.stderr.write('not replaced\n');
+  throw new SilentError(ExitCode.interrupted);
+}
+
+async function askToken(deps: AddDeps, orgUrl: string, oktaUrl: string | null): Promise<Credential> {
   deps.io.stderr.write(
-    `  Create a token at ${tokenPageUrl(orgUrl)}\n` +
+    `  Create a token at ${tokenPageUrl(orgUrl, oktaUrl)}\n` +
       '  (Security > API > Tokens > Create Token; copy the value, it is shown once. It has your admin permissions.)\n',
   );
   // Validated at the prompt (asked again when wrong), then taken in by the store, which registers it for redaction.
-  const raw = await deps.prompter.password('API token (input hidden):', { validate: promptValidator(tokenSchema) });
+  const raw = await deps.prompter.password('API token (input masked):', { validate: promptValidator(tokenSchema) });
   const { value, notices } = deps.connections.intake('token', raw);
   notices.forEach((notice) => {
     deps.notify(notice);
@@ -188,7 +240,7 @@ async function askToken(deps: AddDeps, orgUrl: string): Promise<Credential> {
 }
 
 async function askName(deps: AddDeps, records: ConnectionRecord[], suggestion: string, force: boolean): Promise<string> {
-  const fallback = nameSchema.safeParse(suggestion).success ? suggestion : undefined;
+  const fallback = freeName(suggestion, records);
   return askValid(
     (validate) => deps.prompter.input('Name for this connection:', { default: fallback, validate }),
     nameSchema,

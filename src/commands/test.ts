@@ -4,7 +4,7 @@ import type { Context } from '../context.js';
 import { probeConnection, testRecordOf, type ProbeResult } from '../connections/probe.js';
 import type { ResolvedConnection } from '../connections/store.js';
 import { testMany, type TestOutcome } from '../connections/test-many.js';
-import { errorJson, ownerText, testJson } from '../connections/views.js';
+import { errorJson, ownerText, testJson, testWarnings } from '../connections/views.js';
 import { daysUntil, idleExpiresAt, isExpiringSoon, type ConnectionRecord } from '../domain/connection.js';
 import { CliError, ExitCode, SilentError, UsageError, rephrase } from '../domain/errors.js';
 import { tokenVar } from '../domain/env-overrides.js';
@@ -138,15 +138,7 @@ function printWarnings(deps: TestDeps, connection: ResolvedConnection, result: P
   const warn = (text: string): void => {
     deps.notify(`${connection.name}: ${text}`);
   };
-  if (result.owner?.status && result.owner.status !== 'ACTIVE') {
-    warn(`the token's owner is ${result.owner.status}: the token stops working if the account is deactivated`);
-  }
-  if (result.roles?.some((role) => /super admin/i.test(role) || role === 'SUPER_ADMIN')) {
-    warn('this is a Super Administrator token: prefer a service account with a narrower admin role');
-  }
-  if (result.rateLimit && result.rateLimit.limit > 0 && result.rateLimit.remaining / result.rateLimit.limit < 0.1) {
-    warn(`rate limit nearly used up: ${String(result.rateLimit.remaining)} of ${String(result.rateLimit.limit)} left`);
-  }
+  testWarnings(result).forEach(warn);
   if (connection.record && connection.source === 'keychain' && result.ok) {
     const expiresAt = idleExpiresAt(connection.record);
     const days = daysUntil(expiresAt, deps.clock.now());

@@ -41,6 +41,8 @@ export interface MetadataStore {
 
 export interface OrgInfo {
   id: string;
+  /** The org's own Okta URL (`_links.organization`), which differs from the address for a custom domain; null if absent. */
+  oktaUrl: string | null;
 }
 
 export interface RateLimit {

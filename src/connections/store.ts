@@ -97,6 +97,8 @@ export interface ConnectionStore {
   recordTests(results: { connection: ResolvedConnection; test: TestRecord }[]): Promise<void>;
   /** exec and token hand the secret out: its 30-day idle expiry is probably renewed. A failure is a notice. */
   markUsed(connection: ResolvedConnection): Promise<void>;
+  /** Before a secret is asked: fails (exit 8) when the keychain cannot take one, so nobody pastes a token for nothing. */
+  checkCanSave(): Promise<void>;
   /** For doctor. */
   modes(): Promise<{ dir: number | null; file: number | null }>;
   /** For doctor: write, read and delete a probe entry, then the names of our entries. */
@@ -367,6 +369,17 @@ export function connectionStore(deps: ConnectionStoreDeps): ConnectionStore {
         (connections) => connections.map((saved) => (saved.name === connection.name ? { ...saved, lastUsedAt: at } : saved)),
         `could not record the use of "${connection.name}"`,
       );
+    },
+    async checkCanSave() {
+      try {
+        await secrets.get(PROBE_ACCOUNT);
+      } catch (error) {
+        if (!(error instanceof KeychainError)) throw error;
+        throw new KeychainError(`the OS keychain cannot save a token here: ${error.message.replace(/^cannot [a-z ]+ in the OS keychain: /, '')}`, {
+          hint: error.hint,
+          cause: error,
+        });
+      }
     },
     modes: () => metadata.modes(),
     async keychainCheck() {

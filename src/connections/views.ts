@@ -57,6 +57,21 @@ export function errorJson(error: CliError | null): object | null {
   };
 }
 
+/** What a successful test should make the user think about: a fragile owner, too much power, a rate limit nearly used. */
+export function testWarnings(result: Pick<ProbeResult, 'owner' | 'roles' | 'rateLimit'>): string[] {
+  const warnings: string[] = [];
+  if (result.owner?.status && result.owner.status !== 'ACTIVE') {
+    warnings.push(`the token's owner is ${result.owner.status}: the token stops working if the account is deactivated`);
+  }
+  if (result.roles?.some((role) => /super admin/i.test(role) || role === 'SUPER_ADMIN')) {
+    warnings.push('this is a Super Administrator token: prefer a service account with a narrower admin role');
+  }
+  if (result.rateLimit && result.rateLimit.limit > 0 && result.rateLimit.remaining / result.rateLimit.limit < 0.1) {
+    warnings.push(`rate limit nearly used up: ${String(result.rateLimit.remaining)} of ${String(result.rateLimit.limit)} left`);
+  }
+  return warnings;
+}
+
 /** "Super Administrator", or "Org Administrator +1". */
 export function summariseRoles(roles: string[]): string {
   if (roles.length === 0) return 'no admin role';

@@ -1,9 +1,9 @@
 import { domainToUnicode } from 'node:url';
 import * as z from 'zod/mini';
 import { UsageError } from './errors.js';
-import { OKTA_DOMAINS, isKnownOktaHost } from './org-url.js';
+import { OKTA_DOMAINS, isKnownOktaHost, suggestedOrgUrl } from './org-url.js';
 
-export { OKTA_DOMAINS, isKnownOktaHost, subdomainOf, tokenPageUrl } from './org-url.js';
+export { OKTA_DOMAINS, isKnownOktaHost, subdomainOf, suggestedOrgUrl, tokenPageUrl } from './org-url.js';
 
 
 export const ORG_URL_HINT = 'copy the address from the Okta Admin Console, e.g. https://acme.okta.com';
@@ -105,6 +105,9 @@ export const orgUrlSchema = refining((raw, fail): Normalised<string> => {
     if (host.length > 253) return fail(`the host name is too long (${String(host.length)} characters; at most 253)`);
   }
   if (host.endsWith('.com.com')) return fail(`the host ${host} ends in .com.com: remove the extra .com`);
+  // A bare word is an org's subdomain typed alone, not a custom domain (localhost stays: test orgs and tunnels).
+  const suggestion = isIpv6 ? undefined : suggestedOrgUrl(host);
+  if (suggestion !== undefined && !host.includes('.')) return fail(`"${host}" is not a whole address: did you mean ${suggestion}?`);
 
   const labels = host.split('.');
   const first = labels[0] ?? '';
@@ -144,7 +147,10 @@ function looksLikeOktaDomain(host: string): boolean {
 }
 
 export const tokenSchema = refining((raw, fail): Normalised<string> => {
-  const token = raw.trim();
+  // A copied header (`SSWS 00…` or `Authorization: SSWS 00…`) is the token with its scheme: take the token.
+  const prefixed = /^\s*(?:authorization:\s*)?ssws\s+/i.exec(raw);
+  const token = (prefixed ? raw.slice(prefixed[0].length) : raw).trim();
+  const prefixNotice = prefixed ? ['removed "SSWS " (the scheme of the Authorization header) from the token'] : [];
   if (token === '') return fail('the token is empty');
   if (/\{+\s*apiToken\s*\}+/i.test(token)) return fail('replace {apiToken} with your API token');
   if (/[\s\p{Cc}]/u.test(token)) return fail('the token contains spaces or control characters');
@@ -157,7 +163,7 @@ export const tokenSchema = refining((raw, fail): Normalised<string> => {
   const notices = TOKEN_SHAPED.test(token)
     ? []
     : ['the token does not look like an Okta API token ("00" and 40 more characters); it is tried anyway'];
-  return { value: token, notices };
+  return { value: token, notices: [...prefixNotice, ...notices] };
 });
 
 /** Validate one raw value against a schema, turning its first issue into a usage error. */

@@ -18,7 +18,7 @@ afterAll(async () => {
 });
 
 const ADDRESS_PROMPT = "Okta API address (your org's URL, e.g. https://acme.okta.com):";
-const TOKEN_PROMPT = 'API token (input hidden):';
+const TOKEN_PROMPT = 'API token (input masked):';
 const NAME_PROMPT = 'Name for this connection:';
 const MENU_PROMPT = 'The test failed. What now?';
 const HOW_TO = 'Security > API > Tokens > Create Token';

@@ -4,6 +4,8 @@ import { AuthError, CliError, NetworkError } from '../../src/domain/errors.js';
 import { cloneError, type EventLog } from './records.js';
 
 export interface FakeOrg {
+  /** What /.well-known/okta-organization says the org's Okta URL is (for a custom domain). */
+  oktaUrl?: string;
   /** checkOrg throws this (e.g. not an Okta org, 5xx, network). */
   checkOrgError?: CliError;
   orgId?: string;
@@ -125,7 +127,7 @@ export class FakeOktaGateway implements OktaGateway {
     if (!org) throw new NetworkError(`cannot resolve ${new URL(orgUrl).host} (DNS)`, { hint: 'check the spelling of the API address and your DNS' });
     if (org.checkOrgError) throw cloneError(org.checkOrgError);
     call.ok = true;
-    return { id: org.orgId ?? '00o1fakeorgid0000x7' };
+    return { id: org.orgId ?? '00o1fakeorgid0000x7', oktaUrl: org.oktaUrl ?? null };
   }
 
   async whoAmI(request: OktaCall): Promise<Identity> {

@@ -424,18 +424,57 @@ describe('add, interactive (terminal)', () => {
     expect(visibleText(ctx)).not.toContain(good);
   });
 
-  it('after a failed test, "enter the address again" asks the address, then the token for it', async () => {
+  it('a host that is not an Okta org is caught at the address question, before any token is asked', async () => {
     const token = makeToken();
-    const ctx = terminal(['https://acme.okta.com.example', token, 'url', 'acme.okta.com', token]);
+    const ctx = terminal(['https://acme.okta.com.example', 'acme.okta.com', token]);
     ctx.gateway.token(ORG, token);
     const { code } = await exitOf(() => addRun(ctx, opts({ name: 'prod' })));
     expect(code).toBe(0);
-    expect(ctx.prompter.questions.map((question) => question.kind)).toEqual(['input', 'password', 'select', 'input', 'password']);
-    expect(ctx.prompter.questions[4]?.stderrBefore).toContain(TOKEN_PAGE);
+    expect(ctx.prompter.questions.map((question) => question.kind)).toEqual(['input', 'input', 'password']);
+    expect(ctx.prompter.questions[1]?.stderrBefore).toMatch(/✗ cannot resolve acme\.okta\.com\.example/);
     expect(ctx.metadata.get('prod')?.orgUrl).toBe(ORG);
-    // The token never went to the host that did not answer as an Okta org.
-    expect(ctx.gateway.tokenSentBeforeOrgCheck()).toEqual([]);
     expect(ctx.gateway.calls.filter((call) => call.orgUrl !== ORG).map((call) => call.op)).toEqual(['checkOrg']);
+    expect(ctx.gateway.tokenSentBeforeOrgCheck()).toEqual([]);
+  });
+
+  it('a bare subdomain at the address question is refused with the address it probably stands for', async () => {
+    const token = makeToken();
+    const ctx = terminal(['acme', 'acme.okta.com', token]);
+    ctx.gateway.token(ORG, token);
+    expect((await exitOf(() => addRun(ctx, opts({ name: 'prod' })))).code).toBe(0);
+    expect(ctx.prompter.rejections[0]?.reason).toBe('"acme" is not a whole address: did you mean https://acme.okta.com?');
+  });
+
+  it('a typo that DNS cannot find suggests the address (acme.okta → https://acme.okta.com)', async () => {
+    const token = makeToken();
+    const ctx = terminal(['acme.okta', 'acme.okta.com', token]);
+    ctx.gateway.token(ORG, token);
+    expect((await exitOf(() => addRun(ctx, opts({ name: 'prod' })))).code).toBe(0);
+    expect(ctx.prompter.questions[1]?.stderrBefore).toMatch(/did you mean https:\/\/acme\.okta\.com\?/);
+  });
+
+  it('after a failed test, "enter the address again" keeps the token; a 401 preselects "enter the token again"', async () => {
+    const token = makeToken();
+    const ctx = terminal(['globex.okta.com', token, 'url', 'acme.okta.com']);
+    ctx.gateway.org(OTHER_ORG);
+    ctx.gateway.token(ORG, token);
+    const { code } = await exitOf(() => addRun(ctx, opts({ name: 'prod' })));
+    expect(code).toBe(0);
+    expect(ctx.prompter.questions.map((question) => question.kind)).toEqual(['input', 'password', 'select', 'input']);
+    expect(ctx.prompter.questions[2]?.default).toBe('token');
+    expect(ctx.metadata.get('prod')?.orgUrl).toBe(ORG);
+    expect(ctx.secrets.entries.get('prod')).toBe(token);
+  });
+
+  it('after a failure of the host (5xx), Enter at the menu takes the preselected "enter the address again"', async () => {
+    const token = makeToken();
+    const ctx = terminal([token, '', 'acme.okta.com']);
+    ctx.gateway.token(OTHER_ORG, token, { whoAmIError: new BadResponseError('Okta answered HTTP 503', { httpStatus: 503 }) });
+    ctx.gateway.token(ORG, token);
+    const { code } = await exitOf(() => addRun(ctx, opts({ name: 'prod', orgUrl: OTHER_ORG })));
+    expect(code).toBe(0);
+    expect(ctx.prompter.questions[1]).toMatchObject({ kind: 'select', default: 'url' });
+    expect(ctx.metadata.get('prod')?.orgUrl).toBe(ORG);
   });
 
   it('after a failed test, "save anyway" saves and records the failed test', async () => {
@@ -450,7 +489,7 @@ describe('add, interactive (terminal)', () => {
   });
 
   it.each([
-    { case: 'cancel', answers: (token: string): Answer[] => [token, 'cancel'], exit: 4 },
+    { case: 'cancel', answers: (token: string): Answer[] => [token, 'cancel'], exit: 130 },
     { case: 'Ctrl-C at the menu', answers: (token: string): Answer[] => [token, CTRL_C], exit: 130 },
   ])('after a failed test, $case saves nothing (exit $exit)', async ({ answers, exit }) => {
     const token = makeToken();
@@ -467,7 +506,7 @@ describe('add, interactive (terminal)', () => {
     { at: 'the address', answers: (): Answer[] => [CTRL_C] },
     { at: 'the token', answers: (): Answer[] => ['acme.okta.com', CTRL_C] },
     { at: 'the name', answers: (token: string): Answer[] => ['acme.okta.com', token, CTRL_C] },
-  ])('Ctrl-C at $at: exit 130, nothing saved, Okta not called', async ({ answers }) => {
+  ])('Ctrl-C at $at: exit 130, nothing saved, no token sent anywhere', async ({ answers }) => {
     const token = makeToken();
     const ctx = terminal(answers(token));
     ctx.gateway.token(ORG, token);
@@ -476,7 +515,9 @@ describe('add, interactive (terminal)', () => {
     expect(error?.name).toBe('CancelledError');
     expect(ctx.secrets.entries.size).toBe(0);
     expect(ctx.metadata.all()).toEqual([]);
-    expect(ctx.gateway.calls).toEqual([]);
+    // Only the unauthenticated org check of the address, once it was typed.
+    expect(ctx.gateway.tokensSent()).toEqual([]);
+    expect(ctx.gateway.calls.every((call) => call.op === 'checkOrg')).toBe(true);
   });
 
   it('a failed test of a token from stdin offers the menu too, and a new token replaces it', async () => {
@@ -513,5 +554,74 @@ describe('add, interactive (terminal)', () => {
     expect(ctx.err.text()).not.toContain(token);
     expect(ctx.out.text()).not.toContain(token);
     expect(error?.hint ?? '').not.toContain(token);
+  });
+});
+
+describe('add: the journey through mistakes', () => {
+  function tty(answers: Answer[], extra: FakeContextOptions = {}): FakeContext {
+    return fakeContext({ tty: true, answers, ...extra });
+  }
+
+  it('--force in a terminal asks before replacing, showing the old address and owner; No keeps it (exit 130)', async () => {
+    const old = makeToken();
+    const ctx = tty([false], { connections: [makeRecord('acme', ORG, { owner: { id: '00u1', login: 'ada@acme.com' } })], secrets: { acme: old } });
+    const { code } = await exitOf(() => addRun(ctx, opts({ name: 'acme', force: true })));
+    expect(code).toBe(130);
+    expect(ctx.prompter.questions[0]).toMatchObject({ kind: 'confirm', message: 'Replace acme (https://acme.okta.com, owner ada@acme.com)?', default: false });
+    expect(ctx.err.plain()).toMatch(/^not replaced$/m);
+    expect(ctx.secrets.entries.get('acme')).toBe(old);
+  });
+
+  it('with no keychain, says so (exit 8, "save", the CI way) before any secret is asked or read', async () => {
+    const ctx = tty(['acme.okta.com']);
+    ctx.secrets.breakAll(new KeychainError('cannot read the token in the OS keychain: no Secret Service', { hint: 'in CI, set OKTA_CONNECT_<NAME>_TOKEN' }));
+    const { code, error } = await exitOf(() => addRun(ctx, opts()));
+    expect(code).toBe(8);
+    expect(error?.message).toBe('the OS keychain cannot save a token here: no Secret Service');
+    expect(error?.hint).toMatch(/OKTA_CONNECT_<NAME>_TOKEN/);
+    expect(ctx.prompter.questions).toEqual([]);
+  });
+
+  it('the name prompt never defaults to a name that exists', async () => {
+    const token = makeToken();
+    const ctx = tty(['acme.okta.com', token, ''], { connections: [makeRecord('acme', ORG), makeRecord('acme-2', ORG)], secrets: { acme: makeToken(), 'acme-2': makeToken() } });
+    ctx.gateway.token(ORG, token);
+    expect((await exitOf(() => addRun(ctx, opts()))).code).toBe(0);
+    expect(ctx.prompter.questions[2]).toMatchObject({ kind: 'input', default: 'acme-3' });
+    expect(ctx.secrets.entries.get('acme-3')).toBe(token);
+  });
+
+  it('warns about a Super Administrator token, as test does', async () => {
+    const { ctx } = piped();
+    expect((await exitOf(() => addRun(ctx, opts({ name: 'prod', orgUrl: ORG, tokenStdin: true })))).code).toBe(0);
+    expect(ctx.err.plain()).toMatch(/! prod: this is a Super Administrator token/);
+  });
+
+  it('a custom domain gets the token page of the org\'s Okta domain, as /.well-known/okta-organization names it', async () => {
+    const token = makeToken();
+    const ctx = tty(['login.acme.example', token, 'prod']);
+    ctx.gateway.org('https://login.acme.example', { oktaUrl: 'https://acme.okta.com' });
+    ctx.gateway.token('https://login.acme.example', token);
+    expect((await exitOf(() => addRun(ctx, opts()))).code).toBe(0);
+    expect(ctx.prompter.questions[1]?.stderrBefore).toContain('Create a token at https://acme-admin.okta.com/admin/access/api/tokens');
+    expect(ctx.prompter.questions[1]?.stderrBefore).not.toContain('login-admin');
+  });
+
+  it('--token-stdin with stdin a terminal asks the token, masked, instead of waiting silently', async () => {
+    const token = makeToken();
+    const ctx = tty([token]);
+    ctx.gateway.token(ORG, token);
+    expect((await exitOf(() => addRun(ctx, opts({ name: 'prod', orgUrl: ORG, tokenStdin: true })))).code).toBe(0);
+    expect(ctx.prompter.questions[0]).toMatchObject({ kind: 'password', message: 'API token (input masked):' });
+    expect(ctx.stdin.wasRead).toBe(false);
+  });
+
+  it('a pasted "SSWS <token>" is taken with a notice', async () => {
+    const token = makeToken();
+    const ctx = tty([`SSWS ${token}`]);
+    ctx.gateway.token(ORG, token);
+    expect((await exitOf(() => addRun(ctx, opts({ name: 'prod', orgUrl: ORG })))).code).toBe(0);
+    expect(ctx.secrets.entries.get('prod')).toBe(token);
+    expect(ctx.err.plain()).toMatch(/removed "SSWS "/);
   });
 });
