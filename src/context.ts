@@ -5,6 +5,8 @@ import { fileMetadataStore } from './adapters/metadata.js';
 import { inquirerPrompter } from './adapters/prompter.js';
 import type { OktaGateway } from './connections/ports.js';
 import { connectionStore, type ConnectionStore } from './connections/store.js';
+import type { CliError } from './domain/errors.js';
+import { DEFAULT_KEYCHAIN_TIMEOUT_MS, keychainTimeoutMs } from './domain/options.js';
 import { makeRedactor, type Redactor } from './domain/redact.js';
 import type { Prompter } from './io/prompter.js';
 import { makeIO, type IO, type StreamSet } from './io/streams.js';
@@ -39,6 +41,8 @@ export interface Context {
   /** Secrets seen in this run; the error printer removes them from anything it prints. */
   redactor: Redactor;
   signals: Signals;
+  /** A variable of the environment that is refused (exit 2): every command fails with it before doing anything. */
+  envError: CliError | undefined;
   version: string;
   nodeVersion: string;
   platform: NodeJS.Platform;
@@ -62,13 +66,17 @@ export function configDir(env: Env, platform: NodeJS.Platform, home: string): st
   return join(home, '.config', 'okta-connect');
 }
 
-const DEFAULT_KEYCHAIN_TIMEOUT_MS = 10_000;
-
 export function createContext(options: ContextOptions): Context {
   const platform = options.platform ?? process.platform;
   const io = makeIO(options.streams, options.env, !options.globals.color);
   const theme = makeTheme(io.color);
-  const keychainTimeout = Number(options.env.OKTA_CONNECT_KEYCHAIN_TIMEOUT_MS);
+  let envError: CliError | undefined;
+  let keychainTimeout = DEFAULT_KEYCHAIN_TIMEOUT_MS;
+  try {
+    keychainTimeout = keychainTimeoutMs(options.env);
+  } catch (error) {
+    envError = error as CliError;
+  }
   const redactor = makeRedactor();
   const clock = { now: () => new Date() };
   let gateway: Promise<OktaGateway> | undefined;
@@ -85,7 +93,7 @@ export function createContext(options: ContextOptions): Context {
       secrets: osSecretStore({
         platform,
         busAddress: options.env.DBUS_SESSION_BUS_ADDRESS,
-        timeoutMs: Number.isFinite(keychainTimeout) && keychainTimeout > 0 ? keychainTimeout : DEFAULT_KEYCHAIN_TIMEOUT_MS,
+        timeoutMs: keychainTimeout,
       }),
       notice: (text) => {
         io.stderr.write(`${theme.warnMark} ${text}\n`);
@@ -98,6 +106,7 @@ export function createContext(options: ContextOptions): Context {
       )),
     redactor,
     signals: options.signals,
+    envError,
     version: options.version,
     nodeVersion: process.version,
     platform,

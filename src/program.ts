@@ -26,19 +26,25 @@ export function buildProgram(ctx: () => Context, version: string): Command {
       `\nExamples:\n  okta-connect add\n  okta-connect test --name prod\n  okta-connect list\n\nExit codes: ${exitCodeSummary()}.`,
     );
 
+  // What a command runs with: a refused environment variable fails every command before it does anything.
+  const checked = (): Context => {
+    const context = ctx();
+    if (context.envError) throw context.envError;
+    return context;
+  };
   const commands = [
-    addCommand((opts) => addRun(ctx(), opts)),
-    testCommand((opts) => testRun(ctx(), opts)),
-    listCommand((opts) => listRun(ctx(), opts)),
-    removeCommand((opts) => removeRun(ctx(), opts)),
-    execCommand((opts, argv) => execRun(ctx(), opts, argv)),
-    tokenCommand((opts) => tokenRun(ctx(), opts)),
-    doctorCommand((opts) => doctorRun(ctx(), opts)),
+    addCommand((opts) => addRun(checked(), opts)),
+    testCommand((opts) => testRun(checked(), opts)),
+    listCommand((opts) => listRun(checked(), opts)),
+    removeCommand((opts) => removeRun(checked(), opts)),
+    execCommand((opts, argv) => execRun(checked(), opts, argv)),
+    tokenCommand((opts) => tokenRun(checked(), opts)),
+    doctorCommand((opts) => doctorRun(checked(), opts)),
     completionCommand(async (shell) => {
       await Promise.resolve();
-      completionRun(ctx(), program, shell);
+      completionRun(checked(), program, shell);
     }),
-    namesCommand(() => namesRun(ctx())),
+    namesCommand(() => namesRun(checked())),
   ];
   for (const command of [program, ...commands]) {
     command
