@@ -119,8 +119,16 @@ function assertFree(records: ConnectionRecord[], name: string, force: boolean): 
   });
 }
 
+/** The contract's bound on --token-stdin: a token is at most 200 characters, so this is generous. */
+export const MAX_STDIN_BYTES = 64 * 1024;
+
 async function readStdinToken(deps: AddDeps): Promise<Credential> {
-  const raw = await readAll(deps.io.stdin);
+  const { text: raw, isOverLimit } = await readAll(deps.io.stdin, MAX_STDIN_BYTES);
+  if (isOverLimit) {
+    throw new UsageError('--token-stdin: stdin held more than 64 KiB, and a token is at most 200 characters: nothing was saved', {
+      hint: 'pipe only the token: printf %s "$TOKEN" | okta-connect add --token-stdin …',
+    });
+  }
   if (raw.trim() === '') {
     throw new UsageError('--token-stdin: stdin was empty', { hint: 'printf %s "$TOKEN" | okta-connect add --token-stdin …' });
   }

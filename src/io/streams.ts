@@ -32,11 +32,18 @@ export function makeIO(streams: StreamSet, env: Readonly<Record<string, string |
   return { ...streams, isStdinTTY, isStdoutTTY, isStderrTTY, canPrompt, color };
 }
 
-/** Read all of a stream as text (for --token-stdin). */
-export async function readAll(stream: Readable): Promise<string> {
+/**
+ * Read all of a stream as text (for --token-stdin), but never more than `maxBytes`: `yes | okta-connect add …` must
+ * end, and 400 MB must not take 1.2 GB. Past the limit it stops reading (which destroys the stream) and says so.
+ */
+export async function readAll(stream: Readable, maxBytes: number): Promise<{ text: string; isOverLimit: boolean }> {
   const chunks: Buffer[] = [];
+  let size = 0;
   for await (const chunk of stream) {
-    chunks.push(typeof chunk === 'string' ? Buffer.from(chunk) : (chunk as Buffer));
+    const buffer = typeof chunk === 'string' ? Buffer.from(chunk) : (chunk as Buffer);
+    size += buffer.length;
+    if (size > maxBytes) return { text: '', isOverLimit: true };
+    chunks.push(buffer);
   }
-  return Buffer.concat(chunks).toString('utf8');
+  return { text: Buffer.concat(chunks).toString('utf8'), isOverLimit: false };
 }

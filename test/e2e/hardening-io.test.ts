@@ -1,6 +1,7 @@
+import { spawn } from 'node:child_process';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { startFakeOkta, type FakeOkta } from '../fixtures/fake-okta.js';
-import { disposeSandbox, expectCleanFailure, makeSandbox, requireKeyring, uniqueName, type Sandbox, describeRun } from './harness.js';
+import { BIN, disposeSandbox, expectCleanFailure, makeSandbox, requireKeyring, storedConnection, uniqueName, type RunResult, type Sandbox, describeRun } from './harness.js';
 
 /** Hardening of the edges where bytes come in: flags and variables with numbers, stdin, the network, stdout. */
 
@@ -50,5 +51,36 @@ describe('numbers of time: a sane range, the rest refused naming the flag or var
   it('the bounds themselves are accepted: --timeout 0.1 runs the test (and may time out, exit 6, not 2)', async () => {
     const result = await sandbox.run(['test', '--name', saved, '--timeout', '0.1'], { env: { [KEYCHAIN]: '600000' } });
     expect([0, 6], describeRun(result)).toContain(result.code);
+  });
+});
+
+/** The CLI with `yes` (an endless stream) on its stdin; killed after `boundMs`. */
+function runWithYes(args: string[], boundMs: number): Promise<RunResult> {
+  const started = performance.now();
+  return new Promise((resolve, reject) => {
+    const yes = spawn('yes', [], { stdio: ['ignore', 'pipe', 'ignore'] });
+    const child = spawn(process.execPath, [BIN, ...args], { cwd: sandbox.cwd, env: sandbox.env, stdio: [yes.stdout, 'pipe', 'pipe'] });
+    let stdout = '';
+    let stderr = '';
+    child.stdout.setEncoding('utf8').on('data', (chunk: string) => (stdout += chunk));
+    child.stderr.setEncoding('utf8').on('data', (chunk: string) => (stderr += chunk));
+    const timer = setTimeout(() => child.kill('SIGKILL'), boundMs);
+    child.on('error', reject);
+    child.on('close', (code, signal) => {
+      clearTimeout(timer);
+      yes.kill('SIGKILL');
+      resolve({ code, signal, stdout, stderr, ms: performance.now() - started });
+    });
+  });
+}
+
+describe('--token-stdin reads at most 64 KiB', () => {
+  it('yes | okta-connect add --token-stdin …: exit 2 at once, saying why, nothing saved', async () => {
+    const name = uniqueName('yes');
+    const result = await runWithYes(['add', '--name', name, '--org-url', fake.url, '--token-stdin', '--no-test'], 20_000);
+    const error = expectCleanFailure(result, 2);
+    expect(error).toMatch(/stdin held more than 64 KiB/);
+    expect(result.ms).toBeLessThan(10_000);
+    expect(storedConnection(sandbox, name)).toBeUndefined();
   });
 });
