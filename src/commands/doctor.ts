@@ -6,6 +6,7 @@ import { envConnectionKeys, envKey, orgUrlVar, tokenVar } from '../domain/env-ov
 import { CliError, ExitCode, SilentError } from '../domain/errors.js';
 import { optionFields, parseOptions } from '../domain/options.js';
 import { safeProxy } from '../domain/org-url.js';
+import { shellCommand } from '../domain/shell.js';
 
 export const doctorOptionsSchema = z.object({ json: optionFields.flag });
 export type DoctorOptions = z.output<typeof doctorOptionsSchema>;
@@ -48,14 +49,14 @@ export async function doctorRun(deps: DoctorDeps, opts: DoctorOptions): Promise<
   }
   const modes = await deps.connections.modes();
   if (modes.dir !== null && (modes.dir & 0o077) !== 0) {
-    add('config folder', 'fail', `${deps.connections.dir} is readable by others (mode ${octal(modes.dir)})`, `chmod 700 '${deps.connections.dir}'`);
+    add('config folder', 'fail', `${deps.connections.dir} is readable by others (mode ${octal(modes.dir)})`, shellCommand(['chmod', '700', deps.connections.dir]));
   } else if (modes.dir !== null) {
     add('config folder', 'ok', `${deps.connections.dir} (mode ${octal(modes.dir)})`);
   } else {
     add('config folder', 'info', `${deps.connections.dir} does not exist yet (created by the first okta-connect add)`);
   }
   if (modes.file !== null && (modes.file & 0o077) !== 0) {
-    add('config file', 'fail', `${deps.connections.path} is readable by others (mode ${octal(modes.file)})`, `chmod 600 '${deps.connections.path}'`);
+    add('config file', 'fail', `${deps.connections.path} is readable by others (mode ${octal(modes.file)})`, shellCommand(['chmod', '600', deps.connections.path]));
   }
 
   const stored = await keychainChecks(deps, add);
@@ -111,12 +112,12 @@ function orphanChecks(records: ConnectionRecord[], stored: Set<string>, add: Add
         `connection ${record.name}`,
         'fail',
         'saved, but its token is missing from the keychain',
-        `okta-connect add --name ${record.name} --org-url ${record.orgUrl} --force   (or: okta-connect remove --name ${record.name} --yes)`,
+        `${shellCommand(['okta-connect', 'add', '--name', record.name, '--org-url', record.orgUrl, '--force'])}   (or: ${shellCommand(['okta-connect', 'remove', '--name', record.name, '--yes'])})`,
       );
     }
   }
   for (const name of [...stored].filter((candidate) => !saved.has(candidate)).sort()) {
-    add(`keychain entry ${name}`, 'fail', 'a token in the keychain with no saved connection', `okta-connect remove --name ${name} --yes`);
+    add(`keychain entry ${name}`, 'fail', 'a token in the keychain with no saved connection', shellCommand(['okta-connect', 'remove', '--name', name, '--yes']));
   }
 }
 
