@@ -7,6 +7,7 @@ import type { OktaGateway } from './connections/ports.js';
 import { connectionStore, type ConnectionStore } from './connections/store.js';
 import type { CliError } from './domain/errors.js';
 import { DEFAULT_KEYCHAIN_TIMEOUT_MS, keychainTimeoutMs } from './domain/options.js';
+import { printable } from './domain/printable.js';
 import { makeRedactor, type Redactor } from './domain/redact.js';
 import type { Prompter } from './io/prompter.js';
 import { makeIO, type IO, type StreamSet } from './io/streams.js';
@@ -96,7 +97,7 @@ export function createContext(options: ContextOptions): Context {
         timeoutMs: keychainTimeout,
       }),
       notice: (text) => {
-        io.stderr.write(`${theme.warnMark} ${text}\n`);
+        io.stderr.write(`${theme.warnMark} ${printable(text)}\n`);
       },
     }),
     prompter: inquirerPrompter(io.stdin, io.stderr),

@@ -2,6 +2,8 @@ import type { Agent } from 'node:http';
 import type { Identity, OktaCall, OktaGateway, OrgInfo, RateLimit } from '../connections/ports.js';
 import { AuthError, BadResponseError, CliError, ExitCode, PermissionError } from '../domain/errors.js';
 import { withDeadline } from '../domain/deadline.js';
+import { withoutUserInfo } from '../domain/org-url.js';
+import { printable } from '../domain/printable.js';
 import { redact } from '../domain/redact.js';
 import { secretParts, type Credential } from '../domain/credential.js';
 import { httpsGet } from './https-get.js';
@@ -46,7 +48,8 @@ export function oktaGateway(options: GatewayOptions): OktaGateway {
       });
     if (response.status === 429) throw new BadResponseError(`${orgUrl} is rate limiting requests (429)`, { httpStatus: 429, hint: 'wait a minute and try again' });
     if (response.status >= 300 && response.status < 400) {
-      throw notOrg(`it redirects to ${String(response.headers.location ?? 'another address')}`);
+      // A header value may carry C1 controls (bytes 0x80-0x9f read as latin1) and user-info.
+      throw notOrg(`it redirects to ${printable(withoutUserInfo(String(response.headers.location ?? 'another address')))}`);
     }
     if (response.status >= 500) {
       throw new BadResponseError(`${orgUrl} answered HTTP ${String(response.status)}`, {
@@ -123,11 +126,12 @@ export function oktaGateway(options: GatewayOptions): OktaGateway {
         throw notOktaJson(`${input.orgUrl} answered /api/v1/users/me without a user`, { httpStatus: status });
       }
       const profile = (user.profile ?? {}) as { login?: unknown };
+      // Printed on every later list and test, and saved: terminal controls never come in (an OSC title, a clear).
       return {
         owner: {
           id: user.id,
-          login: typeof profile.login === 'string' ? profile.login : null,
-          status: typeof user.status === 'string' ? user.status : null,
+          login: typeof profile.login === 'string' ? printable(profile.login) : null,
+          status: typeof user.status === 'string' ? printable(user.status) : null,
         },
         rateLimit: rateLimitOf(headers),
       };
@@ -137,7 +141,7 @@ export function oktaGateway(options: GatewayOptions): OktaGateway {
       if (!Array.isArray(body)) throw notOktaJson(`${input.orgUrl} answered the roles request without a list`);
       return body
         .map((role: { label?: unknown; type?: unknown } | null) =>
-          typeof role?.label === 'string' ? role.label : typeof role?.type === 'string' ? role.type : null,
+          typeof role?.label === 'string' ? printable(role.label) : typeof role?.type === 'string' ? printable(role.type) : null,
         )
         .filter((label): label is string => label !== null);
     },
@@ -166,8 +170,10 @@ function mapError(error: unknown, call: OktaCall, what: string, lastStatus: numb
   const secrets = secretParts(call.credential);
   const failure = classifySdkError(error, lastStatus);
   if (failure?.kind === 'okta-api') {
-    const { status, errorCode: oktaErrorCode, errorId: oktaErrorId } = failure;
-    const summary = failure.errorSummary === undefined ? undefined : redact(failure.errorSummary, secrets);
+    const { status } = failure;
+    const summary = failure.errorSummary === undefined ? undefined : redact(printable(failure.errorSummary), secrets);
+    const oktaErrorCode = failure.errorCode === undefined ? undefined : printable(failure.errorCode);
+    const oktaErrorId = failure.errorId === undefined ? undefined : printable(failure.errorId);
     const details = { httpStatus: status, oktaErrorCode, oktaErrorId };
     const said = summary === undefined ? '' : `: ${oktaErrorCode ?? ''} ${summary}`.replace(/: +/, ': ');
     if (status === 401) return new AuthError(`Okta rejected the token (401${said.replace(/^:/, '')})`, { ...details, hint: authHint(call.orgUrl) });

@@ -8,6 +8,7 @@ import type { Credential } from '../domain/credential.js';
 import { tokenVar } from '../domain/env-overrides.js';
 import { CliError, UsageError, rephrase } from '../domain/errors.js';
 import { optionFields, parseOptions } from '../domain/options.js';
+import { jsonText, printable } from '../domain/printable.js';
 import { readAll } from '../io/streams.js';
 import { startSpinner } from '../io/spinner.js';
 
@@ -85,7 +86,7 @@ export async function addRun(deps: AddDeps, opts: AddOptions): Promise<void> {
     }
     if (!result.error) break;
     if (!interactive) throw rephrase(result.error, { message: (message) => `${message}: nothing was saved` });
-    deps.io.stderr.write(`${deps.theme.failMark} ${result.error.message}\n${result.error.hint ? `  ${result.error.hint}\n` : ''}`);
+    deps.io.stderr.write(`${deps.theme.failMark} ${printable(result.error.message)}\n${result.error.hint ? `  ${printable(result.error.hint)}\n` : ''}`);
     const next = await deps.prompter.select('The test failed. What now?', [
       { value: 'token', name: 'Enter the token again' },
       { value: 'url', name: 'Enter the API address again' },
@@ -100,7 +101,7 @@ export async function addRun(deps: AddDeps, opts: AddOptions): Promise<void> {
 
   const record = await deps.connections.save({ name, orgUrl, credential, force: opts.force, test: result && testRecordOf(result) });
   if (opts.json) {
-    deps.io.stdout.write(`${JSON.stringify(listItem({ name, kind: record.kind, orgUrl, source: 'keychain', record }), null, 2)}\n`);
+    deps.io.stdout.write(`${jsonText(listItem({ name, kind: record.kind, orgUrl, source: 'keychain', record }))}\n`);
   } else {
     const who = result ? ownerText(result) : '';
     const tested = result === undefined ? '  (not tested)' : result.ok ? '' : '  (saved despite the failed test)';

@@ -6,6 +6,7 @@ import { envConnectionKeys, envKey, orgUrlVar, tokenVar } from '../domain/env-ov
 import { CliError, ExitCode, SilentError } from '../domain/errors.js';
 import { optionFields, parseOptions } from '../domain/options.js';
 import { safeProxy } from '../domain/org-url.js';
+import { jsonText, printable } from '../domain/printable.js';
 import { shellCommand } from '../domain/shell.js';
 
 export const doctorOptionsSchema = z.object({ json: optionFields.flag });
@@ -65,12 +66,13 @@ export async function doctorRun(deps: DoctorDeps, opts: DoctorOptions): Promise<
 
   const healthy = checks.every((check) => check.status !== 'fail');
   if (opts.json) {
-    deps.io.stdout.write(`${JSON.stringify({ ok: healthy, version: deps.version, checks }, null, 2)}\n`);
+    deps.io.stdout.write(`${jsonText({ ok: healthy, version: deps.version, checks })}\n`);
   } else {
     const mark: Record<CheckStatus, string> = { ok: deps.theme.okMark, fail: deps.theme.failMark, warn: deps.theme.warnMark, info: '-' };
     for (const check of checks) {
-      deps.io.stdout.write(`${mark[check.status]} ${check.name}: ${check.message}\n`);
-      if (check.fix) deps.io.stdout.write(`    fix: ${check.fix}\n`);
+      // Paths, variables, keychain account names and error messages: all from outside.
+      deps.io.stdout.write(`${mark[check.status]} ${printable(check.name)}: ${printable(check.message)}\n`);
+      if (check.fix) deps.io.stdout.write(`    fix: ${printable(check.fix)}\n`);
     }
     const failures = checks.filter((check) => check.status === 'fail').length;
     deps.io.stderr.write(healthy ? 'all checks passed\n' : `${String(failures)} check(s) failed\n`);

@@ -8,6 +8,7 @@ import { mapBounded } from '../domain/bounded.js';
 import { daysUntil, idleExpiresAt, isExpiringSoon, type ConnectionRecord } from '../domain/connection.js';
 import { CliError, ExitCode, SilentError, UsageError, rephrase } from '../domain/errors.js';
 import { optionFields, parseOptions } from '../domain/options.js';
+import { jsonText, printable } from '../domain/printable.js';
 import { startSpinner } from '../io/spinner.js';
 
 export const testOptionsSchema = z.object({
@@ -56,7 +57,7 @@ export async function testRun(deps: TestDeps, opts: TestOptions): Promise<void> 
     spinner?.stop();
   }
   await deps.connections.recordTests([{ connection, test: testRecordOf(result) }]);
-  if (opts.json) deps.io.stdout.write(`${JSON.stringify(testJson(connection, result), null, 2)}\n`);
+  if (opts.json) deps.io.stdout.write(`${jsonText(testJson(connection, result))}\n`);
   if (result.error) throw sharpen(result.error, connection);
   if (!opts.json) {
     deps.io.stdout.write(`${resultLine(deps, connection, result)}\n`);
@@ -103,17 +104,17 @@ async function testAll(deps: TestDeps, records: ConnectionRecord[], timeoutMs: n
         ? testJson(outcome.connection, outcome.result)
         : { name: outcome.name, orgUrl: null, ok: false, latencyMs: null, owner: null, roles: null, rateLimit: null, error: errorJson(outcome.error) },
     );
-    deps.io.stdout.write(`${JSON.stringify(items, null, 2)}\n`);
+    deps.io.stdout.write(`${jsonText(items)}\n`);
   }
   for (const outcome of outcomes) {
     if (!json) {
       const line = outcome.connection && outcome.result && !outcome.error
         ? resultLine(deps, outcome.connection, outcome.result)
-        : `${deps.theme.failMark} ${outcome.name}  ${outcome.connection?.orgUrl ?? ''}  ${outcome.error?.message ?? ''}`.replace(/ {3,}/g, '  ');
+        : `${deps.theme.failMark} ${outcome.name}  ${outcome.connection?.orgUrl ?? ''}  ${printable(outcome.error?.message ?? '')}`.replace(/ {3,}/g, '  ');
       deps.io.stdout.write(`${line}\n`);
       if (outcome.connection && outcome.result?.ok) printWarnings(deps, outcome.connection, outcome.result);
     }
-    if (outcome.error?.hint) deps.io.stderr.write(`hint: ${outcome.name}: ${outcome.error.hint}\n`);
+    if (outcome.error?.hint) deps.io.stderr.write(`hint: ${outcome.name}: ${printable(outcome.error.hint)}\n`);
   }
   const failed = outcomes.filter((outcome) => outcome.error !== null);
   const summary = `${String(outcomes.length - failed.length)} of ${String(outcomes.length)} connections OK`;
@@ -152,7 +153,7 @@ function printWarnings(deps: TestDeps, connection: ResolvedConnection, result: P
     deps.io.stderr.write(`${deps.theme.warnMark} ${connection.name}: ${text}\n`);
   };
   if (result.owner?.status && result.owner.status !== 'ACTIVE') {
-    warn(`the token's owner is ${result.owner.status}: the token stops working if the account is deactivated`);
+    warn(`the token's owner is ${printable(result.owner.status)}: the token stops working if the account is deactivated`);
   }
   if (result.roles?.some((role) => /super admin/i.test(role) || role === 'SUPER_ADMIN')) {
     warn('this is a Super Administrator token: prefer a service account with a narrower admin role');

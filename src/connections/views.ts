@@ -1,4 +1,6 @@
-import { idleExpiresAt, type ConnectionRecord } from '../domain/connection.js';
+import { idleExpiresAt, orgUrlSchema, type ConnectionRecord } from '../domain/connection.js';
+import { withoutUserInfo } from '../domain/org-url.js';
+import { printable } from '../domain/printable.js';
 import type { CliError } from '../domain/errors.js';
 import type { ProbeResult } from './probe.js';
 import type { ListedConnection, ResolvedConnection } from './store.js';
@@ -22,7 +24,7 @@ export function listItem(connection: ListedConnection): ListItem {
   return {
     name: connection.name,
     kind: connection.kind,
-    orgUrl: connection.orgUrl,
+    orgUrl: shownOrgUrl(connection.orgUrl),
     source: connection.source,
     createdAt: record?.createdAt ?? null,
     owner: record?.owner ?? null,
@@ -30,6 +32,15 @@ export function listItem(connection: ListedConnection): ListItem {
     lastUsedAt: record?.lastUsedAt ?? null,
     idleExpiresAt: record ? idleExpiresAt(record) : null,
   };
+}
+
+/**
+ * An address as list shows it. A saved one is valid already; one from OKTA_CONNECT_<NAME>_ORG_URL is shown normalised,
+ * or, when it is not valid (test refuses it), without user-info (`https://user:password@…`) or control characters.
+ */
+function shownOrgUrl(raw: string): string {
+  const parsed = orgUrlSchema.safeParse(raw);
+  return parsed.success ? parsed.data.value : printable(withoutUserInfo(raw));
 }
 
 /** The `test --json` element. */
@@ -67,5 +78,5 @@ export function summariseRoles(roles: string[]): string {
 /** "as ada@acme.com (Super Administrator)", or nothing when the owner is not known. */
 export function ownerText(result: Pick<ProbeResult, 'owner' | 'roles'>): string {
   if (!result.owner) return '';
-  return `as ${result.owner.login ?? result.owner.id}${result.roles === null ? '' : ` (${summariseRoles(result.roles)})`}`;
+  return printable(`as ${result.owner.login ?? result.owner.id}${result.roles === null ? '' : ` (${summariseRoles(result.roles)})`}`);
 }

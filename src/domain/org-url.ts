@@ -30,17 +30,18 @@ export function tokenPageUrl(orgUrl: string): string {
   return url.toString();
 }
 
-/** A URL without its user-info (it may hold a password), for printing. */
+/**
+ * A URL without its user-info (it may hold a password), for printing, otherwise as it was written. Also for what is not
+ * quite a URL: no scheme (`user:pw@acme.okta.com`), or a password with a "/" in it, which no parser reads as user-info.
+ */
 export function withoutUserInfo(text: string): string {
-  try {
-    const url = new URL(text);
-    if (url.username === '' && url.password === '') return text;
-    url.username = '';
-    url.password = '';
-    return url.toString().replace(/\/$/, text.endsWith('/') ? '/' : '');
-  } catch {
-    return text.replace(/\/\/[^/@]*@/, '//');
-  }
+  const scheme = /^[a-z][a-z0-9+.-]*:\/\//i.exec(text)?.[0] ?? '';
+  const rest = text.slice(scheme.length);
+  // Where user-info can end: before the first "/" when the text parses; when it does not, anywhere before a query or
+  // fragment (removing too much rather than too little).
+  const authority = rest.split(URL.canParse(`https://${rest}`) ? /[/?#]/ : /[?#]/, 1)[0] ?? '';
+  const at = authority.lastIndexOf('@');
+  return at === -1 ? text : scheme + rest.slice(at + 1);
 }
 
 /** The proxy's origin without any user-info, or a word saying it cannot be parsed. */
