@@ -1,14 +1,14 @@
 import type { Agent } from 'node:http';
 import type { Identity, OktaCall, OktaGateway, OrgInfo, RateLimit } from '../connections/ports.js';
-import { AuthError, BadResponseError, CliError, ExitCode, PermissionError } from '../domain/errors.js';
+import { AuthError, BadResponseError, CliError, ExitCode, PermissionError, UsageError } from '../domain/errors.js';
 import { withDeadline } from '../domain/deadline.js';
-import { withoutUserInfo } from '../domain/org-url.js';
+import { proxyProblem, withoutUserInfo } from '../domain/org-url.js';
 import { printable } from '../domain/printable.js';
 import { redact } from '../domain/redact.js';
 import { secretParts, type Credential } from '../domain/credential.js';
 import { httpsGet } from './https-get.js';
 import { classifySdkError, loadSdk, sdkRequest } from './okta-sdk.js';
-import { authHint, networkFailure, notOktaJson, seconds } from './okta-errors.js';
+import { authHint, networkFailure, notOktaJson, proxyWantsCredentials, seconds } from './okta-errors.js';
 
 export interface GatewayOptions {
   env: Readonly<Record<string, string | undefined>>;
@@ -25,7 +25,18 @@ function authorization(call: OktaCall): string {
 }
 
 export function oktaGateway(options: GatewayOptions): OktaGateway {
+  const proxyVariable = options.env.HTTPS_PROXY === undefined ? 'https_proxy' : 'HTTPS_PROXY';
   const proxy = options.env.HTTPS_PROXY ?? options.env.https_proxy;
+  // An address the proxy agent cannot use fails every call before any request, naming the variable (it threw a
+  // TypeError from inside the agent: exit 1).
+  const unusableProxy = proxy === undefined || proxy === '' ? undefined : proxyProblem(proxy);
+  const assertProxy = (): void => {
+    if (unusableProxy === undefined) return;
+    throw new UsageError(`invalid ${proxyVariable}: ${unusableProxy}`, {
+      hint: `set it to the proxy's address, e.g. ${proxyVariable}=http://proxy.corp:3128, or unset it`,
+    });
+  };
+  const viaProxy = proxy !== undefined && proxy !== '';
   let agent: Promise<Agent | undefined> | undefined;
   const proxyAgent = (): Promise<Agent | undefined> =>
     (agent ??= proxy === undefined || proxy === ''
@@ -34,6 +45,7 @@ export function oktaGateway(options: GatewayOptions): OktaGateway {
         import('https-proxy-agent').then(({ default: { HttpsProxyAgent } }) => new HttpsProxyAgent(proxy)));
 
   async function checkOrg(orgUrl: string, timeoutMs: number): Promise<OrgInfo> {
+    assertProxy();
     const url = `${orgUrl}/.well-known/okta-organization`;
     let response;
     try {
@@ -46,6 +58,8 @@ export function oktaGateway(options: GatewayOptions): OktaGateway {
         httpStatus: response.status,
         hint: 'check the API address: it is https://<your-org>.okta.com (or your custom domain), as in the Admin Console',
       });
+    // https-proxy-agent hands the proxy's refusal of the tunnel to the request as if the host had answered it.
+    if (response.status === 407 && viaProxy) throw proxyWantsCredentials(proxy);
     if (response.status === 429) throw new BadResponseError(`${orgUrl} is rate limiting requests (429)`, { httpStatus: 429, hint: 'wait a minute and try again' });
     if (response.status >= 300 && response.status < 400) {
       // A header value may carry C1 controls (bytes 0x80-0x9f read as latin1) and user-info.
@@ -74,6 +88,7 @@ export function oktaGateway(options: GatewayOptions): OktaGateway {
    * mapping. Returns the parsed JSON body, if any, and the final response's headers.
    */
   async function call(input: OktaCall, method: 'get' | 'delete', path: string): Promise<{ body: unknown; status: number; headers: { get(name: string): string | null } }> {
+    assertProxy();
     const what = `${method.toUpperCase()} ${path}`;
     const seen: { lastStatus?: number } = {};
     try {
@@ -165,6 +180,7 @@ export function rateLimitOf(headers: { get(name: string): string | null }): Rate
 
 function mapError(error: unknown, call: OktaCall, what: string, lastStatus: number | undefined, proxy: string | undefined): CliError {
   if (error instanceof CliError) return error;
+  if (lastStatus === 407 && proxy !== undefined && proxy !== '') return proxyWantsCredentials(proxy);
   const network = networkFailure(error, { orgUrl: call.orgUrl, timeoutMs: call.timeoutMs, proxy });
   if (network) return network;
   const secrets = secretParts(call.credential);

@@ -5,7 +5,7 @@ import { parseOrgUrl, parseToken, type ConnectionRecord } from '../domain/connec
 import { envConnectionKeys, envKey, orgUrlVar, tokenVar } from '../domain/env-overrides.js';
 import { CliError, ExitCode, SilentError } from '../domain/errors.js';
 import { optionFields, parseOptions } from '../domain/options.js';
-import { safeProxy } from '../domain/org-url.js';
+import { proxyProblem, safeProxy } from '../domain/org-url.js';
 import { jsonText, printable } from '../domain/printable.js';
 import { shellCommand } from '../domain/shell.js';
 
@@ -146,7 +146,9 @@ function envChecks(env: Context['env'], records: ConnectionRecord[], add: Add): 
     else add(`environment ${saved?.name ?? name}`, 'info', `${what} in effect${saved ? ` (overrides the saved connection)` : ''}`);
   }
   const proxy = env.HTTPS_PROXY ?? env.https_proxy;
-  if (proxy) add('proxy', 'info', `HTTPS_PROXY=${safeProxy(proxy)}${env.NO_PROXY ? ' (NO_PROXY is not honoured: every Okta call goes through the proxy)' : ''}`);
+  const unusableProxy = proxy ? proxyProblem(proxy) : undefined;
+  if (unusableProxy) add('proxy', 'fail', `HTTPS_PROXY cannot be used: ${unusableProxy}`, 'set HTTPS_PROXY to http://host:port, or unset it');
+  else if (proxy) add('proxy', 'info', `HTTPS_PROXY=${safeProxy(proxy)}${env.NO_PROXY ? ' (NO_PROXY is not honoured: every Okta call goes through the proxy)' : ''}`);
   if (env.NODE_EXTRA_CA_CERTS) add('CA certificates', 'info', `NODE_EXTRA_CA_CERTS=${env.NODE_EXTRA_CA_CERTS}`);
   const ignored = Object.keys(env).filter((key) => key.startsWith('OKTA_CLIENT_'));
   if (ignored.length > 0) add('Okta SDK variables', 'info', `${ignored.join(', ')} set: okta-connect ignores them (exec sets its own)`);

@@ -44,6 +44,18 @@ export function withoutUserInfo(text: string): string {
   return at === -1 ? text : scheme + rest.slice(at + 1);
 }
 
+/**
+ * Why a proxy address cannot be used, or undefined when it can: an http:// or https:// URL with a host (what the proxy
+ * agent speaks). Never quotes the value, which may hold a password.
+ */
+export function proxyProblem(proxy: string): string | undefined {
+  if (!URL.canParse(proxy)) return 'it is not a URL';
+  const url = new URL(proxy);
+  if (url.protocol !== 'http:' && url.protocol !== 'https:') return `the scheme ${url.protocol} is not supported: use http:// or https://`;
+  if (url.hostname === '') return 'it has no host';
+  return undefined;
+}
+
 /** The proxy's origin without any user-info, or a word saying it cannot be parsed. */
 export function safeProxy(proxy: string | undefined): string {
   if (proxy === undefined) return '';

@@ -1,7 +1,8 @@
 /** A plain text table: columns padded to their widest cell, two spaces apart, no trailing spaces. */
 export function formatTable(header: string[], rows: string[][], visibleLength = stripAnsiLength): string {
+  // A loop, not Math.max(...cells): spreading 130,000 rows into arguments overflows the call stack.
   const widths = header.map((cell, column) =>
-    Math.max(visibleLength(cell), ...rows.map((row) => visibleLength(row[column] ?? ''))),
+    rows.reduce((widest, row) => Math.max(widest, visibleLength(row[column] ?? '')), visibleLength(cell)),
   );
   const line = (cells: string[]): string =>
     cells

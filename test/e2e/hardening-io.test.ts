@@ -1,7 +1,25 @@
 import { spawn } from 'node:child_process';
+import { closeSync, mkdtempSync, openSync, rmSync, writeFileSync } from 'node:fs';
+import { createServer as createHttpServer } from 'node:http';
+import type { AddressInfo, Socket } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { startFakeOkta, type FakeOkta } from '../fixtures/fake-okta.js';
-import { BIN, disposeSandbox, expectCleanFailure, makeSandbox, requireKeyring, storedConnection, uniqueName, type RunResult, type Sandbox, describeRun } from './harness.js';
+import { startRawTlsServer, type Garbage, type GarbageStage } from '../fixtures/raw-tls-server.js';
+import {
+  BIN,
+  disposeSandbox,
+  expectCleanFailure,
+  makeSandbox,
+  requireKeyring,
+  storedConnection,
+  UNREACHABLE_DBUS,
+  uniqueName,
+  type RunResult,
+  type Sandbox,
+  describeRun,
+} from './harness.js';
 
 /** Hardening of the edges where bytes come in: flags and variables with numbers, stdin, the network, stdout. */
 
@@ -83,4 +101,184 @@ describe('--token-stdin reads at most 64 KiB', () => {
     expect(result.ms).toBeLessThan(10_000);
     expect(storedConnection(sandbox, name)).toBeUndefined();
   });
+});
+
+// ---- malformed HTTP, proxies, stdout that cannot be written, very large files ----------------------------------
+
+/** Save a connection to `orgUrl` without testing it (no request made). */
+async function saveUntested(orgUrl: string): Promise<string> {
+  const name = uniqueName('raw');
+  const result = await sandbox.run(['add', '--name', name, '--org-url', orgUrl, '--token-stdin', '--no-test'], { input: fake.addToken() });
+  expect(result.code, describeRun(result)).toBe(0);
+  return name;
+}
+
+describe('a TLS server that answers malformed HTTP: exit 7 (the host answered wrongly), not 1', () => {
+  const GARBAGE: Garbage[] = ['bad-status-line', 'bad-header-byte', 'header-overflow', 'not-http', 'bad-content-length', 'bad-chunk', 'binary'];
+  const STAGES: GarbageStage[] = ['org-check', 'api'];
+  const cases = STAGES.flatMap((stage) => GARBAGE.map((garbage) => ({ stage, garbage })));
+
+  it.each(cases)('$garbage at the $stage', async ({ stage, garbage }) => {
+    const raw = await startRawTlsServer(garbage, stage);
+    try {
+      const name = await saveUntested(raw.url);
+      const result = await sandbox.run(['test', '--name', name]);
+      const error = expectCleanFailure(result, 7);
+      expect(error).toMatch(/malformed HTTP|not HTTP/);
+      await sandbox.run(['remove', '--name', name, '--yes']);
+      // The token went only where the org check passed first.
+      const withToken = raw.requests.filter((head) => /^authorization:/im.test(head));
+      if (stage === 'org-check') expect(withToken).toEqual([]);
+    } finally {
+      await raw.close();
+    }
+  });
+
+  it('add tests before saving: malformed HTTP is exit 7 and nothing is saved', async () => {
+    const raw = await startRawTlsServer('header-overflow', 'api');
+    try {
+      const name = uniqueName('raw');
+      const result = await sandbox.run(['add', '--name', name, '--org-url', raw.url, '--token-stdin'], { input: fake.addToken() });
+      expectCleanFailure(result, 7);
+      expect(storedConnection(sandbox, name)).toBeUndefined();
+    } finally {
+      await raw.close();
+    }
+  });
+});
+
+/** A forward proxy that refuses every CONNECT with 407 (after letting `allow` tunnels through). */
+async function startProxy407(allow: number): Promise<{ url: string; connects: number; close(): Promise<void> }> {
+  const sockets = new Set<Socket>();
+  const state = { connects: 0 };
+  const server = createHttpServer((_req, res) => {
+    res.writeHead(405);
+    res.end();
+  });
+  server.on('connect', (req: { url?: string }, client: Socket) => {
+    state.connects += 1;
+    sockets.add(client);
+    client.on('error', () => undefined);
+    if (state.connects > allow) {
+      client.end('HTTP/1.1 407 Proxy Authentication Required\r\nProxy-Authenticate: Basic realm="corp"\r\nContent-Length: 0\r\n\r\n');
+      return;
+    }
+    const target = req.url ?? '';
+    const colon = target.lastIndexOf(':');
+    void import('node:net').then(({ connect }) => {
+      const upstream = connect(Number(target.slice(colon + 1)), target.slice(0, colon), () => {
+        client.write('HTTP/1.1 200 Connection Established\r\n\r\n');
+        upstream.pipe(client);
+        client.pipe(upstream);
+      });
+      sockets.add(upstream);
+      upstream.on('error', () => client.destroy());
+    });
+  });
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', () => { resolve(); }));
+  return {
+    url: `http://127.0.0.1:${String((server.address() as AddressInfo).port)}`,
+    get connects() {
+      return state.connects;
+    },
+    close: async () => {
+      for (const socket of sockets) socket.destroy();
+      server.closeAllConnections();
+      await new Promise<void>((resolve) => server.close(() => { resolve(); }));
+    },
+  };
+}
+
+describe('HTTPS_PROXY', () => {
+  it.each([
+    ['HTTPS_PROXY', 'proxy.corp:3128'],
+    ['HTTPS_PROXY', 'http://[::1'],
+    ['HTTPS_PROXY', '::::'],
+    ['HTTPS_PROXY', 'http://user:hunter2@'],
+    ['HTTPS_PROXY', 'socks5://127.0.0.1:1080'],
+    ['https_proxy', 'ftp://proxy.corp'],
+  ])('%s=%j cannot be used: exit 2 naming the variable, its password never echoed, no request', async (variable, value) => {
+    const before = fake.requests.length;
+    const result = await sandbox.run(['test', '--name', saved], { env: { [variable]: value } });
+    const error = expectCleanFailure(result, 2);
+    expect(error).toContain(variable);
+    expect(result.stderr).not.toContain('hunter2');
+    expect(fake.requests.length).toBe(before);
+  });
+
+  it('a proxy that answers 407 to the org check: exit 6, "the proxy wants credentials"', async () => {
+    const proxy = await startProxy407(0);
+    try {
+      const result = await sandbox.run(['test', '--name', saved], { env: { HTTPS_PROXY: proxy.url } });
+      expect(expectCleanFailure(result, 6)).toMatch(/the proxy .* wants credentials \(407\)/);
+    } finally {
+      await proxy.close();
+    }
+  });
+
+  it('a proxy that lets the org check through, then answers 407: exit 6 too', async () => {
+    const proxy = await startProxy407(1);
+    try {
+      const result = await sandbox.run(['test', '--name', saved], { env: { HTTPS_PROXY: proxy.url } });
+      expect(expectCleanFailure(result, 6)).toMatch(/the proxy .* wants credentials \(407\)/);
+      expect(proxy.connects).toBeGreaterThanOrEqual(2);
+    } finally {
+      await proxy.close();
+    }
+  });
+});
+
+describe('stdout that cannot be written (a full disk): one error line, exit 2', () => {
+  function runToDevFull(args: string[]): Promise<RunResult> {
+    const started = performance.now();
+    const fd = openSync('/dev/full', 'w');
+    return new Promise((resolve, reject) => {
+      const child = spawn(process.execPath, [BIN, ...args], { cwd: sandbox.cwd, env: sandbox.env, stdio: ['ignore', fd, 'pipe'] });
+      closeSync(fd);
+      let stderr = '';
+      child.stderr?.setEncoding('utf8').on('data', (chunk: string) => (stderr += chunk));
+      const timer = setTimeout(() => child.kill('SIGKILL'), 30_000);
+      child.on('error', reject);
+      child.on('close', (code, signal) => {
+        clearTimeout(timer);
+        resolve({ code, signal, stdout: '', stderr, ms: performance.now() - started });
+      });
+    });
+  }
+
+  it.each([[['token', '--name', '<saved>']], [['list']], [['list', '--json']], [['--help']], [['completion', 'bash']]])('okta-connect %j > /dev/full', async (args) => {
+    const result = await runToDevFull(args.map((arg) => (arg === '<saved>' ? saved : arg)));
+    expect(expectCleanFailure(result, 2)).toMatch(/^error: cannot write the output \(stdout\): ENOSPC: no space left on device/);
+  });
+});
+
+describe('list over a very large connections.json', () => {
+  const COUNT = 130_000;
+  let dir: string;
+  beforeAll(() => {
+    dir = mkdtempSync(join(tmpdir(), 'okta-connect-big-'));
+    const connections = Array.from({ length: COUNT }, (_, i) => ({
+      name: `c${String(i).padStart(6, '0')}`,
+      kind: 'token',
+      orgUrl: 'https://acme.okta.com',
+      createdAt: '2024-01-01T00:00:00.000Z',
+      owner: null,
+      lastTest: null,
+      lastUsedAt: null,
+      secretFingerprint: null,
+    }));
+    writeFileSync(join(dir, 'connections.json'), JSON.stringify({ version: 2, connections }), { mode: 0o600 });
+  });
+  afterAll(() => {
+    rmSync(dir, { recursive: true, force: true });
+  });
+
+  it(`${String(COUNT)} records: the table, not "Maximum call stack size exceeded"`, async () => {
+    const result = await sandbox.run(['list'], { env: { OKTA_CONNECT_CONFIG_DIR: dir, DBUS_SESSION_BUS_ADDRESS: UNREACHABLE_DBUS }, timeoutMs: 120_000 });
+    expect(result.code, describeRun({ ...result, stdout: result.stdout.slice(0, 500) })).toBe(0);
+    const lines = result.stdout.trimEnd().split('\n');
+    expect(lines).toHaveLength(COUNT + 1);
+    expect(lines[0]).toMatch(/^NAME +KIND|^NAME +ORG URL/);
+    expect(lines[COUNT]).toMatch(/^c129999 /);
+  }, 150_000);
 });
