@@ -37,19 +37,33 @@ export function oktaGateway(options: GatewayOptions): OktaGateway {
     });
   };
   const viaProxy = proxy !== undefined && proxy !== '';
-  let agent: Promise<Agent | undefined> | undefined;
-  const proxyAgent = (): Promise<Agent | undefined> =>
+  // One agent for every request, the org check's and the SDK's: through the proxy when there is one, and always
+  // verifying the host's certificate. rejectUnauthorized is set here because Node's default follows
+  // NODE_TLS_REJECT_UNAUTHORIZED, and with it at 0 the token went to any certificate at all (a TLS-inspecting proxy's
+  // CA belongs in NODE_EXTRA_CA_CERTS instead, which Node adds to the trusted roots).
+  let agent: Promise<Agent> | undefined;
+  const verifyingAgent = (): Promise<Agent> =>
     (agent ??= proxy === undefined || proxy === ''
-      ? Promise.resolve(undefined)
+      ? import('node:https').then(({ Agent: HttpsAgent }) => new HttpsAgent({ rejectUnauthorized: true }))
       : // A CommonJS module: its exports are `default` both in Node and in the esbuild bundle (which has no named ones).
-        import('https-proxy-agent').then(({ default: { HttpsProxyAgent } }) => new HttpsProxyAgent(proxy)));
+        import('https-proxy-agent').then(({ default: { HttpsProxyAgent } }) => {
+          // Its constructor's options reach only the connection to the proxy; the TLS to Okta inside the tunnel is
+          // made from each request's options, so the check is set on those.
+          type Connect = InstanceType<typeof HttpsProxyAgent<string>>['connect'];
+          class VerifyingProxyAgent extends HttpsProxyAgent<string> {
+            override connect(...[req, opts]: Parameters<Connect>): ReturnType<Connect> {
+              return super.connect(req, opts.secureEndpoint ? { ...opts, rejectUnauthorized: true } : opts);
+            }
+          }
+          return new VerifyingProxyAgent(proxy, { rejectUnauthorized: true });
+        }));
 
   async function checkOrg(orgUrl: string, timeoutMs: number): Promise<OrgInfo> {
     assertProxy();
     const url = `${orgUrl}/.well-known/okta-organization`;
     let response;
     try {
-      response = await httpsGet(url, timeoutMs, await proxyAgent());
+      response = await httpsGet(url, timeoutMs, await verifyingAgent());
     } catch (error) {
       throw networkFailure(error, { orgUrl, timeoutMs, proxy }) ?? error;
     }
@@ -91,6 +105,7 @@ export function oktaGateway(options: GatewayOptions): OktaGateway {
     assertProxy();
     const what = `${method.toUpperCase()} ${path}`;
     const seen: { lastStatus?: number } = {};
+    const agent = await verifyingAgent();
     try {
       const exchange = async (): Promise<{ body: unknown; status: number; headers: { get(name: string): string | null } }> => {
         const response = await sdkRequest(
@@ -99,6 +114,7 @@ export function oktaGateway(options: GatewayOptions): OktaGateway {
             method,
             headers: { Authorization: authorization(input), 'User-Agent': options.userAgent, Accept: 'application/json' },
             timeoutMs: input.timeoutMs,
+            agent,
             proxy,
           },
           seen,

@@ -150,6 +150,14 @@ function envChecks(env: Context['env'], records: ConnectionRecord[], add: Add): 
   if (unusableProxy) add('proxy', 'fail', `HTTPS_PROXY cannot be used: ${unusableProxy}`, 'set HTTPS_PROXY to http://host:port, or unset it');
   else if (proxy) add('proxy', 'info', `HTTPS_PROXY=${safeProxy(proxy)}${env.NO_PROXY ? ' (NO_PROXY is not honoured: every Okta call goes through the proxy)' : ''}`);
   if (env.NODE_EXTRA_CA_CERTS) add('CA certificates', 'info', `NODE_EXTRA_CA_CERTS=${env.NODE_EXTRA_CA_CERTS}`);
+  if (env.NODE_TLS_REJECT_UNAUTHORIZED === '0') {
+    add(
+      'TLS verification',
+      'warn',
+      'NODE_TLS_REJECT_UNAUTHORIZED=0 turns off certificate checks for Node.js programs; okta-connect checks them anyway whenever it sends a secret',
+      'unset NODE_TLS_REJECT_UNAUTHORIZED; for a TLS-inspecting proxy, set NODE_EXTRA_CA_CERTS to a PEM file with its CA certificate',
+    );
+  }
   const ignored = Object.keys(env).filter((key) => key.startsWith('OKTA_CLIENT_'));
   if (ignored.length > 0) add('Okta SDK variables', 'info', `${ignored.join(', ')} set: okta-connect ignores them (exec sets its own)`);
 }

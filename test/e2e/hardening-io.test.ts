@@ -13,6 +13,7 @@ import {
   expectCleanFailure,
   makeSandbox,
   requireKeyring,
+  startConnectProxy,
   storedConnection,
   UNREACHABLE_DBUS,
   uniqueName,
@@ -35,7 +36,10 @@ beforeAll(async () => {
   const result = await sandbox.run(['add', '--name', saved, '--org-url', fake.url, '--token-stdin', '--no-test'], { input: fake.addToken() });
   expect(result.code, describeRun(result)).toBe(0);
 });
+/** Names this file saved besides `saved`: removed at the end, so the shared keyring holds none of them. */
+const created: string[] = [];
 afterAll(async () => {
+  for (const name of created) await sandbox.run(['remove', '--name', name, '--yes']);
   await sandbox.run(['remove', '--name', saved, '--yes']);
   await fake.close();
   disposeSandbox(sandbox);
@@ -110,6 +114,7 @@ async function saveUntested(orgUrl: string): Promise<string> {
   const name = uniqueName('raw');
   const result = await sandbox.run(['add', '--name', name, '--org-url', orgUrl, '--token-stdin', '--no-test'], { input: fake.addToken() });
   expect(result.code, describeRun(result)).toBe(0);
+  created.push(name);
   return name;
 }
 
@@ -124,8 +129,7 @@ describe('a TLS server that answers malformed HTTP: exit 7 (the host answered wr
       const name = await saveUntested(raw.url);
       const result = await sandbox.run(['test', '--name', name]);
       const error = expectCleanFailure(result, 7);
-      expect(error).toMatch(/malformed HTTP|not HTTP/);
-      await sandbox.run(['remove', '--name', name, '--yes']);
+      expect(error).toMatch(/answered with malformed HTTP \(HPE_[A-Z_]+\)/);
       // The token went only where the org check passed first.
       const withToken = raw.requests.filter((head) => /^authorization:/im.test(head));
       if (stage === 'org-check') expect(withToken).toEqual([]);
@@ -281,4 +285,71 @@ describe('list over a very large connections.json', () => {
     expect(lines[0]).toMatch(/^NAME +KIND|^NAME +ORG URL/);
     expect(lines[COUNT]).toMatch(/^c129999 /);
   }, 150_000);
+});
+
+// ---- secrets never go to an unverified host, nor into debug output ----------------------------------------------
+
+describe('TLS is verified whenever a secret is sent, whatever NODE_TLS_REJECT_UNAUTHORIZED says', () => {
+  let rogue: FakeOkta;
+  beforeAll(async () => {
+    rogue = await startFakeOkta({ tls: 'untrusted' });
+  });
+  afterAll(async () => {
+    await rogue.close();
+  });
+
+  it.each([
+    ['test of a saved connection', async (): Promise<RunResult> => {
+      const name = await saveUntested(rogue.url);
+      return sandbox.run(['test', '--name', name], { env: { NODE_TLS_REJECT_UNAUTHORIZED: '0' } });
+    }],
+    ['add (which tests first)', (): Promise<RunResult> =>
+      sandbox.run(['add', '--name', uniqueName('rogue'), '--org-url', rogue.url, '--token-stdin'], { input: rogue.addToken(), env: { NODE_TLS_REJECT_UNAUTHORIZED: '0' } })],
+    ['an environment-only connection', (): Promise<RunResult> => {
+      const name = uniqueName('rogue');
+      const key = name.toUpperCase().replace(/-/g, '_');
+      return sandbox.run(['test', '--name', name], {
+        env: { NODE_TLS_REJECT_UNAUTHORIZED: '0', [`OKTA_CONNECT_${key}_TOKEN`]: rogue.addToken(), [`OKTA_CONNECT_${key}_ORG_URL`]: rogue.url },
+      });
+    }],
+    ['through a proxy', async (): Promise<RunResult> => {
+      const proxy = await startConnectProxy();
+      try {
+        const name = await saveUntested(rogue.url);
+        return await sandbox.run(['test', '--name', name], { env: { NODE_TLS_REJECT_UNAUTHORIZED: '0', HTTPS_PROXY: proxy.url } });
+      } finally {
+        await proxy.close();
+      }
+    }],
+  ])('%s: exit 6, and the host saw no Authorization header', async (_what, run) => {
+    const before = rogue.requests.length;
+    const result = await run();
+    expect(expectCleanFailure(result, 6)).toMatch(/TLS to localhost:\d+ failed/);
+    expect(rogue.requests.slice(before).filter((request) => request.authorization !== undefined)).toEqual([]);
+  });
+
+  it('doctor warns about NODE_TLS_REJECT_UNAUTHORIZED=0 and points to NODE_EXTRA_CA_CERTS', async () => {
+    const result = await sandbox.run(['doctor', '--json'], { env: { NODE_TLS_REJECT_UNAUTHORIZED: '0' } });
+    const checks = (JSON.parse(result.stdout) as { checks: { name: string; status: string; message: string; fix: string | null }[] }).checks;
+    const check = checks.find((candidate) => candidate.message.includes('NODE_TLS_REJECT_UNAUTHORIZED'));
+    expect(check?.status, describeRun(result)).toBe('warn');
+    expect(check?.fix).toMatch(/NODE_EXTRA_CA_CERTS/);
+  });
+});
+
+describe('DEBUG=* prints nothing of the proxy password', () => {
+  it('test through a proxy with a password in HTTPS_PROXY: the password is nowhere in the output', async () => {
+    const proxy = await startConnectProxy();
+    try {
+      const withPassword = proxy.url.replace('http://', 'http://ada:hunter2secret@');
+      for (const args of [['test', '--name', saved], ['doctor']]) {
+        const result = await sandbox.run(args, { env: { DEBUG: '*', HTTPS_PROXY: withPassword } });
+        if (args[0] === 'test') expect(result.code, describeRun(result)).toBe(0);
+        expect(result.stdout + result.stderr).not.toMatch(/hunter2secret|ada:/);
+      }
+      expect(proxy.connects.length).toBeGreaterThan(0);
+    } finally {
+      await proxy.close();
+    }
+  });
 });
