@@ -1,4 +1,5 @@
 import { readFileSync } from 'node:fs';
+import { constants } from 'node:os';
 import { createContext, type Context, type GlobalOptions, type Signals } from './context.js';
 import { ExitCode } from './domain/errors.js';
 import { run } from './main.js';
@@ -20,10 +21,22 @@ for (const signal of ['SIGINT', 'SIGTERM', 'SIGHUP'] as const) {
     process.exit(ExitCode.interrupted);
   });
 }
+// While a command traps signals (exec, for its child), these are trapped too: left to their defaults they kill
+// okta-connect and orphan the child (SIGUSR1 would open Node's inspector, a debugger into a process holding a token).
+const TRAPPED_ONLY_WHILE_TRAPPING = ['SIGQUIT', 'SIGUSR1', 'SIGUSR2', 'SIGALRM', 'SIGVTALRM', 'SIGXCPU', 'SIGXFSZ', 'SIGPWR'].filter(
+  (signal): signal is NodeJS.Signals => process.platform !== 'win32' && signal in constants.signals,
+);
+const toTraps = (signal: NodeJS.Signals): void => {
+  for (const trap of traps) trap(signal);
+};
 const signals: Signals = {
   trap(handler) {
+    if (traps.size === 0) for (const signal of TRAPPED_ONLY_WHILE_TRAPPING) process.on(signal, toTraps);
     traps.add(handler);
-    return () => traps.delete(handler);
+    return () => {
+      traps.delete(handler);
+      if (traps.size === 0) for (const signal of TRAPPED_ONLY_WHILE_TRAPPING) process.off(signal, toTraps);
+    };
   },
 };
 

@@ -19,7 +19,10 @@ export interface Clock {
   now(): Date;
 }
 
-/** SIGINT/SIGTERM/SIGHUP end okta-connect with 130, unless a command traps them (exec forwards them to its child). */
+/**
+ * SIGINT/SIGTERM/SIGHUP end okta-connect with 130, unless a command traps them; while one does, SIGQUIT, SIGUSR1/2,
+ * SIGALRM and the like reach its handler too, instead of killing okta-connect (exec passes them to its child).
+ */
 export interface Signals {
   trap(handler: (signal: NodeJS.Signals) => void): () => void;
 }
