@@ -1,3 +1,4 @@
+import type { Agent } from 'node:http';
 import type * as OktaSdk from '@okta/okta-sdk-nodejs';
 import type { Http } from '@okta/okta-sdk-nodejs/src/http.js';
 
@@ -20,6 +21,16 @@ export interface SdkRequest {
   method: 'get' | 'delete';
   headers: Record<string, string>;
   timeoutMs: number;
+  /**
+   * The agent every request goes through: it carries the proxy, if any, and verifies the certificate. It replaces the
+   * SDK's own (a proxy agent made from HTTPS_PROXY, which follows NODE_TLS_REJECT_UNAUTHORIZED): the SSWS header must
+   * never reach a host whose certificate was not verified.
+   */
+  agent: Agent;
+  /**
+   * HTTPS_PROXY as validated: given to the SDK so that it does not build its agent from process.env on its own (where
+   * https_proxy wins, and an unparsable value throws from its constructor). That agent is replaced by `agent`.
+   */
   proxy: string | undefined;
 }
 
@@ -65,7 +76,7 @@ export async function sdkRequest(request: SdkRequest, seen: { lastStatus?: numbe
   // would follow a redirect keeping the credential for the same host name on any port, or a subdomain: hosts that never
   // identified as an Okta org. Never follow; a 3xx is a wrong answer.
   executor.fetch = async (sdkRequest) => {
-    const response = (await fetchOriginal(Object.assign(sdkRequest, { redirect: 'manual' as const }))) as NonNullable<typeof last>;
+    const response = (await fetchOriginal(Object.assign(sdkRequest, { redirect: 'manual' as const, agent: request.agent }))) as NonNullable<typeof last>;
     last = response;
     seen.lastStatus = response.status;
     return response as never;

@@ -76,27 +76,38 @@ export function completionRun(deps: Pick<Context, 'io'>, program: Command, shell
 const NAME_FLAGS = '--name|-n';
 
 function bashScript(specs: CommandSpec[]): string {
-  const cases = specs.map((spec) => `    ${spec.name}) opts="${spec.flags.join(' ')}" ;;`).join('\n');
+  const words = (list: string[]): string => `printf '%s\\n' ${list.join(' ')}`;
+  const cases = specs.map((spec) => `    ${spec.name}) _okta_connect_match < <(${words(spec.flags)}) ;;`).join('\n');
+  const top = [...specs.map((spec) => spec.name), '--help', '--version', '--no-color', '--debug'];
   return `# bash completion for okta-connect
+# Candidates are matched by prefix here, never through compgen -W, which expands $(…), \`…\` and globs in its word
+# list: what __complete-names prints (names from a file and the environment) stays data.
+_okta_connect_match() {
+  local word
+  while IFS= read -r word || [[ -n "$word" ]]; do
+    [[ -n "$word" && "$word" == "$cur"* ]] && COMPREPLY+=("$word")
+  done
+  return 0
+}
 _okta_connect() {
-  local cur prev cmd opts
+  local cur prev cmd
+  COMPREPLY=()
   cur="\${COMP_WORDS[COMP_CWORD]}"
   prev="\${COMP_WORDS[COMP_CWORD-1]}"
   if [ "$COMP_CWORD" -eq 1 ]; then
-    COMPREPLY=( $(compgen -W "${specs.map((spec) => spec.name).join(' ')} --help --version --no-color --debug" -- "$cur") )
+    _okta_connect_match < <(${words(top)})
     return 0
   fi
   cmd="\${COMP_WORDS[1]}"
   case "$prev" in
     ${NAME_FLAGS})
-      COMPREPLY=( $(compgen -W "$(okta-connect __complete-names 2>/dev/null)" -- "$cur") )
+      _okta_connect_match < <(okta-connect __complete-names 2>/dev/null)
       return 0 ;;
   esac
   case "$cmd" in
 ${cases}
-    *) opts="" ;;
   esac
-  COMPREPLY=( $(compgen -W "$opts" -- "$cur") )
+  return 0
 }
 complete -F _okta_connect okta-connect
 `;

@@ -45,7 +45,7 @@ describe('completion powershell', () => {
   it('is one of the shells, and the completion command completes it as a word', async () => {
     expect(SHELLS).toContain('powershell');
     const bash = await printed('bash');
-    expect(bash.stdout).toMatch(/completion\) opts="bash zsh fish powershell --help"/);
+    expect(bash.stdout).toMatch(/completion\) _okta_connect_match < <\(printf '%s\\n' bash zsh fish powershell --help\)/);
     expect((await printed('nushell')).stderr).toMatch(/hint: use one of: bash, zsh, fish, powershell/);
   });
 
