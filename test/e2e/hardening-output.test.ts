@@ -116,7 +116,7 @@ describe('bash completion: names are data, never expanded by the shell', () => {
   it('commands and flags still complete by prefix', async () => {
     expect(await complete(['okta-connect', 't'])).toEqual(['test', 'token']);
     expect(await complete(['okta-connect', 'test', '--j'])).toEqual(['--json']);
-    expect(await complete(['okta-connect', 'completion', ''])).toEqual(['bash', 'zsh', 'fish', '--help']);
+    expect(await complete(['okta-connect', 'completion', ''])).toEqual(['bash', 'zsh', 'fish', 'powershell', '--help']);
   });
 });
 
