@@ -61,11 +61,12 @@ async function expectNeverShown(pty: Pty, ...tokens: string[]): Promise<void> {
 }
 
 /** Answer add's prompts as a user would: this org's address, the token (until it shows masked), then the name. */
-async function answerAddPrompts(pty: Pty, token: string, name: string): Promise<void> {
+async function answerAddPrompts(pty: Pty, token: string, name: string, atToken: () => void = () => undefined): Promise<void> {
   await pty.waitFor(ADDRESS_PROMPT);
   await pty.type(okta.url);
   await pty.press('Enter');
   await pty.waitFor(TOKEN_PROMPT);
+  atToken();
   await pty.type(token);
   await pty.waitFor(`${TOKEN_PROMPT} ${'*'.repeat(token.length)}`);
   await pty.press('Enter');
@@ -250,18 +251,10 @@ describe('add in a terminal', () => {
     const token = okta.addToken();
     const name = uniqueName('int');
     const pty = await cli(sandbox, ['add']);
-    await pty.waitFor(ADDRESS_PROMPT);
-    await pty.type(okta.url);
-    await pty.press('Enter');
     // The address is checked as soon as it is typed; the test after the token is the slow one.
-    await pty.waitFor(TOKEN_PROMPT);
-    okta.delayMs = 20_000;
-    await pty.type(token);
-    await pty.waitFor(`${TOKEN_PROMPT} ${'*'.repeat(token.length)}`);
-    await pty.press('Enter');
-    await pty.waitFor(NAME_PROMPT);
-    await pty.type(name);
-    await pty.press('Enter');
+    await answerAddPrompts(pty, token, name, () => {
+      okta.delayMs = 20_000;
+    });
     await pty.waitFor(`testing ${okta.url}`);
     await pty.press('C-c');
 
