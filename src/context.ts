@@ -126,6 +126,7 @@ export function createContext(options: ContextOptions): Context {
         platform,
         service: keychainService(options.env, platform, home),
         busAddress: options.env.DBUS_SESSION_BUS_ADDRESS,
+        runtimeDir: options.env.XDG_RUNTIME_DIR,
         timeoutMs: keychainTimeout,
       }),
       notice: notify,

@@ -13,6 +13,8 @@ export interface KeychainOptions {
   platform: NodeJS.Platform;
   /** DBUS_SESSION_BUS_ADDRESS, where the Secret Service is asked on Linux. */
   busAddress: string | undefined;
+  /** XDG_RUNTIME_DIR: `$XDG_RUNTIME_DIR/bus` is the session bus when no address is set. */
+  runtimeDir?: string | undefined;
   service?: string;
 }
 
@@ -59,7 +61,7 @@ export function osSecretStore(options: KeychainOptions): SecretStore {
     async present(wanted, timeoutMs) {
       // On Linux one D-Bus round trip of searches by attribute: no secret read, nothing unlocked, no binding loaded.
       if (options.platform === 'linux') {
-        return secretServiceAccounts({ address: options.busAddress, service, names: wanted, timeoutMs });
+        return secretServiceAccounts({ address: options.busAddress, runtimeDir: options.runtimeDir, service, names: wanted, timeoutMs });
       }
       try {
         const stored = await withDeadline(names(), timeoutMs, () => undefined);
