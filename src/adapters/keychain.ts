@@ -2,7 +2,7 @@ import type * as Keyring from '@napi-rs/keyring';
 import { withDeadline } from '../domain/deadline.js';
 import { KeychainError } from '../domain/errors.js';
 import type { SecretStore } from '../connections/ports.js';
-import { secretServiceAccounts } from './secret-service-search.js';
+import { pingSecretService, secretServiceAccounts } from './secret-service-search.js';
 
 export const KEYCHAIN_SERVICE = 'okta-connect';
 
@@ -26,15 +26,29 @@ export function osSecretStore(options: KeychainOptions): SecretStore {
   let binding: Promise<Binding> | undefined;
   const load = (): Promise<Binding> => (binding ??= import('@napi-rs/keyring'));
 
+  const bus = { address: options.busAddress, runtimeDir: options.runtimeDir };
+
   async function call<T>(what: string, run: (keyring: Binding, signal: AbortSignal) => Promise<T>): Promise<T> {
     const controller = new AbortController();
-    try {
-      return await withDeadline(load().then((keyring) => run(keyring, controller.signal)), options.timeoutMs, () => {
-        controller.abort();
-        throw new KeychainError(`the keychain did not answer within ${String(options.timeoutMs / 1000)} s (${what})`, {
-          hint: hintFor(options.platform, 'locked'),
-        });
+    const silent = (): never => {
+      controller.abort();
+      throw new KeychainError(`the keychain did not answer within ${String(options.timeoutMs / 1000)} s (${what})`, {
+        hint: hintFor(options.platform, 'locked'),
       });
+    };
+    const work = async (): Promise<T> => {
+      // On Linux the binding connects to D-Bus on the main thread with no timeout: a bus that accepts and never
+      // answers would hang the process past any deadline and past Ctrl-C. So prove first, within the bound, that the bus
+      // and the Secret Service answer. (A daemon that stops in the milliseconds between this ping and the binding's
+      // connect is not covered; every later D-Bus call of the binding has its own reply timeout.)
+      if (options.platform === 'linux' && (await pingSecretService({ ...bus, timeoutMs: options.timeoutMs })) === 'silent') silent();
+      const keyring = await load();
+      // The caller has had its error already: a call begun now would change the keychain behind its back.
+      if (controller.signal.aborted) silent();
+      return run(keyring, controller.signal);
+    };
+    try {
+      return await withDeadline(work(), options.timeoutMs, silent);
     } catch (error) {
       if (error instanceof KeychainError) throw error;
       throw new KeychainError(`cannot ${what} in the OS keychain: ${describe(error)}`, {
@@ -61,7 +75,7 @@ export function osSecretStore(options: KeychainOptions): SecretStore {
     async present(wanted, timeoutMs) {
       // On Linux one D-Bus round trip of searches by attribute: no secret read, nothing unlocked, no binding loaded.
       if (options.platform === 'linux') {
-        return secretServiceAccounts({ address: options.busAddress, runtimeDir: options.runtimeDir, service, names: wanted, timeoutMs });
+        return secretServiceAccounts({ ...bus, service, names: wanted, timeoutMs });
       }
       try {
         const stored = await withDeadline(names(), timeoutMs, () => undefined);

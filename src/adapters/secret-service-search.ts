@@ -3,8 +3,10 @@ import { createConnection, type Socket } from 'node:net';
 import { join } from 'node:path';
 
 /**
- * A minimal D-Bus client with one purpose: ask the Secret Service which accounts exist under a service, by attributes
- * only. It never reads a secret and never unlocks anything (SearchItems returns locked items too).
+ * A minimal D-Bus client with two purposes: ask the Secret Service which accounts exist under a service, by attributes
+ * only (it never reads a secret and never unlocks anything: SearchItems returns locked items too), and prove, within a
+ * bound, that the bus and the Secret Service answer at all before the keychain binding is touched (the binding connects
+ * on the main thread with no timeout: a bus that accepts and never answers would hang the process for good).
  */
 export interface SessionBus {
   /** DBUS_SESSION_BUS_ADDRESS. */
@@ -37,6 +39,26 @@ export async function secretServiceAccounts(options: SecretServiceSearchOptions)
     return pending.size === 0 ? found : undefined;
   });
   return outcome.kind === 'answered' ? outcome.value : undefined;
+}
+
+/**
+ * `silent`: a bus was reached but it, or the Secret Service behind it, did not answer within `timeoutMs` (a stopped
+ * daemon, a hung keyring): the binding must not be called. `answered`: it answered (perhaps "no such service": the
+ * binding then fails on its own, at once). `unreachable`: no socket of the address could be connected to, or the bus
+ * refused us; the binding fails at once too. Never throws.
+ */
+export type BusPing = 'answered' | 'silent' | 'unreachable';
+
+export async function pingSecretService(options: SessionBus & { timeoutMs: number }): Promise<BusPing> {
+  // Peer.Ping on the Secret Service's name: the bus routes it (starting the service if it is activatable, as the
+  // binding's first call would), and the service itself answers.
+  const ping = methodCall(2, SECRETS, '/org/freedesktop/secrets', 'org.freedesktop.DBus.Peer', 'Ping');
+  const outcome = await converse(options, [ping], options.timeoutMs, (message) =>
+    message.replySerial === 2 && (message.type === METHOD_RETURN || message.type === ERROR) ? true : undefined,
+  );
+  if (outcome.kind === 'answered') return 'answered';
+  if (outcome.kind === 'silent') return 'silent';
+  return 'unreachable';
 }
 
 const SECRETS = 'org.freedesktop.secrets';

@@ -6,7 +6,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { findCredentialsAsync } from '@napi-rs/keyring';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { busSocketPaths, secretServiceAccounts } from '../../src/adapters/secret-service-search.js';
+import { busSocketPaths, pingSecretService, secretServiceAccounts } from '../../src/adapters/secret-service-search.js';
 
 const HAS_KEYRING = process.env.OKTA_CONNECT_TEST_KEYRING === '1';
 const TIMEOUT_MS = 5_000;
@@ -341,6 +341,7 @@ describe('the session bus is found as the binding finds it', () => {
     try {
       const address = `unix:path=/nonexistent/okc-bus;${bus.address}`;
       await expect(secretServiceAccounts({ address, service: 'svc', names, timeoutMs: TIMEOUT_MS })).resolves.toEqual(expected);
+      await expect(pingSecretService({ address, timeoutMs: TIMEOUT_MS })).resolves.toBe('answered');
     } finally {
       await bus.close();
     }
@@ -363,6 +364,7 @@ describe('the session bus is found as the binding finds it', () => {
     try {
       for (const address of [undefined, '']) {
         await expect(secretServiceAccounts({ address, runtimeDir, service: 'svc', names, timeoutMs: TIMEOUT_MS })).resolves.toEqual(expected);
+        await expect(pingSecretService({ address, runtimeDir, timeoutMs: TIMEOUT_MS })).resolves.toBe('answered');
       }
       // An address that is set wins over the default, as in libdbus.
       await expect(
@@ -377,7 +379,71 @@ describe('the session bus is found as the binding finds it', () => {
     const runtimeDir = join(root, `runtime-file-${String(process.pid)}`);
     await mkdir(runtimeDir, { mode: 0o700 });
     await writeFile(join(runtimeDir, 'bus'), 'not a socket');
-    await expect(secretServiceAccounts({ address: undefined, runtimeDir, service: 'svc', names: ['a'], timeoutMs: TIMEOUT_MS })).resolves.toBeUndefined();
+    await expect(pingSecretService({ address: undefined, runtimeDir, timeoutMs: TIMEOUT_MS })).resolves.toBe('unreachable');
+  });
+});
+
+describe('pingSecretService: does the Secret Service answer, within the bound?', () => {
+  it('a bus that answers Hello and the Ping: answered', async () => {
+    const bus = await fakeBus({ auth: OK, answer: (serial) => reply({ isLittle: true, replySerial: serial, ...(serial === 1 ? { isHello: true } : {}) }) });
+    try {
+      await expect(pingSecretService({ address: bus.address, timeoutMs: TIMEOUT_MS })).resolves.toBe('answered');
+      const sent = bus.received().toString('latin1');
+      expect(sent).toContain('org.freedesktop.DBus.Peer');
+      expect(sent).not.toMatch(/GetSecret|Unlock|OpenSession|SearchItems/);
+    } finally {
+      await bus.close();
+    }
+  });
+
+  it('an error reply to the Ping (no Secret Service): answered, so the binding can say why at once', async () => {
+    const bus = await fakeBus({
+      auth: OK,
+      answer: (serial) =>
+        serial === 1
+          ? reply({ isLittle: true, replySerial: 1, isHello: true })
+          : reply({ isLittle: true, replySerial: serial, errorName: 'org.freedesktop.DBus.Error.ServiceUnknown' }),
+    });
+    try {
+      await expect(pingSecretService({ address: bus.address, timeoutMs: TIMEOUT_MS })).resolves.toBe('answered');
+    } finally {
+      await bus.close();
+    }
+  });
+
+  it.each([
+    ['never answers AUTH (a stopped dbus-daemon)', {}],
+    ['answers Hello but not the Ping (a stopped keyring)', { auth: OK, answer: (serial: number) => (serial === 1 ? reply({ isLittle: true, replySerial: 1, isHello: true }) : undefined) }],
+  ])('a bus that %s: silent, after the bound and not much later', async (_, behaviour) => {
+    const bus = await fakeBus(behaviour);
+    try {
+      const { value, ms } = await timed(() => pingSecretService({ address: bus.address, timeoutMs: 300 }));
+      expect(value).toBe('silent');
+      expect(ms).toBeGreaterThanOrEqual(290);
+      expect(ms).toBeLessThan(1_500);
+      await bus.closed;
+    } finally {
+      await bus.close();
+    }
+  });
+
+  it.each([
+    ['a missing socket', 'unix:path=/nonexistent/okc-bus'],
+    ['an address that does not parse', 'garbage'],
+    ['no address and no XDG_RUNTIME_DIR', undefined],
+  ])('%s: unreachable, at once', async (_, address) => {
+    const { value, ms } = await timed(() => pingSecretService({ address, timeoutMs: TIMEOUT_MS }));
+    expect(value).toBe('unreachable');
+    expect(ms).toBeLessThan(1_000);
+  });
+
+  it('authentication refused: unreachable', async () => {
+    const bus = await fakeBus({ auth: 'REJECTED EXTERNAL\r\n' });
+    try {
+      await expect(pingSecretService({ address: bus.address, timeoutMs: TIMEOUT_MS })).resolves.toBe('unreachable');
+    } finally {
+      await bus.close();
+    }
   });
 });
 

@@ -1,0 +1,142 @@
+/**
+ * A keychain that accepts and never answers: the session's dbus-daemon stopped with SIGSTOP (the kernel still queues
+ * connections to its socket, so a client connects and then waits for its first answer forever). @napi-rs/keyring connects
+ * to D-Bus on the main thread with no timeout, so without a bound of our own every command that touches the keychain
+ * would hang past OKTA_CONNECT_KEYCHAIN_TIMEOUT_MS and ignore SIGTERM. Real daemons: a private D-Bus session and
+ * gnome-keyring, through the built binary.
+ */
+import { spawn } from 'node:child_process';
+import { readdirSync, readlinkSync } from 'node:fs';
+import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { startFakeOkta, type FakeOkta } from '../fixtures/fake-okta.js';
+import { BIN, describeRun, disposeSandbox, expectCleanFailure, makeSandbox, readConnections, uniqueName, type RunResult, type Sandbox } from './harness.js';
+import { startPrivateKeyring, type PrivateKeyring } from './private-keyring.js';
+
+/** The bound under test: short, so that a hang is plain, but long enough for a loaded machine to start the CLI. */
+const BOUND_MS = 2_000;
+/** Start-up and exit of the CLI on a shared 2-core machine, on top of the bound. */
+const SLACK_MS = 4_000;
+const LONG = 120_000;
+
+let keyring: PrivateKeyring;
+let fake: FakeOkta;
+let sandbox: Sandbox;
+let env: Record<string, string>;
+const saved = uniqueName('stopped');
+
+beforeAll(async () => {
+  keyring = await startPrivateKeyring();
+  fake = await startFakeOkta();
+  sandbox = makeSandbox();
+  env = { DBUS_SESSION_BUS_ADDRESS: keyring.address, OKTA_CONNECT_KEYCHAIN_TIMEOUT_MS: String(BOUND_MS) };
+  const token = fake.addToken();
+  const added = await sandbox.run(['add', '--name', saved, '--org-url', fake.url, '--token-stdin', '--no-test'], {
+    input: token,
+    env: { ...env, OKTA_CONNECT_KEYCHAIN_TIMEOUT_MS: '60000' },
+    timeoutMs: 60_000,
+  });
+  expect(added.code, describeRun(added)).toBe(0);
+  expect(keyring.lookup(saved)).toBe(token);
+}, LONG);
+afterEach(() => {
+  keyring.resumeBus();
+});
+afterAll(async () => {
+  keyring.resumeBus();
+  disposeSandbox(sandbox);
+  await fake.close();
+  await keyring.stop();
+});
+
+const commands: [string, string[], string | undefined][] = [
+  ['token', ['token', '--name', saved], undefined],
+  ['test', ['test', '--name', saved], undefined],
+  ['exec', ['exec', '--name', saved, '--', 'true'], undefined],
+  ['remove', ['remove', '--name', saved, '--yes'], undefined],
+  ['add', ['add', '--name', uniqueName('new'), '--org-url', 'https://acme.okta.com', '--token-stdin', '--no-test'], `00${'a'.repeat(40)}`],
+];
+
+describe('the dbus-daemon stopped (accepts, never answers)', () => {
+  it.each(commands)('%s: exit 8 within the bound, saying the keychain did not answer; nothing changed', async (_, args, input) => {
+    const before = readConnections(sandbox);
+    keyring.pauseBus();
+    const result = await sandbox.run(args, { env, input, timeoutMs: BOUND_MS + 30_000 });
+    keyring.resumeBus();
+    const line = expectCleanFailure(result, 8);
+    expect(line).toContain(`the keychain did not answer within ${String(BOUND_MS / 1000)} s`);
+    expect(result.ms, describeRun(result)).toBeGreaterThanOrEqual(BOUND_MS - 100);
+    expect(result.ms, describeRun(result)).toBeLessThan(BOUND_MS + SLACK_MS);
+    expect(readConnections(sandbox)).toEqual(before);
+    expect(readdirSync(sandbox.configDir)).toEqual(['connections.json']);
+  }, LONG);
+
+  it('doctor: the keychain check fails within the bound (exit 1), and the report is printed', async () => {
+    keyring.pauseBus();
+    const result = await sandbox.run(['doctor', '--json'], { env, timeoutMs: BOUND_MS + 30_000 });
+    keyring.resumeBus();
+    expect(result.code, describeRun(result)).toBe(1);
+    const report = JSON.parse(result.stdout) as { checks: { name: string; status: string; message: string }[] };
+    expect(report.checks.find((check) => check.name === 'keychain')).toMatchObject({ status: 'fail', message: expect.stringContaining('did not answer') as string });
+    expect(result.ms, describeRun(result)).toBeLessThan(BOUND_MS + SLACK_MS);
+  }, LONG);
+
+  it('the same commands work again once the daemon is continued', async () => {
+    const result = await sandbox.run(['token', '--name', saved], { env, timeoutMs: 60_000 });
+    expect(result.code, describeRun(result)).toBe(0);
+    expect(result.stdout).toBe(`${keyring.lookup(saved) ?? 'missing'}\n`);
+  }, LONG);
+
+  /** Spawns the CLI against the stopped bus, waits until it has connected to it, then sends SIGTERM. */
+  async function terminateWhileWaiting(args: string[]): Promise<{ result: RunResult; afterSignalMs: number }> {
+    // A long bound: only the signal can end the command in time.
+    const child = spawn(process.execPath, [BIN, ...args], {
+      cwd: sandbox.cwd,
+      env: { ...sandbox.env, ...env, OKTA_CONNECT_KEYCHAIN_TIMEOUT_MS: '60000' },
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    let stdout = '';
+    let stderr = '';
+    child.stdout.setEncoding('utf8').on('data', (chunk: string) => (stdout += chunk));
+    child.stderr.setEncoding('utf8').on('data', (chunk: string) => (stderr += chunk));
+    const started = performance.now();
+    const closed = new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((resolve) => {
+      child.on('close', (code, signal) => { resolve({ code, signal }); });
+    });
+    try {
+      // Connected to the bus: a unix socket among its descriptors (it has none before; stdio are pipes).
+      const pid = child.pid ?? 0;
+      const hasSocket = (): boolean => {
+        try {
+          return readdirSync(`/proc/${String(pid)}/fd`).some((fd) => readlinkSync(`/proc/${String(pid)}/fd/${fd}`).startsWith('socket:'));
+        } catch {
+          return false;
+        }
+      };
+      while (!hasSocket() && child.exitCode === null) await new Promise((resolve) => setTimeout(resolve, 10));
+      // Let it settle into its wait.
+      await new Promise((resolve) => setTimeout(resolve, 200));
+      const signalled = performance.now();
+      child.kill('SIGTERM');
+      const outcome = await Promise.race([closed, new Promise<undefined>((resolve) => setTimeout(() => { resolve(undefined); }, 10_000))]);
+      const afterSignalMs = performance.now() - signalled;
+      if (outcome === undefined) child.kill('SIGKILL');
+      const { code, signal } = outcome ?? (await closed);
+      return { result: { code, signal, stdout, stderr, ms: performance.now() - started }, afterSignalMs };
+    } finally {
+      if (child.exitCode === null && child.signalCode === null) child.kill('SIGKILL');
+    }
+  }
+
+  it.each([
+    ['token', ['token', '--name', saved]],
+    ['test', ['test', '--name', saved]],
+  ])('%s: SIGTERM while it waits on the keychain ends it within a second (exit 130)', async (_, args) => {
+    keyring.pauseBus();
+    const { result, afterSignalMs } = await terminateWhileWaiting(args);
+    keyring.resumeBus();
+    expect(result.code, describeRun(result)).toBe(130);
+    expect(result.stderr).toContain('interrupted');
+    expect(afterSignalMs, describeRun(result)).toBeLessThan(1_000);
+    expect(fake.requests.filter((request) => request.authorization !== undefined)).toEqual([]);
+  }, LONG);
+});
