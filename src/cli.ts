@@ -8,13 +8,22 @@ import { run } from './main.js';
 const version = (JSON.parse(readFileSync(new URL('../package.json', import.meta.url), 'utf8')) as { version: string }).version;
 const argv = process.argv.slice(2);
 
-// Ctrl-C or a kill while we work: every write is atomic and the keychain is written before the metadata (and undone if
-// that fails), so stopping here leaves nothing half-written. Inquirer handles Ctrl-C at a prompt itself.
+// Ctrl-C or a kill while we work ends the process at once, with 130, unless a command traps the signal (exec forwards
+// it to its child) or a write is in progress. Outside a critical section nothing is half-written: every file write is
+// atomic, and a lock file of ours is removed on exit. Inside one (the store's keychain + metadata writes), the signal
+// waits until the write has committed or rolled back; then we exit and say which. Inquirer handles Ctrl-C at a prompt.
 const traps = new Set<(signal: NodeJS.Signals) => void>();
+let openSections = 0;
+let deferred: NodeJS.Signals | undefined;
 for (const signal of ['SIGINT', 'SIGTERM', 'SIGHUP'] as const) {
   process.on(signal, () => {
     if (traps.size > 0) {
       for (const trap of traps) trap(signal);
+      return;
+    }
+    if (openSections > 0) {
+      if (deferred === undefined) process.stderr.write('\ninterrupted: finishing the write in progress first, so that nothing is left half-written…\n');
+      deferred ??= signal;
       return;
     }
     process.stderr.write('\ninterrupted: nothing was left half-written\n');
@@ -37,6 +46,30 @@ const signals: Signals = {
       traps.delete(handler);
       if (traps.size === 0) for (const signal of TRAPPED_ONLY_WHILE_TRAPPING) process.off(signal, toTraps);
     };
+  },
+  async critical(work, says) {
+    // An object, so the compiler does not narrow it to its initial values (enter() runs inside `work`).
+    const section = { isOpen: false, isDone: false };
+    try {
+      const value = await work({
+        enter() {
+          if (section.isOpen) return;
+          section.isOpen = true;
+          openSections += 1;
+        },
+        isInterrupted: () => deferred !== undefined,
+      });
+      section.isDone = true;
+      return value;
+    } finally {
+      if (section.isOpen) {
+        openSections -= 1;
+        if (deferred !== undefined && openSections === 0) {
+          process.stderr.write(`interrupted: ${says(section.isDone)}\n`);
+          process.exit(ExitCode.interrupted);
+        }
+      }
+    }
   },
 };
 

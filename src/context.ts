@@ -4,7 +4,7 @@ import { join, resolve } from 'node:path';
 import { KEYCHAIN_SERVICE, osSecretStore } from './adapters/keychain.js';
 import { fileMetadataStore } from './adapters/metadata.js';
 import { inquirerPrompter } from './adapters/prompter.js';
-import type { OktaGateway } from './connections/ports.js';
+import type { Critical, OktaGateway } from './connections/ports.js';
 import { connectionStore, type ConnectionStore } from './connections/store.js';
 import type { CliError } from './domain/errors.js';
 import { DEFAULT_KEYCHAIN_TIMEOUT_MS, keychainTimeoutMs } from './domain/options.js';
@@ -23,9 +23,11 @@ export interface Clock {
 /**
  * SIGINT/SIGTERM/SIGHUP end okta-connect with 130, unless a command traps them; while one does, SIGQUIT, SIGUSR1/2,
  * SIGALRM and the like reach its handler too, instead of killing okta-connect (exec passes them to its child).
+ * A write in progress defers SIGINT/SIGTERM/SIGHUP until it has committed or rolled back (`critical`, for the store).
  */
 export interface Signals {
   trap(handler: (signal: NodeJS.Signals) => void): () => void;
+  critical: Critical;
 }
 
 /** The global flags, as commander parsed them. */
@@ -121,6 +123,7 @@ export function createContext(options: ContextOptions): Context {
       env: options.env,
       clock,
       redactor,
+      critical: options.signals.critical,
       metadata: fileMetadataStore(configDir(options.env, platform, home)),
       secrets: osSecretStore({
         platform,

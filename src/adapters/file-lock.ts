@@ -1,3 +1,4 @@
+import { readFileSync, rmSync } from 'node:fs';
 import { open, readFile, rm, stat } from 'node:fs/promises';
 import { CliError, ExitCode } from '../domain/errors.js';
 import { fileError, isErrno } from './file-errors.js';
@@ -23,12 +24,14 @@ export async function acquireLock(lockPath: string, options: LockOptions): Promi
       const handle = await open(lockPath, 'wx', 0o600);
       // "<pid> <nonce>": the pid tells others whether we are alive, the nonce tells us the lock is still ours.
       const owner = `${String(process.pid)} ${String(Date.now())}.${String(Math.random()).slice(2)}`;
+      holdUntilExit(lockPath, owner);
       await handle.writeFile(owner);
       await handle.close();
       return async () => {
         // Never delete a lock that another process took over (after judging ours stale).
         const current = await readFile(lockPath, 'utf8').catch(() => undefined);
         if (current === owner) await rm(lockPath, { force: true });
+        held.delete(lockPath);
       };
     } catch (error) {
       if (!isErrno(error, 'EEXIST')) throw fileError(error, `cannot lock ${options.what}`);
@@ -47,6 +50,25 @@ export async function acquireLock(lockPath: string, options: LockOptions): Promi
   }
 }
 
+/** Locks this process holds (path → owner), removed if it exits while holding them (Ctrl-C waiting on the keychain). */
+const held = new Map<string, string>();
+let isExitHooked = false;
+
+function holdUntilExit(lockPath: string, owner: string): void {
+  held.set(lockPath, owner);
+  if (isExitHooked) return;
+  isExitHooked = true;
+  process.on('exit', () => {
+    for (const [path, expected] of held) {
+      try {
+        if (readFileSync(path, 'utf8') === expected) rmSync(path, { force: true });
+      } catch {
+        // Gone already, or unreadable: nothing of ours to remove.
+      }
+    }
+  });
+}
+
 /**
  * Removes a stale lock under a short-lived second lock, checking it again first: two processes that both saw it stale must
  * not both remove it, or the second would delete the lock the first has just taken, and both would write.
@@ -62,12 +84,14 @@ async function takeOverStaleLock(lockPath: string, staleMs: number): Promise<voi
     if (await isStale(guardPath, staleMs)) await rm(guardPath, { force: true });
     return;
   }
+  holdUntilExit(guardPath, String(process.pid));
   try {
     await guard.writeFile(String(process.pid));
     if (await isStale(lockPath, staleMs)) await rm(lockPath, { force: true });
   } finally {
     await guard.close();
     await rm(guardPath, { force: true });
+    held.delete(guardPath);
   }
 }
 

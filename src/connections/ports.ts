@@ -21,6 +21,20 @@ export interface SecretStore {
   present(names: string[], timeoutMs: number): Promise<Set<string> | undefined>;
 }
 
+/**
+ * A write that must not be cut in half by a signal (the keychain and connections.json changed together, or one file
+ * write). Until `enter()`, a signal ends the process at once, as ever (nothing is written yet, and the lock file is
+ * removed on exit). From `enter()` until `work` settles, SIGINT/SIGTERM/SIGHUP wait: `isInterrupted()` turns true, so
+ * the work can roll back at its next safe point; once it has settled, the process exits 130 and prints what is true:
+ * `says(true)` if the work resolved (committed), `says(false)` if it threw.
+ */
+export interface CriticalSection {
+  enter(): void;
+  isInterrupted(): boolean;
+}
+
+export type Critical = <T>(work: (section: CriticalSection) => Promise<T>, says: (isDone: boolean) => string) => Promise<T>;
+
 /** connections.json: the metadata of every saved connection. Never a secret. */
 export interface MetadataStore {
   readonly path: string;

@@ -10,9 +10,9 @@ import {
   type SecretSource,
 } from '../domain/credential.js';
 import { orgUrlVar, tokenVar } from '../domain/env-overrides.js';
-import { CliError, KeychainError, NotFoundError, UsageError, type ExitCodeValue } from '../domain/errors.js';
+import { CancelledError, CliError, KeychainError, NotFoundError, UsageError, type ExitCodeValue } from '../domain/errors.js';
 import type { Redactor } from '../domain/redact.js';
-import type { MetadataStore, SecretStore } from './ports.js';
+import type { Critical, MetadataStore, SecretStore } from './ports.js';
 import { connectionNames, envOnlyNames, envOverride, notFound } from './resolve.js';
 
 export type { MetadataStore, SecretStore } from './ports.js';
@@ -61,6 +61,8 @@ export interface ConnectionStoreDeps {
   metadata: MetadataStore;
   secrets: SecretStore;
   redactor: Redactor;
+  /** Defers signals while a write is between its first step and its commit or rollback (cli.ts owns the signals). */
+  critical: Critical;
   /** A note that must not fail the command (a use that could not be recorded). */
   notice: (text: string) => void;
 }
@@ -144,6 +146,19 @@ export function connectionStore(deps: ConnectionStoreDeps): ConnectionStore {
     return secret;
   }
 
+  /** Puts the keychain back as it was before a save that did not complete; says so when it cannot. */
+  async function restore(name: string, undo: { previous: string | undefined; isRestored: boolean }): Promise<void> {
+    try {
+      if (undo.previous === undefined) await secrets.delete(name);
+      else await secrets.set(name, undo.previous);
+    } catch (error) {
+      undo.isRestored = false;
+      deps.notice(
+        `could not put the keychain entry of "${name}" back as it was (${error instanceof Error ? error.message : String(error)}): okta-connect doctor shows it`,
+      );
+    }
+  }
+
   async function resolve(name: string, known?: ConnectionRecord[]): Promise<ResolvedConnection> {
     const records = known ?? (await metadata.list());
     const record = records.find((candidate) => candidate.name === name);
@@ -182,7 +197,14 @@ export function connectionStore(deps: ConnectionStoreDeps): ConnectionStore {
 
   async function update(change: (connections: ConnectionRecord[]) => ConnectionRecord[], what: string): Promise<void> {
     try {
-      await metadata.update(change);
+      await deps.critical(
+        (section) =>
+          metadata.update((connections) => {
+            section.enter();
+            return change(connections);
+          }),
+        () => 'nothing was left half-written',
+      );
     } catch (error) {
       deps.notice(`${what}: ${error instanceof Error ? error.message : String(error)}`);
     }
@@ -257,71 +279,84 @@ export function connectionStore(deps: ConnectionStoreDeps): ConnectionStore {
         secretFingerprint: fingerprintOf(request.credential),
       };
       // Set inside the update callback; an object so the compiler does not narrow them to their initial values.
-      const undo: { previous: string | undefined; isSecretWritten: boolean } = { previous: undefined, isSecretWritten: false };
-      try {
-        await metadata.update(async (connections) => {
-          const isKnown = connections.some((existing) => existing.name === request.name);
-          if (!request.force && isKnown) {
-            throw new UsageError(`a connection named "${request.name}" was just created by another okta-connect`, {
-              hint: 'use --force to replace it, or pick another name',
-            });
-          }
-          undo.previous = await readSecret(request.name);
-          if (!request.force && undo.previous !== undefined) {
-            throw new UsageError(`the OS keychain already holds a token for "${request.name}" that no saved connection knows`, {
-              hint: `it may belong to another okta-connect config folder or an older install; replace it with --force, or pick another name`,
-            });
-          }
-          await secrets.set(request.name, secretOf(request.credential));
-          undo.isSecretWritten = true;
-          return [...connections.filter((existing) => existing.name !== request.name), record];
-        });
-      } catch (error) {
-        if (undo.isSecretWritten) {
-          const { previous } = undo;
-          await (previous === undefined ? secrets.delete(request.name) : secrets.set(request.name, previous)).catch(() => undefined);
+      const undo = { previous: undefined as string | undefined, isSecretWritten: false, isRestored: true };
+      const says = (isDone: boolean): string => {
+        if (isDone) return `"${request.name}" was saved (${request.orgUrl}) before the interrupt took effect`;
+        return undo.isRestored ? `"${request.name}" was not saved; the keychain is as it was` : `"${request.name}" was not saved`;
+      };
+      return deps.critical(async (section) => {
+        try {
+          await metadata.update(async (connections) => {
+            const isKnown = connections.some((existing) => existing.name === request.name);
+            if (!request.force && isKnown) {
+              throw new UsageError(`a connection named "${request.name}" was just created by another okta-connect`, {
+                hint: 'use --force to replace it, or pick another name',
+              });
+            }
+            undo.previous = await readSecret(request.name);
+            if (!request.force && undo.previous !== undefined) {
+              throw new UsageError(`the OS keychain already holds a token for "${request.name}" that no saved connection knows`, {
+                hint: `it may belong to another okta-connect config folder or an older install; replace it with --force, or pick another name`,
+              });
+            }
+            // The first write: from here a signal waits until the metadata is written or the keychain put back.
+            section.enter();
+            await secrets.set(request.name, secretOf(request.credential));
+            undo.isSecretWritten = true;
+            if (section.isInterrupted()) throw new CancelledError('interrupted: nothing was saved');
+            return [...connections.filter((existing) => existing.name !== request.name), record];
+          });
+        } catch (error) {
+          if (undo.isSecretWritten) await restore(request.name, undo);
+          throw error;
         }
-        throw error;
-      }
-      return record;
+        return record;
+      }, says);
     },
     async replaceSecret(request) {
       const at = deps.clock.now().toISOString();
       const { test } = request;
-      const state: { previous: string | undefined; isSecretWritten: boolean; record: ConnectionRecord | undefined } = {
+      const state: { previous: string | undefined; isSecretWritten: boolean; isRestored: boolean; record: ConnectionRecord | undefined } = {
         previous: undefined,
         isSecretWritten: false,
+        isRestored: true,
         record: undefined,
       };
-      try {
-        await metadata.update(async (connections) => {
-          const existing = connections.find((candidate) => candidate.name === request.name);
-          // Another process removed it, or pointed it elsewhere, since it was tested: the new secret was tested for this.
-          if (existing?.orgUrl !== request.orgUrl) {
-            throw new UsageError(`the connection "${request.name}" was changed by another okta-connect while it was rotated`, {
-              hint: `nothing was changed; see okta-connect list, then run okta-connect rotate ${request.name} again`,
-            });
-          }
-          state.previous = await readSecret(request.name);
-          await secrets.set(request.name, secretOf(request.credential));
-          state.isSecretWritten = true;
-          state.record = {
-            ...existing,
-            owner: test.owner ? { id: test.owner.id, login: test.owner.login, status: test.owner.status } : existing.owner,
-            lastTest: lastTestOf(test, at),
-            lastUsedAt: test.ok ? at : existing.lastUsedAt,
-            secretFingerprint: fingerprintOf(request.credential),
-          };
-          const record = state.record;
-          return connections.map((candidate) => (candidate.name === request.name ? record : candidate));
-        });
-      } catch (error) {
-        if (state.isSecretWritten) {
-          const { previous } = state;
-          await (previous === undefined ? secrets.delete(request.name) : secrets.set(request.name, previous)).catch(() => undefined);
+      const says = (isDone: boolean): string => {
+        if (isDone) return `the token of "${request.name}" was replaced before the interrupt took effect`;
+        return state.isRestored ? `the token of "${request.name}" was not replaced; the keychain is as it was` : `the token of "${request.name}" was not replaced`;
+      };
+      await deps.critical(async (section) => {
+        try {
+          await metadata.update(async (connections) => {
+            const existing = connections.find((candidate) => candidate.name === request.name);
+            // Another process removed it, or pointed it elsewhere, since it was tested: the new secret was tested for this.
+            if (existing?.orgUrl !== request.orgUrl) {
+              throw new UsageError(`the connection "${request.name}" was changed by another okta-connect while it was rotated`, {
+                hint: `nothing was changed; see okta-connect list, then run okta-connect rotate ${request.name} again`,
+              });
+            }
+            state.previous = await readSecret(request.name);
+            // The first write: from here a signal waits until the metadata is written or the old token put back.
+            section.enter();
+            await secrets.set(request.name, secretOf(request.credential));
+            state.isSecretWritten = true;
+            if (section.isInterrupted()) throw new CancelledError('interrupted: the token was not replaced');
+            state.record = {
+              ...existing,
+              owner: test.owner ? { id: test.owner.id, login: test.owner.login, status: test.owner.status } : existing.owner,
+              lastTest: lastTestOf(test, at),
+              lastUsedAt: test.ok ? at : existing.lastUsedAt,
+              secretFingerprint: fingerprintOf(request.credential),
+            };
+            const record = state.record;
+            return connections.map((candidate) => (candidate.name === request.name ? record : candidate));
+          });
+        } catch (error) {
+          if (state.isSecretWritten) await restore(request.name, state);
+          throw error;
         }
-        throw error;
-      }
+      }, says);
       // The old secret, to revoke: one that no longer parses as a credential cannot be sent anywhere anyway.
       let previous: Credential | undefined;
       try {
@@ -332,11 +367,26 @@ export function connectionStore(deps: ConnectionStoreDeps): ConnectionStore {
       return { record: state.record as ConnectionRecord, previous };
     },
     async remove(name) {
-      await metadata.update(
-        (connections) => connections.filter((candidate) => candidate.name !== name),
-        async () => {
-          await secrets.delete(name);
-        },
+      // The record goes first, then the secret; a signal in between waits for both.
+      const state = { isRecordRemoved: false };
+      await deps.critical(
+        (section) =>
+          metadata.update(
+            (connections) => {
+              section.enter();
+              return connections.filter((candidate) => candidate.name !== name);
+            },
+            async () => {
+              state.isRecordRemoved = true;
+              await secrets.delete(name);
+            },
+          ),
+        (isDone) =>
+          isDone
+            ? `"${name}" was removed before the interrupt took effect`
+            : state.isRecordRemoved
+              ? `"${name}" was removed from ${metadata.path}, but its token may still be in the keychain (okta-connect doctor shows it)`
+              : `"${name}" was not removed`,
       );
     },
     async recordTests(results) {

@@ -87,13 +87,14 @@ describe('the dbus-daemon stopped (accepts, never answers)', () => {
   }, LONG);
 
   /** Spawns the CLI against the stopped bus, waits until it has connected to it, then sends SIGTERM. */
-  async function terminateWhileWaiting(args: string[]): Promise<{ result: RunResult; afterSignalMs: number }> {
+  async function terminateWhileWaiting(args: string[], input: string | undefined): Promise<{ result: RunResult; afterSignalMs: number }> {
     // A long bound: only the signal can end the command in time.
     const child = spawn(process.execPath, [BIN, ...args], {
       cwd: sandbox.cwd,
       env: { ...sandbox.env, ...env, OKTA_CONNECT_KEYCHAIN_TIMEOUT_MS: '60000' },
-      stdio: ['ignore', 'pipe', 'pipe'],
+      stdio: ['pipe', 'pipe', 'pipe'],
     });
+    child.stdin.end(input);
     let stdout = '';
     let stderr = '';
     child.stdout.setEncoding('utf8').on('data', (chunk: string) => (stdout += chunk));
@@ -121,22 +122,27 @@ describe('the dbus-daemon stopped (accepts, never answers)', () => {
       const afterSignalMs = performance.now() - signalled;
       if (outcome === undefined) child.kill('SIGKILL');
       const { code, signal } = outcome ?? (await closed);
-      return { result: { code, signal, stdout, stderr, ms: performance.now() - started }, afterSignalMs };
+      return { result: { code, signal, stdout, stderr, ms: performance.now() - started, timedOut: outcome === undefined }, afterSignalMs };
     } finally {
       if (child.exitCode === null && child.signalCode === null) child.kill('SIGKILL');
     }
   }
 
-  it.each([
-    ['token', ['token', '--name', saved]],
-    ['test', ['test', '--name', saved]],
-  ])('%s: SIGTERM while it waits on the keychain ends it within a second (exit 130)', async (_, args) => {
-    keyring.pauseBus();
-    const { result, afterSignalMs } = await terminateWhileWaiting(args);
-    keyring.resumeBus();
-    expect(result.code, describeRun(result)).toBe(130);
-    expect(result.stderr).toContain('interrupted');
-    expect(afterSignalMs, describeRun(result)).toBeLessThan(1_000);
-    expect(fake.requests.filter((request) => request.authorization !== undefined)).toEqual([]);
-  }, LONG);
+  it.each(commands.filter(([command]) => ['token', 'test', 'add'].includes(command)))(
+    '%s: SIGTERM while it waits on the keychain ends it within a second (exit 130), leaving no lock file',
+    async (_, args, input) => {
+      const before = readConnections(sandbox);
+      keyring.pauseBus();
+      const { result, afterSignalMs } = await terminateWhileWaiting(args, input);
+      keyring.resumeBus();
+      expect(result.code, describeRun(result)).toBe(130);
+      expect(result.stderr).toContain('interrupted: nothing was left half-written');
+      expect(afterSignalMs, describeRun(result)).toBeLessThan(1_000);
+      expect(fake.requests.filter((request) => request.authorization !== undefined)).toEqual([]);
+      // add was holding the metadata lock while it waited: it is removed on the way out.
+      expect(readdirSync(sandbox.configDir)).toEqual(['connections.json']);
+      expect(readConnections(sandbox)).toEqual(before);
+    },
+    LONG,
+  );
 });

@@ -1,0 +1,148 @@
+/**
+ * The keychain and connections.json change together or not at all, whatever arrives meanwhile: a SIGTERM while the
+ * metadata write is slow, a token in the keychain that does not match its metadata.
+ * Real parts: the built binary, a private D-Bus session with gnome-keyring, two HTTPS fake Okta orgs. The slow write
+ * is real too: strace holds the first fsync(2) of the process (the temporary metadata file's) for a few seconds.
+ */
+import { execFileSync, spawn } from 'node:child_process';
+import { readdirSync, readFileSync } from 'node:fs';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { startFakeOkta, type FakeOkta } from '../fixtures/fake-okta.js';
+import { BIN, describeRun, disposeSandbox, expectCleanFailure, makeSandbox, storedConnection, uniqueName, type RunResult, type Sandbox } from './harness.js';
+import { startPrivateKeyring, type PrivateKeyring } from './private-keyring.js';
+
+const LONG = 180_000;
+/** How long strace holds the fsync: the window in which the signal arrives. */
+const FSYNC_DELAY_MS = 3_000;
+
+let keyring: PrivateKeyring;
+let orgA: FakeOkta;
+let orgB: FakeOkta;
+let sandbox: Sandbox;
+let env: Record<string, string>;
+
+beforeAll(async () => {
+  keyring = await startPrivateKeyring();
+  orgA = await startFakeOkta();
+  orgB = await startFakeOkta();
+  sandbox = makeSandbox();
+  env = { DBUS_SESSION_BUS_ADDRESS: keyring.address, OKTA_CONNECT_KEYCHAIN_TIMEOUT_MS: '60000', OKTA_CONNECT_NO_COMPILE_CACHE: '1' };
+}, LONG);
+afterAll(async () => {
+  disposeSandbox(sandbox);
+  await orgA.close();
+  await orgB.close();
+  await keyring.stop();
+});
+
+function run(args: string[], input?: string): Promise<RunResult> {
+  return sandbox.run(args, { env, input, timeoutMs: 120_000 });
+}
+
+async function addUntested(name: string, orgUrl: string, token: string, ...extra: string[]): Promise<void> {
+  const result = await run(['add', '--name', name, '--org-url', orgUrl, '--token-stdin', '--no-test', ...extra], token);
+  expect(result.code, describeRun(result)).toBe(0);
+}
+
+/** Every request that carried this token, per org. */
+function sentTo(fake: FakeOkta, token: string): number {
+  return fake.requests.filter((request) => request.authorization === `SSWS ${token}`).length;
+}
+
+const sleep = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms));
+
+/**
+ * Runs the CLI under strace with its first fsync held for FSYNC_DELAY_MS, and sends SIGTERM to it once the temporary
+ * metadata file exists: after the keychain write, before the metadata rename.
+ */
+async function terminateDuringMetadataWrite(args: string[], input: string): Promise<{ result: RunResult; sawTemp: boolean }> {
+  const strace = ['-f', '-qq', '-o', '/dev/null', '-e', 'trace=fsync', '-e', `inject=fsync:delay_enter=${String(FSYNC_DELAY_MS * 1000)}:when=1`];
+  const child = spawn('strace', [...strace, process.execPath, BIN, ...args], { cwd: sandbox.cwd, env: { ...sandbox.env, ...env }, stdio: ['pipe', 'pipe', 'pipe'] });
+  let stdout = '';
+  let stderr = '';
+  child.stdout.setEncoding('utf8').on('data', (chunk: string) => (stdout += chunk));
+  child.stderr.setEncoding('utf8').on('data', (chunk: string) => (stderr += chunk));
+  const closed = new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((resolve) => {
+    child.on('close', (code, signal) => { resolve({ code, signal }); });
+  });
+  child.stdin.end(input);
+  const started = performance.now();
+  let sawTemp = false;
+  try {
+    while (!sawTemp && child.exitCode === null && performance.now() - started < 60_000) {
+      try {
+        sawTemp = readdirSync(sandbox.configDir).some((file) => file.endsWith('.tmp'));
+      } catch {
+        // the folder is not there yet
+      }
+      if (!sawTemp) await sleep(5);
+    }
+    if (sawTemp) {
+      await sleep(300); // well inside the held fsync
+      const tracee = Number(readFileSync(`/proc/${String(child.pid)}/task/${String(child.pid)}/children`, 'utf8').trim().split(' ')[0]);
+      process.kill(tracee, 'SIGTERM');
+    }
+    const outcome = await Promise.race([closed, sleep(60_000).then(() => undefined)]);
+    if (outcome === undefined) child.kill('SIGKILL');
+    const { code, signal } = outcome ?? (await closed);
+    return { result: { code, signal, stdout, stderr, ms: performance.now() - started, timedOut: outcome === undefined }, sawTemp };
+  } finally {
+    if (child.exitCode === null && child.signalCode === null) child.kill('SIGKILL');
+  }
+}
+
+describe('a signal while the metadata is being written', () => {
+  it('strace is there to slow the write down (apt-get install strace)', () => {
+    expect(() => execFileSync('strace', ['-V'], { stdio: 'ignore' })).not.toThrow();
+  });
+
+  it('add --force --org-url B, SIGTERM mid-write: exit 130, keychain and metadata agree, nothing stray, nothing sent to the wrong org', async () => {
+    const name = uniqueName('sig');
+    const tokenA = orgA.addToken();
+    const tokenB = orgB.addToken();
+    await addUntested(name, orgA.url, tokenA);
+
+    const { result, sawTemp } = await terminateDuringMetadataWrite(['add', '--force', '--name', name, '--org-url', orgB.url, '--token-stdin', '--no-test'], tokenB);
+    expect(sawTemp, describeRun(result)).toBe(true);
+    expect(result.code, describeRun(result)).toBe(130);
+    expect(result.stderr).not.toContain('nothing was left half-written');
+
+    // No temporary file, no lock: the write finished (or was undone) before the process exited.
+    expect(readdirSync(sandbox.configDir)).toEqual(['connections.json']);
+    // What it said is what is stored, and the keychain agrees with the metadata.
+    const stored = storedConnection(sandbox, name);
+    const secret = keyring.lookup(name);
+    const last = result.stderr.trim().split('\n').at(-1) ?? '';
+    if (stored?.orgUrl === orgB.url) {
+      expect(last).toBe(`interrupted: "${name}" was saved (${orgB.url}) before the interrupt took effect`);
+      expect(secret).toBe(tokenB);
+    } else {
+      expect(stored?.orgUrl).toBe(orgA.url);
+      expect(last).toBe(`interrupted: "${name}" was not saved; the keychain is as it was`);
+      expect(secret).toBe(tokenA);
+    }
+
+    const tested = await run(['test', '--name', name]);
+    expect(tested.code, describeRun(tested)).toBe(0);
+    expect(sentTo(orgA, tokenB), 'token B sent to org A').toBe(0);
+    expect(sentTo(orgB, tokenA), 'token A sent to org B').toBe(0);
+  }, LONG);
+
+  it('the state an interrupted save used to leave (token B in the keychain, address A saved): refused, nothing sent', async () => {
+    const name = uniqueName('wrong-org');
+    const tokenA = orgA.addToken();
+    const tokenB = orgB.addToken();
+    await addUntested(name, orgA.url, tokenA);
+    keyring.store(name, tokenB);
+    const requestsBefore = orgA.requests.length;
+
+    for (const args of [['test', '--name', name], ['token', '--name', name], ['exec', '--name', name, '--', 'true']]) {
+      const result = await run(args);
+      const line = expectCleanFailure(result, 8);
+      expect(line).toContain(`the token in the OS keychain for "${name}" is not the one saved for ${orgA.url}: it was not sent`);
+      expect(result.stdout + result.stderr).not.toContain(tokenB);
+    }
+    expect(orgA.requests.slice(requestsBefore).filter((request) => request.authorization !== undefined)).toEqual([]);
+    expect(sentTo(orgA, tokenB)).toBe(0);
+  }, LONG);
+});
