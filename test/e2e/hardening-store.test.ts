@@ -1,6 +1,6 @@
 /**
  * The keychain and connections.json change together or not at all, whatever arrives meanwhile: a SIGTERM while the
- * metadata write is slow, a token in the keychain that does not match its metadata.
+ * metadata write is slow, a token in the keychain that does not match its metadata, a secret that is not a token.
  * Real parts: the built binary, a private D-Bus session with gnome-keyring, two HTTPS fake Okta orgs. The slow write
  * is real too: strace holds the first fsync(2) of the process (the temporary metadata file's) for a few seconds.
  */
@@ -144,5 +144,26 @@ describe('a signal while the metadata is being written', () => {
     }
     expect(orgA.requests.slice(requestsBefore).filter((request) => request.authorization !== undefined)).toEqual([]);
     expect(sentTo(orgA, tokenB)).toBe(0);
+  }, LONG);
+});
+
+describe('a secret in the keychain that is not a token', () => {
+  it('"sh\\r\\nX" stored with secret-tool: test exits 8 saying so, and prints neither the value nor a piece of it', async () => {
+    const name = uniqueName('ctrl');
+    await addUntested(name, orgA.url, orgA.addToken());
+    const value = 'sh\r\nX';
+    keyring.store(name, value);
+    expect(keyring.lookup(name)).toBe(value);
+    const requestsBefore = orgA.requests.length;
+
+    const result = await run(['test', '--name', name]);
+    const line = expectCleanFailure(result, 8);
+    expect(line).toContain(`the secret saved for "${name}" in the OS keychain is not valid`);
+    expect(line).toMatch(/control characters/);
+    const printed = result.stdout + result.stderr;
+    for (const piece of [value, 'sh\r', '\r\nX', '\nX', 'sh\\r', '\\r\\nX', '\r']) expect(printed).not.toContain(piece);
+    expect(printed.split('\n')).not.toContain('X');
+    expect(orgA.requests.slice(requestsBefore).filter((request) => request.authorization !== undefined)).toEqual([]);
+
   }, LONG);
 });
