@@ -24,6 +24,7 @@ export async function acquireLock(lockPath: string, options: LockOptions): Promi
   for (;;) {
     try {
       const handle = await open(lockPath, 'wx', 0o600);
+      await handle.chmod(0o600); // under umask 0777 it would be 0000, unreadable to the release and to others' checks
       // "<pid> <nonce> <where>": the pid tells others whether we are alive (when they can see our pids: same <where>),
       // the nonce tells us the lock is still ours.
       const owner = `${String(process.pid)} ${String(Date.now())}.${String(Math.random()).slice(2)} ${lockHolderPlace()}`;

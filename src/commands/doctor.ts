@@ -53,16 +53,16 @@ export async function doctorRun(deps: DoctorDeps, opts: DoctorOptions): Promise<
     add('metadata', 'fail', error instanceof CliError ? error.message : String(error), error instanceof CliError ? (error.hint ?? null) : null);
   }
   const modes = await deps.connections.modes();
-  if (modes.dir !== null && (modes.dir & 0o077) !== 0) {
-    add('config folder', 'fail', `${deps.connections.dir} is readable by others (mode ${octal(modes.dir)})`, shellCommand(['chmod', '700', deps.connections.dir]));
-  } else if (modes.dir !== null) {
-    add('config folder', 'ok', `${deps.connections.dir} (mode ${octal(modes.dir)})`);
-  } else {
+  const folder = modeProblem(modes.dir, 0o700, 'write it');
+  if (modes.dir === null) {
     add('config folder', 'info', `${deps.connections.dir} does not exist yet (created by the first okta-connect add)`);
+  } else if (folder) {
+    add('config folder', 'fail', `${deps.connections.dir} ${folder}`, shellCommand(['chmod', '700', deps.connections.dir]));
+  } else {
+    add('config folder', 'ok', `${deps.connections.dir} (mode ${octal(modes.dir)})`);
   }
-  if (modes.file !== null && (modes.file & 0o077) !== 0) {
-    add('config file', 'fail', `${deps.connections.path} is readable by others (mode ${octal(modes.file)})`, shellCommand(['chmod', '600', deps.connections.path]));
-  }
+  const file = modeProblem(modes.file, 0o600, 'read or write it');
+  if (file) add('config file', 'fail', `${deps.connections.path} ${file}`, shellCommand(['chmod', '600', deps.connections.path]));
 
   const stored = await keychainChecks(deps, add);
   const now = deps.clock.now();
@@ -194,6 +194,21 @@ function envChecks(env: Context['env'], records: ConnectionRecord[], add: Add): 
   }
   const ignored = Object.keys(env).filter((key) => key.startsWith('OKTA_CLIENT_'));
   if (ignored.length > 0) add('Okta SDK variables', 'info', `${ignored.join(', ')} set: okta-connect ignores them (exec sets its own)`);
+}
+
+/**
+ * What is wrong with a mode that is not exactly `wanted` (0700 for the folder, 0600 for the file): wider lets other
+ * users in, narrower locks okta-connect out. Undefined when it is right, or the path does not exist.
+ */
+function modeProblem(mode: number | null, wanted: number, use: string): string | undefined {
+  if (mode === null || mode === wanted) return undefined;
+  const shown = `mode ${octal(mode)}, not ${octal(wanted)}`;
+  const isOpen = (mode & ~wanted & 0o077) !== 0;
+  const isNarrower = (wanted & ~mode) !== 0;
+  if (isOpen && isNarrower) return `is open to other users, and okta-connect cannot ${use} (${shown})`;
+  if (isOpen) return `is open to other users (${shown})`;
+  if (isNarrower) return `has ${shown}: okta-connect cannot ${use}`;
+  return `has ${shown}`; // e.g. a file its owner may execute
 }
 
 function octal(mode: number): string {

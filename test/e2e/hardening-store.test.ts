@@ -1,11 +1,13 @@
 /**
  * The keychain and connections.json change together or not at all, whatever arrives meanwhile: a SIGTERM while the
- * metadata write is slow, a token in the keychain that does not match its metadata, a secret that is not a token.
+ * metadata write is slow, a token in the keychain that does not match its metadata, a secret that is not a token, a
+ * umask that strips the owner's own bits.
  * Real parts: the built binary, a private D-Bus session with gnome-keyring, two HTTPS fake Okta orgs. The slow write
  * is real too: strace holds the first fsync(2) of the process (the temporary metadata file's) for a few seconds.
  */
-import { execFileSync, spawn } from 'node:child_process';
-import { readdirSync, readFileSync } from 'node:fs';
+import { execFile, execFileSync, spawn } from 'node:child_process';
+import { readdirSync, readFileSync, statSync } from 'node:fs';
+import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startFakeOkta, type FakeOkta } from '../fixtures/fake-okta.js';
 import { BIN, describeRun, disposeSandbox, expectCleanFailure, makeSandbox, storedConnection, uniqueName, type RunResult, type Sandbox } from './harness.js';
@@ -165,5 +167,39 @@ describe('a secret in the keychain that is not a token', () => {
     expect(printed.split('\n')).not.toContain('X');
     expect(orgA.requests.slice(requestsBefore).filter((request) => request.authorization !== undefined)).toEqual([]);
 
+  }, LONG);
+});
+
+describe('a umask that strips the owner\'s own bits', () => {
+  /** The CLI started by a shell that set this umask first. */
+  function runUnderUmask(umask: string, home: Sandbox, args: string[], input: string): Promise<{ code: number | null; stdout: string; stderr: string }> {
+    return new Promise((resolve) => {
+      const child = execFile('sh', ['-c', `umask ${umask} && exec "$@"`, 'sh', process.execPath, BIN, ...args], {
+        cwd: home.cwd,
+        env: { ...home.env, ...env },
+        timeout: 120_000,
+      }, (error, stdout, stderr) => {
+        resolve({ code: error ? (typeof error.code === 'number' ? error.code : null) : 0, stdout, stderr });
+      });
+      child.stdin?.end(input);
+    });
+  }
+
+  it.each(['0277', '0777'])('umask %s: add makes its folders 0700 and the file 0600, and doctor finds them right', async (umask) => {
+    const home = makeSandbox();
+    try {
+      const name = uniqueName('umask');
+      const added = await runUnderUmask(umask, home, ['add', '--name', name, '--org-url', orgA.url, '--token-stdin', '--no-test'], orgA.addToken());
+      expect(added.code, added.stderr).toBe(0);
+      const mode = (path: string): string => (statSync(path).mode & 0o777).toString(8).padStart(4, '0');
+      // XDG_CONFIG_HOME (~/.config) did not exist either: created here, so 0700 too.
+      expect([mode(join(home.home, '.config')), mode(home.configDir), mode(join(home.configDir, 'connections.json'))]).toEqual(['0700', '0700', '0600']);
+      expect(readdirSync(home.configDir)).toEqual(['connections.json']);
+      const doctor = await home.run(['doctor', '--json'], { env, timeoutMs: 120_000 });
+      const checks = (JSON.parse(doctor.stdout) as { checks: { name: string; status: string }[] }).checks;
+      expect(checks.filter((check) => check.name.startsWith('config '))).toEqual([expect.objectContaining({ name: 'config folder', status: 'ok' })]);
+    } finally {
+      disposeSandbox(home);
+    }
   }, LONG);
 });

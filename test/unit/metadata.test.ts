@@ -201,6 +201,44 @@ describe('writing', () => {
   });
 
   it.each([
+    ['0777', 0o777],
+    ['0277', 0o277],
+  ])('under umask %s: every folder it creates is 0700, the file 0600, no lock left, and it can write again', async (_label, umask) => {
+    const base = freshDir();
+    await mkdir(base, { mode: 0o700 });
+    const dir = join(base, 'config', 'okta-connect');
+    const previous = process.umask(umask);
+    try {
+      const metadata = store(dir, { lockTimeoutMs: 500 });
+      await metadata.update(() => [connection('prod')]);
+      await metadata.update((current) => [...current, connection('dev')]);
+      expect((await metadata.list()).map((c) => c.name)).toEqual(['dev', 'prod']);
+    } finally {
+      process.umask(previous);
+    }
+    expect(await modeOf(join(base, 'config'))).toBe(0o700);
+    expect(await modeOf(dir)).toBe(0o700);
+    expect(await modeOf(join(dir, 'connections.json'))).toBe(0o600);
+    expect(await readdir(dir)).toEqual(['connections.json']);
+  });
+
+  it('the lock file is 0600 whatever the umask (under 0777 it would be unreadable to its own release)', async () => {
+    const dir = freshDir();
+    await store(dir).update(() => []);
+    let lockMode = -1;
+    const previous = process.umask(0o777);
+    try {
+      await store(dir).update(async (current) => {
+        lockMode = await modeOf(join(dir, 'connections.json.lock'));
+        return current;
+      });
+    } finally {
+      process.umask(previous);
+    }
+    expect(lockMode).toBe(0o600);
+  });
+
+  it.each([
     ['0755', 0o755],
     ['0777', 0o777],
     ['0750', 0o750],
