@@ -15,7 +15,8 @@ const argv = process.argv.slice(2);
 const traps = new Set<(signal: NodeJS.Signals) => void>();
 let openSections = 0;
 let deferred: NodeJS.Signals | undefined;
-for (const signal of ['SIGINT', 'SIGTERM', 'SIGHUP'] as const) {
+// SIGQUIT (Ctrl-\) too: its default action is a core dump, and this process's memory holds the token.
+for (const signal of ['SIGINT', 'SIGTERM', 'SIGHUP', 'SIGQUIT'] as const) {
   process.on(signal, () => {
     if (traps.size > 0) {
       for (const trap of traps) trap(signal);

@@ -146,3 +146,43 @@ describe('the dbus-daemon stopped (accepts, never answers)', () => {
     LONG,
   );
 });
+
+describe('SIGQUIT (Ctrl-\\), whose default action is a core dump', () => {
+  it('exec holding the token: SIGQUIT goes to the child like the other signals; okta-connect leaves no core file', async () => {
+    // A core file lands in the working folder here (kernel.core_pattern "core") once the shell lifts the size limit.
+    const child = 'process.on("SIGQUIT", () => process.exit(3)); console.log("ready", process.pid); setInterval(() => undefined, 1000);';
+    const proc = spawn('sh', ['-c', 'ulimit -c unlimited 2>/dev/null; exec "$@"', 'sh', process.execPath, BIN, 'exec', '--name', saved, '--', process.execPath, '-e', child], {
+      cwd: sandbox.cwd,
+      env: { ...sandbox.env, ...env, OKTA_CONNECT_KEYCHAIN_TIMEOUT_MS: '60000' },
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    let stdout = '';
+    let stderr = '';
+    proc.stdout.setEncoding('utf8').on('data', (chunk: string) => (stdout += chunk));
+    proc.stderr.setEncoding('utf8').on('data', (chunk: string) => (stderr += chunk));
+    // 'exit', not 'close': if okta-connect dies, the child still holds the pipes.
+    const exited = new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((resolve) => {
+      proc.on('exit', (code, signal) => { resolve({ code, signal }); });
+    });
+    let childPid = 0;
+    try {
+      const deadline = Date.now() + 60_000;
+      while (!stdout.includes('ready') && proc.exitCode === null && Date.now() < deadline) await new Promise((resolve) => setTimeout(resolve, 20));
+      childPid = Number(/ready (\d+)/.exec(stdout)?.[1] ?? 0);
+      expect(childPid, stderr).toBeGreaterThan(0);
+      proc.kill('SIGQUIT');
+      const { code, signal } = await exited;
+      const result = { code, signal, stdout, stderr };
+      expect(signal, describeRun(result)).toBeNull();
+      expect(code, describeRun(result)).toBe(3);
+      expect(readdirSync(sandbox.cwd).filter((file) => file.startsWith('core'))).toEqual([]);
+    } finally {
+      if (proc.exitCode === null && proc.signalCode === null) proc.kill('SIGKILL');
+      try {
+        if (childPid > 0) process.kill(childPid, 'SIGKILL');
+      } catch {
+        // it has exited, as it should
+      }
+    }
+  }, LONG);
+});
