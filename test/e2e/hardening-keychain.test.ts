@@ -5,12 +5,12 @@
  * would hang past OKTA_CONNECT_KEYCHAIN_TIMEOUT_MS and ignore SIGTERM. Real daemons: a private D-Bus session and
  * gnome-keyring, through the built binary.
  */
-import { spawn } from 'node:child_process';
 import { readdirSync, readlinkSync } from 'node:fs';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { startFakeOkta, type FakeOkta } from '../fixtures/fake-okta.js';
 import { BIN, describeRun, disposeSandbox, expectCleanFailure, makeSandbox, readConnections, uniqueName, type RunResult, type Sandbox } from './harness.js';
 import { startPrivateKeyring, type PrivateKeyring } from './private-keyring.js';
+import { exitWithin, startWatched } from './watched-process.js';
 
 /** The bound under test: short, so that a hang is plain, but long enough for a loaded machine to start the CLI. */
 const BOUND_MS = 2_000;
@@ -89,42 +89,31 @@ describe('the dbus-daemon stopped (accepts, never answers)', () => {
   /** Spawns the CLI against the stopped bus, waits until it has connected to it, then sends SIGTERM. */
   async function terminateWhileWaiting(args: string[], input: string | undefined): Promise<{ result: RunResult; afterSignalMs: number }> {
     // A long bound: only the signal can end the command in time.
-    const child = spawn(process.execPath, [BIN, ...args], {
+    const watched = startWatched(process.execPath, [BIN, ...args], {
       cwd: sandbox.cwd,
       env: { ...sandbox.env, ...env, OKTA_CONNECT_KEYCHAIN_TIMEOUT_MS: '60000' },
-      stdio: ['pipe', 'pipe', 'pipe'],
-    });
-    child.stdin.end(input);
-    let stdout = '';
-    let stderr = '';
-    child.stdout.setEncoding('utf8').on('data', (chunk: string) => (stdout += chunk));
-    child.stderr.setEncoding('utf8').on('data', (chunk: string) => (stderr += chunk));
-    const started = performance.now();
-    const closed = new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((resolve) => {
-      child.on('close', (code, signal) => { resolve({ code, signal }); });
+      input,
     });
     try {
       // Connected to the bus: a unix socket among its descriptors (it has none before; stdio are pipes).
-      const pid = child.pid ?? 0;
+      const fds = `/proc/${String(watched.pid)}/fd`;
       const hasSocket = (): boolean => {
         try {
-          return readdirSync(`/proc/${String(pid)}/fd`).some((fd) => readlinkSync(`/proc/${String(pid)}/fd/${fd}`).startsWith('socket:'));
+          return readdirSync(fds).some((fd) => readlinkSync(`${fds}/${fd}`).startsWith('socket:'));
         } catch {
           return false;
         }
       };
-      while (!hasSocket() && child.exitCode === null) await new Promise((resolve) => setTimeout(resolve, 10));
-      // Let it settle into its wait.
-      await new Promise((resolve) => setTimeout(resolve, 200));
+      await watched.waitUntil(hasSocket, 60_000);
+      await new Promise((resolve) => setTimeout(resolve, 200)); // let it settle into its wait
       const signalled = performance.now();
-      child.kill('SIGTERM');
-      const outcome = await Promise.race([closed, new Promise<undefined>((resolve) => setTimeout(() => { resolve(undefined); }, 10_000))]);
+      watched.child.kill('SIGTERM');
+      const result = await exitWithin(watched, 10_000);
       const afterSignalMs = performance.now() - signalled;
-      if (outcome === undefined) child.kill('SIGKILL');
-      const { code, signal } = outcome ?? (await closed);
-      return { result: { code, signal, stdout, stderr, ms: performance.now() - started, timedOut: outcome === undefined }, afterSignalMs };
+      watched.dispose();
+      return { result: result ?? (await watched.exited), afterSignalMs };
     } finally {
-      if (child.exitCode === null && child.signalCode === null) child.kill('SIGKILL');
+      watched.dispose();
     }
   }
 
@@ -151,33 +140,22 @@ describe('SIGQUIT (Ctrl-\\), whose default action is a core dump', () => {
   it('exec holding the token: SIGQUIT goes to the child like the other signals; okta-connect leaves no core file', async () => {
     // A core file lands in the working folder here (kernel.core_pattern "core") once the shell lifts the size limit.
     const child = 'process.on("SIGQUIT", () => process.exit(3)); console.log("ready", process.pid); setInterval(() => undefined, 1000);';
-    const proc = spawn('sh', ['-c', 'ulimit -c unlimited 2>/dev/null; exec "$@"', 'sh', process.execPath, BIN, 'exec', '--name', saved, '--', process.execPath, '-e', child], {
+    const watched = startWatched('sh', ['-c', 'ulimit -c unlimited 2>/dev/null; exec "$@"', 'sh', process.execPath, BIN, 'exec', '--name', saved, '--', process.execPath, '-e', child], {
       cwd: sandbox.cwd,
       env: { ...sandbox.env, ...env, OKTA_CONNECT_KEYCHAIN_TIMEOUT_MS: '60000' },
-      stdio: ['ignore', 'pipe', 'pipe'],
-    });
-    let stdout = '';
-    let stderr = '';
-    proc.stdout.setEncoding('utf8').on('data', (chunk: string) => (stdout += chunk));
-    proc.stderr.setEncoding('utf8').on('data', (chunk: string) => (stderr += chunk));
-    // 'exit', not 'close': if okta-connect dies, the child still holds the pipes.
-    const exited = new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((resolve) => {
-      proc.on('exit', (code, signal) => { resolve({ code, signal }); });
     });
     let childPid = 0;
     try {
-      const deadline = Date.now() + 60_000;
-      while (!stdout.includes('ready') && proc.exitCode === null && Date.now() < deadline) await new Promise((resolve) => setTimeout(resolve, 20));
-      childPid = Number(/ready (\d+)/.exec(stdout)?.[1] ?? 0);
-      expect(childPid, stderr).toBeGreaterThan(0);
-      proc.kill('SIGQUIT');
-      const { code, signal } = await exited;
-      const result = { code, signal, stdout, stderr };
-      expect(signal, describeRun(result)).toBeNull();
-      expect(code, describeRun(result)).toBe(3);
+      await watched.waitUntil(() => watched.output().stdout.includes('ready'), 60_000);
+      childPid = Number(/ready (\d+)/.exec(watched.output().stdout)?.[1] ?? 0);
+      expect(childPid, watched.output().stderr).toBeGreaterThan(0);
+      watched.child.kill('SIGQUIT');
+      const result = await watched.exited;
+      expect(result.signal, describeRun(result)).toBeNull();
+      expect(result.code, describeRun(result)).toBe(3);
       expect(readdirSync(sandbox.cwd).filter((file) => file.startsWith('core'))).toEqual([]);
     } finally {
-      if (proc.exitCode === null && proc.signalCode === null) proc.kill('SIGKILL');
+      watched.dispose();
       try {
         if (childPid > 0) process.kill(childPid, 'SIGKILL');
       } catch {

@@ -5,13 +5,14 @@
  * Real parts: the built binary, a private D-Bus session with gnome-keyring, two HTTPS fake Okta orgs. The slow write
  * is real too: strace holds the first fsync(2) of the process (the temporary metadata file's) for a few seconds.
  */
-import { execFile, execFileSync, spawn } from 'node:child_process';
+import { execFile, execFileSync } from 'node:child_process';
 import { readdirSync, readFileSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startFakeOkta, type FakeOkta } from '../fixtures/fake-okta.js';
 import { BIN, describeRun, disposeSandbox, expectCleanFailure, makeSandbox, storedConnection, uniqueName, type RunResult, type Sandbox } from './harness.js';
 import { startPrivateKeyring, type PrivateKeyring } from './private-keyring.js';
+import { exitWithin, startWatched } from './watched-process.js';
 
 const LONG = 180_000;
 /** How long strace holds the fsync: the window in which the signal arrives. */
@@ -59,37 +60,26 @@ const sleep = (ms: number): Promise<void> => new Promise((resolve) => setTimeout
  */
 async function terminateDuringMetadataWrite(args: string[], input: string): Promise<{ result: RunResult; sawTemp: boolean }> {
   const strace = ['-f', '-qq', '-o', '/dev/null', '-e', 'trace=fsync', '-e', `inject=fsync:delay_enter=${String(FSYNC_DELAY_MS * 1000)}:when=1`];
-  const child = spawn('strace', [...strace, process.execPath, BIN, ...args], { cwd: sandbox.cwd, env: { ...sandbox.env, ...env }, stdio: ['pipe', 'pipe', 'pipe'] });
-  let stdout = '';
-  let stderr = '';
-  child.stdout.setEncoding('utf8').on('data', (chunk: string) => (stdout += chunk));
-  child.stderr.setEncoding('utf8').on('data', (chunk: string) => (stderr += chunk));
-  const closed = new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((resolve) => {
-    child.on('close', (code, signal) => { resolve({ code, signal }); });
-  });
-  child.stdin.end(input);
-  const started = performance.now();
-  let sawTemp = false;
+  const watched = startWatched('strace', [...strace, process.execPath, BIN, ...args], { cwd: sandbox.cwd, env: { ...sandbox.env, ...env }, input });
   try {
-    while (!sawTemp && child.exitCode === null && performance.now() - started < 60_000) {
+    const hasTemp = (): boolean => {
       try {
-        sawTemp = readdirSync(sandbox.configDir).some((file) => file.endsWith('.tmp'));
+        return readdirSync(sandbox.configDir).some((file) => file.endsWith('.tmp'));
       } catch {
-        // the folder is not there yet
+        return false; // the folder is not there yet
       }
-      if (!sawTemp) await sleep(5);
-    }
+    };
+    const sawTemp = await watched.waitUntil(hasTemp, 60_000);
     if (sawTemp) {
       await sleep(300); // well inside the held fsync
-      const tracee = Number(readFileSync(`/proc/${String(child.pid)}/task/${String(child.pid)}/children`, 'utf8').trim().split(' ')[0]);
+      const tracee = Number(readFileSync(`/proc/${String(watched.pid)}/task/${String(watched.pid)}/children`, 'utf8').trim().split(' ')[0]);
       process.kill(tracee, 'SIGTERM');
     }
-    const outcome = await Promise.race([closed, sleep(60_000).then(() => undefined)]);
-    if (outcome === undefined) child.kill('SIGKILL');
-    const { code, signal } = outcome ?? (await closed);
-    return { result: { code, signal, stdout, stderr, ms: performance.now() - started, timedOut: outcome === undefined }, sawTemp };
+    const result = await exitWithin(watched, 60_000);
+    watched.dispose();
+    return { result: result ?? (await watched.exited), sawTemp };
   } finally {
-    if (child.exitCode === null && child.signalCode === null) child.kill('SIGKILL');
+    watched.dispose();
   }
 }
 
