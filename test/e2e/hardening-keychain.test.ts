@@ -8,8 +8,7 @@
 import { readdirSync, readlinkSync } from 'node:fs';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { startFakeOkta, type FakeOkta } from '../fixtures/fake-okta.js';
-import { BIN, describeRun, disposeSandbox, expectCleanFailure, makeSandbox, readConnections, uniqueName, type RunResult, type Sandbox } from './harness.js';
-import { startPrivateKeyring, type PrivateKeyring } from './private-keyring.js';
+import { BIN, describeRun, disposeSandbox, expectCleanFailure, makeSandbox, readConnections, startPrivateKeyring, uniqueName, type PrivateKeyring, type RunResult, type Sandbox } from './harness.js';
 import { exitWithin, startWatched } from './watched-process.js';
 
 /** The bound under test: short, so that a hang is plain, but long enough for a loaded machine to start the CLI. */
@@ -48,19 +47,22 @@ afterAll(async () => {
   await keyring.stop();
 });
 
-const commands: [string, string[], string | undefined][] = [
+/** Each command, its arguments and what it reads on stdin (made when it runs: rotate needs a token the fake knows). */
+const commands: [string, string[], (() => string) | undefined][] = [
   ['token', ['token', '--name', saved], undefined],
   ['test', ['test', '--name', saved], undefined],
   ['exec', ['exec', '--name', saved, '--', 'true'], undefined],
   ['remove', ['remove', '--name', saved, '--yes'], undefined],
-  ['add', ['add', '--name', uniqueName('new'), '--org-url', 'https://acme.okta.com', '--token-stdin', '--no-test'], `00${'a'.repeat(40)}`],
+  ['add', ['add', '--name', uniqueName('new'), '--org-url', 'https://acme.okta.com', '--token-stdin', '--no-test'], () => `00${'a'.repeat(40)}`],
+  // It tests the new token first (the fake answers), then writes the keychain.
+  ['rotate', ['rotate', saved, '--token-stdin'], () => fake.addToken()],
 ];
 
 describe('the dbus-daemon stopped (accepts, never answers)', () => {
   it.each(commands)('%s: exit 8 within the bound, saying the keychain did not answer; nothing changed', async (_, args, input) => {
     const before = readConnections(sandbox);
     keyring.pauseBus();
-    const result = await sandbox.run(args, { env, input, timeoutMs: BOUND_MS + 30_000 });
+    const result = await sandbox.run(args, { env, input: input?.(), timeoutMs: BOUND_MS + 30_000 });
     keyring.resumeBus();
     const line = expectCleanFailure(result, 8);
     expect(line).toContain(`the keychain did not answer within ${String(BOUND_MS / 1000)} s`);
@@ -121,13 +123,14 @@ describe('the dbus-daemon stopped (accepts, never answers)', () => {
     '%s: SIGTERM while it waits on the keychain ends it within a second (exit 130), leaving no lock file',
     async (_, args, input) => {
       const before = readConnections(sandbox);
+      const requestsBefore = fake.requests.length;
       keyring.pauseBus();
-      const { result, afterSignalMs } = await terminateWhileWaiting(args, input);
+      const { result, afterSignalMs } = await terminateWhileWaiting(args, input?.());
       keyring.resumeBus();
       expect(result.code, describeRun(result)).toBe(130);
       expect(result.stderr).toContain('interrupted: nothing was left half-written');
       expect(afterSignalMs, describeRun(result)).toBeLessThan(1_000);
-      expect(fake.requests.filter((request) => request.authorization !== undefined)).toEqual([]);
+      expect(fake.requests.slice(requestsBefore).filter((request) => request.authorization !== undefined)).toEqual([]);
       // add was holding the metadata lock while it waited: it is removed on the way out.
       expect(readdirSync(sandbox.configDir)).toEqual(['connections.json']);
       expect(readConnections(sandbox)).toEqual(before);

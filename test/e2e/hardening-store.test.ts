@@ -10,8 +10,7 @@ import { readdirSync, readFileSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startFakeOkta, type FakeOkta } from '../fixtures/fake-okta.js';
-import { BIN, describeRun, disposeSandbox, expectCleanFailure, makeSandbox, storedConnection, uniqueName, type RunResult, type Sandbox } from './harness.js';
-import { startPrivateKeyring, type PrivateKeyring } from './private-keyring.js';
+import { BIN, describeRun, disposeSandbox, expectCleanFailure, makeSandbox, startPrivateKeyring, storedConnection, uniqueName, type PrivateKeyring, type RunResult, type Sandbox } from './harness.js';
 import { exitWithin, startWatched } from './watched-process.js';
 
 const LONG = 180_000;

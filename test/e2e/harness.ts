@@ -233,6 +233,12 @@ export interface PrivateKeyring {
   address: string;
   lookup(name: string): string | undefined;
   clear(name: string): void;
+  /** secret-tool store, as another program would write our entry. */
+  store(name: string, secret: string): void;
+  /** kill -STOP its dbus-daemon: connections are still accepted (the kernel queues them), nothing is answered. */
+  pauseBus(): void;
+  /** kill -CONT it (harmless when it runs); stop() does it too. */
+  resumeBus(): void;
   stop(): Promise<void>;
 }
 
@@ -243,8 +249,12 @@ export async function startPrivateKeyring(): Promise<PrivateKeyring> {
   mkdirSync(home, { mode: 0o700 });
   mkdirSync(runtime, { mode: 0o700 });
   const children: ChildProcess[] = [];
+  const signal = (child: ChildProcess | undefined, name: NodeJS.Signals): void => {
+    if (child?.pid !== undefined && child.exitCode === null && child.signalCode === null) process.kill(child.pid, name);
+  };
   const stop = async (): Promise<void> => {
     for (const child of children.reverse()) {
+      signal(child, 'SIGCONT');
       if (child.exitCode === null && child.signalCode === null && child.pid !== undefined) {
         const exited = new Promise((resolvePromise) => child.once('exit', resolvePromise));
         process.kill(child.pid, 'SIGTERM');
@@ -287,6 +297,20 @@ export async function startPrivateKeyring(): Promise<PrivateKeyring> {
       lookup: (name) => secretToolLookup(name, env),
       clear: (name) => {
         secretToolClear(name, env);
+      },
+      store: (name, secret) => {
+        execFileSync('secret-tool', ['store', '--label', `okta-connect ${name}`, 'service', 'okta-connect', 'username', name], {
+          env,
+          input: secret,
+          stdio: ['pipe', 'ignore', 'ignore'],
+          timeout: 30_000,
+        });
+      },
+      pauseBus: () => {
+        signal(bus, 'SIGSTOP');
+      },
+      resumeBus: () => {
+        signal(bus, 'SIGCONT');
       },
       stop,
     };
