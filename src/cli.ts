@@ -15,7 +15,7 @@ const argv = process.argv.slice(2);
 const traps = new Set<(signal: NodeJS.Signals) => void>();
 let openSections = 0;
 let deferred: NodeJS.Signals | undefined;
-// SIGQUIT (Ctrl-\) too: its default action is a core dump, and this process's memory holds the token.
+// SIGQUIT (Ctrl-\) too, always: its default action is a core dump, and this process's memory may hold a token.
 for (const signal of ['SIGINT', 'SIGTERM', 'SIGHUP', 'SIGQUIT'] as const) {
   process.on(signal, () => {
     if (traps.size > 0) {
@@ -33,7 +33,7 @@ for (const signal of ['SIGINT', 'SIGTERM', 'SIGHUP', 'SIGQUIT'] as const) {
 }
 // While a command traps signals (exec, for its child), these are trapped too: left to their defaults they kill
 // okta-connect and orphan the child (SIGUSR1 would open Node's inspector, a debugger into a process holding a token).
-const TRAPPED_ONLY_WHILE_TRAPPING = ['SIGQUIT', 'SIGUSR1', 'SIGUSR2', 'SIGALRM', 'SIGVTALRM', 'SIGXCPU', 'SIGXFSZ', 'SIGPWR'].filter(
+const TRAPPED_ONLY_WHILE_TRAPPING = ['SIGUSR1', 'SIGUSR2', 'SIGALRM', 'SIGVTALRM', 'SIGXCPU', 'SIGXFSZ', 'SIGPWR'].filter(
   (signal): signal is NodeJS.Signals => process.platform !== 'win32' && signal in constants.signals,
 );
 const toTraps = (signal: NodeJS.Signals): void => {

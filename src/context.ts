@@ -21,9 +21,9 @@ export interface Clock {
 }
 
 /**
- * SIGINT/SIGTERM/SIGHUP end okta-connect with 130, unless a command traps them; while one does, SIGQUIT, SIGUSR1/2,
+ * SIGINT/SIGTERM/SIGHUP/SIGQUIT end okta-connect with 130, unless a command traps them; while one does, SIGUSR1/2,
  * SIGALRM and the like reach its handler too, instead of killing okta-connect (exec passes them to its child).
- * A write in progress defers SIGINT/SIGTERM/SIGHUP until it has committed or rolled back (`critical`, for the store).
+ * A write in progress defers them until it has committed or rolled back (`critical`, for the store).
  */
 export interface Signals {
   trap(handler: (signal: NodeJS.Signals) => void): () => void;
