@@ -5,7 +5,7 @@
  * would hang past OKTA_CONNECT_KEYCHAIN_TIMEOUT_MS and ignore SIGTERM. Real daemons: a private D-Bus session and
  * gnome-keyring, through the built binary.
  */
-import { readdirSync, readlinkSync } from 'node:fs';
+import { readdirSync, readFileSync, readlinkSync } from 'node:fs';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { startFakeOkta, type FakeOkta } from '../fixtures/fake-okta.js';
 import { BIN, describeRun, disposeSandbox, expectCleanFailure, makeSandbox, readConnections, startPrivateKeyring, uniqueName, type PrivateKeyring, type RunResult, type Sandbox } from './harness.js';
@@ -97,11 +97,13 @@ describe('the dbus-daemon stopped (accepts, never answers)', () => {
       input,
     });
     try {
-      // Connected to the bus: a unix socket among its descriptors (it has none before; stdio are pipes).
-      const fds = `/proc/${String(watched.pid)}/fd`;
+      // Connected to the bus: a unix socket among its descriptors, once it runs the CLI (between fork and exec the
+      // child still has the test runner's sockets; after exec only its own, since Node opens everything close-on-exec).
+      const proc = `/proc/${String(watched.pid)}`;
       const hasSocket = (): boolean => {
         try {
-          return readdirSync(fds).some((fd) => readlinkSync(`${fds}/${fd}`).startsWith('socket:'));
+          if (!readFileSync(`${proc}/cmdline`, 'utf8').split('\0').includes(BIN)) return false;
+          return readdirSync(`${proc}/fd`).some((fd) => readlinkSync(`${proc}/fd/${fd}`).startsWith('socket:'));
         } catch {
           return false;
         }
@@ -146,7 +148,8 @@ describe('SIGQUIT (Ctrl-\\), whose default action is a core dump', () => {
       cwd: sandbox.cwd,
       env: { ...sandbox.env, ...env, OKTA_CONNECT_KEYCHAIN_TIMEOUT_MS: '60000' },
     });
-    const asked = (path: string) => (): boolean => fake.requests.some((request) => request.path === path);
+    const since = fake.requests.length; // earlier tests asked too
+    const asked = (path: string) => (): boolean => fake.requests.slice(since).some((request) => request.path === path);
     try {
       // The org check answers at once; users/me, sent with the token once the SDK has loaded (long after), waits.
       expect(await watched.waitUntil(asked('/.well-known/okta-organization'), 60_000), watched.output().stderr).toBe(true);
