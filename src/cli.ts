@@ -13,6 +13,8 @@ const argv = process.argv.slice(2);
 // atomic, and a lock file of ours is removed on exit. Inside one (the store's keychain + metadata writes), the signal
 // waits until the write has committed or rolled back; then we exit and say which. Inquirer handles Ctrl-C at a prompt.
 const traps = new Set<(signal: NodeJS.Signals) => void>();
+/** In a terminal, the current line (a spinner's, or ^C) erased; elsewhere a line break so the message starts a line. */
+const clearLine = (): string => (process.stderr.isTTY ? '\r\u001b[2K' : '\n');
 let openSections = 0;
 let deferred: NodeJS.Signals | undefined;
 // SIGQUIT (Ctrl-\) too, always: its default action is a core dump, and this process's memory may hold a token.
@@ -23,11 +25,12 @@ for (const signal of ['SIGINT', 'SIGTERM', 'SIGHUP', 'SIGQUIT'] as const) {
       return;
     }
     if (openSections > 0) {
-      if (deferred === undefined) process.stderr.write('\ninterrupted: finishing the write in progress first, so that nothing is left half-written…\n');
+      if (deferred === undefined) process.stderr.write(`${clearLine()}interrupted: finishing the write in progress first, so that nothing is left half-written…\n`);
       deferred ??= signal;
       return;
     }
-    process.stderr.write('\ninterrupted: nothing was left half-written\n');
+    // The usual error line, on a line of its own: a spinner's line is cleared first, not left with the message after it.
+    process.stderr.write(`${clearLine()}error: interrupted: nothing was left half-written\nhint: run the command again when ready\n`);
     process.exit(ExitCode.interrupted);
   });
 }

@@ -202,3 +202,36 @@ describe('14. list fits the terminal', () => {
     for (const line of lines) expect(line.trimEnd().length).toBeLessThanOrEqual(60);
   });
 });
+
+describe('16. Ctrl-C during a spinner, and No at a confirmation', () => {
+  it('Ctrl-C while testing clears the spinner line and prints the usual error line (exit 130)', async () => {
+    const name = uniqueName('spin');
+    await saved(name, slow.addToken(), slow.url);
+    slow.delayMs = 10_000;
+    try {
+      const pty = await terminal(sandbox, ['test', name]);
+      await pty.waitFor(`testing ${name}…`);
+      await pty.press('C-c');
+      expect(await pty.exitCode(10_000)).toBe(130);
+      const screen = await pty.screen();
+      expect(screen).toMatch(/^error: interrupted: nothing was left half-written$/m);
+      expect(screen).toMatch(/^hint: /m);
+      expect(screen).not.toMatch(/testing [^\n]*error:/);
+    } finally {
+      slow.delayMs = 0;
+    }
+  });
+
+  it('No at remove prints "not removed" without an error line, exit 130', async () => {
+    const name = uniqueName('keep');
+    await saved(name, okta.addToken());
+    const pty = await terminal(sandbox, ['remove', name]);
+    await pty.waitFor(`Delete the connection "${name}"`);
+    await pty.type('n');
+    await pty.press('Enter');
+    await pty.waitFor('not removed');
+    expect(await pty.exitCode()).toBe(130);
+    expect(await pty.screen()).not.toMatch(/error:/);
+    expect(storedConnection(sandbox, name)).toBeDefined();
+  });
+});
