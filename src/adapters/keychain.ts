@@ -61,10 +61,18 @@ export function osSecretStore(options: KeychainOptions): SecretStore {
   const entry = (keyring: Binding, name: string): InstanceType<Binding['AsyncEntry']> =>
     new keyring.AsyncEntry(service, name, entryOptions);
 
+  // The Secret Service lists items, then reads each: one that another program deletes in between ("Object does not exist
+  // at path …") is not a broken keychain. The listing is taken again, a few times, before that is believed.
   const names = (): Promise<string[]> =>
-    call('list the tokens', async (keyring, signal) =>
-      (await keyring.findCredentialsAsync(service, undefined, signal)).map((credential) => credential.account),
-    );
+    call('list the tokens', async (keyring, signal) => {
+      for (let attempt = 1; ; attempt += 1) {
+        try {
+          return (await keyring.findCredentialsAsync(service, undefined, signal)).map((credential) => credential.account);
+        } catch (error) {
+          if (attempt >= 3 || !/Object does not exist/i.test(error instanceof Error ? error.message : String(error))) throw error;
+        }
+      }
+    });
 
   return {
     get: (name) =>

@@ -103,7 +103,8 @@ describe('the dbus-daemon stopped (accepts, never answers)', () => {
       const hasSocket = (): boolean => {
         try {
           if (!readFileSync(`${proc}/cmdline`, 'utf8').split('\0').includes(BIN)) return false;
-          return readdirSync(`${proc}/fd`).some((fd) => readlinkSync(`${proc}/fd/${fd}`).startsWith('socket:'));
+          // Past the three stdio descriptors, which are socket pairs themselves when Node spawns with pipes.
+          return readdirSync(`${proc}/fd`).some((fd) => Number(fd) > 2 && readlinkSync(`${proc}/fd/${fd}`).startsWith('socket:'));
         } catch {
           return false;
         }
