@@ -75,14 +75,16 @@ export function childEnv(env: Context['env'], connection: ResolvedConnection): R
   }
   const host = new URL(connection.orgUrl).hostname;
   const [orgName = host, ...rest] = host.split('.');
+  const { credential } = connection;
+  if (credential.kind !== 'api-token') throw new UsageError(`exec does not support OAuth connections yet ("${connection.name}")`);
   return {
     ...out,
     OKTA_CLIENT_ORGURL: connection.orgUrl,
-    OKTA_CLIENT_TOKEN: connection.credential.token,
+    OKTA_CLIENT_TOKEN: credential.token,
     OKTA_CLIENT_AUTHORIZATIONMODE: 'SSWS',
     OKTA_ORG_NAME: orgName,
     OKTA_BASE_URL: rest.join('.'),
-    OKTA_API_TOKEN: connection.credential.token,
+    OKTA_API_TOKEN: credential.token,
     OKTA_CONNECT_CONNECTION: connection.name,
   };
 }

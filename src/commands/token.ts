@@ -2,6 +2,7 @@ import { Command } from 'commander';
 import * as z from 'zod/mini';
 import type { Context } from '../context.js';
 import { chooseConnection } from '../connections/choose.js';
+import { UsageError } from '../domain/errors.js';
 import { optionFields, parseOptions, withPositionalName } from '../domain/options.js';
 
 export const tokenOptionsSchema = z.object({ name: optionFields.name });
@@ -22,9 +23,11 @@ export function tokenCommand(run: (opts: TokenOptions) => Promise<void>): Comman
 export async function tokenRun(deps: TokenDeps, opts: TokenOptions): Promise<void> {
   const name = opts.name ?? (await chooseConnection(deps, { message: 'missing --name', hint: 'okta-connect token <name>; see okta-connect list' }));
   const connection = await deps.connections.resolve(name);
+  const { credential } = connection;
+  if (credential.kind !== 'api-token') throw new UsageError(`token does not support OAuth connections yet ("${connection.name}")`);
   if (deps.io.isStdoutTTY) {
     deps.notify(`printing a secret to the terminal: it may stay in scrollback; prefer $(okta-connect token ${connection.name}) or okta-connect exec`);
   }
-  deps.io.stdout.write(`${connection.credential.token}\n`);
+  deps.io.stdout.write(`${credential.token}\n`);
   await deps.connections.markUsed(connection);
 }

@@ -9,7 +9,7 @@ import {
   type Credential,
   type SecretSource,
 } from '../domain/credential.js';
-import { orgUrlVar, tokenVar } from '../domain/env-overrides.js';
+import { clientIdVar, orgUrlVar, tokenVar } from '../domain/env-overrides.js';
 import { CliError, KeychainError, NotFoundError, UsageError, type ExitCodeValue } from '../domain/errors.js';
 import type { Redactor } from '../domain/redact.js';
 import type { MetadataStore, SecretStore } from './ports.js';
@@ -112,6 +112,13 @@ function lastTestOf(test: TestRecord, at: string): NonNullable<ConnectionRecord[
   return { at, ok: test.ok, code: test.code, latencyMs: test.latencyMs, httpStatus: test.httpStatus };
 }
 
+/** What the metadata says of an OAuth credential (nothing secret); null for an API token. */
+function oauthFields(credential: Credential): Pick<ConnectionRecord, 'clientId' | 'scopes' | 'keyId'> {
+  return credential.kind === 'oauth'
+    ? { clientId: credential.clientId, scopes: credential.scopes, keyId: credential.keyId }
+    : {};
+}
+
 /** The secret is the one saved with the record's address (records from before fingerprints are taken as they are). */
 function isBound(record: ConnectionRecord | undefined, credential: Credential): boolean {
   return record?.secretFingerprint == null || record.secretFingerprint === fingerprintOf(credential);
@@ -208,7 +215,7 @@ export function connectionStore(deps: ConnectionStoreDeps): ConnectionStore {
         };
       });
       const envOnly = envOnlyNames(deps.env, records).map(
-        (name): ListedConnection => ({ name, kind: 'token', orgUrl: deps.env[orgUrlVar(name)] ?? '', source: 'env', record: undefined }),
+        (name): ListedConnection => ({ name, kind: deps.env[clientIdVar(name)] ? 'oauth' : 'token', orgUrl: deps.env[orgUrlVar(name)] ?? '', source: 'env', record: undefined }),
       );
       const all = [...saved, ...envOnly].sort(byName);
       const inKeychain = all.filter((item) => item.source === 'keychain').map((item) => item.name);
@@ -255,6 +262,7 @@ export function connectionStore(deps: ConnectionStoreDeps): ConnectionStore {
         lastTest: test ? lastTestOf(test, now) : null,
         lastUsedAt: test?.ok ? now : null,
         secretFingerprint: fingerprintOf(request.credential),
+        ...oauthFields(request.credential),
       };
       // Set inside the update callback; an object so the compiler does not narrow them to their initial values.
       const undo: { previous: string | undefined; isSecretWritten: boolean } = { previous: undefined, isSecretWritten: false };
@@ -311,6 +319,7 @@ export function connectionStore(deps: ConnectionStoreDeps): ConnectionStore {
             lastTest: lastTestOf(test, at),
             lastUsedAt: test.ok ? at : existing.lastUsedAt,
             secretFingerprint: fingerprintOf(request.credential),
+            ...oauthFields(request.credential),
           };
           const record = state.record;
           return connections.map((candidate) => (candidate.name === request.name ? record : candidate));

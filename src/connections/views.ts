@@ -42,6 +42,7 @@ export function testJson(connection: Pick<ResolvedConnection, 'name' | 'orgUrl'>
     owner: result.owner ? { id: result.owner.id, login: result.owner.login, status: result.owner.status ?? null } : null,
     roles: result.roles,
     rateLimit: result.rateLimit,
+    ...(result.oauth ? { oauth: result.oauth } : {}),
     error: errorJson(result.error),
   };
 }
@@ -80,9 +81,22 @@ export function summariseRoles(roles: string[]): string {
 }
 
 /** "as ada@acme.com (Super Administrator)", or nothing when the owner is not known. */
-export function ownerText(result: Pick<ProbeResult, 'owner' | 'roles'>): string {
+export function ownerText(result: Pick<ProbeResult, 'owner' | 'roles' | 'oauth'>): string {
   if (!result.owner) return '';
+  if (result.oauth) return oauthText(result.owner.id, result.oauth);
   return `as ${result.owner.login ?? result.owner.id}${result.roles === null ? '' : ` (${summariseRoles(result.roles)})`}`;
+}
+
+/** "as client 0oa…  scopes okta.users.read  token 1h  DPoP  (GET /api/v1/users?limit=1)". */
+function oauthText(clientId: string, oauth: NonNullable<ProbeResult['oauth']>): string {
+  const lifetime = oauth.expiresInS === null ? 'unknown' : oauth.expiresInS >= 3600 && oauth.expiresInS % 3600 === 0 ? `${String(oauth.expiresInS / 3600)}h` : `${String(Math.round(oauth.expiresInS / 60))}m`;
+  return [
+    `as client ${clientId}`,
+    `scopes ${oauth.scopes === null ? '(not said)' : oauth.scopes.join(' ')}`,
+    `token ${lifetime}`,
+    oauth.isDPoP ? 'DPoP required' : 'no DPoP',
+    oauth.checked === null ? 'no check call for these scopes' : oauth.checked,
+  ].join('  ');
 }
 
 type LastTest = NonNullable<ConnectionRecord['lastTest']>;

@@ -1,6 +1,7 @@
-import type { Identity, OktaCall, OktaGateway, OrgInfo, RateLimit } from '../../src/connections/ports.js';
+import type { AccessGrant, Identity, OktaCall, OktaGateway, OrgInfo, RateLimit } from '../../src/connections/ports.js';
 import type { Owner } from '../../src/domain/connection.js';
 import { AuthError, CliError, NetworkError } from '../../src/domain/errors.js';
+import { secretOf } from '../../src/domain/credential.js';
 import { cloneError, type EventLog } from './records.js';
 
 export interface FakeOrg {
@@ -116,7 +117,7 @@ export class FakeOktaGateway implements OktaGateway {
   }
 
   private behaviourOf(call: OktaCall): FakeTokenBehaviour {
-    const behaviour = this.tokens.get(`${call.orgUrl} ${call.credential.token}`);
+    const behaviour = this.tokens.get(`${call.orgUrl} ${secretOf(call.credential)}`);
     if (!behaviour) throw auth401(call.orgUrl);
     return behaviour;
   }
@@ -131,7 +132,7 @@ export class FakeOktaGateway implements OktaGateway {
   }
 
   async whoAmI(request: OktaCall): Promise<Identity> {
-    const call = await this.enter('whoAmI', request.orgUrl, request.credential.token);
+    const call = await this.enter('whoAmI', request.orgUrl, secretOf(request.credential));
     const behaviour = this.behaviourOf(request);
     behaviour.duringWhoAmI?.();
     if (behaviour.whoAmIError) throw behaviour.whoAmIError instanceof CliError ? cloneError(behaviour.whoAmIError) : behaviour.whoAmIError;
@@ -144,7 +145,7 @@ export class FakeOktaGateway implements OktaGateway {
   }
 
   async roles(request: OktaCall, userId: string): Promise<string[]> {
-    const call = await this.enter('roles', request.orgUrl, request.credential.token);
+    const call = await this.enter('roles', request.orgUrl, secretOf(request.credential));
     const behaviour = this.behaviourOf(request);
     if (behaviour.rolesError) throw cloneError(behaviour.rolesError);
     if (userId === '') throw new Error('FakeOktaGateway: roles asked without a user id');
@@ -152,12 +153,16 @@ export class FakeOktaGateway implements OktaGateway {
     return [...(behaviour.roles ?? ['Super Administrator'])];
   }
 
+  accessToken(): Promise<AccessGrant> {
+    return Promise.reject(new Error('FakeOktaGateway: no OAuth here (the e2e tests cover it against the fake Okta)'));
+  }
+
   async revokeCurrentToken(request: OktaCall): Promise<void> {
-    const call = await this.enter('revokeCurrentToken', request.orgUrl, request.credential.token);
+    const call = await this.enter('revokeCurrentToken', request.orgUrl, secretOf(request.credential));
     const behaviour = this.behaviourOf(request);
     if (behaviour.revokeError) throw cloneError(behaviour.revokeError);
     call.ok = true;
-    this.tokens.delete(`${request.orgUrl} ${request.credential.token}`);
+    this.tokens.delete(`${request.orgUrl} ${secretOf(request.credential)}`);
   }
 }
 
