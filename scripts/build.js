@@ -19,6 +19,12 @@ function parse(text) {
 module.exports = { ...url, parse, URL: globalThis.URL };
 `;
 
+const DEBUG_OFF = `
+function createDebug() { const log = () => undefined; log.enabled = false; log.extend = createDebug; return log; }
+module.exports = createDebug; module.exports.default = createDebug; module.exports.enable = () => undefined;
+module.exports.disable = () => ''; module.exports.enabled = () => false;
+`;
+
 /**
  * Modules the SDK's HTTP layer requires at load time but never runs in okta-connect's use (SSWS, no cache, no uploads),
  * replaced by stubs that fail loudly if that ever changes. Each saves parsing and evaluating code on every `test`.
@@ -37,6 +43,11 @@ const STUBS = [
   // node-fetch parses every (already absolute, WHATWG-checked) request URL again with the legacy url.parse(), which
   // Node deprecates (DEP0169, shown with --pending-deprecation, and at run time from Node 24): the same fields from URL.
   { request: 'url', from: 'node-fetch', contents: LEGACY_URL_SHIM },
+  // The proxy agents log through `debug`, which DEBUG=* switches on: it printed HTTPS_PROXY whole, password included
+  // ("Creating new HttpsProxyAgent instance: 'http://user:secret@…'"). okta-connect's own DEBUG=okta-connect is
+  // unrelated. A logger that is never enabled (both https-proxy-agent majors; agent-base 6 under the SDK).
+  { request: 'debug', from: 'https-proxy-agent', contents: DEBUG_OFF },
+  { request: 'debug', from: 'agent-base', contents: DEBUG_OFF },
 ];
 
 // dist/oauth.js: the SDK's PrivateKey mode (src/oauth.js, its JWT signing with njwt), required only for OAuth

@@ -1,4 +1,5 @@
 import { readFileSync } from 'node:fs';
+import { constants } from 'node:os';
 import { createContext, type Context, type GlobalOptions, type Signals } from './context.js';
 import { ExitCode } from './domain/errors.js';
 import { run } from './main.js';
@@ -20,18 +21,47 @@ for (const signal of ['SIGINT', 'SIGTERM', 'SIGHUP'] as const) {
     process.exit(ExitCode.interrupted);
   });
 }
+// While a command traps signals (exec, for its child), these are trapped too: left to their defaults they kill
+// okta-connect and orphan the child (SIGUSR1 would open Node's inspector, a debugger into a process holding a token).
+const TRAPPED_ONLY_WHILE_TRAPPING = ['SIGQUIT', 'SIGUSR1', 'SIGUSR2', 'SIGALRM', 'SIGVTALRM', 'SIGXCPU', 'SIGXFSZ', 'SIGPWR'].filter(
+  (signal): signal is NodeJS.Signals => process.platform !== 'win32' && signal in constants.signals,
+);
+const toTraps = (signal: NodeJS.Signals): void => {
+  for (const trap of traps) trap(signal);
+};
 const signals: Signals = {
   trap(handler) {
+    if (traps.size === 0) for (const signal of TRAPPED_ONLY_WHILE_TRAPPING) process.on(signal, toTraps);
     traps.add(handler);
-    return () => traps.delete(handler);
+    return () => {
+      traps.delete(handler);
+      if (traps.size === 0) for (const signal of TRAPPED_ONLY_WHILE_TRAPPING) process.off(signal, toTraps);
+    };
   },
 };
 
-// A reader that goes away (okta-connect list | head -1) is not an error: stop quietly, as Unix tools do.
-for (const stream of [process.stdout, process.stderr]) {
+// A reader that goes away (okta-connect list | head -1) is not an error: stop quietly, as Unix tools do. Output that
+// cannot be written (okta-connect token > /dev/full: ENOSPC, EIO, EBADF) is the user's environment, not a bug: exit 2,
+// once the command is done (so nothing it writes is cut short), with one error line on stderr if stderr still works.
+let outputFailure: { stream: 'stdout' | 'stderr'; error: NodeJS.ErrnoException } | undefined;
+let exitCode: number | undefined;
+let isOutputFailureReported = false;
+function reportOutputFailure(): void {
+  // A command that failed has said why already; a failure to write is reported only when nothing else went wrong.
+  if (outputFailure === undefined || exitCode !== ExitCode.ok || isOutputFailureReported) return;
+  isOutputFailureReported = true;
+  if (outputFailure.stream === 'stdout') {
+    process.stderr.write(
+      `error: cannot write the output (stdout): ${outputFailure.error.message}\nhint: check where stdout goes: the disk may be full, or the file or device not writable\n`,
+    );
+  }
+  process.exitCode = ExitCode.usage;
+}
+for (const [name, stream] of [['stdout', process.stdout], ['stderr', process.stderr]] as const) {
   stream.on('error', (error: NodeJS.ErrnoException) => {
     if (error.code === 'EPIPE') process.exit(typeof process.exitCode === 'number' ? process.exitCode : ExitCode.ok);
-    throw error;
+    outputFailure ??= { stream: name, error };
+    if (exitCode !== undefined) reportOutputFailure();
   });
 }
 
@@ -43,6 +73,10 @@ const makeContext = (globals: GlobalOptions): Context =>
     version,
     signals,
   });
+
 void run(argv, makeContext, version).then((code) => {
+  exitCode = code;
   process.exitCode = code;
+  // A write's error is emitted on a later tick than the write: look once those have run (and again if one comes later).
+  setImmediate(reportOutputFailure);
 });

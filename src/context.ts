@@ -6,6 +6,9 @@ import { fileMetadataStore } from './adapters/metadata.js';
 import { inquirerPrompter } from './adapters/prompter.js';
 import type { OktaGateway } from './connections/ports.js';
 import { connectionStore, type ConnectionStore } from './connections/store.js';
+import type { CliError } from './domain/errors.js';
+import { DEFAULT_KEYCHAIN_TIMEOUT_MS, keychainTimeoutMs } from './domain/options.js';
+import { printable } from './domain/printable.js';
 import { makeRedactor, type Redactor } from './domain/redact.js';
 import type { Prompter } from './io/prompter.js';
 import { makeIO, type IO, type StreamSet } from './io/streams.js';
@@ -17,7 +20,10 @@ export interface Clock {
   now(): Date;
 }
 
-/** SIGINT/SIGTERM/SIGHUP end okta-connect with 130, unless a command traps them (exec forwards them to its child). */
+/**
+ * SIGINT/SIGTERM/SIGHUP end okta-connect with 130, unless a command traps them; while one does, SIGQUIT, SIGUSR1/2,
+ * SIGALRM and the like reach its handler too, instead of killing okta-connect (exec passes them to its child).
+ */
 export interface Signals {
   trap(handler: (signal: NodeJS.Signals) => void): () => void;
 }
@@ -46,6 +52,8 @@ export interface Context {
   /** A notice or warning on stderr (`! …`), unless --quiet or OKTA_CONNECT_QUIET. Errors never go here. */
   notify: (text: string) => void;
   signals: Signals;
+  /** A variable of the environment that is refused (exit 2): every command fails with it before doing anything. */
+  envError: CliError | undefined;
   version: string;
   nodeVersion: string;
   platform: NodeJS.Platform;
@@ -80,8 +88,6 @@ export function keychainService(env: Env, platform: NodeJS.Platform, home: strin
   return folder === resolve(configDir({ ...env, OKTA_CONNECT_CONFIG_DIR: undefined }, platform, home)) ? KEYCHAIN_SERVICE : `${KEYCHAIN_SERVICE}:${folder}`;
 }
 
-const DEFAULT_KEYCHAIN_TIMEOUT_MS = 10_000;
-
 /** An environment flag is on when set to anything but empty, 0 or false. */
 function isSet(value: string | undefined): boolean {
   return value !== undefined && value !== '' && value !== '0' && value.toLowerCase() !== 'false';
@@ -92,12 +98,18 @@ export function createContext(options: ContextOptions): Context {
   const home = options.home ?? homedir();
   const io = makeIO(options.streams, options.env, !options.globals.color);
   const theme = makeTheme(io.color);
-  const keychainTimeout = Number(options.env.OKTA_CONNECT_KEYCHAIN_TIMEOUT_MS);
+  let envError: CliError | undefined;
+  let keychainTimeout = DEFAULT_KEYCHAIN_TIMEOUT_MS;
+  try {
+    keychainTimeout = keychainTimeoutMs(options.env);
+  } catch (error) {
+    envError = error as CliError;
+  }
   const redactor = makeRedactor();
   const clock = { now: () => new Date() };
   const isQuiet = options.globals.quiet || isSet(options.env.OKTA_CONNECT_QUIET);
   const notify = (text: string): void => {
-    if (!isQuiet) io.stderr.write(`${theme.warnMark} ${text}\n`);
+    if (!isQuiet) io.stderr.write(`${theme.warnMark} ${printable(text)}\n`);
   };
   let gateway: Promise<OktaGateway> | undefined;
   return {
@@ -114,7 +126,7 @@ export function createContext(options: ContextOptions): Context {
         platform,
         service: keychainService(options.env, platform, home),
         busAddress: options.env.DBUS_SESSION_BUS_ADDRESS,
-        timeoutMs: Number.isFinite(keychainTimeout) && keychainTimeout > 0 ? keychainTimeout : DEFAULT_KEYCHAIN_TIMEOUT_MS,
+        timeoutMs: keychainTimeout,
       }),
       notice: notify,
     }),
@@ -130,6 +142,7 @@ export function createContext(options: ContextOptions): Context {
       return spawnChild(command, args, spawnOptions, platform);
     },
     signals: options.signals,
+    envError,
     version: options.version,
     nodeVersion: process.version,
     platform,

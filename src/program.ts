@@ -28,20 +28,26 @@ export function buildProgram(ctx: () => Context, version: string, argv: readonly
       `\nExamples:\n  okta-connect add\n  okta-connect test --name prod\n  okta-connect list\n\nExit codes: ${exitCodeSummary()}.`,
     );
 
+  // What a command runs with: a refused environment variable fails every command before it does anything.
+  const checked = (): Context => {
+    const context = ctx();
+    if (context.envError) throw context.envError;
+    return context;
+  };
   const commands = [
-    addCommand((opts) => addRun(ctx(), opts)),
-    testCommand((opts) => testRun(ctx(), opts)),
-    listCommand((opts) => listRun(ctx(), opts)).alias('ls'),
-    removeCommand((opts) => removeRun(ctx(), opts)).alias('rm'),
-    rotateCommand((opts) => rotateRun(ctx(), opts)),
-    execCommand((opts, command) => execRun(ctx(), opts, command), argv),
-    tokenCommand((opts) => tokenRun(ctx(), opts)),
-    doctorCommand((opts) => doctorRun(ctx(), opts)),
+    addCommand((opts) => addRun(checked(), opts)),
+    testCommand((opts) => testRun(checked(), opts)),
+    listCommand((opts) => listRun(checked(), opts)).alias('ls'),
+    removeCommand((opts) => removeRun(checked(), opts)).alias('rm'),
+    rotateCommand((opts) => rotateRun(checked(), opts)),
+    execCommand((opts, command) => execRun(checked(), opts, command), argv),
+    tokenCommand((opts) => tokenRun(checked(), opts)),
+    doctorCommand((opts) => doctorRun(checked(), opts)),
     completionCommand(async (shell) => {
       await Promise.resolve();
-      completionRun(ctx(), program, shell);
+      completionRun(checked(), program, shell);
     }),
-    namesCommand(() => namesRun(ctx())),
+    namesCommand(() => namesRun(checked())),
   ];
   for (const command of [program, ...commands]) {
     command

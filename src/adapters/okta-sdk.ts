@@ -1,6 +1,7 @@
 import type { OAuth as SdkOAuth, OAuthClient } from '@okta/okta-sdk-nodejs/src/oauth.js';
 import type { GenerateDpopJwt } from '@okta/okta-sdk-nodejs/src/dpop.js';
 import { createHash, createPrivateKey, createPublicKey, randomUUID, sign, type JsonWebKey } from 'node:crypto';
+import type { Agent } from 'node:http';
 import type * as OktaSdk from '@okta/okta-sdk-nodejs';
 import type { Http } from '@okta/okta-sdk-nodejs/src/http.js';
 
@@ -23,6 +24,16 @@ export interface SdkRequest {
   method: 'get' | 'delete';
   headers: Record<string, string>;
   timeoutMs: number;
+  /**
+   * The agent every request goes through: it carries the proxy, if any, and verifies the certificate. It replaces the
+   * SDK's own (a proxy agent made from HTTPS_PROXY, which follows NODE_TLS_REJECT_UNAUTHORIZED): the SSWS header must
+   * never reach a host whose certificate was not verified.
+   */
+  agent: Agent;
+  /**
+   * HTTPS_PROXY as validated: given to the SDK so that it does not build its agent from process.env on its own (where
+   * https_proxy wins, and an unparsable value throws from its constructor). That agent is replaced by `agent`.
+   */
   proxy: string | undefined;
 }
 
@@ -68,7 +79,7 @@ export async function sdkRequest(request: SdkRequest, seen: { lastStatus?: numbe
   // would follow a redirect keeping the credential for the same host name on any port, or a subdomain: hosts that never
   // identified as an Okta org. Never follow; a 3xx is a wrong answer.
   executor.fetch = async (sdkRequest) => {
-    const response = (await fetchOriginal(Object.assign(sdkRequest, { redirect: 'manual' as const }))) as NonNullable<typeof last>;
+    const response = (await fetchOriginal(Object.assign(sdkRequest, { redirect: 'manual' as const, agent: request.agent }))) as NonNullable<typeof last>;
     last = response;
     seen.lastStatus = response.status;
     return response as never;
@@ -106,7 +117,8 @@ export function classifySdkError(error: unknown, lastStatus: number | undefined)
 //  3. src/dpop.js signs every proof with alg RS256 (an EC key fails with "unsupported algorithm", before even the token
 //     request, DPoP required or not) and sends the request's method as given ('get': RFC 9449 wants 'GET').
 //     → the proof generator is replaced with one made with node:crypto, before src/oauth.js reads it.
-//  4. The token request is sent without the proxy agent (okta/okta-sdk-nodejs#383). → the agent is added.
+//  4. The token request is sent without the proxy agent (okta/okta-sdk-nodejs#383). → every request, the token
+//     request's too, goes through the one verifying agent (the proxy's, if any), as sdkRequest's do.
 // ---------------------------------------------------------------------------------------------------------------------
 
 
@@ -174,6 +186,8 @@ export interface OAuthConfig {
   privateKey: Record<string, string>;
   keyId: string;
   timeoutMs: number;
+  /** The verifying agent (see SdkRequest.agent): the token request and every call go through it. */
+  agent: Agent;
   proxy: string | undefined;
   userAgent: string;
 }
@@ -203,13 +217,9 @@ export async function oauthSession(config: OAuthConfig): Promise<OAuthSession> {
   const http = new sdk.Http({ requestExecutor: executor, cacheMiddleware: null, ...(config.proxy ? { httpsProxy: config.proxy } : {}) });
   executor.fetch = async (request) => {
     const isToken = (request as { url?: string }).url === tokenUrl;
-    const agent = (http as unknown as { agent?: unknown }).agent;
-    if (isToken) {
-      // Patch 4: the proxy agent; and our User-Agent, as on every other call.
-      Object.assign(request, agent === undefined ? {} : { agent });
-      (request as { headers: Record<string, string> }).headers['User-Agent'] = config.userAgent;
-    }
-    const response = (await fetchOriginal(Object.assign(request, { redirect: 'manual' as const }))) as unknown as {
+    // Patch 4: the verifying agent on the token request too; and our User-Agent, as on every other call.
+    if (isToken) (request as { headers: Record<string, string> }).headers['User-Agent'] = config.userAgent;
+    const response = (await fetchOriginal(Object.assign(request, { redirect: 'manual' as const, agent: config.agent }))) as unknown as {
       status: number;
       headers: SdkResponse['headers'];
       clone(): { text(): Promise<string> };

@@ -1,14 +1,16 @@
 import type { Agent } from 'node:http';
 import type { AccessGrant, Identity, OktaCall, OktaGateway, OrgInfo, RateLimit } from '../connections/ports.js';
-import { AuthError, BadResponseError, CliError, ExitCode, PermissionError } from '../domain/errors.js';
+import { AuthError, BadResponseError, CliError, ExitCode, PermissionError, UsageError } from '../domain/errors.js';
 import { withDeadline } from '../domain/deadline.js';
+import { proxyProblem, withoutUserInfo } from '../domain/org-url.js';
+import { printable } from '../domain/printable.js';
 import { redact } from '../domain/redact.js';
 import { secretParts, type Credential, type OAuthCredential } from '../domain/credential.js';
 import { isKnownOktaHost } from '../domain/org-url.js';
 import { httpsGet } from './https-get.js';
 import { classifySdkError, loadSdk, oauthSession, sdkRequest, TokenEndpointError, type OAuthSession, type SdkResponse } from './okta-sdk.js';
 import { cheapCallFor, tokenEndpointFailure } from './okta-oauth.js';
-import { authHint, networkFailure, notOktaJson, seconds } from './okta-errors.js';
+import { authHint, networkFailure, notOktaJson, proxyWantsCredentials, seconds } from './okta-errors.js';
 
 export interface GatewayOptions {
   env: Readonly<Record<string, string | undefined>>;
@@ -30,30 +32,58 @@ function authorization(call: OktaCall): Authorisation {
 }
 
 export function oktaGateway(options: GatewayOptions): OktaGateway {
+  const proxyVariable = options.env.HTTPS_PROXY === undefined ? 'https_proxy' : 'HTTPS_PROXY';
   const proxy = options.env.HTTPS_PROXY ?? options.env.https_proxy;
-  let agent: Promise<Agent | undefined> | undefined;
-  const proxyAgent = (): Promise<Agent | undefined> =>
+  // An address the proxy agent cannot use fails every call before any request, naming the variable (it threw a
+  // TypeError from inside the agent: exit 1).
+  const unusableProxy = proxy === undefined || proxy === '' ? undefined : proxyProblem(proxy);
+  const assertProxy = (): void => {
+    if (unusableProxy === undefined) return;
+    throw new UsageError(`invalid ${proxyVariable}: ${unusableProxy}`, {
+      hint: `set it to the proxy's address, e.g. ${proxyVariable}=http://proxy.corp:3128, or unset it`,
+    });
+  };
+  const viaProxy = proxy !== undefined && proxy !== '';
+  // One agent for every request, the org check's and the SDK's: through the proxy when there is one, and always
+  // verifying the host's certificate. rejectUnauthorized is set here because Node's default follows
+  // NODE_TLS_REJECT_UNAUTHORIZED, and with it at 0 the token went to any certificate at all (a TLS-inspecting proxy's
+  // CA belongs in NODE_EXTRA_CA_CERTS instead, which Node adds to the trusted roots).
+  let agent: Promise<Agent> | undefined;
+  const verifyingAgent = (): Promise<Agent> =>
     (agent ??= proxy === undefined || proxy === ''
-      ? Promise.resolve(undefined)
+      ? import('node:https').then(({ Agent: HttpsAgent }) => new HttpsAgent({ rejectUnauthorized: true }))
       : // Loaded only when a proxy is set. An ES module since v8: a named export.
-        import('https-proxy-agent').then(({ HttpsProxyAgent }) => new HttpsProxyAgent(proxy)));
+        import('https-proxy-agent').then(({ HttpsProxyAgent }) => {
+          // Its constructor's options reach only the connection to the proxy; the TLS to Okta inside the tunnel is
+          // made from each request's options, so the check is set on those.
+          type Connect = InstanceType<typeof HttpsProxyAgent<string>>['connect'];
+          class VerifyingProxyAgent extends HttpsProxyAgent<string> {
+            override connect(...[req, opts]: Parameters<Connect>): ReturnType<Connect> {
+              return super.connect(req, opts.secureEndpoint ? { ...opts, rejectUnauthorized: true } : opts);
+            }
+          }
+          return new VerifyingProxyAgent(proxy, { rejectUnauthorized: true });
+        }));
 
   // One OAuth session (the SDK's OAuth, its token cache) per credential and run: test's token request and its call share it.
   const sessions = new WeakMap<OAuthCredential, Promise<OAuthSession>>();
   const sessionOf = (input: OktaCall, credential: OAuthCredential): Promise<OAuthSession> => {
     let session = sessions.get(credential);
     if (!session) {
-      session = oauthSession({ orgUrl: input.orgUrl, clientId: credential.clientId, scopes: credential.scopes, privateKey: credential.privateKey, keyId: credential.keyId, timeoutMs: input.timeoutMs, proxy, userAgent: options.userAgent });
+      session = verifyingAgent().then((agent) =>
+        oauthSession({ orgUrl: input.orgUrl, clientId: credential.clientId, scopes: credential.scopes, privateKey: credential.privateKey, keyId: credential.keyId, timeoutMs: input.timeoutMs, agent, proxy, userAgent: options.userAgent }),
+      );
       sessions.set(credential, session);
     }
     return session;
   };
 
   async function checkOrg(orgUrl: string, timeoutMs: number): Promise<OrgInfo> {
+    assertProxy();
     const url = `${orgUrl}/.well-known/okta-organization`;
     let response;
     try {
-      response = await httpsGet(url, timeoutMs, await proxyAgent());
+      response = await httpsGet(url, timeoutMs, await verifyingAgent());
     } catch (error) {
       throw networkFailure(error, { orgUrl, timeoutMs, proxy }) ?? error;
     }
@@ -62,9 +92,12 @@ export function oktaGateway(options: GatewayOptions): OktaGateway {
         httpStatus: response.status,
         hint: 'check the API address: it is https://<your-org>.okta.com (or your custom domain), as in the Admin Console',
       });
+    // https-proxy-agent hands the proxy's refusal of the tunnel to the request as if the host had answered it.
+    if (response.status === 407 && viaProxy) throw proxyWantsCredentials(proxy);
     if (response.status === 429) throw new BadResponseError(`${orgUrl} is rate limiting requests (429)`, { httpStatus: 429, hint: 'wait a minute and try again' });
     if (response.status >= 300 && response.status < 400) {
-      throw notOrg(`it redirects to ${String(response.headers.location ?? 'another address')}`);
+      // A header value may carry C1 controls (bytes 0x80-0x9f read as latin1) and user-info.
+      throw notOrg(`it redirects to ${printable(withoutUserInfo(String(response.headers.location ?? 'another address')))}`);
     }
     if (response.status >= 500) {
       throw new BadResponseError(`${orgUrl} answered HTTP ${String(response.status)}`, {
@@ -89,8 +122,10 @@ export function oktaGateway(options: GatewayOptions): OktaGateway {
    * mapping. Returns the parsed JSON body, if any, and the final response's headers.
    */
   async function call(input: OktaCall, method: 'get' | 'delete', path: string): Promise<{ body: unknown; status: number; headers: { get(name: string): string | null } }> {
+    assertProxy();
     const what = `${method.toUpperCase()} ${path}`;
     const seen: { lastStatus?: number } = {};
+    const agent = await verifyingAgent();
     try {
       const exchange = async (): Promise<{ body: unknown; status: number; headers: { get(name: string): string | null } }> => {
         const how = authorization(input);
@@ -98,7 +133,7 @@ export function oktaGateway(options: GatewayOptions): OktaGateway {
         const url = `${input.orgUrl}${path}`;
         const response: SdkResponse =
           'header' in how
-            ? await sdkRequest({ url, method, headers: { Authorization: how.header, ...headers }, timeoutMs: input.timeoutMs, proxy }, seen)
+            ? await sdkRequest({ url, method, headers: { Authorization: how.header, ...headers }, timeoutMs: input.timeoutMs, agent, proxy }, seen)
             : await (await sessionOf(input, how.oauth)).request({ url, method, headers }, seen);
         if (response.text === '') return { body: undefined, status: response.status, headers: response.headers };
         try {
@@ -135,6 +170,7 @@ export function oktaGateway(options: GatewayOptions): OktaGateway {
     async accessToken(input): Promise<AccessGrant> {
       const { credential } = input;
       if (credential.kind !== 'oauth') throw new CliError(ExitCode.internal, 'an access token was asked for an API-token connection');
+      assertProxy();
       try {
         const grant = await withDeadline((await sessionOf(input, credential)).token(), input.timeoutMs + 250, () => {
           throw Object.assign(new Error('timeout'), { type: 'request-timeout' });
@@ -153,11 +189,12 @@ export function oktaGateway(options: GatewayOptions): OktaGateway {
         throw notOktaJson(`${input.orgUrl} answered /api/v1/users/me without a user`, { httpStatus: status });
       }
       const profile = (user.profile ?? {}) as { login?: unknown };
+      // Printed on every later list and test, and saved: terminal controls never come in (an OSC title, a clear).
       return {
         owner: {
           id: user.id,
-          login: typeof profile.login === 'string' ? profile.login : null,
-          status: typeof user.status === 'string' ? user.status : null,
+          login: typeof profile.login === 'string' ? printable(profile.login) : null,
+          status: typeof user.status === 'string' ? printable(user.status) : null,
         },
         rateLimit: rateLimitOf(headers),
       };
@@ -191,7 +228,7 @@ export function oktaGateway(options: GatewayOptions): OktaGateway {
       if (!Array.isArray(body)) throw notOktaJson(`${input.orgUrl} answered the roles request without a list`);
       return body
         .map((role: { label?: unknown; type?: unknown } | null) =>
-          typeof role?.label === 'string' ? role.label : typeof role?.type === 'string' ? role.type : null,
+          typeof role?.label === 'string' ? printable(role.label) : typeof role?.type === 'string' ? printable(role.type) : null,
         )
         .filter((label): label is string => label !== null);
   }
@@ -223,6 +260,7 @@ export function rateLimitOf(headers: { get(name: string): string | null }): Rate
 
 function mapError(error: unknown, call: OktaCall, what: string, lastStatus: number | undefined, proxy: string | undefined): CliError {
   if (error instanceof CliError) return error;
+  if (lastStatus === 407 && proxy !== undefined && proxy !== '') return proxyWantsCredentials(proxy);
   const network = networkFailure(error, { orgUrl: call.orgUrl, timeoutMs: call.timeoutMs, proxy });
   if (network) return network;
   const secrets = secretParts(call.credential);
@@ -234,8 +272,10 @@ function mapError(error: unknown, call: OktaCall, what: string, lastStatus: numb
     return oauthCallFailure(failure.status, failure.errorCode, failure.errorId, what, call.credential, call.orgUrl);
   }
   if (failure?.kind === 'okta-api') {
-    const { status, errorCode: oktaErrorCode, errorId: oktaErrorId } = failure;
-    const summary = failure.errorSummary === undefined ? undefined : redact(failure.errorSummary, secrets);
+    const { status } = failure;
+    const summary = failure.errorSummary === undefined ? undefined : redact(printable(failure.errorSummary), secrets);
+    const oktaErrorCode = failure.errorCode === undefined ? undefined : printable(failure.errorCode);
+    const oktaErrorId = failure.errorId === undefined ? undefined : printable(failure.errorId);
     const details = { httpStatus: status, oktaErrorCode, oktaErrorId };
     const said = summary === undefined ? '' : `: ${oktaErrorCode ?? ''} ${summary}`.replace(/: +/, ': ');
     if (status === 401) return new AuthError(`Okta rejected the token (401${said.replace(/^:/, '')})`, { ...details, hint: authHint(call.orgUrl) });

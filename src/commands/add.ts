@@ -8,7 +8,8 @@ import type { Credential } from '../domain/credential.js';
 import { tokenVar } from '../domain/env-overrides.js';
 import { CancelledError, CliError, ExitCode, SilentError, UsageError, rephrase } from '../domain/errors.js';
 import { optionFields, parseOptions, promptValidator, withPositionalName } from '../domain/options.js';
-import { readAll } from '../io/streams.js';
+import { jsonText, printable } from '../domain/printable.js';
+import { readStdinSecret } from '../io/streams.js';
 import { startSpinner } from '../io/spinner.js';
 
 export const addOptionsSchema = z.object({
@@ -96,7 +97,7 @@ export async function addRun(deps: AddDeps, opts: AddOptions): Promise<void> {
     if (!result.error) break;
     const failure = explainAtAdd(result.error, orgUrl);
     if (!interactive) throw rephrase(failure, { message: (message) => `${message}: nothing was saved` });
-    deps.io.stderr.write(`${deps.theme.failMark} ${failure.message}\n${failure.hint ? `  ${failure.hint}\n` : ''}`);
+    deps.io.stderr.write(`${deps.theme.failMark} ${printable(failure.message)}\n${failure.hint ? `  ${printable(failure.hint)}\n` : ''}`);
     // The default fits the failure: the address for a host that is not (or not reachable as) Okta, else the token.
     const isAddress = failure.exitCode === ExitCode.network || failure.exitCode === ExitCode.badResponse;
     const next = await deps.prompter.select(
@@ -118,7 +119,7 @@ export async function addRun(deps: AddDeps, opts: AddOptions): Promise<void> {
 
   const record = await deps.connections.save({ name, orgUrl, credential, force: opts.force, test: result && testRecordOf(result) });
   if (opts.json) {
-    deps.io.stdout.write(`${JSON.stringify(listItem({ name, kind: record.kind, orgUrl, source: 'keychain', record }), null, 2)}\n`);
+    deps.io.stdout.write(`${jsonText(listItem({ name, kind: record.kind, orgUrl, source: 'keychain', record }))}\n`);
   } else {
     const who = result ? ownerText(result) : '';
     const tested = result === undefined ? '  (not tested)' : result.ok ? '' : '  (saved despite the failed test)';
@@ -158,10 +159,7 @@ function assertFree(records: ConnectionRecord[], name: string, force: boolean): 
 }
 
 async function readStdinToken(deps: AddDeps): Promise<Credential> {
-  const raw = await readAll(deps.io.stdin);
-  if (raw.trim() === '') {
-    throw new UsageError('--token-stdin: stdin was empty', { hint: 'printf %s "$TOKEN" | okta-connect add --token-stdin …' });
-  }
+  const raw = await readStdinSecret(deps.io.stdin, 'printf %s "$TOKEN" | okta-connect add --token-stdin …');
   const { value, notices } = deps.connections.intake('token', raw);
   notices.forEach((notice) => {
     deps.notify(notice);

@@ -5,7 +5,9 @@ import { parseOrgUrl, parseToken, type ConnectionRecord } from '../domain/connec
 import { envConnectionKeys, envKey, orgUrlVar, tokenVar } from '../domain/env-overrides.js';
 import { CliError, ExitCode, SilentError } from '../domain/errors.js';
 import { optionFields, parseOptions } from '../domain/options.js';
-import { safeProxy } from '../domain/org-url.js';
+import { proxyProblem, safeProxy } from '../domain/org-url.js';
+import { jsonText, printable } from '../domain/printable.js';
+import { shellCommand } from '../domain/shell.js';
 import { testMany } from '../connections/test-many.js';
 import { lastTestWords, ownerText } from '../connections/views.js';
 
@@ -52,14 +54,14 @@ export async function doctorRun(deps: DoctorDeps, opts: DoctorOptions): Promise<
   }
   const modes = await deps.connections.modes();
   if (modes.dir !== null && (modes.dir & 0o077) !== 0) {
-    add('config folder', 'fail', `${deps.connections.dir} is readable by others (mode ${octal(modes.dir)})`, `chmod 700 '${deps.connections.dir}'`);
+    add('config folder', 'fail', `${deps.connections.dir} is readable by others (mode ${octal(modes.dir)})`, shellCommand(['chmod', '700', deps.connections.dir]));
   } else if (modes.dir !== null) {
     add('config folder', 'ok', `${deps.connections.dir} (mode ${octal(modes.dir)})`);
   } else {
     add('config folder', 'info', `${deps.connections.dir} does not exist yet (created by the first okta-connect add)`);
   }
   if (modes.file !== null && (modes.file & 0o077) !== 0) {
-    add('config file', 'fail', `${deps.connections.path} is readable by others (mode ${octal(modes.file)})`, `chmod 600 '${deps.connections.path}'`);
+    add('config file', 'fail', `${deps.connections.path} is readable by others (mode ${octal(modes.file)})`, shellCommand(['chmod', '600', deps.connections.path]));
   }
 
   const stored = await keychainChecks(deps, add);
@@ -77,12 +79,13 @@ export async function doctorRun(deps: DoctorDeps, opts: DoctorOptions): Promise<
 
   const healthy = checks.every((check) => check.status !== 'fail');
   if (opts.json) {
-    deps.io.stdout.write(`${JSON.stringify({ ok: healthy, version: deps.version, checks }, null, 2)}\n`);
+    deps.io.stdout.write(`${jsonText({ ok: healthy, version: deps.version, checks })}\n`);
   } else {
     const mark: Record<CheckStatus, string> = { ok: deps.theme.okMark, fail: deps.theme.failMark, warn: deps.theme.warnMark, info: '-' };
     for (const check of checks) {
-      deps.io.stdout.write(`${mark[check.status]} ${check.name}: ${check.message}\n`);
-      if (check.fix) deps.io.stdout.write(`    fix: ${check.fix}\n`);
+      // Paths, variables, keychain account names and error messages: all from outside.
+      deps.io.stdout.write(`${mark[check.status]} ${printable(check.name)}: ${printable(check.message)}\n`);
+      if (check.fix) deps.io.stdout.write(`    fix: ${printable(check.fix)}\n`);
     }
     const failures = checks.filter((check) => check.status === 'fail').length;
     deps.io.stderr.write(healthy ? 'all checks passed\n' : `${String(failures)} check(s) failed\n`);
@@ -126,12 +129,12 @@ function orphanChecks(records: ConnectionRecord[], stored: Set<string>, now: Dat
         `connection ${record.name}`,
         'fail',
         'saved, but its token is missing from the keychain',
-        `okta-connect add --name ${record.name} --org-url ${record.orgUrl} --force   (or: okta-connect remove --name ${record.name} --yes)`,
+        `${shellCommand(['okta-connect', 'add', '--name', record.name, '--org-url', record.orgUrl, '--force'])}   (or: ${shellCommand(['okta-connect', 'remove', '--name', record.name, '--yes'])})`,
       );
     }
   }
   for (const name of [...stored].filter((candidate) => !saved.has(candidate)).sort()) {
-    add(`keychain entry ${name}`, 'fail', 'a token in the keychain with no saved connection', `okta-connect remove --name ${name} --yes`);
+    add(`keychain entry ${name}`, 'fail', 'a token in the keychain with no saved connection', shellCommand(['okta-connect', 'remove', '--name', name, '--yes']));
   }
 }
 
@@ -177,8 +180,18 @@ function envChecks(env: Context['env'], records: ConnectionRecord[], add: Add): 
     else add(`environment ${saved?.name ?? name}`, 'info', `${what} in effect${saved ? ` (overrides the saved connection)` : ''}`);
   }
   const proxy = env.HTTPS_PROXY ?? env.https_proxy;
-  if (proxy) add('proxy', 'info', `HTTPS_PROXY=${safeProxy(proxy)}${env.NO_PROXY ? ' (NO_PROXY is not honoured: every Okta call goes through the proxy)' : ''}`);
+  const unusableProxy = proxy ? proxyProblem(proxy) : undefined;
+  if (unusableProxy) add('proxy', 'fail', `HTTPS_PROXY cannot be used: ${unusableProxy}`, 'set HTTPS_PROXY to http://host:port, or unset it');
+  else if (proxy) add('proxy', 'info', `HTTPS_PROXY=${safeProxy(proxy)}${env.NO_PROXY ? ' (NO_PROXY is not honoured: every Okta call goes through the proxy)' : ''}`);
   if (env.NODE_EXTRA_CA_CERTS) add('CA certificates', 'info', `NODE_EXTRA_CA_CERTS=${env.NODE_EXTRA_CA_CERTS}`);
+  if (env.NODE_TLS_REJECT_UNAUTHORIZED === '0') {
+    add(
+      'TLS verification',
+      'warn',
+      'NODE_TLS_REJECT_UNAUTHORIZED=0 turns off certificate checks for Node.js programs; okta-connect checks them anyway whenever it sends a secret',
+      'unset NODE_TLS_REJECT_UNAUTHORIZED; for a TLS-inspecting proxy, set NODE_EXTRA_CA_CERTS to a PEM file with its CA certificate',
+    );
+  }
   const ignored = Object.keys(env).filter((key) => key.startsWith('OKTA_CLIENT_'));
   if (ignored.length > 0) add('Okta SDK variables', 'info', `${ignored.join(', ')} set: okta-connect ignores them (exec sets its own)`);
 }

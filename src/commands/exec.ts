@@ -89,6 +89,13 @@ export function childEnv(env: Context['env'], connection: ResolvedConnection): R
   };
 }
 
+/**
+ * What the terminal sends to the whole foreground process group, the child included: Ctrl-C (SIGINT) and Ctrl-\
+ * (SIGQUIT). Passing them on again would be a second interrupt (Terraform aborts on the second Ctrl-C), so okta-connect
+ * ignores them while the child runs and waits for it. Everything else reaches okta-connect alone and is passed on.
+ */
+const DELIVERED_BY_TERMINAL: ReadonlySet<NodeJS.Signals> = new Set(['SIGINT', 'SIGQUIT']);
+
 /** Resolves with the child's exit code, for cli.ts to exit with. */
 export async function execRun(deps: ExecDeps, opts: ExecOptions, argv: string[]): Promise<void> {
   const [command, ...args] = argv;
@@ -108,7 +115,7 @@ export async function execRun(deps: ExecDeps, opts: ExecOptions, argv: string[])
       });
     });
     const release = deps.signals.trap((signal) => {
-      child.kill(signal);
+      if (!DELIVERED_BY_TERMINAL.has(signal)) child.kill(signal);
     });
     child.on('error', (error: NodeJS.ErrnoException) => {
       release();

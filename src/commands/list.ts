@@ -5,6 +5,7 @@ import { lastTestWords, listItem, type ListItem } from '../connections/views.js'
 import { daysUntil, isExpiringSoon } from '../domain/connection.js';
 import { ExitCode } from '../domain/errors.js';
 import { optionFields, parseOptions } from '../domain/options.js';
+import { jsonText, printable } from '../domain/printable.js';
 import { fitTable, formatTable } from '../io/table.js';
 import type { Theme } from '../io/theme.js';
 
@@ -35,7 +36,7 @@ export async function listRun(deps: ListDeps, opts: ListOptions): Promise<void> 
     deps.notify('the keychain did not answer, so the tokens were not checked (okta-connect doctor tells why)');
   }
   if (opts.json) {
-    deps.io.stdout.write(`${JSON.stringify(items, null, 2)}\n`);
+    deps.io.stdout.write(`${jsonText(items)}\n`);
     return;
   }
   if (items.length === 0) {
@@ -46,8 +47,9 @@ export async function listRun(deps: ListDeps, opts: ListOptions): Promise<void> 
   const rows = items.map((item) => [
     item.name,
     item.kind,
-    item.orgUrl,
-    item.owner?.login ?? item.owner?.id ?? '-',
+    printable(item.orgUrl),
+    // From Okta once, then from a file anyone may edit: never raw to the terminal.
+    printable(item.owner?.login ?? item.owner?.id ?? '-'),
     lastTestCell(item, now, deps.theme),
     expiresCell(item, now, deps.theme),
     item.source,

@@ -7,7 +7,7 @@ import { tokenPageUrl, tokenSchema } from '../domain/connection.js';
 import type { Credential } from '../domain/credential.js';
 import { CliError, ExitCode, NotFoundError, UsageError, rephrase } from '../domain/errors.js';
 import { optionFields, parseOptions, promptValidator, withPositionalName } from '../domain/options.js';
-import { readAll } from '../io/streams.js';
+import { readStdinSecret } from '../io/streams.js';
 import { startSpinner } from '../io/spinner.js';
 
 export const rotateOptionsSchema = z.object({
@@ -114,10 +114,7 @@ async function revokeOld(deps: RotateDeps, name: string, orgUrl: string, credent
 }
 
 async function readStdinToken(deps: RotateDeps, name: string): Promise<Credential> {
-  const raw = await readAll(deps.io.stdin);
-  if (raw.trim() === '') {
-    throw new UsageError('--token-stdin: stdin was empty', { hint: `printf %s "$NEW_TOKEN" | okta-connect rotate ${name} --token-stdin` });
-  }
+  const raw = await readStdinSecret(deps.io.stdin, `printf %s "$NEW_TOKEN" | okta-connect rotate ${name} --token-stdin`);
   const { value, notices } = deps.connections.intake('token', raw);
   notices.forEach(deps.notify);
   return value;

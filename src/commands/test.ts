@@ -9,6 +9,7 @@ import { daysUntil, idleExpiresAt, isExpiringSoon, type ConnectionRecord } from 
 import { CliError, ExitCode, SilentError, UsageError, rephrase } from '../domain/errors.js';
 import { tokenVar } from '../domain/env-overrides.js';
 import { optionFields, parseOptions, withPositionalName } from '../domain/options.js';
+import { jsonText, printable } from '../domain/printable.js';
 import { chooseConnection } from '../connections/choose.js';
 import { startSpinner } from '../io/spinner.js';
 
@@ -58,7 +59,7 @@ export async function testRun(deps: TestDeps, opts: TestOptions): Promise<void> 
     spinner?.stop();
   }
   await deps.connections.recordTests([{ connection, test: testRecordOf(result) }]);
-  if (opts.json) deps.io.stdout.write(`${JSON.stringify(testJson(connection, result), null, 2)}\n`);
+  if (opts.json) deps.io.stdout.write(`${jsonText(testJson(connection, result))}\n`);
   if (result.error) throw sharpen(result.error, connection);
   if (!opts.json) {
     deps.io.stdout.write(`${resultLine(deps, connection, result)}\n`);
@@ -89,8 +90,8 @@ async function testAll(deps: TestDeps, records: ConnectionRecord[], timeoutMs: n
       printWarnings(deps, outcome.connection, outcome.result);
       return;
     }
-    deps.io.stdout.write(line([`${deps.theme.failMark} ${name}`, url, failure?.message ?? '']));
-    if (failure?.hint) deps.io.stderr.write(`  hint: ${failure.hint}\n`);
+    deps.io.stdout.write(line([`${deps.theme.failMark} ${name}`, url, printable(failure?.message ?? '')]));
+    if (failure?.hint) deps.io.stderr.write(`  hint: ${printable(failure.hint)}\n`);
   };
   const outcomes = await testMany(deps, names, records, timeoutMs, json ? undefined : print);
   if (json) {
@@ -99,7 +100,7 @@ async function testAll(deps: TestDeps, records: ConnectionRecord[], timeoutMs: n
         ? testJson(outcome.connection, { ...outcome.result, error: outcome.result.error && sharpen(outcome.result.error, outcome.connection) })
         : { name: outcome.name, orgUrl: null, ok: false, latencyMs: null, owner: null, roles: null, rateLimit: null, error: errorJson(outcome.error) },
     );
-    deps.io.stdout.write(`${JSON.stringify(items, null, 2)}\n`);
+    deps.io.stdout.write(`${jsonText(items)}\n`);
   }
   const failed = outcomes.filter((outcome) => failureOf(outcome) !== null);
   const summary = `${String(outcomes.length - failed.length)} of ${String(outcomes.length)} connections OK`;

@@ -1,5 +1,7 @@
-import { idleExpiresAt, type ConnectionRecord } from '../domain/connection.js';
+import { idleExpiresAt, orgUrlSchema, type ConnectionRecord } from '../domain/connection.js';
 import { ExitCode, type CliError } from '../domain/errors.js';
+import { withoutUserInfo } from '../domain/org-url.js';
+import { printable } from '../domain/printable.js';
 import type { ProbeResult } from './probe.js';
 import type { ListedConnection, ResolvedConnection } from './store.js';
 
@@ -22,7 +24,7 @@ export function listItem(connection: ListedConnection): ListItem {
   return {
     name: connection.name,
     kind: connection.kind,
-    orgUrl: connection.orgUrl,
+    orgUrl: shownOrgUrl(connection.orgUrl),
     source: connection.source,
     createdAt: record?.createdAt ?? null,
     owner: record?.owner ?? null,
@@ -30,6 +32,15 @@ export function listItem(connection: ListedConnection): ListItem {
     lastUsedAt: record?.lastUsedAt ?? null,
     idleExpiresAt: record ? idleExpiresAt(record) : null,
   };
+}
+
+/**
+ * An address as list shows it. A saved one is valid already; one from OKTA_CONNECT_<NAME>_ORG_URL is shown normalised,
+ * or, when it is not valid (test refuses it), without user-info (`https://user:password@…`) or control characters.
+ */
+function shownOrgUrl(raw: string): string {
+  const parsed = orgUrlSchema.safeParse(raw);
+  return parsed.success ? parsed.data.value : printable(withoutUserInfo(raw));
 }
 
 /** The `test --json` element. */
@@ -62,7 +73,7 @@ export function errorJson(error: CliError | null): object | null {
 export function testWarnings(result: Pick<ProbeResult, 'owner' | 'roles' | 'rateLimit'>): string[] {
   const warnings: string[] = [];
   if (result.owner?.status && result.owner.status !== 'ACTIVE') {
-    warnings.push(`the token's owner is ${result.owner.status}: the token stops working if the account is deactivated`);
+    warnings.push(`the token's owner is ${printable(result.owner.status)}: the token stops working if the account is deactivated`);
   }
   if (result.roles?.some((role) => /super admin/i.test(role) || role === 'SUPER_ADMIN')) {
     warnings.push('this is a Super Administrator token: prefer a service account with a narrower admin role');
@@ -83,8 +94,8 @@ export function summariseRoles(roles: string[]): string {
 /** "as ada@acme.com (Super Administrator)", or nothing when the owner is not known. */
 export function ownerText(result: Pick<ProbeResult, 'owner' | 'roles' | 'oauth'>): string {
   if (!result.owner) return '';
-  if (result.oauth) return oauthText(result.owner.id, result.oauth);
-  return `as ${result.owner.login ?? result.owner.id}${result.roles === null ? '' : ` (${summariseRoles(result.roles)})`}`;
+  if (result.oauth) return printable(oauthText(result.owner.id, result.oauth));
+  return printable(`as ${result.owner.login ?? result.owner.id}${result.roles === null ? '' : ` (${summariseRoles(result.roles)})`}`);
 }
 
 /** "as client 0oa…  scopes okta.users.read  token 1h  DPoP  (GET /api/v1/users?limit=1)". */

@@ -111,7 +111,9 @@ export const orgUrlSchema = refining((raw, fail): Normalised<string> => {
 
   const labels = host.split('.');
   const first = labels[0] ?? '';
-  if (!isIpv6 && first.endsWith('-admin') && labels.length > 1) {
+  // Only Okta's own Admin Console hosts are <org>-admin.<okta domain>: on a custom domain (sso-admin.corp.example) the
+  // "-admin" is part of the name the org chose, and removing it would point the token at another host.
+  if (!isIpv6 && first.endsWith('-admin') && labels.length > 1 && isKnownOktaHost(host)) {
     // Every trailing "-admin" goes, so that normalising the result again changes nothing; what is left must be a label.
     let stripped = first;
     while (stripped.endsWith('-admin')) stripped = stripped.slice(0, -'-admin'.length);

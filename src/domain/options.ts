@@ -4,14 +4,22 @@ import { UsageError } from './errors.js';
 
 /** Seconds on the command line, milliseconds inside; every command that waits on Okta has the same default. */
 export const DEFAULT_TIMEOUT_S = 15;
+// Below 0.1 s no test can finish (1e-9 rounded to 0 ms, an instant timeout); above 600 s a hang looks like a wait.
+const MIN_TIMEOUT_S = 0.1;
 const MAX_TIMEOUT_S = 600;
+/** Plain decimal seconds: no exponent, hex or sign, which Number() would take (1e-9, 0x10, +5). */
+const DECIMAL = /^(?:\d+(?:\.\d*)?|\.\d+)$/;
 
 export const timeoutSchema = z.pipe(
   z._default(z.string(), String(DEFAULT_TIMEOUT_S)),
   z.transform((raw: string, ctx) => {
     const value = Number(raw);
-    if (raw.trim() === '' || !Number.isFinite(value) || value <= 0 || value > MAX_TIMEOUT_S) {
-      ctx.issues.push({ code: 'custom', message: `"${raw}" is not a number of seconds from 0 to ${String(MAX_TIMEOUT_S)}`, input: raw });
+    if (!DECIMAL.test(raw.trim()) || value < MIN_TIMEOUT_S || value > MAX_TIMEOUT_S) {
+      ctx.issues.push({
+        code: 'custom',
+        message: `"${raw}" is not a number of seconds from ${String(MIN_TIMEOUT_S)} to ${String(MAX_TIMEOUT_S)}`,
+        input: raw,
+      });
       return z.NEVER;
     }
     return Math.round(value * 1000);
@@ -24,6 +32,28 @@ export function promptValidator(schema: z.ZodMiniType): (value: string) => strin
     const result = schema.safeParse(value);
     return result.success ? true : (result.error.issues[0]?.message ?? 'invalid value');
   };
+}
+
+export const KEYCHAIN_TIMEOUT_VAR = 'OKTA_CONNECT_KEYCHAIN_TIMEOUT_MS';
+export const DEFAULT_KEYCHAIN_TIMEOUT_MS = 10_000;
+const MIN_KEYCHAIN_TIMEOUT_MS = 100;
+const MAX_KEYCHAIN_TIMEOUT_MS = 600_000;
+
+/**
+ * How long a keychain call may take: OKTA_CONNECT_KEYCHAIN_TIMEOUT_MS, whole milliseconds from 100 to 600000 (Node's
+ * timers overflow above 2^31 - 1 ms and fire after 1 ms), else a usage error naming the variable.
+ */
+export function keychainTimeoutMs(env: Readonly<Record<string, string | undefined>>): number {
+  const raw = env[KEYCHAIN_TIMEOUT_VAR];
+  if (raw === undefined || raw === '') return DEFAULT_KEYCHAIN_TIMEOUT_MS;
+  const value = Number(raw);
+  if (!/^\d+$/.test(raw.trim()) || value < MIN_KEYCHAIN_TIMEOUT_MS || value > MAX_KEYCHAIN_TIMEOUT_MS) {
+    throw new UsageError(
+      `invalid ${KEYCHAIN_TIMEOUT_VAR}: "${raw}" is not a whole number of milliseconds from ${String(MIN_KEYCHAIN_TIMEOUT_MS)} to ${String(MAX_KEYCHAIN_TIMEOUT_MS)}`,
+      { hint: `unset it (the default is ${String(DEFAULT_KEYCHAIN_TIMEOUT_MS)}) or set e.g. ${KEYCHAIN_TIMEOUT_VAR}=30000` },
+    );
+  }
+  return value;
 }
 
 /** How each validated flag is named in a refusal, and what to do about it. */

@@ -47,17 +47,30 @@ export function suggestedOrgUrl(host: string): string | undefined {
   return match ? `https://${match[1] ?? ''}.${match[2] ?? ''}.com` : undefined;
 }
 
-/** A URL without its user-info (it may hold a password), for printing. */
+/**
+ * A URL without its user-info (it may hold a password), for printing, otherwise as it was written. Also for what is not
+ * quite a URL: no scheme (`user:pw@acme.okta.com`), or a password with a "/" in it, which no parser reads as user-info.
+ */
 export function withoutUserInfo(text: string): string {
-  try {
-    const url = new URL(text);
-    if (url.username === '' && url.password === '') return text;
-    url.username = '';
-    url.password = '';
-    return url.toString().replace(/\/$/, text.endsWith('/') ? '/' : '');
-  } catch {
-    return text.replace(/\/\/[^/@]*@/, '//');
-  }
+  const scheme = /^[a-z][a-z0-9+.-]*:\/\//i.exec(text)?.[0] ?? '';
+  const rest = text.slice(scheme.length);
+  // Where user-info can end: before the first "/" when the text parses; when it does not, anywhere before a query or
+  // fragment (removing too much rather than too little).
+  const authority = rest.split(URL.canParse(`https://${rest}`) ? /[/?#]/ : /[?#]/, 1)[0] ?? '';
+  const at = authority.lastIndexOf('@');
+  return at === -1 ? text : scheme + rest.slice(at + 1);
+}
+
+/**
+ * Why a proxy address cannot be used, or undefined when it can: an http:// or https:// URL with a host (what the proxy
+ * agent speaks). Never quotes the value, which may hold a password.
+ */
+export function proxyProblem(proxy: string): string | undefined {
+  if (!URL.canParse(proxy)) return 'it is not a URL';
+  const url = new URL(proxy);
+  if (url.protocol !== 'http:' && url.protocol !== 'https:') return `the scheme ${url.protocol} is not supported: use http:// or https://`;
+  if (url.hostname === '') return 'it has no host';
+  return undefined;
 }
 
 /** The proxy's origin without any user-info, or a word saying it cannot be parsed. */

@@ -1,4 +1,5 @@
 import type { Readable, Writable } from 'node:stream';
+import { UsageError } from '../domain/errors.js';
 
 /** The streams a command may use, and the terminal decisions made once, here. */
 export interface IO {
@@ -36,11 +37,33 @@ export function makeIO(streams: StreamSet, env: Readonly<Record<string, string |
   return { ...streams, isStdinTTY, isStdoutTTY, isStderrTTY, canPrompt, color, columns };
 }
 
-/** Read all of a stream as text (for --token-stdin). */
-export async function readAll(stream: Readable): Promise<string> {
+/**
+ * Read all of a stream as text (for --token-stdin), but never more than `maxBytes`: `yes | okta-connect add …` must
+ * end, and 400 MB must not take 1.2 GB. Past the limit it stops reading (which destroys the stream) and says so.
+ */
+export async function readAll(stream: Readable, maxBytes: number): Promise<{ text: string; isOverLimit: boolean }> {
   const chunks: Buffer[] = [];
+  let size = 0;
   for await (const chunk of stream) {
-    chunks.push(typeof chunk === 'string' ? Buffer.from(chunk) : (chunk as Buffer));
+    const buffer = typeof chunk === 'string' ? Buffer.from(chunk) : (chunk as Buffer);
+    size += buffer.length;
+    if (size > maxBytes) return { text: '', isOverLimit: true };
+    chunks.push(buffer);
   }
-  return Buffer.concat(chunks).toString('utf8');
+  return { text: Buffer.concat(chunks).toString('utf8'), isOverLimit: false };
+}
+
+/** The contract's bound on --token-stdin: a token is at most 200 characters, a PEM key a few KiB, so this is generous. */
+export const MAX_STDIN_BYTES = 64 * 1024;
+
+/** A secret piped to --token-stdin: at most 64 KiB, not empty; `example` is the command line the hint shows. */
+export async function readStdinSecret(stdin: Readable, example: string): Promise<string> {
+  const { text, isOverLimit } = await readAll(stdin, MAX_STDIN_BYTES);
+  if (isOverLimit) {
+    throw new UsageError('--token-stdin: stdin held more than 64 KiB, and a token is at most 200 characters: nothing was saved', {
+      hint: `pipe only the token: ${example}`,
+    });
+  }
+  if (text.trim() === '') throw new UsageError('--token-stdin: stdin was empty', { hint: example });
+  return text;
 }

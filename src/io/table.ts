@@ -53,7 +53,8 @@ function ellipsis(text: string, width: number): string {
 }
 
 function columnWidths(header: string[], rows: string[][], visibleLength: (text: string) => number): number[] {
-  return header.map((cell, column) => Math.max(visibleLength(cell), ...rows.map((row) => visibleLength(row[column] ?? ''))));
+  // A loop, not Math.max(...cells): spreading 130,000 rows into arguments overflows the call stack.
+  return header.map((cell, column) => rows.reduce((widest, row) => Math.max(widest, visibleLength(row[column] ?? '')), visibleLength(cell)));
 }
 
 // eslint-disable-next-line no-control-regex

@@ -253,8 +253,9 @@ const addTokenCases: Case[] = [
   addToken(() => `00${chars(199)}`, /too long \(201 characters/, '201 characters'),
   addToken(() => `00T${chars(17)}`, /token id/, 'a 20-character 00T… token id'),
   addToken((w) => spliced(w, 'é').slice(0, 42), /characters an Okta API token never has/, 'a non-ASCII letter'),
-  addToken(() => `00${chars(1024 * 1024)}`, /too long/, 'a 1 MB value'),
-  addToken((w) => `SSWS ${w.token}`, /spaces or control characters/, 'the whole Authorization header pasted'),
+  addToken(() => `00${chars(1024 * 1024)}`, /stdin held more than 64 KiB/, 'a 1 MB value (over the 64 KiB stdin limit)'),
+  // A pasted `SSWS <token>` is taken (with a notice); a header with more after the token is still refused.
+  addToken((w) => `SSWS ${w.token} extra`, /spaces or control characters/, 'an Authorization header with more after the token'),
   addToken((w) => `${w.token}\n${generateToken()}\n`, /spaces or control characters/, 'two tokens on two lines'),
   addToken((w) => `"${w.token}"`, /characters an Okta API token never has/, 'the token in quotes'),
   {

@@ -683,7 +683,7 @@ describe('doctor, in the shared keyring (asserts only about this file\'s names)'
       const folderCheck = checkNamed(folder.report, 'config folder');
       expect(folderCheck?.status).toBe('fail');
       expect(folderCheck?.message).toContain('0755');
-      expect(folderCheck?.fix).toBe(`chmod 700 '${sandbox.configDir}'`);
+      expect(folderCheck?.fix).toBe(`chmod 700 ${sandbox.configDir}`);
       // doctor reports; it does not repair behind the user's back.
       expect(fileMode(sandbox.configDir)).toBe(0o755);
       chmodSync(sandbox.configDir, 0o700);
@@ -694,7 +694,7 @@ describe('doctor, in the shared keyring (asserts only about this file\'s names)'
       const fileCheck = checkNamed(config.report, 'config file');
       expect(fileCheck?.status).toBe('fail');
       expect(fileCheck?.message).toContain('0644');
-      expect(fileCheck?.fix).toBe(`chmod 600 '${file}'`);
+      expect(fileCheck?.fix).toBe(`chmod 600 ${file}`);
       expect(checkNamed(config.report, 'config folder')?.status).toBe('ok');
 
       // The fix, run as printed, clears the check.

@@ -111,6 +111,7 @@ export function fakeContext(options: FakeContextOptions = {}): FakeContext {
       },
     },
     signalTraps: new Set(),
+    envError: undefined,
     nodeVersion: 'v20.19.0',
     version: options.version ?? '9.8.7',
     platform: 'linux',

@@ -45,7 +45,7 @@ describe('completion powershell', () => {
   it('is one of the shells, and the completion command completes it as a word', async () => {
     expect(SHELLS).toContain('powershell');
     const bash = await printed('bash');
-    expect(bash.stdout).toMatch(/completion\) opts="bash zsh fish powershell --help"/);
+    expect(bash.stdout).toMatch(/completion\) _okta_connect_match < <\(printf '%s\\n' bash zsh fish powershell --help\)/);
     expect((await printed('nushell')).stderr).toMatch(/hint: use one of: bash, zsh, fish, powershell/);
   });
 
@@ -116,5 +116,37 @@ describe.runIf(pwsh !== undefined)('completion powershell in PowerShell', () => 
     expect(complete('okta-connect test --name ')).toEqual(['preview', 'prod']);
     expect(complete('okta-connect exec -n pr')).toEqual(['preview', 'prod']);
     expect(complete('okta-connect completion p')).toEqual(['powershell']);
+  });
+});
+
+describe('bash completion, run by bash', () => {
+  /** COMPREPLY for a command line whose last word is being completed; saved names are prod and dev. */
+  async function complete(...words: string[]): Promise<string[]> {
+    const { stdout: script } = await printed('bash');
+    const { execFileSync } = await import('node:child_process');
+    const driver = `${script}
+okta-connect() { printf '%s\\n' prod dev; }
+COMP_WORDS=("$@"); COMP_CWORD=$((\${#COMP_WORDS[@]} - 1)); COMPREPLY=(); _okta_connect; printf '%s\\n' "\${COMPREPLY[@]}"`;
+    return execFileSync('bash', ['-c', driver, 'bash', ...words], { encoding: 'utf8' }).split('\n').filter((line) => line !== '');
+  }
+
+  it('finds the command after global flags', async () => {
+    expect(await complete('okta-connect', '--no-color', 'te')).toEqual(['test']);
+    expect(await complete('okta-connect', '--quiet', 'test', '')).toEqual(['prod', 'dev']);
+  });
+
+  it('completes names after --name=, and as the positional name', async () => {
+    expect(await complete('okta-connect', 'test', '--name', '=', 'p')).toEqual(['prod']);
+    expect(await complete('okta-connect', 'token', '')).toEqual(['prod', 'dev']);
+    expect(await complete('okta-connect', 'token', 'prod', '')).toEqual(['--name', '-n', '--help']);
+  });
+
+  it('offers no saved names after add --name (a new name is wanted)', async () => {
+    expect(await complete('okta-connect', 'add', '--name', '')).toEqual([]);
+  });
+
+  it('offers commands, then files, after exec <name> --', async () => {
+    expect(await complete('okta-connect', 'exec', 'prod', '--', 'bas')).toContain('bash');
+    expect(await complete('okta-connect', 'exec', 'prod', '--', 'ls', '/bi')).toEqual(['/bin']);
   });
 });

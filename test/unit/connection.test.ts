@@ -147,7 +147,15 @@ describe('org URL: accepted', () => {
     ['localhost:8443', 'https://localhost:8443', [CUSTOM]],
     ['127.0.0.1:9443', 'https://127.0.0.1:9443', [CUSTOM]],
     ['https://[::1]:8443/x', 'https://[::1]:8443', [dropped('/x'), CUSTOM]],
-    ['login-admin.example.com', 'https://login.example.com', [ADMIN, CUSTOM]],
+    // "-admin" is Okta's Admin Console only inside Okta's domains; a custom domain keeps the name its org chose.
+    ['login-admin.example.com', 'https://login-admin.example.com', [CUSTOM]],
+    ['https://sso-admin.corp.example/app', 'https://sso-admin.corp.example', [dropped('/app'), CUSTOM]],
+    ['SSO-ADMIN-ADMIN.corp.example', 'https://sso-admin-admin.corp.example', [CUSTOM]],
+    ['acme-admin.okta.com.evil.net', 'https://acme-admin.okta.com.evil.net', [CUSTOM]],
+    ['acme-admin.xokta.com', 'https://acme-admin.xokta.com', [CUSTOM]],
+    ['acme-admin.okta.com:8443', 'https://acme.okta.com:8443', [ADMIN]],
+    ['acme-admin.okta-emea.com', 'https://acme.okta-emea.com', [ADMIN]],
+    ['acme-admin.trex-govcloud.com', 'https://acme.trex-govcloud.com', [ADMIN]],
     ['bücher.de', 'https://xn--bcher-kva.de', [IDN, CUSTOM]],
     // Full-width letters are folded to ASCII by URL parsing (IDNA), so this is the real Okta host.
     ['ａｃｍｅ.okta.com', 'https://acme.okta.com', []],

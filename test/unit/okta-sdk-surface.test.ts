@@ -1,7 +1,7 @@
 import { generateKeyPairSync } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
-import { createServer, type Server } from 'node:http';
+import { Agent, createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { SDK_ERROR_NAMES, classifySdkError, dpopProof, loadOAuthSdk, loadSdk, sdkRequest } from '../../src/adapters/okta-sdk.js';
@@ -70,7 +70,18 @@ describe('sdkRequest', () => {
   });
   afterAll(() => new Promise<void>((resolve) => server.close(() => { resolve(); })));
 
-  const request = (path: string) => ({ url: `${base}${path}`, method: 'get' as const, headers: { Authorization: 'SSWS x', Accept: 'application/json' }, timeoutMs: 2000, proxy: undefined });
+  // A keep-alive agent keeps its socket when done: proof that the seam's requests went through the agent it was given.
+  const agent = new Agent({ keepAlive: true });
+  afterAll(() => {
+    agent.destroy();
+  });
+  const request = (path: string) => ({ url: `${base}${path}`, method: 'get' as const, headers: { Authorization: 'SSWS x', Accept: 'application/json' }, timeoutMs: 2000, agent, proxy: undefined });
+
+  it('sends every request through the agent it is given (which verifies TLS), not the SDK\'s own', async () => {
+    agent.destroy();
+    await sdkRequest(request('/ok'), {});
+    expect(Object.values(agent.freeSockets).flat()).toHaveLength(1);
+  });
 
   it('sends our headers and returns the status, headers and body', async () => {
     const response = await sdkRequest(request('/ok'), {});
