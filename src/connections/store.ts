@@ -24,6 +24,8 @@ export interface ListedConnection {
   orgUrl: string;
   source: SecretSource | 'missing';
   record: ConnectionRecord | undefined;
+  /** An environment-only OAuth connection's OKTA_CONNECT_<NAME>_CLIENT_ID (a saved one's is in its record). */
+  clientId?: string;
 }
 
 /** A connection ready to use: its address, its credential, and where each came from. */
@@ -210,12 +212,15 @@ export function connectionStore(deps: ConnectionStoreDeps): ConnectionStore {
           name: record.name,
           kind: record.kind,
           orgUrl: orgUrl ?? record.orgUrl,
-          source: deps.env[tokenVar(record.name)] ? 'env' : 'keychain',
+          source: deps.env[record.kind === 'oauth' ? clientIdVar(record.name) : tokenVar(record.name)] ? 'env' : 'keychain',
           record,
         };
       });
       const envOnly = envOnlyNames(deps.env, records).map(
-        (name): ListedConnection => ({ name, kind: deps.env[clientIdVar(name)] ? 'oauth' : 'token', orgUrl: deps.env[orgUrlVar(name)] ?? '', source: 'env', record: undefined }),
+        (name): ListedConnection => {
+          const clientId = deps.env[clientIdVar(name)];
+          return { name, kind: clientId ? 'oauth' : 'token', orgUrl: deps.env[orgUrlVar(name)] ?? '', source: 'env', record: undefined, ...(clientId ? { clientId } : {}) };
+        },
       );
       const all = [...saved, ...envOnly].sort(byName);
       const inKeychain = all.filter((item) => item.source === 'keychain').map((item) => item.name);

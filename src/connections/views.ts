@@ -16,7 +16,12 @@ export interface ListItem {
   owner: ConnectionRecord['owner'];
   lastTest: ConnectionRecord['lastTest'];
   lastUsedAt: string | null;
+  /** null for OAuth connections: an access token is fresh on every use, and nothing expires when idle. */
   idleExpiresAt: string | null;
+  /** OAuth connections only (not secret): the app's client id, the scopes asked for, the key's kid. */
+  clientId?: string;
+  scopes?: string[];
+  keyId?: string;
 }
 
 export function listItem(connection: ListedConnection): ListItem {
@@ -30,8 +35,21 @@ export function listItem(connection: ListedConnection): ListItem {
     owner: record?.owner ?? null,
     lastTest: record?.lastTest ?? null,
     lastUsedAt: record?.lastUsedAt ?? null,
-    idleExpiresAt: record ? idleExpiresAt(record) : null,
+    idleExpiresAt: record && connection.kind !== 'oauth' ? idleExpiresAt(record) : null,
+    ...(connection.kind === 'oauth' ? oauthItem(connection) : {}),
   };
+}
+
+/** The OAuth fields of a list item: from the record, or from the CI variables of an environment-only connection. */
+function oauthItem(connection: ListedConnection): Pick<ListItem, 'clientId' | 'scopes' | 'keyId'> {
+  const { record } = connection;
+  const item: Pick<ListItem, 'clientId' | 'scopes' | 'keyId'> = {};
+  const clientId = record?.clientId ?? connection.clientId;
+  if (clientId !== undefined) item.clientId = printable(clientId);
+  const scopes = record?.scopes;
+  if (scopes !== undefined) item.scopes = scopes.map((scope) => printable(scope));
+  if (record?.keyId !== undefined) item.keyId = printable(record.keyId);
+  return item;
 }
 
 /**

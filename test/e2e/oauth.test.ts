@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
-import { describeRun, expectCleanFailure, findLeaks, nonEmptyLines, useFakeOkta, useSandbox, type RunResult, type Sandbox } from './harness.js';
+import { describeRun, expectCleanFailure, nonEmptyLines, useFakeOkta, useSandbox } from './harness.js';
 import type { NewApp } from '../fixtures/fake-okta-oauth.js';
+import { keyLeaks } from './oauth-leaks.js';
 
 /**
  * OAuth 2.0 service-app connections (private key JWT, scopes, DPoP) tested against the fake Okta's real token endpoint:
@@ -18,15 +19,6 @@ function oauthEnv(name: string, made: NewApp, options: { key?: string; scopes?: 
     [`OKTA_CONNECT_${key}_SCOPES`]: options.scopes ?? made.app.grantedScopes.join(' '),
     ...(options.keyId === undefined && options.key === undefined ? { [`OKTA_CONNECT_${key}_KEY_ID`]: made.kid } : options.keyId === undefined ? {} : { [`OKTA_CONNECT_${key}_KEY_ID`]: options.keyId }),
   };
-}
-
-/** PEM body lines and the JWK's private members: none may appear anywhere. */
-export function keyLeaks(made: NewApp, sandbox: Sandbox, results: RunResult[]): string[] {
-  const secrets = [
-    ...made.privatePem.split('\n').filter((line) => line.length >= 32 && !line.startsWith('-----')),
-    ...(['d', 'p', 'q', 'dp', 'dq', 'qi'] as const).map((member) => made.privateJwk[member]).filter((value): value is string => typeof value === 'string'),
-  ];
-  return secrets.flatMap((secret) => findLeaks(secret, sandbox, results));
 }
 
 describe('test of an OAuth connection', () => {

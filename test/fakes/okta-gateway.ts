@@ -137,6 +137,11 @@ export class FakeOktaGateway implements OktaGateway {
     behaviour.duringWhoAmI?.();
     if (behaviour.whoAmIError) throw behaviour.whoAmIError instanceof CliError ? cloneError(behaviour.whoAmIError) : behaviour.whoAmIError;
     call.ok = true;
+    if (request.credential.kind === 'oauth') {
+      // As the real adapter: the owner is the app, and the test reports what the token endpoint granted.
+      const { clientId, scopes } = request.credential;
+      return { owner: { id: clientId, login: clientId, status: null }, rateLimit: null, oauth: { scopes, expiresInS: 3600, isDPoP: false, checked: 'GET /api/v1/users?limit=1' } };
+    }
     const owner = { ...DEFAULT_OWNER, ...behaviour.owner };
     return {
       owner: { id: owner.id, login: owner.login, status: owner.status },

@@ -1,0 +1,130 @@
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { JsonWebKey } from 'node:crypto';
+import { describeRun, expectCleanFailure, findLeaks, forgetSecrets, readConnections, requireKeyring, secretToolLookup, uniqueName, useFakeOkta, useSandbox, type RunResult, type Sandbox } from './harness.js';
+import { keyLeaks } from './oauth-leaks.js';
+
+/**
+ * `add --oauth` without a terminal, through the built binary, the real Secret Service and the fake Okta's verifying
+ * token endpoint; then list, and the leak scans (PEM bodies and JWK private members nowhere but the keychain).
+ */
+beforeAll(requireKeyring);
+const fake = useFakeOkta();
+const names: string[] = [];
+afterAll(() => forgetSecrets(names));
+// Key files live outside the sandbox: the leak scan reads every file under its HOME and cwd.
+const keyDir = mkdtempSync(join(tmpdir(), 'okta-connect-oauth-keys-'));
+afterAll(() => {
+  rmSync(keyDir, { recursive: true, force: true });
+});
+
+function named(prefix: string): string {
+  const name = uniqueName(prefix);
+  names.push(name);
+  return name;
+}
+
+function oauthArgs(name: string, clientId: string, scopes: string, ...extra: string[]): string[] {
+  return ['add', '--oauth', '--name', name, '--org-url', fake.url, '--client-id', clientId, '--scopes', scopes, '--timeout', '60', ...extra];
+}
+
+/** The private members of the key the keychain holds for `name` (a generated key is known nowhere else). */
+function storedKeyLeaks(name: string, sandbox: Sandbox, results: RunResult[]): string[] {
+  const secret = secretToolLookup(name);
+  expect(secret, 'the keychain holds the OAuth secret').toBeDefined();
+  const { privateKey } = JSON.parse(secret ?? '{}') as { privateKey: Record<string, string> };
+  const privateParts = ['d', 'p', 'q', 'dp', 'dq', 'qi'].map((member) => privateKey[member]).filter((value): value is string => typeof value === 'string');
+  expect(privateParts.length).toBeGreaterThan(0);
+  return privateParts.flatMap((part) => findLeaks(part, sandbox, results));
+}
+
+describe('add --oauth, non-interactive', () => {
+  const sandbox = useSandbox();
+
+  it('a PEM file: tested before saving, the key only in the keychain, kind/clientId/scopes/keyId in the metadata', async () => {
+    const made = fake.oauth.addApp({ scopes: ['okta.users.read', 'okta.groups.read'] });
+    const file = join(keyDir, 'svc.pem');
+    writeFileSync(file, made.privatePem, { mode: 0o600 });
+    const name = named('svc');
+    const before = fake.oauth.log.length;
+    const result = await sandbox.run(oauthArgs(name, made.app.clientId, 'okta.users.read,okta.groups.read', '--private-key-file', file, '--key-id', made.kid));
+    expect(result.code, describeRun(result)).toBe(0);
+    expect(result.stdout).toMatch(new RegExp(`^✓ saved ${name} .*as client ${made.app.clientId}.*scopes okta\\.users\\.read okta\\.groups\\.read`));
+    expect(fake.oauth.log.slice(before).map((entry) => entry.error ?? 'granted')).toEqual(['granted']);
+    const record = readConnections(sandbox)?.connections.find((connection) => connection.name === name) as Record<string, unknown> | undefined;
+    expect(record).toMatchObject({ kind: 'oauth', clientId: made.app.clientId, scopes: ['okta.users.read', 'okta.groups.read'], keyId: made.kid });
+    const secret = JSON.parse(secretToolLookup(name) ?? '{}') as { clientId: string; keyId: string; privateKey: { d: string } };
+    expect(secret).toMatchObject({ clientId: made.app.clientId, keyId: made.kid, privateKey: { d: made.privateJwk.d } });
+
+    const list = await sandbox.run(['list']);
+    expect(list.code, describeRun(list)).toBe(0);
+    const row = list.stdout.split('\n').find((line) => line.startsWith(name));
+    expect(row).toMatch(new RegExp(`^${name} +oauth +\\S+ +${made.app.clientId} +ok .* +- +keychain$`));
+    const json = await sandbox.run(['list', '--json']);
+    const item = (JSON.parse(json.stdout) as Record<string, unknown>[]).find((entry) => entry.name === name);
+    expect(item).toMatchObject({ kind: 'oauth', clientId: made.app.clientId, scopes: ['okta.users.read', 'okta.groups.read'], keyId: made.kid, idleExpiresAt: null });
+    expect(keyLeaks(made, sandbox, [result, list, json])).toEqual([]);
+  });
+
+  it('the key on stdin (a JWK), with --token-stdin; a failed test (invalid_scope) saves nothing and exits 5', async () => {
+    const made = fake.oauth.addApp({ keyType: 'ec', scopes: ['okta.users.read'] });
+    const name = named('stdin');
+    const refused = await sandbox.run(oauthArgs(name, made.app.clientId, 'okta.users.read okta.groups.manage', '--token-stdin'), { input: JSON.stringify(made.privateJwk) });
+    expect(expectCleanFailure(refused, 5)).toMatch(/okta\.groups\.manage.*nothing was saved/);
+    expect(readConnections(sandbox)?.connections.some((connection) => connection.name === name) ?? false).toBe(false);
+    expect(secretToolLookup(name)).toBeUndefined();
+    const saved = await sandbox.run(oauthArgs(name, made.app.clientId, 'okta.users.read', '--token-stdin'), { input: `\n${JSON.stringify(made.privateJwk)}\n` });
+    expect(saved.code, describeRun(saved)).toBe(0);
+    const tested = await sandbox.run(['test', name]);
+    expect(tested.code, describeRun(tested)).toBe(0);
+    expect(keyLeaks(made, sandbox, [refused, saved, tested])).toEqual([]);
+  });
+
+  for (const keyType of ['rsa', 'ec'] as const) {
+    it(`--generate-key --key-type ${keyType}: the public JWK and the app's link on stdout, saved untested; test passes once the key is added`, async () => {
+      const made = fake.oauth.addApp({ scopes: ['okta.users.read'] });
+      const name = named(`gen${keyType}`);
+      const result = await sandbox.run(oauthArgs(name, made.app.clientId, 'okta.users.read', '--generate-key', '--key-type', keyType));
+      expect(result.code, describeRun(result)).toBe(0);
+      const lines = result.stdout.split('\n');
+      const jwk = JSON.parse(lines.find((line) => line.startsWith('{')) ?? '{}') as JsonWebKey & { kid: string; alg: string; d?: string };
+      expect(jwk.kty).toBe(keyType === 'rsa' ? 'RSA' : 'EC');
+      expect(jwk.alg).toBe(keyType === 'rsa' ? 'RS256' : 'ES256');
+      expect(jwk.d).toBeUndefined();
+      expect(result.stdout).toContain(`Public key (kid ${jwk.kid}`);
+      expect(result.stdout).toMatch(/General > Public keys > Add key/);
+      expect(result.stdout).toContain(`/admin/app/oidc_client/instance/${made.app.clientId}#tab-general`);
+      expect(result.stdout).toMatch(new RegExp(`✓ saved ${name} .*as client ${made.app.clientId}  \\(not tested\\)`));
+      expect(result.stderr).toContain(`okta-connect test ${name}`);
+      expect(readConnections(sandbox)?.connections.find((connection) => connection.name === name)).toMatchObject({ kind: 'oauth', keyId: jwk.kid });
+
+      const early = await sandbox.run(['test', name]);
+      expect(early.code).toBe(4);
+      fake.oauth.registerKey(made.app.clientId, jwk);
+      const tested = await sandbox.run(['test', name]);
+      expect(tested.code, describeRun(tested)).toBe(0);
+      expect(storedKeyLeaks(name, sandbox, [result, early, tested])).toEqual([]);
+    });
+  }
+
+  it('refuses, before anything is read or saved: a missing flag, two key sources, a key in argv, a bad scope, --key-type without --generate-key (exit 2)', async () => {
+    const made = fake.oauth.addApp();
+    const name = named('bad');
+    const cases: [string[], RegExp][] = [
+      [['add', '--oauth', '--name', name, '--org-url', fake.url, '--scopes', 'okta.users.read', '--generate-key'], /missing --client-id <id>/],
+      [oauthArgs(name, made.app.clientId, 'okta.users.read', '--generate-key', '--token-stdin'), /one way/],
+      [oauthArgs(name, made.app.clientId, 'okta.users.read', '--private-key-file', '-----BEGIN PRIVATE KEY-----'), /leaks into ps/],
+      [oauthArgs(name, made.app.clientId, 'users.read', '--generate-key'), /"users\.read" is not an Okta API scope/],
+      [oauthArgs(name, made.app.clientId, 'okta.users.read', '--key-type', 'ec', '--private-key-file', join(keyDir, 'none.pem')), /--key-type is for --generate-key/],
+      [oauthArgs(name, made.app.clientId, 'okta.users.read', '--private-key-file', join(keyDir, 'none.pem')), /cannot read .*none\.pem \(ENOENT\)/],
+      [['add', '--name', name, '--org-url', fake.url, '--client-id', made.app.clientId, '--token-stdin'], /--client-id is for OAuth connections: add --oauth/],
+    ];
+    for (const [args, message] of cases) {
+      const result = await sandbox.run(args);
+      expect(expectCleanFailure(result, 2), args.join(' ')).toMatch(message);
+    }
+    expect(secretToolLookup(name)).toBeUndefined();
+  });
+});
