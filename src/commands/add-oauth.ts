@@ -57,9 +57,6 @@ export async function addOAuthRun(deps: AddDeps, opts: AddOptions): Promise<void
 
   const { orgUrl } = opts.orgUrl ? { orgUrl: opts.orgUrl.value } : await askOrgUrl(deps, opts);
   const clientId = flagClientId ?? parseClientId(await deps.prompter.input("Client ID of the API Services app (General tab, starts with 0oa):", { validate: validWith(parseClientId) }));
-  clientId.notices.forEach((notice) => {
-    deps.notify(notice);
-  });
   const scopes = flagScopes ?? parseScopes(await deps.prompter.input('Okta API scopes granted to the app (e.g. okta.users.read okta.groups.read):', { validate: validWith(parseScopes) }));
   const chosen = source ?? (await askKeySource(deps));
   const keyText = pipedKey ?? fileKey ?? (chosen.from === 'generate' ? generatedKey(chosen.keyType) : chosen.from === 'file' ? await readKeyFile(chosen.path) : '');

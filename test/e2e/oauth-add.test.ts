@@ -128,3 +128,66 @@ describe('add --oauth, non-interactive', () => {
     expect(secretToolLookup(name)).toBeUndefined();
   });
 });
+
+describe('exec of an OAuth connection', () => {
+  const sandbox = useSandbox();
+  const PRINT_ENV = `process.stdout.write(JSON.stringify({ env: Object.fromEntries(Object.entries(process.env).filter(([k]) => k.startsWith('OKTA_'))), argv: process.argv }))`;
+
+  it("the child sees the SDK's and Terraform's variables, and no inherited token or other connection's key", async () => {
+    const made = fake.oauth.addApp({ scopes: ['okta.users.read', 'okta.groups.read'] });
+    const name = named('ex');
+    const other = fake.oauth.addApp();
+    const added = await sandbox.run(oauthArgs(name, made.app.clientId, 'okta.users.read okta.groups.read', '--token-stdin', '--key-id', made.kid), { input: made.privatePem });
+    expect(added.code, describeRun(added)).toBe(0);
+    const inherited = {
+      OKTA_API_TOKEN: 'inherited',
+      OKTA_CLIENT_TOKEN: 'inherited',
+      OKTA_ACCESS_TOKEN: 'inherited',
+      OKTA_API_SCOPES: 'inherited',
+      OKTA_CONNECT_OTHER_PRIVATE_KEY: other.privatePem,
+      OKTA_CONNECT_OTHER_CLIENT_ID: other.app.clientId,
+      OKTA_CONNECT_OTHER_SCOPES: 'okta.users.read',
+    };
+    const result = await sandbox.run(['exec', name, '--', process.execPath, '-e', PRINT_ENV], { env: inherited });
+    expect(result.code, describeRun(result)).toBe(0);
+    const { env, argv } = JSON.parse(result.stdout) as { env: Record<string, string>; argv: string[] };
+    const pem = env.OKTA_CLIENT_PRIVATEKEY ?? '';
+    expect(pem).toMatch(/^-----BEGIN PRIVATE KEY-----/);
+    expect(env).toEqual({
+      OKTA_CLIENT_ORGURL: fake.url,
+      OKTA_CLIENT_AUTHORIZATIONMODE: 'PrivateKey',
+      OKTA_CLIENT_CLIENTID: made.app.clientId,
+      OKTA_CLIENT_SCOPES: 'okta.users.read okta.groups.read',
+      OKTA_CLIENT_PRIVATEKEY: pem,
+      OKTA_CLIENT_KEYID: made.kid,
+      OKTA_ORG_NAME: expect.any(String) as string,
+      OKTA_BASE_URL: expect.any(String) as string,
+      OKTA_API_CLIENT_ID: made.app.clientId,
+      OKTA_API_PRIVATE_KEY: pem,
+      OKTA_API_PRIVATE_KEY_ID: made.kid,
+      OKTA_API_SCOPES: 'okta.users.read,okta.groups.read',
+      OKTA_CONNECT_CONNECTION: name,
+    });
+    expect(argv.join(' ')).not.toMatch(/PRIVATE KEY/);
+    expect(keyLeaks(made, sandbox, [added])).toEqual([]);
+  });
+
+  it("a child using @okta/okta-sdk-nodejs in PrivateKey mode from those variables alone gets a token and lists users", async () => {
+    const made = fake.oauth.addApp({ scopes: ['okta.users.read'] });
+    const name = named('sdk');
+    const added = await sandbox.run(oauthArgs(name, made.app.clientId, 'okta.users.read', '--token-stdin'), { input: JSON.stringify(made.privateJwk) });
+    expect(added.code, describeRun(added)).toBe(0);
+    const script = [
+      "const okta = require('@okta/okta-sdk-nodejs');",
+      'const client = new okta.Client();',
+      "client.http.http(process.env.OKTA_CLIENT_ORGURL + '/api/v1/users?limit=1', { method: 'get' })",
+      '  .then((res) => { process.stdout.write(`status ${res.status} mode ${client.authorizationMode}`); })',
+      '  .catch((error) => { process.stderr.write(String(error)); process.exit(3); });',
+    ].join('\n');
+    const before = fake.oauth.log.length;
+    const result = await sandbox.run(['exec', name, '--', process.execPath, '-e', script], { env: { NODE_PATH: join(process.cwd(), 'node_modules') } });
+    expect(result.code, describeRun(result)).toBe(0);
+    expect(result.stdout).toBe('status 200 mode PrivateKey');
+    expect(fake.oauth.log.slice(before).map((entry) => entry.grantedTo)).toEqual([made.app.clientId]);
+  });
+});
