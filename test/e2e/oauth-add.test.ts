@@ -1,10 +1,12 @@
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { get } from 'node:https';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { JsonWebKey } from 'node:crypto';
 import { describeRun, expectCleanFailure, findLeaks, forgetSecrets, readConnections, requireKeyring, secretToolLookup, uniqueName, useFakeOkta, useSandbox, type RunResult, type Sandbox } from './harness.js';
 import { keyLeaks } from './oauth-leaks.js';
+import { testTls } from '../fixtures/tls.js';
 
 /**
  * `add --oauth` without a terminal, through the built binary, the real Secret Service and the fake Okta's verifying
@@ -189,5 +191,64 @@ describe('exec of an OAuth connection', () => {
     expect(result.code, describeRun(result)).toBe(0);
     expect(result.stdout).toBe('status 200 mode PrivateKey');
     expect(fake.oauth.log.slice(before).map((entry) => entry.grantedTo)).toEqual([made.app.clientId]);
+  });
+});
+
+describe('token, remove --revoke and doctor of an OAuth connection', () => {
+  const sandbox = useSandbox();
+
+  async function saved(options: { requireDpop?: boolean } = {}): Promise<{ name: string; made: ReturnType<typeof fake.oauth.addApp>; added: RunResult }> {
+    const made = fake.oauth.addApp({ scopes: ['okta.users.read'], ...options });
+    const name = named('tk');
+    const added = await sandbox.run(oauthArgs(name, made.app.clientId, 'okta.users.read', '--token-stdin', '--key-id', made.kid), { input: made.privatePem });
+    expect(added.code, describeRun(added)).toBe(0);
+    return { name, made, added };
+  }
+
+  it('token prints a fresh access token that the fake Okta issued, only that, and never the key', async () => {
+    const { name, made, added } = await saved();
+    const before = fake.oauth.log.length;
+    const result = await sandbox.run(['token', name]);
+    expect(result.code, describeRun(result)).toBe(0);
+    expect(result.stdout).toMatch(/^[\w.-]+\n$/);
+    expect(fake.oauth.log.slice(before).map((entry) => entry.grantedTo)).toEqual([made.app.clientId]);
+    // The token works: the management API takes it.
+    const status = await new Promise<number | undefined>((resolvePromise, reject) => {
+      get(`${fake.url}/api/v1/users?limit=1`, { ca: readFileSync(testTls().caPath), headers: { Authorization: `Bearer ${result.stdout.trim()}` } }, (response) => {
+        response.resume();
+        resolvePromise(response.statusCode);
+      }).on('error', reject);
+    });
+    expect(status).toBe(200);
+    expect(keyLeaks(made, sandbox, [added, result])).toEqual([]);
+  });
+
+  it('token of a DPoP-bound app: exit 2, nothing on stdout, why, and exec suggested', async () => {
+    const { name, made } = await saved({ requireDpop: true });
+    const result = await sandbox.run(['token', name]);
+    const error = expectCleanFailure(result, 2);
+    expect(result.stdout).toBe('');
+    expect(error).toMatch(/requires DPoP: .*a bare token is not usable/);
+    expect(result.stderr).toMatch(new RegExp(`hint: run the tool through okta-connect exec ${name} -- <command>`));
+    expect(keyLeaks(made, sandbox, [result])).toEqual([]);
+  });
+
+  it('doctor says each stored key parses, without printing it', async () => {
+    const { name, made } = await saved();
+    const result = await sandbox.run(['doctor']);
+    expect(result.stdout).toMatch(new RegExp(`^✓ oauth key ${name}: the private key parses \\(RSA, kid ${made.kid}\\) and matches client ${made.app.clientId}$`, 'm'));
+    expect(keyLeaks(made, sandbox, [result])).toEqual([]);
+  });
+
+  it('remove --revoke revokes nothing at Okta, deletes the local key, and says the key is revoked by deleting it from the app', async () => {
+    const { name, made } = await saved();
+    const before = fake.requests.length;
+    const result = await sandbox.run(['remove', name, '--revoke', '--yes']);
+    expect(result.code, describeRun(result)).toBe(0);
+    expect(fake.requests.length).toBe(before);
+    expect(result.stdout).toBe(`✓ removed ${name} and its private key (nothing was revoked at Okta)\n`);
+    expect(result.stderr).toContain(`delete the public key with kid ${made.kid} from the app's General > Public keys`);
+    expect(secretToolLookup(name)).toBeUndefined();
+    expect(readConnections(sandbox)?.connections.some((connection) => connection.name === name) ?? false).toBe(false);
   });
 });

@@ -21,12 +21,14 @@ export interface FakeTokenBehaviour {
   whoAmIError?: Error;
   /** revokeCurrentToken throws this. */
   revokeError?: CliError;
+  /** For an OAuth credential: what the token endpoint grants (a Bearer token for the asked scopes by default). */
+  grant?: Partial<AccessGrant>;
   /** Runs while users/me is in flight: what another process does meanwhile. */
   duringWhoAmI?: () => void;
 }
 
 export interface OktaCallRecord {
-  op: 'checkOrg' | 'whoAmI' | 'roles' | 'revokeCurrentToken';
+  op: 'checkOrg' | 'whoAmI' | 'roles' | 'revokeCurrentToken' | 'accessToken';
   orgUrl: string;
   token?: string;
   ok: boolean;
@@ -158,8 +160,12 @@ export class FakeOktaGateway implements OktaGateway {
     return [...(behaviour.roles ?? ['Super Administrator'])];
   }
 
-  accessToken(): Promise<AccessGrant> {
-    return Promise.reject(new Error('FakeOktaGateway: no OAuth here (the e2e tests cover it against the fake Okta)'));
+  async accessToken(request: OktaCall): Promise<AccessGrant> {
+    const call = await this.enter('accessToken', request.orgUrl, secretOf(request.credential));
+    const behaviour = this.behaviourOf(request);
+    if (request.credential.kind !== 'oauth') throw new Error('FakeOktaGateway: an access token asked for an API-token connection');
+    call.ok = true;
+    return { accessToken: 'eyJfake.access.token', tokenType: 'Bearer', expiresInS: 3600, scopes: request.credential.scopes, isDPoP: false, ...behaviour.grant };
   }
 
   async revokeCurrentToken(request: OktaCall): Promise<void> {
