@@ -1,4 +1,7 @@
 import { generateKeyPairSync } from 'node:crypto';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { fingerprintOf, oauthCredential, secretOf } from '../../../src/domain/credential.js';
 import { parseOptions } from '../../../src/domain/options.js';
 import { describe, expect, it } from 'vitest';
@@ -697,6 +700,44 @@ describe('add --oauth, non-interactive', () => {
       const { code, error } = await exitOf(() => addRun(ctx, opts(raw)));
       expect(code).toBe(2);
       expect(error?.message).toMatch(message);
+    }
+  });
+});
+
+describe('add --oauth in a terminal', () => {
+  const CLIENT = '0oa1abcdefGHIJKLmn0x7';
+
+  it('asks the address (checked), the client id and the scopes (asked again when invalid), the key source and the name; a generated key may be left untested', async () => {
+    const ctx = fakeContext({ tty: true, answers: [ORG, 'not a client id', CLIENT, 'users.read', 'okta.users.read okta.groups.read', 'ec', 'svc', false] });
+    ctx.gateway.org(ORG);
+    const { code } = await exitOf(() => addRun(ctx, opts({ oauth: true })));
+    expect(code).toBe(0);
+    expect(ctx.prompter.questions.map((question) => question.kind)).toEqual(['input', 'input', 'input', 'select', 'input', 'confirm']);
+    expect(ctx.prompter.rejections.map((rejection) => rejection.reason)).toEqual([
+      'the client id has characters an Okta client id never has',
+      '"users.read" is not an Okta API scope (okta.<resource>.read or .manage)',
+    ]);
+    expect(ctx.gateway.calls.map((call) => call.op)).toEqual(['checkOrg']);
+    expect(ctx.metadata.get('svc')).toMatchObject({ kind: 'oauth', clientId: CLIENT, scopes: ['okta.users.read', 'okta.groups.read'], lastTest: null });
+    expect(ctx.out.plain()).toMatch(/Public key \(kid \S+, ES256\): add it to the app under General > Public keys > Add key:\n\{"kty":"EC"/);
+    expect(ctx.out.plain()).toMatch(/✓ saved svc {2}https:\/\/acme\.okta\.com {2}as client 0oa1abcdefGHIJKLmn0x7 {2}\(not tested\)\n$/);
+    const stored = JSON.parse(ctx.secrets.entries.get('svc') ?? '{}') as { privateKey: { d: string } };
+    expect(visibleText(ctx)).not.toContain(stored.privateKey.d);
+  });
+
+  it('a key from a file that fails its test offers test again / save anyway / cancel; cancel saves nothing (exit 130)', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'okta-connect-unit-key-'));
+    try {
+      const file = join(dir, 'key.pem');
+      writeFileSync(file, generateKeyPairSync('rsa', { modulusLength: 2048 }).privateKey.export({ format: 'pem', type: 'pkcs8' }).toString(), { mode: 0o600 });
+      const ctx = fakeContext({ tty: true, answers: ['cancel'] });
+      ctx.gateway.org(ORG);
+      const { code } = await exitOf(() => addRun(ctx, opts({ oauth: true, name: 'svc', orgUrl: ORG, clientId: CLIENT, scopes: 'okta.users.read', privateKeyFile: file })));
+      expect(code).toBe(130);
+      expect(ctx.prompter.questions.at(-1)?.choices).toEqual(['again', 'save', 'cancel']);
+      expect(ctx.metadata.all()).toEqual([]);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
     }
   });
 });
