@@ -50,26 +50,70 @@ const STUBS = [
   { request: 'debug', from: 'agent-base', contents: DEBUG_OFF },
 ];
 
+// dist/oauth.js: the SDK's PrivateKey mode (src/oauth.js, its JWT signing with njwt), required only for OAuth
+// connections. Its proof generator (src/dpop.js) is replaced by the seam (adapters/okta-sdk.ts) before src/oauth.js
+// loads, so node-jose is never run; rasha and eckles (PEM <-> JWK for njwt) are done with node:crypto.
+const OAUTH_STUBS = [
+  { request: 'node-jose', from: '@okta/okta-sdk-nodejs', contents: "exports.JWK = exports.JWS = exports.util = new Proxy({}, { get() { throw new Error('okta-connect: node-jose is replaced by the seam'); } });" },
+  {
+    request: 'rasha',
+    from: '@okta/okta-sdk-nodejs',
+    contents: `const crypto = require('node:crypto');
+exports.export = async ({ jwk }) => crypto.createPrivateKey({ key: jwk, format: 'jwk' }).export({ format: 'pem', type: 'pkcs1' });
+exports.import = async ({ pem }) => { const key = crypto.createPrivateKey(pem); if (key.asymmetricKeyType !== 'rsa') throw new Error('not an RSA key'); return key.export({ format: 'jwk' }); };`,
+  },
+  {
+    request: 'eckles',
+    from: '@okta/okta-sdk-nodejs',
+    contents: `const crypto = require('node:crypto');
+exports.export = async ({ jwk }) => crypto.createPrivateKey({ key: jwk, format: 'jwk' }).export({ format: 'pem', type: 'pkcs8' });
+exports.import = async ({ pem }) => { const key = crypto.createPrivateKey(pem); if (key.asymmetricKeyType !== 'ec') throw new Error('not an EC key'); return key.export({ format: 'jwk' }); };`,
+  },
+];
+/** Its entry: src/dpop.js first (the seam patches its export), src/oauth.js only when asked for. */
+const OAUTH_ENTRY = `
+const dpop = require('@okta/okta-sdk-nodejs/src/dpop.js');
+let oauth;
+module.exports = {
+  get generateDpopJwt() { return dpop.generateDpopJwt; },
+  set generateDpopJwt(value) { dpop.generateDpopJwt = value; },
+  get OAuth() { return (oauth ??= require('@okta/okta-sdk-nodejs/src/oauth.js')).OAuth; },
+};
+`;
+/** In dist/cli.js and dist/okta.js, the seam's two imports of the PrivateKey parts are that file. */
+const oauthAsSibling = {
+  name: 'oauth-as-sibling',
+  setup(pluginBuild) {
+    pluginBuild.onResolve({ filter: /^@okta\/okta-sdk-nodejs\/src\/(oauth|dpop)\.js$/ }, (args) =>
+      args.importer.includes('node_modules') ? undefined : { path: './oauth.js', external: true },
+    );
+  },
+};
+
 // Which stubs replaced something: a stub that silently stops matching (the SDK renamed a file) brings the real module
 // back, and its cost with it. The build fails instead.
 const stubsUsed = new Set();
-const stubPlugin = {
+function stubPluginOf(stubs, skip = []) {
+  return {
   name: 'okta-connect-stubs',
   setup(pluginBuild) {
-    for (const [index, stub] of STUBS.entries()) {
+    for (const [index, stub] of stubs.entries()) {
+      if (skip.includes(stub.request)) continue;
       const filter = new RegExp(`^${stub.request.replace(/[.*+?^${}()|[\]\\/]/g, '\\$&')}$`);
       pluginBuild.onResolve({ filter }, (args) => {
         if (!args.importer.includes(`node_modules/${stub.from}/`)) return undefined;
-        stubsUsed.add(index);
+        stubsUsed.add(stub);
         return { path: String(index), namespace: 'okta-connect-stub' };
       });
     }
     pluginBuild.onLoad({ filter: /.*/, namespace: 'okta-connect-stub' }, (args) => ({
-      contents: STUBS[Number(args.path)].contents,
+      contents: stubs[Number(args.path)].contents,
       loader: 'js',
     }));
   },
-};
+  };
+}
+const stubPlugin = stubPluginOf(STUBS);
 
 const common = {
   bundle: true,
@@ -126,12 +170,19 @@ const errorsAsSibling = {
 const staging = `dist.build-${process.pid}`;
 await rm(staging, { recursive: true, force: true });
 const results = await Promise.all([
-  build({ ...common, entryPoints: { cli: 'src/cli.ts' }, outdir: staging, plugins: [siblings, errorsAsSibling, stubPlugin] }),
+  build({ ...common, entryPoints: { cli: 'src/cli.ts' }, outdir: staging, plugins: [siblings, errorsAsSibling, oauthAsSibling, stubPlugin] }),
   build({ ...common, entryPoints: { inquirer: 'src/adapters/inquirer.ts' }, outdir: staging }),
-  build({ ...common, entryPoints: { okta: 'src/adapters/okta.ts' }, outdir: staging, plugins: [stubPlugin, errorsAsSibling] }),
+  build({ ...common, entryPoints: { okta: 'src/adapters/okta.ts' }, outdir: staging, plugins: [stubPlugin, errorsAsSibling, oauthAsSibling] }),
+  build({
+    ...common,
+    stdin: { contents: OAUTH_ENTRY, resolveDir: process.cwd(), sourcefile: 'oauth-entry.js', loader: 'js' },
+    outfile: `${staging}/oauth.js`,
+    // The SDK's own DPoP proof module stays (the seam replaces its export); the rest is stubbed as in dist/okta.js.
+    plugins: [stubPluginOf([...STUBS, ...OAUTH_STUBS], ['./dpop', 'node:child_process'])],
+  }),
   build({ ...common, entryPoints: { errors: 'src/domain/errors.ts' }, outdir: staging }),
 ]);
-const unused = STUBS.filter((_stub, index) => !stubsUsed.has(index));
+const unused = [...STUBS, ...OAUTH_STUBS].filter((stub) => !stubsUsed.has(stub));
 if (unused.length > 0) {
   await rm(staging, { recursive: true, force: true });
   throw new Error(

@@ -1,14 +1,15 @@
 import type { Agent } from 'node:http';
-import type { Identity, OktaCall, OktaGateway, OrgInfo, RateLimit } from '../connections/ports.js';
+import type { AccessGrant, Identity, OktaCall, OktaGateway, OrgInfo, RateLimit } from '../connections/ports.js';
 import { AuthError, BadResponseError, CliError, ExitCode, PermissionError, UsageError } from '../domain/errors.js';
 import { withDeadline } from '../domain/deadline.js';
 import { proxyProblem, withoutUserInfo } from '../domain/org-url.js';
 import { printable } from '../domain/printable.js';
 import { redact } from '../domain/redact.js';
-import { secretParts, type Credential } from '../domain/credential.js';
+import { secretParts, type Credential, type OAuthCredential } from '../domain/credential.js';
 import { isKnownOktaHost } from '../domain/org-url.js';
 import { httpsGet } from './https-get.js';
-import { classifySdkError, loadSdk, sdkRequest } from './okta-sdk.js';
+import { classifySdkError, loadSdk, oauthSession, sdkRequest, TokenEndpointError, type OAuthSession, type SdkResponse } from './okta-sdk.js';
+import { cheapCallFor, tokenEndpointFailure } from './okta-oauth.js';
 import { authHint, networkFailure, notOktaJson, proxyWantsCredentials, seconds } from './okta-errors.js';
 
 export interface GatewayOptions {
@@ -16,13 +17,18 @@ export interface GatewayOptions {
   userAgent: string;
 }
 
-/** The Authorization header of each kind of credential. */
-const AUTHORIZATION: { [K in Credential['kind']]: (credential: Extract<Credential, { kind: K }>) => string } = {
-  'api-token': (credential) => `SSWS ${credential.token}`,
+/**
+ * How each kind of credential authorises a call: an API token is its own header; an OAuth credential gets an access
+ * token from the SDK's OAuth support, which sets `Authorization: Bearer …` (or `DPoP …` with a proof) itself.
+ */
+type Authorisation = { header: string } | { oauth: OAuthCredential };
+const AUTHORIZATION: { [K in Credential['kind']]: (credential: Extract<Credential, { kind: K }>) => Authorisation } = {
+  'api-token': (credential) => ({ header: `SSWS ${credential.token}` }),
+  oauth: (credential) => ({ oauth: credential }),
 };
 
-function authorization(call: OktaCall): string {
-  return AUTHORIZATION[call.credential.kind](call.credential);
+function authorization(call: OktaCall): Authorisation {
+  return call.credential.kind === 'oauth' ? AUTHORIZATION.oauth(call.credential) : AUTHORIZATION['api-token'](call.credential);
 }
 
 export function oktaGateway(options: GatewayOptions): OktaGateway {
@@ -58,6 +64,19 @@ export function oktaGateway(options: GatewayOptions): OktaGateway {
           }
           return new VerifyingProxyAgent(proxy, { rejectUnauthorized: true });
         }));
+
+  // One OAuth session (the SDK's OAuth, its token cache) per credential and run: test's token request and its call share it.
+  const sessions = new WeakMap<OAuthCredential, Promise<OAuthSession>>();
+  const sessionOf = (input: OktaCall, credential: OAuthCredential): Promise<OAuthSession> => {
+    let session = sessions.get(credential);
+    if (!session) {
+      session = verifyingAgent().then((agent) =>
+        oauthSession({ orgUrl: input.orgUrl, clientId: credential.clientId, scopes: credential.scopes, privateKey: credential.privateKey, keyId: credential.keyId, timeoutMs: input.timeoutMs, agent, proxy, userAgent: options.userAgent }),
+      );
+      sessions.set(credential, session);
+    }
+    return session;
+  };
 
   async function checkOrg(orgUrl: string, timeoutMs: number): Promise<OrgInfo> {
     assertProxy();
@@ -109,17 +128,13 @@ export function oktaGateway(options: GatewayOptions): OktaGateway {
     const agent = await verifyingAgent();
     try {
       const exchange = async (): Promise<{ body: unknown; status: number; headers: { get(name: string): string | null } }> => {
-        const response = await sdkRequest(
-          {
-            url: `${input.orgUrl}${path}`,
-            method,
-            headers: { Authorization: authorization(input), 'User-Agent': options.userAgent, Accept: 'application/json' },
-            timeoutMs: input.timeoutMs,
-            agent,
-            proxy,
-          },
-          seen,
-        );
+        const how = authorization(input);
+        const headers = { 'User-Agent': options.userAgent, Accept: 'application/json' };
+        const url = `${input.orgUrl}${path}`;
+        const response: SdkResponse =
+          'header' in how
+            ? await sdkRequest({ url, method, headers: { Authorization: how.header, ...headers }, timeoutMs: input.timeoutMs, agent, proxy }, seen)
+            : await (await sessionOf(input, how.oauth)).request({ url, method, headers }, seen);
         if (response.text === '') return { body: undefined, status: response.status, headers: response.headers };
         try {
           return { body: JSON.parse(response.text) as unknown, status: response.status, headers: response.headers };
@@ -149,10 +164,24 @@ export function oktaGateway(options: GatewayOptions): OktaGateway {
     return check;
   };
 
-  return {
+  const gateway: OktaGateway = {
     ready: () => loadSdk().then(() => undefined),
     checkOrg: checkOrgOnce,
+    async accessToken(input): Promise<AccessGrant> {
+      const { credential } = input;
+      if (credential.kind !== 'oauth') throw new CliError(ExitCode.internal, 'an access token was asked for an API-token connection');
+      assertProxy();
+      try {
+        const grant = await withDeadline((await sessionOf(input, credential)).token(), input.timeoutMs + 250, () => {
+          throw Object.assign(new Error('timeout'), { type: 'request-timeout' });
+        });
+        return { accessToken: grant.accessToken, tokenType: grant.tokenType, expiresInS: grant.expiresIn, scopes: grant.scopes, isDPoP: grant.isDPoP };
+      } catch (error) {
+        throw mapError(error, input, 'POST /oauth2/v1/token', undefined, proxy);
+      }
+    },
     async whoAmI(input): Promise<Identity> {
+      if (input.credential.kind === 'oauth') return oauthIdentity(input, input.credential);
       const { body, status, headers } = await call(input, 'get', '/api/v1/users/me');
       const user = (body ?? {}) as { id?: unknown; status?: unknown; profile?: unknown };
       // A 200 HTML page or an empty object is not Okta: only a user id proves it answered.
@@ -170,7 +199,31 @@ export function oktaGateway(options: GatewayOptions): OktaGateway {
         rateLimit: rateLimitOf(headers),
       };
     },
-    async roles(input, userId) {
+    roles: async (input, userId) => roles(input, userId),
+    async revokeCurrentToken(input) {
+      await call(input, 'delete', '/api/v1/api-tokens/current');
+    },
+  };
+
+  /** The OAuth test: a token, then one cheap call a granted scope allows. The owner is the client id. */
+  async function oauthIdentity(input: OktaCall, credential: OAuthCredential): Promise<Identity> {
+    const started = Date.now();
+    const grant = await gateway.accessToken(input);
+    const path = cheapCallFor(grant.scopes ?? credential.scopes);
+    let rateLimit: RateLimit | null = null;
+    if (path !== undefined) {
+      const { body, status, headers } = await call({ ...input, timeoutMs: Math.max(1, input.timeoutMs - (Date.now() - started)) }, 'get', path);
+      if (body === undefined || typeof body !== 'object') throw notOktaJson(`${input.orgUrl} answered GET ${path} without JSON`, { httpStatus: status });
+      rateLimit = rateLimitOf(headers);
+    }
+    return {
+      owner: { id: credential.clientId, login: credential.clientId, status: null },
+      rateLimit,
+      oauth: { scopes: grant.scopes, expiresInS: grant.expiresInS, isDPoP: grant.isDPoP, checked: path === undefined ? null : `GET ${path}` },
+    };
+  }
+
+  async function roles(input: OktaCall, userId: string): Promise<string[]> {
       const { body } = await call(input, 'get', `/api/v1/users/${encodeURIComponent(userId)}/roles`);
       if (!Array.isArray(body)) throw notOktaJson(`${input.orgUrl} answered the roles request without a list`);
       return body
@@ -178,11 +231,8 @@ export function oktaGateway(options: GatewayOptions): OktaGateway {
           typeof role?.label === 'string' ? printable(role.label) : typeof role?.type === 'string' ? printable(role.type) : null,
         )
         .filter((label): label is string => label !== null);
-    },
-    async revokeCurrentToken(input) {
-      await call(input, 'delete', '/api/v1/api-tokens/current');
-    },
-  };
+  }
+  return gateway;
 }
 
 /** An https origin inside Okta's domains, or null: the answer is untrusted, and this only ever becomes a link to show. */
@@ -214,7 +264,13 @@ function mapError(error: unknown, call: OktaCall, what: string, lastStatus: numb
   const network = networkFailure(error, { orgUrl: call.orgUrl, timeoutMs: call.timeoutMs, proxy });
   if (network) return network;
   const secrets = secretParts(call.credential);
+  if (error instanceof TokenEndpointError && call.credential.kind === 'oauth') {
+    return tokenEndpointFailure(error, call.orgUrl, call.credential, (text) => redact(text, secrets));
+  }
   const failure = classifySdkError(error, lastStatus);
+  if (call.credential.kind === 'oauth' && failure?.kind === 'okta-api' && (failure.status === 401 || failure.status === 403)) {
+    return oauthCallFailure(failure.status, failure.errorCode, failure.errorId, what, call.credential, call.orgUrl);
+  }
   if (failure?.kind === 'okta-api') {
     const { status } = failure;
     const summary = failure.errorSummary === undefined ? undefined : redact(printable(failure.errorSummary), secrets);
@@ -263,5 +319,20 @@ function rateLimited(details: { httpStatus?: number | undefined; oktaErrorCode?:
     ...details,
     httpStatus: 429,
     hint: 'wait for the rate limit to reset (about a minute) and try again; other jobs may share this token',
+  });
+}
+
+/** A management call refused with an OAuth access token: the token or its scopes and the app's admin roles. */
+function oauthCallFailure(status: number, oktaErrorCode: string | undefined, oktaErrorId: string | undefined, what: string, credential: OAuthCredential, orgUrl: string): CliError {
+  const details = { httpStatus: status, oktaErrorCode, oktaErrorId };
+  if (status === 401) {
+    return new AuthError(`Okta rejected the access token on ${what} (401 ${oktaErrorCode ?? ''})`.replace(/ \)$/, ')'), {
+      ...details,
+      hint: 'the token was issued but not accepted: check the clock, then run okta-connect test again',
+    });
+  }
+  return new PermissionError(`the app ${credential.clientId} is not allowed to call ${what} (403 ${oktaErrorCode ?? ''})`.replace(/ \)$/, ')'), {
+    ...details,
+    hint: `grant the scope it needs on the app's "Okta API Scopes" tab and give the app an admin role that allows it (${orgUrl})`,
   });
 }

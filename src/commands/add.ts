@@ -11,6 +11,7 @@ import { optionFields, parseOptions, promptValidator, withPositionalName } from 
 import { jsonText, printable } from '../domain/printable.js';
 import { readStdinSecret } from '../io/streams.js';
 import { startSpinner } from '../io/spinner.js';
+import { addOAuthRun } from './add-oauth.js';
 
 export const addOptionsSchema = z.object({
   name: optionFields.name,
@@ -20,9 +21,25 @@ export const addOptionsSchema = z.object({
   force: optionFields.flag,
   json: optionFields.flag,
   timeout: optionFields.timeout,
+  oauth: optionFields.flag,
+  clientId: z.optional(z.string()),
+  scopes: z.optional(z.string()),
+  privateKeyFile: z.optional(z.string()),
+  generateKey: optionFields.flag,
+  keyType: z.optional(z.enum(['rsa', 'ec'])),
+  keyId: z.optional(z.string()),
 });
 export type AddOptions = z.output<typeof addOptionsSchema>;
 export type AddDeps = Pick<Context, 'io' | 'theme' | 'env' | 'connections' | 'prompter' | 'okta' | 'notify'>;
+
+const OAUTH_FLAGS: [keyof AddOptions, string][] = [
+  ['clientId', '--client-id'],
+  ['scopes', '--scopes'],
+  ['privateKeyFile', '--private-key-file'],
+  ['generateKey', '--generate-key'],
+  ['keyType', '--key-type'],
+  ['keyId', '--key-id'],
+];
 
 export function addCommand(run: (opts: AddOptions) => Promise<void>): Command {
   return new Command('add')
@@ -35,6 +52,13 @@ export function addCommand(run: (opts: AddOptions) => Promise<void>): Command {
     .option('-f, --force', 'replace the address and token of an existing connection')
     .option('--json', 'print the saved connection as JSON on stdout')
     .option('--timeout <seconds>', 'time allowed for the test', '15')
+    .option('--oauth', 'an OAuth 2.0 service app (private key JWT) instead of an API token')
+    .option('--client-id <id>', "with --oauth: the app's client id (0oa…)")
+    .option('--scopes <list>', 'with --oauth: the Okta API scopes, space or comma separated (okta.users.read …)')
+    .option('--private-key-file <file>', 'with --oauth: the private key, PEM (PKCS#1/PKCS#8/SEC1) or JWK (or --token-stdin: on stdin)')
+    .option('--generate-key', 'with --oauth: make a new key pair and print its public JWK to add to the app')
+    .option('--key-type <type>', 'with --generate-key: rsa (2048, the default) or ec (P-256)')
+    .option('--key-id <kid>', "with --oauth: the key's kid (default: the JWK's own, else its thumbprint)")
     .addHelpText(
       'after',
       [
@@ -42,6 +66,7 @@ export function addCommand(run: (opts: AddOptions) => Promise<void>): Command {
         'Examples:',
         '  okta-connect add                       # asks for each value in a terminal',
         '  printf %s "$TOKEN" | okta-connect add --name prod --org-url https://acme.okta.com --token-stdin',
+        '  okta-connect add --oauth --name svc --org-url https://acme.okta.com --client-id 0oa… --scopes okta.users.read --generate-key',
         '',
         'Create the token in the Admin Console: Security > API > Tokens > Create Token.',
       ].join('\n'),
@@ -52,6 +77,12 @@ export function addCommand(run: (opts: AddOptions) => Promise<void>): Command {
 }
 
 export async function addRun(deps: AddDeps, opts: AddOptions): Promise<void> {
+  if (opts.oauth) {
+    await addOAuthRun(deps, opts);
+    return;
+  }
+  const oauthOnly = OAUTH_FLAGS.filter(([key]) => opts[key] !== undefined && opts[key] !== false).map(([, flag]) => flag);
+  if (oauthOnly.length > 0) throw new UsageError(`${oauthOnly.join(', ')} ${oauthOnly.length === 1 ? 'is' : 'are'} for OAuth connections: add --oauth`, { hint: 'okta-connect add --oauth --help' });
   opts.orgUrl?.notices.forEach((notice) => {
     deps.notify(notice);
   });
@@ -151,7 +182,7 @@ function freeName(suggestion: string, records: ConnectionRecord[]): string | und
   return candidate;
 }
 
-function assertFree(records: ConnectionRecord[], name: string, force: boolean): void {
+export function assertFree(records: ConnectionRecord[], name: string, force: boolean): void {
   if (force || !records.some((record) => record.name === name)) return;
   throw new UsageError(`a connection named "${name}" exists already`, {
     hint: `replace it with --force, or pick another name (names cannot be renamed: add under the new name, then okta-connect remove --name ${name})`,
@@ -188,7 +219,7 @@ async function askValid<S extends z.ZodMiniType>(
  * The address, checked as soon as it is typed (the unauthenticated org check): a typo or a host that is not Okta is
  * caught while the user is still on this question, with the address they probably meant.
  */
-async function askOrgUrl(deps: AddDeps, opts: AddOptions): Promise<{ orgUrl: string; oktaUrl: string | null }> {
+export async function askOrgUrl(deps: AddDeps, opts: AddOptions): Promise<{ orgUrl: string; oktaUrl: string | null }> {
   for (;;) {
     const { value, notices } = await askValid(
       (validate) => deps.prompter.input("Okta API address (your org's URL, e.g. https://acme.okta.com):", { validate }),
@@ -215,7 +246,7 @@ async function askOrgUrl(deps: AddDeps, opts: AddOptions): Promise<{ orgUrl: str
 }
 
 /** "Replace acme (https://acme.okta.com, owner ada@acme.com)?": --force in a terminal never replaces silently. */
-async function confirmReplace(deps: AddDeps, record: ConnectionRecord): Promise<void> {
+export async function confirmReplace(deps: AddDeps, record: ConnectionRecord): Promise<void> {
   const owner = record.owner?.login ?? record.owner?.id;
   const question = `Replace ${record.name} (${record.orgUrl}${owner ? `, owner ${owner}` : ''})?`;
   if (await deps.prompter.confirm(question, false)) return;
@@ -237,7 +268,7 @@ async function askToken(deps: AddDeps, orgUrl: string, oktaUrl: string | null): 
   return value;
 }
 
-async function askName(deps: AddDeps, records: ConnectionRecord[], suggestion: string, force: boolean): Promise<string> {
+export async function askName(deps: AddDeps, records: ConnectionRecord[], suggestion: string, force: boolean): Promise<string> {
   const fallback = freeName(suggestion, records);
   return askValid(
     (validate) => deps.prompter.input('Name for this connection:', { default: fallback, validate }),

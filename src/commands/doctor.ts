@@ -67,6 +67,7 @@ export async function doctorRun(deps: DoctorDeps, opts: DoctorOptions): Promise<
   const stored = await keychainChecks(deps, add);
   const now = deps.clock.now();
   if (records !== undefined && stored !== undefined) orphanChecks(records, stored, now, add);
+  if (records !== undefined && stored !== undefined) await oauthKeyChecks(deps, records, stored, add);
   if (records !== undefined && opts.test) await freshTests(deps, records, opts.timeout, add);
   // Without a keychain to compare with, the last tests still get their lines.
   else if (records !== undefined && stored === undefined) {
@@ -118,17 +119,42 @@ async function keychainChecks(deps: DoctorDeps, add: Add): Promise<Set<string> |
   return undefined;
 }
 
+/**
+ * Each stored OAuth key is read and parsed as test would (node:crypto), and matched with its metadata: a key that no
+ * longer parses, or a secret for another client or kid, is found here rather than at the next run. Never printed.
+ */
+async function oauthKeyChecks(deps: DoctorDeps, records: ConnectionRecord[], stored: Set<string>, add: Add): Promise<void> {
+  for (const record of records.filter((candidate) => candidate.kind === 'oauth' && stored.has(candidate.name))) {
+    const name = `oauth key ${record.name}`;
+    const again = `${shellCommand(['okta-connect', 'add', '--oauth', '--name', record.name, '--force'])} (with --client-id, --scopes and the key)`;
+    try {
+      // saved() parses the key (a key that does not parse throws) and keeps it only if it is the one saved for this
+      // connection (its fingerprint): another one is never sent.
+      const { credential } = await deps.connections.saved(record.name);
+      if (credential?.kind !== 'oauth') {
+        add(name, 'fail', 'the key in the keychain is not the one saved for this connection (another client, kid or key): it is not used', again);
+        continue;
+      }
+      const type = credential.privateKey.kty === 'RSA' ? 'RSA' : 'EC P-256';
+      add(name, 'ok', `the private key parses (${type}, kid ${credential.keyId}) and matches client ${credential.clientId}`);
+    } catch (error) {
+      // The store's message names the connection and what is wrong, never the key.
+      add(name, 'fail', error instanceof CliError ? error.message : 'the key could not be read', again);
+    }
+  }
+}
+
 function orphanChecks(records: ConnectionRecord[], stored: Set<string>, now: Date, add: Add): void {
   const saved = new Set(records.map((record) => record.name));
   for (const record of records) {
     if (stored.has(record.name)) {
       const last = lastTestOf(record, now);
-      add(`connection ${record.name}`, last.status, `${record.orgUrl}, token in the keychain; ${last.text}`, last.fix);
+      add(`connection ${record.name}`, last.status, `${record.orgUrl}, ${record.kind === 'oauth' ? 'private key' : 'token'} in the keychain; ${last.text}`, last.fix);
     } else {
       add(
         `connection ${record.name}`,
         'fail',
-        'saved, but its token is missing from the keychain',
+        `saved, but its ${record.kind === 'oauth' ? 'private key' : 'token'} is missing from the keychain`,
         `${shellCommand(['okta-connect', 'add', '--name', record.name, '--org-url', record.orgUrl, '--force'])}   (or: ${shellCommand(['okta-connect', 'remove', '--name', record.name, '--yes'])})`,
       );
     }

@@ -1,3 +1,4 @@
+import { createPrivateKey } from 'node:crypto';
 import { constants } from 'node:os';
 import { Command } from 'commander';
 import * as z from 'zod/mini';
@@ -24,6 +25,9 @@ export function execCommand(run: (opts: ExecOptions, argv: string[]) => Promise<
         '',
         'Sets OKTA_CLIENT_ORGURL, OKTA_CLIENT_TOKEN, OKTA_CLIENT_AUTHORIZATIONMODE=SSWS (Okta SDKs), OKTA_ORG_NAME,',
         "OKTA_BASE_URL, OKTA_API_TOKEN (Terraform's Okta provider) and OKTA_CONNECT_CONNECTION.",
+        'For an OAuth connection: OKTA_CLIENT_AUTHORIZATIONMODE=PrivateKey, OKTA_CLIENT_CLIENTID, OKTA_CLIENT_SCOPES,',
+        'OKTA_CLIENT_PRIVATEKEY, OKTA_CLIENT_KEYID, and OKTA_API_CLIENT_ID, OKTA_API_PRIVATE_KEY, OKTA_API_PRIVATE_KEY_ID,',
+        'OKTA_API_SCOPES instead of the token variables.',
         '',
         'Examples:',
         '  okta-connect exec prod -- terraform plan',
@@ -53,36 +57,76 @@ export function splitAtDashes(words: string[], rawArgs: readonly string[]): { na
   return { name: before[0], argv: words.slice(words.length - after) };
 }
 
-/** The variables exec owns: inherited values are removed before ours are set. */
+/**
+ * The variables exec owns, for either kind of connection: inherited values of all of them are removed before a
+ * connection's are set, so that a token from the shell never meets an OAuth app's client id in the child (Terraform
+ * refuses api_token with client_id; the SDK's PrivateKey mode ignores a token but an SSWS child would use it).
+ */
 export const EXEC_VARIABLES = [
   'OKTA_CLIENT_ORGURL',
   'OKTA_CLIENT_TOKEN',
   'OKTA_CLIENT_AUTHORIZATIONMODE',
+  'OKTA_CLIENT_CLIENTID',
+  'OKTA_CLIENT_SCOPES',
+  'OKTA_CLIENT_PRIVATEKEY',
+  'OKTA_CLIENT_KEYID',
   'OKTA_ORG_NAME',
   'OKTA_BASE_URL',
   'OKTA_API_TOKEN',
+  'OKTA_API_CLIENT_ID',
+  'OKTA_API_PRIVATE_KEY',
+  'OKTA_API_PRIVATE_KEY_ID',
+  'OKTA_API_SCOPES',
+  // Terraform's bearer token: it conflicts with both kinds, and would win over neither cleanly.
+  'OKTA_ACCESS_TOKEN',
   'OKTA_CONNECT_CONNECTION',
 ] as const;
 
-/** The child's environment: ours, without inherited values of our names nor other connections' token variables. */
+/** Other connections' secrets and parts, as CI sets them: never handed to a child that was not given them. */
+const CONNECTION_SECRET = /^OKTA_CONNECT_.+_(TOKEN|PRIVATE_KEY|CLIENT_ID|SCOPES|KEY_ID)$/;
+
+/** The child's environment: ours, without inherited values of our names nor other connections' secret variables. */
 export function childEnv(env: Context['env'], connection: ResolvedConnection): Record<string, string> {
   const out: Record<string, string> = {};
   for (const [key, value] of Object.entries(env)) {
     if (value === undefined) continue;
     if ((EXEC_VARIABLES as readonly string[]).includes(key)) continue;
-    if (/^OKTA_CONNECT_.+_TOKEN$/.test(key)) continue;
+    if (CONNECTION_SECRET.test(key)) continue;
     out[key] = value;
   }
   const host = new URL(connection.orgUrl).hostname;
   const [orgName = host, ...rest] = host.split('.');
+  const terraformOrg = { OKTA_ORG_NAME: orgName, OKTA_BASE_URL: rest.join('.') };
+  const { credential } = connection;
+  if (credential.kind === 'oauth') {
+    // PKCS#8 PEM: what Terraform's provider documents (PKCS#1 or PKCS#8, unencrypted), and the SDK reads PEM or JWK.
+    const pem = createPrivateKey({ key: credential.privateKey, format: 'jwk' }).export({ format: 'pem', type: 'pkcs8' }).toString();
+    return {
+      ...out,
+      // @okta/okta-sdk-nodejs src/config-loader.js: OKTA_ + the flattened client.* key upper-cased; client.js splits
+      // the scopes on spaces.
+      OKTA_CLIENT_ORGURL: connection.orgUrl,
+      OKTA_CLIENT_AUTHORIZATIONMODE: 'PrivateKey',
+      OKTA_CLIENT_CLIENTID: credential.clientId,
+      OKTA_CLIENT_SCOPES: credential.scopes.join(' '),
+      OKTA_CLIENT_PRIVATEKEY: pem,
+      OKTA_CLIENT_KEYID: credential.keyId,
+      // terraform-provider-okta okta/config/config.go: OKTA_API_SCOPES is split on commas.
+      ...terraformOrg,
+      OKTA_API_CLIENT_ID: credential.clientId,
+      OKTA_API_PRIVATE_KEY: pem,
+      OKTA_API_PRIVATE_KEY_ID: credential.keyId,
+      OKTA_API_SCOPES: credential.scopes.join(','),
+      OKTA_CONNECT_CONNECTION: connection.name,
+    };
+  }
   return {
     ...out,
     OKTA_CLIENT_ORGURL: connection.orgUrl,
-    OKTA_CLIENT_TOKEN: connection.credential.token,
+    OKTA_CLIENT_TOKEN: credential.token,
     OKTA_CLIENT_AUTHORIZATIONMODE: 'SSWS',
-    OKTA_ORG_NAME: orgName,
-    OKTA_BASE_URL: rest.join('.'),
-    OKTA_API_TOKEN: connection.credential.token,
+    ...terraformOrg,
+    OKTA_API_TOKEN: credential.token,
     OKTA_CONNECT_CONNECTION: connection.name,
   };
 }

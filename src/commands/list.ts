@@ -49,7 +49,8 @@ export async function listRun(deps: ListDeps, opts: ListOptions): Promise<void> 
     item.kind,
     printable(item.orgUrl),
     // From Okta once, then from a file anyone may edit: never raw to the terminal.
-    printable(item.owner?.login ?? item.owner?.id ?? '-'),
+    // An OAuth connection is owned by its app: the client id, tested or not.
+    printable((item.kind === 'oauth' ? item.clientId : undefined) ?? item.owner?.login ?? item.owner?.id ?? '-'),
     lastTestCell(item, now, deps.theme),
     expiresCell(item, now, deps.theme),
     item.source,

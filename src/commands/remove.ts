@@ -2,7 +2,9 @@ import { Command } from 'commander';
 import * as z from 'zod/mini';
 import type { Context } from '../context.js';
 import type { Credential } from '../domain/credential.js';
-import { tokenVar } from '../domain/env-overrides.js';
+import { clientIdVar, tokenVar } from '../domain/env-overrides.js';
+import { appConsoleUrl } from '../domain/oauth.js';
+import { printable } from '../domain/printable.js';
 import type { ConnectionRecord } from '../domain/connection.js';
 import { CliError, ExitCode, SilentError, UsageError, rephrase } from '../domain/errors.js';
 import { optionFields, parseOptions, withPositionalName } from '../domain/options.js';
@@ -35,10 +37,30 @@ export async function removeRun(deps: RemoveDeps, opts: RemoveOptions): Promise<
   if (opts.name === undefined) throw new UsageError('missing --name', { hint: 'okta-connect remove <name> (always named); see okta-connect list' });
   const { name } = opts;
   const { record, credential, records } = await deps.connections.saved(name);
+  const isOAuth = record?.kind === 'oauth' || credential?.kind === 'oauth';
   if (!opts.yes) {
     if (!deps.io.canPrompt) throw new UsageError('--yes is required to remove without a terminal', { hint: `okta-connect remove --name ${name} --yes` });
-    const what = opts.revoke ? `Revoke the token at Okta and delete "${name}"?` : `Delete the connection "${name}" (${record?.orgUrl ?? 'no address saved'})?`;
+    const what =
+      opts.revoke && isOAuth
+        ? `Delete "${name}" and its private key? (Nothing is revoked at Okta: the app's public key stays until it is deleted there.)`
+        : opts.revoke
+          ? `Revoke the token at Okta and delete "${name}"?`
+          : `Delete the connection "${name}" (${record?.orgUrl ?? 'no address saved'})?`;
     if (!(await deps.prompter.confirm(what, false))) throw declined(deps);
+  }
+  if (opts.revoke && isOAuth) {
+    // An OAuth app has no call that revokes a key: its access tokens live an hour at most, and the key is revoked by
+    // deleting its public half from the app. The local private key is deleted, so nothing here can sign again.
+    await deps.connections.remove(name);
+    const keyId = record?.keyId ?? (credential?.kind === 'oauth' ? credential.keyId : undefined);
+    const clientId = record?.clientId ?? (credential?.kind === 'oauth' ? credential.clientId : undefined);
+    deps.io.stdout.write(`${deps.theme.okMark} removed ${name} and its private key (nothing was revoked at Okta)\n`);
+    deps.notify(
+      `to revoke the key, delete the public key${keyId === undefined ? '' : ` with kid ${printable(keyId)}`} from the app's General > Public keys` +
+        (record && clientId !== undefined ? ` (${appConsoleUrl(record.orgUrl, clientId)})` : ''),
+    );
+    if (deps.env[clientIdVar(name)]) deps.notify(`${clientIdVar(name)} is still set in this environment`);
+    return;
   }
   if (opts.revoke) {
     if (credential === undefined || !record) {

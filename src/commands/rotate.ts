@@ -55,6 +55,12 @@ export async function rotateRun(deps: RotateDeps, opts: RotateOptions): Promise<
       hint: records.length > 0 ? `saved: ${records.map((saved) => saved.name).join(', ')}` : 'create one with: okta-connect add',
     });
   }
+  if (record.kind === 'oauth') {
+    // A token must never take an OAuth connection's place in the keychain; a new key for the app is not done yet.
+    throw new UsageError(`rotate does not replace the key of an OAuth connection yet ("${name}")`, {
+      hint: `make a new key with okta-connect add --oauth ${name} --force --org-url ${record.orgUrl} --client-id ${record.clientId ?? '<id>'} --scopes ${(record.scopes ?? []).join(',') || '<scopes>'} --generate-key, add its public JWK to the app, then delete the old key there`,
+    });
+  }
   if (!opts.tokenStdin && !deps.io.canPrompt) {
     throw new UsageError('missing --token-stdin (with the new token on stdin): no terminal to ask in', {
       hint: `printf %s "$NEW_TOKEN" | okta-connect rotate ${name} --token-stdin`,

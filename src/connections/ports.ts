@@ -68,6 +68,27 @@ export interface RateLimit {
 export interface Identity {
   owner: Owner;
   rateLimit: RateLimit | null;
+  /** OAuth connections: what the token endpoint granted, and the call made with it. */
+  oauth?: OAuthCheck | undefined;
+}
+
+/** A fresh OAuth access token and what the token endpoint said of it. */
+export interface AccessGrant {
+  accessToken: string;
+  /** `Bearer`, or `DPoP` for a token bound to the key (unusable without a proof: exec, not token). */
+  tokenType: string;
+  expiresInS: number | null;
+  /** The granted scopes, from the token response (null when it did not say). */
+  scopes: string[] | null;
+  isDPoP: boolean;
+}
+
+export interface OAuthCheck {
+  scopes: string[] | null;
+  expiresInS: number | null;
+  isDPoP: boolean;
+  /** The cheap call a granted scope allows, e.g. `GET /api/v1/users?limit=1`; null when no scope allows a known one. */
+  checked: string | null;
 }
 
 export interface OktaCall {
@@ -82,10 +103,15 @@ export interface OktaGateway {
   ready(): Promise<void>;
   /** Unauthenticated `GET /.well-known/okta-organization`: is this host an Okta org? */
   checkOrg(orgUrl: string, timeoutMs: number): Promise<OrgInfo>;
-  /** `GET /api/v1/users/me` through the Okta SDK: does the credential work, and whose is it? */
+  /**
+   * `GET /api/v1/users/me` through the Okta SDK: does the credential work, and whose is it? For an OAuth connection:
+   * the token request, then one cheap call a granted scope allows; the owner is the client id.
+   */
   whoAmI(call: OktaCall): Promise<Identity>;
   /** The owner's admin role labels; throws on 403 and the like (callers treat roles as best effort). */
   roles(call: OktaCall, userId: string): Promise<string[]>;
+  /** OAuth: a fresh access token (client_credentials with a private key JWT, through the SDK's PrivateKey mode). */
+  accessToken(call: OktaCall): Promise<AccessGrant>;
   /** `DELETE /api/v1/api-tokens/current`: revoke the token that makes the call. */
   revokeCurrentToken(call: OktaCall): Promise<void>;
 }

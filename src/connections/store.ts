@@ -9,7 +9,7 @@ import {
   type Credential,
   type SecretSource,
 } from '../domain/credential.js';
-import { orgUrlVar, tokenVar } from '../domain/env-overrides.js';
+import { clientIdVar, orgUrlVar, tokenVar } from '../domain/env-overrides.js';
 import { CancelledError, CliError, KeychainError, NotFoundError, UsageError, type ExitCodeValue } from '../domain/errors.js';
 import type { Redactor } from '../domain/redact.js';
 import type { Critical, MetadataStore, SecretStore } from './ports.js';
@@ -24,6 +24,8 @@ export interface ListedConnection {
   orgUrl: string;
   source: SecretSource | 'missing';
   record: ConnectionRecord | undefined;
+  /** An environment-only OAuth connection's OKTA_CONNECT_<NAME>_CLIENT_ID (a saved one's is in its record). */
+  clientId?: string;
 }
 
 /** A connection ready to use: its address, its credential, and where each came from. */
@@ -112,6 +114,13 @@ const PROBE_ACCOUNT = '__okta-connect-doctor-probe';
 
 function lastTestOf(test: TestRecord, at: string): NonNullable<ConnectionRecord['lastTest']> {
   return { at, ok: test.ok, code: test.code, latencyMs: test.latencyMs, httpStatus: test.httpStatus };
+}
+
+/** What the metadata says of an OAuth credential (nothing secret); null for an API token. */
+function oauthFields(credential: Credential): Pick<ConnectionRecord, 'clientId' | 'scopes' | 'keyId'> {
+  return credential.kind === 'oauth'
+    ? { clientId: credential.clientId, scopes: credential.scopes, keyId: credential.keyId }
+    : {};
 }
 
 /** The secret is the one saved with the record's address (records from before fingerprints are taken as they are). */
@@ -225,12 +234,15 @@ export function connectionStore(deps: ConnectionStoreDeps): ConnectionStore {
           name: record.name,
           kind: record.kind,
           orgUrl: orgUrl ?? record.orgUrl,
-          source: deps.env[tokenVar(record.name)] ? 'env' : 'keychain',
+          source: deps.env[record.kind === 'oauth' ? clientIdVar(record.name) : tokenVar(record.name)] ? 'env' : 'keychain',
           record,
         };
       });
       const envOnly = envOnlyNames(deps.env, records).map(
-        (name): ListedConnection => ({ name, kind: 'token', orgUrl: deps.env[orgUrlVar(name)] ?? '', source: 'env', record: undefined }),
+        (name): ListedConnection => {
+          const clientId = deps.env[clientIdVar(name)];
+          return { name, kind: clientId ? 'oauth' : 'token', orgUrl: deps.env[orgUrlVar(name)] ?? '', source: 'env', record: undefined, ...(clientId ? { clientId } : {}) };
+        },
       );
       const all = [...saved, ...envOnly].sort(byName);
       const inKeychain = all.filter((item) => item.source === 'keychain').map((item) => item.name);
@@ -277,6 +289,7 @@ export function connectionStore(deps: ConnectionStoreDeps): ConnectionStore {
         lastTest: test ? lastTestOf(test, now) : null,
         lastUsedAt: test?.ok ? now : null,
         secretFingerprint: fingerprintOf(request.credential),
+        ...oauthFields(request.credential),
       };
       // Set inside the update callback; an object so the compiler does not narrow them to their initial values.
       const undo = { previous: undefined as string | undefined, isSecretWritten: false, isRestored: true };
@@ -348,6 +361,7 @@ export function connectionStore(deps: ConnectionStoreDeps): ConnectionStore {
               lastTest: lastTestOf(test, at),
               lastUsedAt: test.ok ? at : existing.lastUsedAt,
               secretFingerprint: fingerprintOf(request.credential),
+              ...oauthFields(request.credential),
             };
             const record = state.record;
             return connections.map((candidate) => (candidate.name === request.name ? record : candidate));

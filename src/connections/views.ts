@@ -16,7 +16,12 @@ export interface ListItem {
   owner: ConnectionRecord['owner'];
   lastTest: ConnectionRecord['lastTest'];
   lastUsedAt: string | null;
+  /** null for OAuth connections: an access token is fresh on every use, and nothing expires when idle. */
   idleExpiresAt: string | null;
+  /** OAuth connections only (not secret): the app's client id, the scopes asked for, the key's kid. */
+  clientId?: string;
+  scopes?: string[];
+  keyId?: string;
 }
 
 export function listItem(connection: ListedConnection): ListItem {
@@ -30,8 +35,21 @@ export function listItem(connection: ListedConnection): ListItem {
     owner: record?.owner ?? null,
     lastTest: record?.lastTest ?? null,
     lastUsedAt: record?.lastUsedAt ?? null,
-    idleExpiresAt: record ? idleExpiresAt(record) : null,
+    idleExpiresAt: record && connection.kind !== 'oauth' ? idleExpiresAt(record) : null,
+    ...(connection.kind === 'oauth' ? oauthItem(connection) : {}),
   };
+}
+
+/** The OAuth fields of a list item: from the record, or from the CI variables of an environment-only connection. */
+function oauthItem(connection: ListedConnection): Pick<ListItem, 'clientId' | 'scopes' | 'keyId'> {
+  const { record } = connection;
+  const item: Pick<ListItem, 'clientId' | 'scopes' | 'keyId'> = {};
+  const clientId = record?.clientId ?? connection.clientId;
+  if (clientId !== undefined) item.clientId = printable(clientId);
+  const scopes = record?.scopes;
+  if (scopes !== undefined) item.scopes = scopes.map((scope) => printable(scope));
+  if (record?.keyId !== undefined) item.keyId = printable(record.keyId);
+  return item;
 }
 
 /**
@@ -53,6 +71,7 @@ export function testJson(connection: Pick<ResolvedConnection, 'name' | 'orgUrl'>
     owner: result.owner ? { id: result.owner.id, login: result.owner.login, status: result.owner.status ?? null } : null,
     roles: result.roles,
     rateLimit: result.rateLimit,
+    ...(result.oauth ? { oauth: result.oauth } : {}),
     error: errorJson(result.error),
   };
 }
@@ -91,9 +110,22 @@ export function summariseRoles(roles: string[]): string {
 }
 
 /** "as ada@acme.com (Super Administrator)", or nothing when the owner is not known. */
-export function ownerText(result: Pick<ProbeResult, 'owner' | 'roles'>): string {
+export function ownerText(result: Pick<ProbeResult, 'owner' | 'roles' | 'oauth'>): string {
   if (!result.owner) return '';
+  if (result.oauth) return printable(oauthText(result.owner.id, result.oauth));
   return printable(`as ${result.owner.login ?? result.owner.id}${result.roles === null ? '' : ` (${summariseRoles(result.roles)})`}`);
+}
+
+/** "as client 0oa…  scopes okta.users.read  token 1h  DPoP  (GET /api/v1/users?limit=1)". */
+function oauthText(clientId: string, oauth: NonNullable<ProbeResult['oauth']>): string {
+  const lifetime = oauth.expiresInS === null ? 'unknown' : oauth.expiresInS >= 3600 && oauth.expiresInS % 3600 === 0 ? `${String(oauth.expiresInS / 3600)}h` : `${String(Math.round(oauth.expiresInS / 60))}m`;
+  return [
+    `as client ${clientId}`,
+    `scopes ${oauth.scopes === null ? '(not said)' : oauth.scopes.join(' ')}`,
+    `token ${lifetime}`,
+    oauth.isDPoP ? 'DPoP required' : 'no DPoP',
+    oauth.checked === null ? 'no check call for these scopes' : oauth.checked,
+  ].join('  ');
 }
 
 type LastTest = NonNullable<ConnectionRecord['lastTest']>;

@@ -218,13 +218,20 @@ const lastTestSchema = z.object({
  */
 export const connectionRecordSchema = z.object({
   name: storedName,
-  kind: z._default(z.literal('token'), 'token'),
+  kind: z._default(z.enum(['token', 'oauth']), 'token'),
   orgUrl: storedOrgUrl,
   createdAt: isoTime,
   owner: z._default(z.nullable(ownerSchema), null),
   lastTest: z._default(z.nullable(lastTestSchema), null),
   lastUsedAt: z._default(z.nullable(isoTime), null),
   secretFingerprint: z._default(z.nullable(z.string().check(z.regex(/^sha256:[0-9a-f]{16}$/))), null),
+  /**
+   * OAuth connections only (added in 0.3), absent on API-token records so their files stay as they were: not secret,
+   * kept here so that list shows them without reading the keychain.
+   */
+  clientId: z.optional(z.string()),
+  scopes: z.optional(z.array(z.string())),
+  keyId: z.optional(z.string()),
 });
 export type ConnectionRecord = z.output<typeof connectionRecordSchema>;
 

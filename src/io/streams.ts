@@ -57,11 +57,12 @@ export async function readAll(stream: Readable, maxBytes: number): Promise<{ tex
 export const MAX_STDIN_BYTES = 64 * 1024;
 
 /** A secret piped to --token-stdin: at most 64 KiB, not empty; `example` is the command line the hint shows. */
-export async function readStdinSecret(stdin: Readable, example: string): Promise<string> {
+export async function readStdinSecret(stdin: Readable, example: string, what: 'token' | 'private key' = 'token'): Promise<string> {
   const { text, isOverLimit } = await readAll(stdin, MAX_STDIN_BYTES);
   if (isOverLimit) {
-    throw new UsageError('--token-stdin: stdin held more than 64 KiB, and a token is at most 200 characters: nothing was saved', {
-      hint: `pipe only the token: ${example}`,
+    const why = what === 'token' ? 'a token is at most 200 characters' : 'one private key is a few KiB';
+    throw new UsageError(`--token-stdin: stdin held more than 64 KiB, and ${why}: nothing was saved`, {
+      hint: `pipe only the ${what}: ${example}`,
     });
   }
   if (text.trim() === '') throw new UsageError('--token-stdin: stdin was empty', { hint: example });

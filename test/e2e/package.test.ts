@@ -211,6 +211,9 @@ describe('the installed package', () => {
         'dist/okta.js',
         // esbuild's extract of the legal comments it took out of okta.js (the Okta SDK's notices).
         'dist/okta.js.LEGAL.txt',
+        // The SDK's PrivateKey (OAuth) mode, required only for OAuth connections, and its legal comments.
+        'dist/oauth.js',
+        'dist/oauth.js.LEGAL.txt',
         'dist/package.json',
         'package.json',
       ].sort(),

@@ -1,4 +1,8 @@
-import { fingerprintOf } from '../../../src/domain/credential.js';
+import { generateKeyPairSync } from 'node:crypto';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fingerprintOf, oauthCredential, secretOf } from '../../../src/domain/credential.js';
 import { parseOptions } from '../../../src/domain/options.js';
 import { describe, expect, it } from 'vitest';
 import { addOptionsSchema, addRun, type AddOptions } from '../../../src/commands/add.js';
@@ -623,5 +627,117 @@ describe('add: the journey through mistakes', () => {
     expect((await exitOf(() => addRun(ctx, opts({ name: 'prod', orgUrl: ORG })))).code).toBe(0);
     expect(ctx.secrets.entries.get('prod')).toBe(token);
     expect(ctx.err.plain()).toMatch(/removed "SSWS "/);
+  });
+});
+
+describe('add --oauth, non-interactive', () => {
+  const CLIENT = '0oa1abcdefGHIJKLmn0x7';
+  const rsaJwk = (): string => JSON.stringify(generateKeyPairSync('rsa', { modulusLength: 2048 }).privateKey.export({ format: 'jwk' }));
+
+  it('the key on stdin: validated, tested with the credential, saved as one JSON secret; the metadata holds kind, clientId, scopes, keyId', async () => {
+    const key = rsaJwk();
+    const ctx = fakeContext({ stdin: `${key}\n` });
+    const credential = oauthCredential({ clientId: CLIENT, scopes: 'okta.users.read', privateKey: key }).value;
+    ctx.gateway.token(ORG, secretOf(credential));
+    const { code } = await exitOf(() => addRun(ctx, opts({ oauth: true, name: 'svc', orgUrl: ORG, clientId: CLIENT, scopes: 'okta.users.read', tokenStdin: true })));
+    expect(code).toBe(0);
+    expect(ctx.secrets.entries.get('svc')).toBe(secretOf(credential));
+    expect(ctx.metadata.get('svc')).toMatchObject({ kind: 'oauth', clientId: CLIENT, scopes: ['okta.users.read'], keyId: credential.keyId });
+    // An app has no owner whose roles could be read.
+    expect(ctx.gateway.calls.map((call) => call.op)).toEqual(['checkOrg', 'whoAmI']);
+    expect(ctx.out.plain()).toMatch(new RegExp(`^✓ saved svc  ${ORG}  as client ${CLIENT}  scopes okta\\.users\\.read`));
+    expect(visibleText(ctx)).not.toContain(credential.privateKey.d);
+  });
+
+  it('--generate-key: the public JWK (no private member) and the app link on stdout; saved untested; --json adds publicJwk', async () => {
+    const ctx = fakeContext();
+    const { code } = await exitOf(() => addRun(ctx, opts({ oauth: true, name: 'svc', orgUrl: ORG, clientId: CLIENT, scopes: 'okta.users.read okta.groups.read', generateKey: true, keyType: 'ec', json: true })));
+    expect(code).toBe(0);
+    const stored = JSON.parse(ctx.secrets.entries.get('svc') ?? '{}') as { privateKey: { d: string; kid: string; kty: string } };
+    expect(stored.privateKey.kty).toBe('EC');
+    // stdout is the one JSON document; the instructions and the one-line JWK went to stderr.
+    const printed = JSON.parse(ctx.out.text()) as Record<string, unknown>;
+    expect(ctx.err.plain()).toMatch(/Public key \(kid .*, ES256\): add it to the app under General > Public keys > Add key:\n\{"/);
+    expect(printed).toMatchObject({ kind: 'oauth', clientId: CLIENT, keyId: stored.privateKey.kid, lastTest: null, idleExpiresAt: null, publicJwk: { kty: 'EC', crv: 'P-256', kid: stored.privateKey.kid, alg: 'ES256' } });
+    expect(printed.addKeyUrl).toBe(`https://acme-admin.okta.com/admin/app/oidc_client/instance/${CLIENT}#tab-general`);
+    expect(ctx.gateway.calls).toEqual([]);
+    expect(visibleText(ctx)).not.toContain(stored.privateKey.d);
+    expect(ctx.err.plain()).toMatch(/once the public key is added to the app, run: okta-connect test svc/);
+  });
+
+  it('names every missing flag at once, and reads nothing (exit 2)', async () => {
+    const ctx = fakeContext({ stdin: NEVER_ENDING });
+    const { code, error } = await exitOf(() => addRun(ctx, opts({ oauth: true, orgUrl: ORG })));
+    expect(code).toBe(2);
+    expect(error?.message).toBe('missing --client-id <id>, --scopes <list>, --private-key-file <file>, --token-stdin (the key on stdin) or --generate-key, --name <name>: no terminal to ask in');
+  });
+
+  it('a keychain that cannot save is exit 8 before the key is read or made', async () => {
+    const ctx = fakeContext({ stdin: NEVER_ENDING });
+    ctx.secrets.failures.get = new KeychainError('cannot read the token in the OS keychain: no Secret Service', { hint: 'install one' });
+    const { code } = await exitOf(() => addRun(ctx, opts({ oauth: true, name: 'svc', orgUrl: ORG, clientId: CLIENT, scopes: 'okta.users.read', tokenStdin: true })));
+    expect(code).toBe(8);
+    expect(ctx.metadata.all()).toEqual([]);
+  });
+
+  it('a failed test saves nothing and keeps its exit code', async () => {
+    const key = rsaJwk();
+    const ctx = fakeContext({ stdin: key });
+    ctx.gateway.org(ORG);
+    const { code, error } = await exitOf(() => addRun(ctx, opts({ oauth: true, name: 'svc', orgUrl: ORG, clientId: CLIENT, scopes: 'okta.users.read', tokenStdin: true })));
+    expect(code).toBe(4);
+    expect(error?.message).toMatch(/nothing was saved$/);
+    expect([...ctx.secrets.entries]).toEqual([]);
+  });
+
+  it('OAuth flags without --oauth, and --key-type without --generate-key, are usage errors', async () => {
+    for (const [raw, message] of [
+      [{ name: 'p', orgUrl: ORG, clientId: CLIENT, tokenStdin: true }, /--client-id is for OAuth connections: add --oauth/],
+      [{ oauth: true, name: 'p', orgUrl: ORG, clientId: CLIENT, scopes: 'okta.users.read', keyType: 'ec', tokenStdin: true }, /--key-type is for --generate-key/],
+      [{ oauth: true, name: 'p', orgUrl: ORG, clientId: CLIENT, scopes: 'okta.users.read', privateKeyFile: '{"kty":"RSA","d":"x"}' }, /leaks into ps/],
+    ] as const) {
+      const ctx = fakeContext();
+      const { code, error } = await exitOf(() => addRun(ctx, opts(raw)));
+      expect(code).toBe(2);
+      expect(error?.message).toMatch(message);
+    }
+  });
+});
+
+describe('add --oauth in a terminal', () => {
+  const CLIENT = '0oa1abcdefGHIJKLmn0x7';
+
+  it('asks the address (checked), the client id and the scopes (asked again when invalid), the key source and the name; a generated key may be left untested', async () => {
+    const ctx = fakeContext({ tty: true, answers: [ORG, 'not a client id', CLIENT, 'users.read', 'okta.users.read okta.groups.read', 'ec', 'svc', false] });
+    ctx.gateway.org(ORG);
+    const { code } = await exitOf(() => addRun(ctx, opts({ oauth: true })));
+    expect(code).toBe(0);
+    expect(ctx.prompter.questions.map((question) => question.kind)).toEqual(['input', 'input', 'input', 'select', 'input', 'confirm']);
+    expect(ctx.prompter.rejections.map((rejection) => rejection.reason)).toEqual([
+      'the client id has characters an Okta client id never has',
+      '"users.read" is not an Okta API scope (okta.<resource>.read or .manage)',
+    ]);
+    expect(ctx.gateway.calls.map((call) => call.op)).toEqual(['checkOrg']);
+    expect(ctx.metadata.get('svc')).toMatchObject({ kind: 'oauth', clientId: CLIENT, scopes: ['okta.users.read', 'okta.groups.read'], lastTest: null });
+    expect(ctx.out.plain()).toMatch(/Public key \(kid \S+, ES256\): add it to the app under General > Public keys > Add key:\n\{"kty":"EC"/);
+    expect(ctx.out.plain()).toMatch(/✓ saved svc {2}https:\/\/acme\.okta\.com {2}as client 0oa1abcdefGHIJKLmn0x7 {2}\(not tested\)\n$/);
+    const stored = JSON.parse(ctx.secrets.entries.get('svc') ?? '{}') as { privateKey: { d: string } };
+    expect(visibleText(ctx)).not.toContain(stored.privateKey.d);
+  });
+
+  it('a key from a file that fails its test offers test again / save anyway / cancel; cancel saves nothing (exit 130)', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'okta-connect-unit-key-'));
+    try {
+      const file = join(dir, 'key.pem');
+      writeFileSync(file, generateKeyPairSync('rsa', { modulusLength: 2048 }).privateKey.export({ format: 'pem', type: 'pkcs8' }).toString(), { mode: 0o600 });
+      const ctx = fakeContext({ tty: true, answers: ['cancel'] });
+      ctx.gateway.org(ORG);
+      const { code } = await exitOf(() => addRun(ctx, opts({ oauth: true, name: 'svc', orgUrl: ORG, clientId: CLIENT, scopes: 'okta.users.read', privateKeyFile: file })));
+      expect(code).toBe(130);
+      expect(ctx.prompter.questions.at(-1)?.choices).toEqual(['again', 'save', 'cancel']);
+      expect(ctx.metadata.all()).toEqual([]);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
   });
 });

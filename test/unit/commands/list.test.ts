@@ -231,3 +231,25 @@ describe('list: the words and the width', () => {
     expect(ctx.out.plain()).toContain('https://dev.okta.com ');
   });
 });
+
+describe('list of OAuth connections', () => {
+  const CLIENT = '0oa1abcdefGHIJKLmn0x7';
+  const oauthRecord = (name: string) =>
+    makeRecord(name, ORG, { kind: 'oauth', clientId: CLIENT, scopes: ['okta.users.read'], keyId: 'kid-1', createdAt: daysAgo(60), lastUsedAt: daysAgo(45) });
+
+  it('KIND oauth, OWNER the client id (tested or not), EXPIRES "-" (no idle expiry)', async () => {
+    const ctx = fakeContext({ connections: [oauthRecord('svc')], secrets: { svc: '{}' } });
+    const { code } = await exitOf(() => listRun(ctx, opts()));
+    expect(code).toBe(0);
+    expect(byName(table(ctx.out.plain())).svc).toMatchObject({ KIND: 'oauth', OWNER: CLIENT, 'LAST TEST': 'never', EXPIRES: '-', SOURCE: 'keychain' });
+  });
+
+  it('--json adds clientId, scopes and keyId, and idleExpiresAt is null; token connections are unchanged', async () => {
+    const ctx = fakeContext({ connections: [oauthRecord('svc'), makeRecord('prod', ORG)], secrets: { svc: '{}', prod: makeToken() } });
+    await exitOf(() => listRun(ctx, opts({ json: true })));
+    const items = JSON.parse(ctx.out.text()) as Record<string, unknown>[];
+    const svc = items.find((item) => item.name === 'svc');
+    expect(svc).toMatchObject({ kind: 'oauth', clientId: CLIENT, scopes: ['okta.users.read'], keyId: 'kid-1', idleExpiresAt: null });
+    expect(Object.keys(items.find((item) => item.name === 'prod') ?? {}).sort()).toEqual(ITEM_KEYS);
+  });
+});
