@@ -2,16 +2,13 @@
 'use strict';
 // CommonJS (see bin/package.json): an ES module entry would start Node's ESM loader, ~10 ms on every run.
 //
-// Compiling the 0.3 MB bundle is most of okta-connect's own start-up. Node 22 can keep a V8 code cache
-// (module.enableCompileCache); Node 20 cannot, so this does the same by hand: the bundle is compiled with the cached
-// code of the last run, kept in a private folder under the system's temporary folder (where Node 22 keeps its own).
-// V8 checks that the cache fits this V8 build, and rejects it otherwise: then it is made again. V8 does not check the
-// source's content, so the cache file is named after the bundle's identity (inode, size, mtime) and Node's version.
+// Compiling the 0.3 MB bundle is most of okta-connect's own start-up, so it is compiled from a code cache kept in a
+// private folder under the system's temporary folder. Node 22.1+ has one of its own (module.enableCompileCache), which
+// checks the source and the cache against their checksums; Node 20 has none, so this does the same by hand (below).
 const fs = require('node:fs');
 const Module = require('node:module');
 const os = require('node:os');
 const path = require('node:path');
-const vm = require('node:vm');
 
 const bundle = path.join(__dirname, '..', 'dist', 'cli.js');
 
@@ -24,46 +21,94 @@ function cacheFolder() {
   } catch (error) {
     if (error.code !== 'EEXIST') return undefined;
   }
-  // Only a real folder of ours that nobody else can write: the cache is code this process will run.
+  // Only a real folder of ours that nobody else can write: the cache is code this process will run. Windows has no
+  // such mode bits (every folder looks writable); its temporary folder is the user's own (%LOCALAPPDATA%\Temp).
   const info = fs.lstatSync(dir);
-  if (!info.isDirectory() || (uid !== undefined && info.uid !== uid) || (info.mode & 0o022) !== 0) return undefined;
+  if (!info.isDirectory()) return undefined;
+  if (process.platform !== 'win32' && ((uid !== undefined && info.uid !== uid) || (info.mode & 0o022) !== 0)) return undefined;
   return dir;
 }
 
+// The hand-made cache file: MAGIC, the CRC-32 of the source, the CRC-32 of the payload, then V8's cached data (the
+// payload). V8 itself checks only that cached data fits this V8 build and a source of that length: one flipped byte in
+// it crashes the process (SIGSEGV or a V8 fatal error), and a same-length source runs the old code. So both checksums
+// are checked before V8 sees anything, the file is named after the source's checksum too, and any doubt means
+// compiling afresh. CRC-32 as in Node's own compile cache: it guards against corruption and edits, not an attacker
+// (who could write dist/cli.js anyway); zlib costs ~1.5 ms to load at start-up, node:crypto for SHA-256 ~2.7 ms.
+const MAGIC = Buffer.from('okta-connect code cache 1\n');
+const HEADER = MAGIC.length + 8;
+
+function readCache(crc32, file, sourceCrc) {
+  let data;
+  try {
+    data = fs.readFileSync(file);
+  } catch {
+    return undefined;
+  }
+  if (data.length <= HEADER || !data.subarray(0, MAGIC.length).equals(MAGIC)) return undefined;
+  if (data.readUInt32BE(MAGIC.length) !== sourceCrc) return undefined;
+  const payload = data.subarray(HEADER);
+  return data.readUInt32BE(MAGIC.length + 4) === crc32(payload) ? payload : undefined;
+}
+
+/** Written whole or not at all: a temporary file, flushed to disk, then renamed over the old one. */
+function writeCache(crc32, file, sourceCrc, payload) {
+  const temp = `${file}.${process.pid}.tmp`;
+  try {
+    const header = Buffer.alloc(HEADER);
+    MAGIC.copy(header);
+    header.writeUInt32BE(sourceCrc, MAGIC.length);
+    header.writeUInt32BE(crc32(payload), MAGIC.length + 4);
+    const fd = fs.openSync(temp, 'w', 0o600);
+    try {
+      fs.writeFileSync(fd, Buffer.concat([header, payload]));
+      fs.fsyncSync(fd);
+    } finally {
+      fs.closeSync(fd);
+    }
+    fs.renameSync(temp, file);
+  } catch {
+    // A cache is an optimisation: any failure just means compiling next time too.
+    fs.rmSync(temp, { force: true });
+  }
+}
+
+/** Node 20: compile the bundle with vm.Script and the cached data of the last run, checked first. */
+function runWithHandMadeCache(dir) {
+  const { crc32 } = require('node:zlib');
+  const vm = require('node:vm');
+  const source = fs.readFileSync(bundle);
+  // zlib.crc32 is in Node 20.15+; on anything older (outside `engines`) there is just no cache.
+  const sourceCrc = typeof crc32 === 'function' ? crc32(source) : undefined;
+  const cacheFile = dir && sourceCrc !== undefined && path.join(dir, `cli-${sourceCrc.toString(16)}-${source.length}-${process.version}-${process.arch}.bin`);
+  const cachedData = cacheFile ? readCache(crc32, cacheFile, sourceCrc) : undefined;
+  const script = new vm.Script(Module.wrap(source.toString('utf8')), { filename: bundle, cachedData });
+  const mod = new Module(bundle, module);
+  mod.filename = bundle;
+  const localRequire = Module.createRequire(bundle);
+  script.runInThisContext().call(mod.exports, mod.exports, localRequire, mod, bundle, path.dirname(bundle));
+  if (cacheFile && (cachedData === undefined || script.cachedDataRejected)) {
+    // After the run has started, so the functions it compiled are in the cache too.
+    setImmediate(() => {
+      writeCache(crc32, cacheFile, sourceCrc, script.createCachedData());
+    });
+  }
+}
+
 function run() {
-  const source = fs.readFileSync(bundle, 'utf8');
-  const file = fs.statSync(bundle);
   let dir;
   try {
     dir = cacheFolder();
   } catch {
     dir = undefined;
   }
-  const key = [file.ino, file.size, Math.round(file.mtimeMs), process.version, process.arch].join('-');
-  const cacheFile = dir && path.join(dir, `cli-${key}.bin`);
-  let cachedData;
-  try {
-    if (cacheFile) cachedData = fs.readFileSync(cacheFile);
-  } catch {
-    cachedData = undefined;
+  if (typeof Module.enableCompileCache !== 'function') {
+    runWithHandMadeCache(dir);
+    return;
   }
-  const script = new vm.Script(Module.wrap(source), { filename: bundle, cachedData });
-  const mod = new Module(bundle, module);
-  mod.filename = bundle;
-  const localRequire = Module.createRequire(bundle);
-  script.runInThisContext().call(mod.exports, mod.exports, localRequire, mod, bundle, path.dirname(bundle));
-  if (cacheFile && (cachedData === undefined || script.cachedDataRejected)) {
-    // After the run has started, so the functions it compiled are in the cache too; written whole or not at all.
-    setImmediate(() => {
-      try {
-        const temp = `${cacheFile}.${process.pid}.tmp`;
-        fs.writeFileSync(temp, script.createCachedData(), { mode: 0o600 });
-        fs.renameSync(temp, cacheFile);
-      } catch {
-        // A cache is an optimisation: any failure just means compiling next time too.
-      }
-    });
-  }
+  // Node 22.1+: its own cache, in the same private folder.
+  if (dir) Module.enableCompileCache(dir);
+  require(bundle);
 }
 
 run();

@@ -3,6 +3,7 @@
 import { build } from 'esbuild';
 import { mkdir, rename, rm, writeFile } from 'node:fs/promises';
 import { resolve as resolvePath } from 'node:path';
+import { writeThirdPartyLicenses } from './licenses.js';
 
 const LEGACY_URL_SHIM = `
 const url = require('node:url');
@@ -16,6 +17,12 @@ function parse(text) {
   };
 }
 module.exports = { ...url, parse, URL: globalThis.URL };
+`;
+
+const DEBUG_OFF = `
+function createDebug() { const log = () => undefined; log.enabled = false; log.extend = createDebug; return log; }
+module.exports = createDebug; module.exports.default = createDebug; module.exports.enable = () => undefined;
+module.exports.disable = () => ''; module.exports.enabled = () => false;
 `;
 
 /**
@@ -36,28 +43,77 @@ const STUBS = [
   // node-fetch parses every (already absolute, WHATWG-checked) request URL again with the legacy url.parse(), which
   // Node deprecates (DEP0169, shown with --pending-deprecation, and at run time from Node 24): the same fields from URL.
   { request: 'url', from: 'node-fetch', contents: LEGACY_URL_SHIM },
+  // The proxy agents log through `debug`, which DEBUG=* switches on: it printed HTTPS_PROXY whole, password included
+  // ("Creating new HttpsProxyAgent instance: 'http://user:secret@…'"). okta-connect's own DEBUG=okta-connect is
+  // unrelated. A logger that is never enabled (both https-proxy-agent majors; agent-base 6 under the SDK).
+  { request: 'debug', from: 'https-proxy-agent', contents: DEBUG_OFF },
+  { request: 'debug', from: 'agent-base', contents: DEBUG_OFF },
 ];
+
+// dist/oauth.js: the SDK's PrivateKey mode (src/oauth.js, its JWT signing with njwt), required only for OAuth
+// connections. Its proof generator (src/dpop.js) is replaced by the seam (adapters/okta-sdk.ts) before src/oauth.js
+// loads, so node-jose is never run; rasha and eckles (PEM <-> JWK for njwt) are done with node:crypto.
+const OAUTH_STUBS = [
+  { request: 'node-jose', from: '@okta/okta-sdk-nodejs', contents: "exports.JWK = exports.JWS = exports.util = new Proxy({}, { get() { throw new Error('okta-connect: node-jose is replaced by the seam'); } });" },
+  {
+    request: 'rasha',
+    from: '@okta/okta-sdk-nodejs',
+    contents: `const crypto = require('node:crypto');
+exports.export = async ({ jwk }) => crypto.createPrivateKey({ key: jwk, format: 'jwk' }).export({ format: 'pem', type: 'pkcs1' });
+exports.import = async ({ pem }) => { const key = crypto.createPrivateKey(pem); if (key.asymmetricKeyType !== 'rsa') throw new Error('not an RSA key'); return key.export({ format: 'jwk' }); };`,
+  },
+  {
+    request: 'eckles',
+    from: '@okta/okta-sdk-nodejs',
+    contents: `const crypto = require('node:crypto');
+exports.export = async ({ jwk }) => crypto.createPrivateKey({ key: jwk, format: 'jwk' }).export({ format: 'pem', type: 'pkcs8' });
+exports.import = async ({ pem }) => { const key = crypto.createPrivateKey(pem); if (key.asymmetricKeyType !== 'ec') throw new Error('not an EC key'); return key.export({ format: 'jwk' }); };`,
+  },
+];
+/** Its entry: src/dpop.js first (the seam patches its export), src/oauth.js only when asked for. */
+const OAUTH_ENTRY = `
+const dpop = require('@okta/okta-sdk-nodejs/src/dpop.js');
+let oauth;
+module.exports = {
+  get generateDpopJwt() { return dpop.generateDpopJwt; },
+  set generateDpopJwt(value) { dpop.generateDpopJwt = value; },
+  get OAuth() { return (oauth ??= require('@okta/okta-sdk-nodejs/src/oauth.js')).OAuth; },
+};
+`;
+/** In dist/cli.js and dist/okta.js, the seam's two imports of the PrivateKey parts are that file. */
+const oauthAsSibling = {
+  name: 'oauth-as-sibling',
+  setup(pluginBuild) {
+    pluginBuild.onResolve({ filter: /^@okta\/okta-sdk-nodejs\/src\/(oauth|dpop)\.js$/ }, (args) =>
+      args.importer.includes('node_modules') ? undefined : { path: './oauth.js', external: true },
+    );
+  },
+};
 
 // Which stubs replaced something: a stub that silently stops matching (the SDK renamed a file) brings the real module
 // back, and its cost with it. The build fails instead.
 const stubsUsed = new Set();
-const stubPlugin = {
+function stubPluginOf(stubs, skip = []) {
+  return {
   name: 'okta-connect-stubs',
   setup(pluginBuild) {
-    for (const [index, stub] of STUBS.entries()) {
+    for (const [index, stub] of stubs.entries()) {
+      if (skip.includes(stub.request)) continue;
       const filter = new RegExp(`^${stub.request.replace(/[.*+?^${}()|[\]\\/]/g, '\\$&')}$`);
       pluginBuild.onResolve({ filter }, (args) => {
         if (!args.importer.includes(`node_modules/${stub.from}/`)) return undefined;
-        stubsUsed.add(index);
+        stubsUsed.add(stub);
         return { path: String(index), namespace: 'okta-connect-stub' };
       });
     }
     pluginBuild.onLoad({ filter: /.*/, namespace: 'okta-connect-stub' }, (args) => ({
-      contents: STUBS[Number(args.path)].contents,
+      contents: stubs[Number(args.path)].contents,
       loader: 'js',
     }));
   },
-};
+  };
+}
+const stubPlugin = stubPluginOf(STUBS);
 
 const common = {
   bundle: true,
@@ -74,7 +130,8 @@ const common = {
   minifySyntax: true,
   legalComments: 'external',
   logLevel: 'warning',
-  metafile: process.env.BUILD_METAFILE === '1',
+  // What went into each file: the third-party licences are read from it (and esbuild's analyzer reads it).
+  metafile: true,
 };
 
 /**
@@ -113,12 +170,19 @@ const errorsAsSibling = {
 const staging = `dist.build-${process.pid}`;
 await rm(staging, { recursive: true, force: true });
 const results = await Promise.all([
-  build({ ...common, entryPoints: { cli: 'src/cli.ts' }, outdir: staging, plugins: [siblings, errorsAsSibling, stubPlugin] }),
+  build({ ...common, entryPoints: { cli: 'src/cli.ts' }, outdir: staging, plugins: [siblings, errorsAsSibling, oauthAsSibling, stubPlugin] }),
   build({ ...common, entryPoints: { inquirer: 'src/adapters/inquirer.ts' }, outdir: staging }),
-  build({ ...common, entryPoints: { okta: 'src/adapters/okta.ts' }, outdir: staging, plugins: [stubPlugin, errorsAsSibling] }),
+  build({ ...common, entryPoints: { okta: 'src/adapters/okta.ts' }, outdir: staging, plugins: [stubPlugin, errorsAsSibling, oauthAsSibling] }),
+  build({
+    ...common,
+    stdin: { contents: OAUTH_ENTRY, resolveDir: process.cwd(), sourcefile: 'oauth-entry.js', loader: 'js' },
+    outfile: `${staging}/oauth.js`,
+    // The SDK's own DPoP proof module stays (the seam replaces its export); the rest is stubbed as in dist/okta.js.
+    plugins: [stubPluginOf([...STUBS, ...OAUTH_STUBS], ['./dpop', 'node:child_process'])],
+  }),
   build({ ...common, entryPoints: { errors: 'src/domain/errors.ts' }, outdir: staging }),
 ]);
-const unused = STUBS.filter((_stub, index) => !stubsUsed.has(index));
+const unused = [...STUBS, ...OAUTH_STUBS].filter((stub) => !stubsUsed.has(stub));
 if (unused.length > 0) {
   await rm(staging, { recursive: true, force: true });
   throw new Error(
@@ -128,10 +192,13 @@ if (unused.length > 0) {
 }
 // dist/ is CommonJS although the package is "type": "module".
 await writeFile(`${staging}/package.json`, '{ "type": "commonjs" }\n');
+// Every bundled package's licence travels with it (scripts/licenses.js); a missing or disallowed one fails the build.
+await writeThirdPartyLicenses(results.map((result) => result.metafile), `${staging}/THIRD_PARTY_LICENSES.txt`).catch(async (error) => {
+  await rm(staging, { recursive: true, force: true });
+  throw error;
+});
 await rm('dist', { recursive: true, force: true });
 await rename(staging, 'dist');
-// BUILD_METAFILE=1: what went into each file, for size work (esbuild's analyzer reads it).
-if (common.metafile) {
-  await mkdir('.tmp', { recursive: true });
-  await writeFile('.tmp/build-meta.json', JSON.stringify({ inputs: Object.assign({}, ...results.map((r) => r.metafile.inputs)), outputs: Object.assign({}, ...results.map((r) => r.metafile.outputs)) }));
-}
+// What went into each file, for size work and for the test that every bundled package has its licence listed.
+await mkdir('.tmp', { recursive: true });
+await writeFile('.tmp/build-meta.json', JSON.stringify({ inputs: Object.assign({}, ...results.map((r) => r.metafile.inputs)), outputs: Object.assign({}, ...results.map((r) => r.metafile.outputs)) }));

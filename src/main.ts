@@ -1,6 +1,7 @@
 import { CommanderError } from 'commander';
 import type { Context, GlobalOptions } from './context.js';
 import { CliError, ExitCode, SilentError, UsageError } from './domain/errors.js';
+import { printable } from './domain/printable.js';
 import { buildProgram } from './program.js';
 
 /**
@@ -9,10 +10,10 @@ import { buildProgram } from './program.js';
  */
 export async function run(argv: string[], makeContext: (globals: GlobalOptions) => Context, version: string): Promise<number> {
   let ctx: Context | undefined;
-  const program = buildProgram(() => (ctx ??= makeContext(globals())), version);
+  const program = buildProgram(() => (ctx ??= makeContext(globals())), version, argv);
   function globals(): GlobalOptions {
-    const opts = program.opts<{ color?: boolean; debug?: boolean }>();
-    return { color: opts.color !== false, debug: opts.debug === true };
+    const opts = program.opts<{ color?: boolean; debug?: boolean; quiet?: boolean }>();
+    return { color: opts.color !== false, debug: opts.debug === true, quiet: opts.quiet === true };
   }
   try {
     await program.parseAsync(argv, { from: 'user' });
@@ -42,6 +43,11 @@ function toCliError(error: unknown, argv: string[]): CliError | undefined {
     const shown = message.replace(/'([^']*)'/, (quoted, word: string) => (/^[a-z][a-z0-9-]{0,19}$/.test(word) ? quoted : "'…'"));
     return new UsageError(shown, { hint: 'see okta-connect --help' });
   }
+  if (error.code === 'commander.unknownOption' && argv.includes('exec') && !argv.includes('--')) {
+    return new UsageError("put -- before the command, so that its options are not taken for okta-connect's", {
+      hint: 'okta-connect exec <name> -- <command> [args…]',
+    });
+  }
   if (error.code === 'commander.unknownOption') {
     // Never echo what followed "=": it may be a token (--token-stdin=<token>, a mistyped --tokn=<token>).
     return new UsageError(message.replace(/'(-[^'=]*)=[^']*'/g, "'$1=…'"), { hint: 'see okta-connect --help' });
@@ -52,14 +58,18 @@ function toCliError(error: unknown, argv: string[]): CliError | undefined {
   return new UsageError(message, { hint: 'see okta-connect --help' });
 }
 
-/** The one printer: `error: …` then `hint: …`, secrets removed, a stack only for bugs and only with --debug. */
+/**
+ * The one printer: `error: …` then `hint: …` on one line each, secrets and terminal controls removed (messages quote
+ * Okta, files and the environment), a stack only for bugs and only with --debug.
+ */
 function report(ctx: Context, error: CliError | undefined, debug: boolean, original: unknown): number {
-  const clean = (text: string): string => ctx.redactor.redact(text).replace(/\s*\n\s*/g, ' ').trim();
+  const clean = (text: string): string => ctx.redactor.redact(printable(text.replace(/\s*\n\s*/g, ' '))).trim();
+  const stack = (error: unknown): string => ctx.redactor.redact(stackOf(error).split('\n').map(printable).join('\n'));
   if (error instanceof SilentError) return error.exitCode;
   if (error && error.exitCode !== ExitCode.internal) {
     ctx.io.stderr.write(`${ctx.theme.fail('error:')} ${clean(error.message)}\n`);
     if (error.hint) ctx.io.stderr.write(`hint: ${clean(error.hint)}\n`);
-    if (debug) ctx.io.stderr.write(`${ctx.redactor.redact(stackOf(error.cause ?? error))}\n`);
+    if (debug) ctx.io.stderr.write(`${stack(error.cause ?? error)}\n`);
     return error.exitCode;
   }
   const message = error?.message ?? (original instanceof Error ? original.message : String(original));
@@ -67,7 +77,7 @@ function report(ctx: Context, error: CliError | undefined, debug: boolean, origi
   ctx.io.stderr.write(
     `hint: ${error?.hint ? clean(error.hint) : 'this is a bug in okta-connect: please report it, with the output of --debug'}\n`,
   );
-  if (debug) ctx.io.stderr.write(`${ctx.redactor.redact(stackOf(error?.cause ?? original))}\n`);
+  if (debug) ctx.io.stderr.write(`${stack(error?.cause ?? original)}\n`);
   return ExitCode.internal;
 }
 

@@ -7,6 +7,7 @@ import { doctorCommand, doctorRun } from './commands/doctor.js';
 import { execCommand, execRun } from './commands/exec.js';
 import { listCommand, listRun } from './commands/list.js';
 import { removeCommand, removeRun } from './commands/remove.js';
+import { rotateCommand, rotateRun } from './commands/rotate.js';
 import { testCommand, testRun } from './commands/test.js';
 import { tokenCommand, tokenRun } from './commands/token.js';
 
@@ -15,30 +16,38 @@ import { tokenCommand, tokenRun } from './commands/token.js';
  * `addCommand` does not inherit them and commander would otherwise call process.exit by itself. The context is asked
  * for when a command runs, once commander has parsed the global flags it is built from.
  */
-export function buildProgram(ctx: () => Context, version: string): Command {
+export function buildProgram(ctx: () => Context, version: string, argv: readonly string[]): Command {
   const program = new Command('okta-connect')
     .description('Set up, test and keep alive connections to Okta orgs; the API token stays in the OS keychain.')
-    .version(version, '-V, --version')
+    .version(version, '-v, --version')
     .option('--no-color', 'no colour in the output (also NO_COLOR=1)')
+    .option('-q, --quiet', 'no notices or warnings on stderr; errors stay (also OKTA_CONNECT_QUIET=1)')
     .option('--debug', 'print stack traces of internal errors (also DEBUG=okta-connect)')
     .addHelpText(
       'after',
       `\nExamples:\n  okta-connect add\n  okta-connect test --name prod\n  okta-connect list\n\nExit codes: ${exitCodeSummary()}.`,
     );
 
+  // What a command runs with: a refused environment variable fails every command before it does anything.
+  const checked = (): Context => {
+    const context = ctx();
+    if (context.envError) throw context.envError;
+    return context;
+  };
   const commands = [
-    addCommand((opts) => addRun(ctx(), opts)),
-    testCommand((opts) => testRun(ctx(), opts)),
-    listCommand((opts) => listRun(ctx(), opts)),
-    removeCommand((opts) => removeRun(ctx(), opts)),
-    execCommand((opts, argv) => execRun(ctx(), opts, argv)),
-    tokenCommand((opts) => tokenRun(ctx(), opts)),
-    doctorCommand((opts) => doctorRun(ctx(), opts)),
+    addCommand((opts) => addRun(checked(), opts), argv),
+    testCommand((opts) => testRun(checked(), opts)),
+    listCommand((opts) => listRun(checked(), opts)).alias('ls'),
+    removeCommand((opts) => removeRun(checked(), opts)).alias('rm'),
+    rotateCommand((opts) => rotateRun(checked(), opts)),
+    execCommand((opts, command) => execRun(checked(), opts, command), argv),
+    tokenCommand((opts) => tokenRun(checked(), opts)),
+    doctorCommand((opts) => doctorRun(checked(), opts)),
     completionCommand(async (shell) => {
       await Promise.resolve();
-      completionRun(ctx(), program, shell);
+      completionRun(checked(), program, shell);
     }),
-    namesCommand(() => namesRun(ctx())),
+    namesCommand(() => namesRun(checked())),
   ];
   for (const command of [program, ...commands]) {
     command

@@ -3,7 +3,7 @@
 # with a fresh HOME for the daemon so every run starts with an empty keyring.
 set -euo pipefail
 if ! command -v dbus-run-session >/dev/null || ! command -v gnome-keyring-daemon >/dev/null; then
-  echo "run-with-keyring: needs dbus-run-session and gnome-keyring-daemon (apt-get install -y dbus gnome-keyring libsecret-tools tmux)" >&2
+  echo "run-with-keyring: needs dbus-run-session and gnome-keyring-daemon (apt-get install -y dbus gnome-keyring libsecret-tools tmux strace)" >&2
   exit 1
 fi
 keyring_home=$(mktemp -d)

@@ -2,7 +2,7 @@ import type * as Keyring from '@napi-rs/keyring';
 import { withDeadline } from '../domain/deadline.js';
 import { KeychainError } from '../domain/errors.js';
 import type { SecretStore } from '../connections/ports.js';
-import { secretServiceAccounts } from './secret-service-search.js';
+import { pingSecretService, secretServiceAccounts } from './secret-service-search.js';
 
 export const KEYCHAIN_SERVICE = 'okta-connect';
 
@@ -13,6 +13,8 @@ export interface KeychainOptions {
   platform: NodeJS.Platform;
   /** DBUS_SESSION_BUS_ADDRESS, where the Secret Service is asked on Linux. */
   busAddress: string | undefined;
+  /** XDG_RUNTIME_DIR: `$XDG_RUNTIME_DIR/bus` is the session bus when no address is set. */
+  runtimeDir?: string | undefined;
   service?: string;
 }
 
@@ -24,15 +26,29 @@ export function osSecretStore(options: KeychainOptions): SecretStore {
   let binding: Promise<Binding> | undefined;
   const load = (): Promise<Binding> => (binding ??= import('@napi-rs/keyring'));
 
+  const bus = { address: options.busAddress, runtimeDir: options.runtimeDir };
+
   async function call<T>(what: string, run: (keyring: Binding, signal: AbortSignal) => Promise<T>): Promise<T> {
     const controller = new AbortController();
-    try {
-      return await withDeadline(load().then((keyring) => run(keyring, controller.signal)), options.timeoutMs, () => {
-        controller.abort();
-        throw new KeychainError(`the keychain did not answer within ${String(options.timeoutMs / 1000)} s (${what})`, {
-          hint: hintFor(options.platform, 'locked'),
-        });
+    const silent = (): never => {
+      controller.abort();
+      throw new KeychainError(`the keychain did not answer within ${String(options.timeoutMs / 1000)} s (${what})`, {
+        hint: hintFor(options.platform, 'locked'),
       });
+    };
+    const work = async (): Promise<T> => {
+      // On Linux the binding connects to D-Bus on the main thread with no timeout: a bus that accepts and never
+      // answers would hang the process past any deadline and past Ctrl-C. So prove first, within the bound, that the bus
+      // and the Secret Service answer. (A daemon that stops in the milliseconds between this ping and the binding's
+      // connect is not covered; every later D-Bus call of the binding has its own reply timeout.)
+      if (options.platform === 'linux' && (await pingSecretService({ ...bus, timeoutMs: options.timeoutMs })) === 'silent') silent();
+      const keyring = await load();
+      // The caller has had its error already: a call begun now would change the keychain behind its back.
+      if (controller.signal.aborted) silent();
+      return run(keyring, controller.signal);
+    };
+    try {
+      return await withDeadline(work(), options.timeoutMs, silent);
     } catch (error) {
       if (error instanceof KeychainError) throw error;
       throw new KeychainError(`cannot ${what} in the OS keychain: ${describe(error)}`, {
@@ -45,10 +61,18 @@ export function osSecretStore(options: KeychainOptions): SecretStore {
   const entry = (keyring: Binding, name: string): InstanceType<Binding['AsyncEntry']> =>
     new keyring.AsyncEntry(service, name, entryOptions);
 
+  // The Secret Service lists items, then reads each: one that another program deletes in between ("Object does not exist
+  // at path …") is not a broken keychain. The listing is taken again, a few times, before that is believed.
   const names = (): Promise<string[]> =>
-    call('list the tokens', async (keyring, signal) =>
-      (await keyring.findCredentialsAsync(service, undefined, signal)).map((credential) => credential.account),
-    );
+    call('list the tokens', async (keyring, signal) => {
+      for (let attempt = 1; ; attempt += 1) {
+        try {
+          return (await keyring.findCredentialsAsync(service, undefined, signal)).map((credential) => credential.account);
+        } catch (error) {
+          if (attempt >= 3 || !/Object does not exist/i.test(error instanceof Error ? error.message : String(error))) throw error;
+        }
+      }
+    });
 
   return {
     get: (name) =>
@@ -59,7 +83,7 @@ export function osSecretStore(options: KeychainOptions): SecretStore {
     async present(wanted, timeoutMs) {
       // On Linux one D-Bus round trip of searches by attribute: no secret read, nothing unlocked, no binding loaded.
       if (options.platform === 'linux') {
-        return secretServiceAccounts({ address: options.busAddress, service, names: wanted, timeoutMs });
+        return secretServiceAccounts({ ...bus, service, names: wanted, timeoutMs });
       }
       try {
         const stored = await withDeadline(names(), timeoutMs, () => undefined);
@@ -76,10 +100,25 @@ function describe(error: unknown): string {
   return message.replace(/^Couldn't access platform storage: /, '').split('\n')[0] ?? message;
 }
 
-function hintFor(platform: NodeJS.Platform, why: string): string {
+/** What to do next, by platform; `why` is the binding's message, or 'locked' when the keychain did not answer in time. */
+export function hintFor(platform: NodeJS.Platform, why: string): string {
   const ci = 'in CI, set OKTA_CONNECT_<NAME>_TOKEN and OKTA_CONNECT_<NAME>_ORG_URL instead';
   if (platform === 'darwin') return `unlock the login keychain (Keychain Access) and try again; ${ci}`;
-  if (platform === 'win32') return `check that Windows Credential Manager is available; ${ci}`;
+  if (platform === 'win32') return windowsHint(why, ci);
   if (/locked/i.test(why)) return `unlock your keyring (e.g. GNOME Keyring or KeePassXC) and try again; ${ci}`;
   return `install and start a Secret Service (e.g. gnome-keyring or KeePassXC) in a D-Bus session; ${ci}`;
+}
+
+/**
+ * Windows Credential Manager has no lock and no dialog. It lives in the user's logon session, which SSH sessions,
+ * services and scheduled tasks set to run "whether user is logged on or not" do not have (ERROR_NO_SUCH_LOGON_SESSION,
+ * 1312), and it holds at most 2560 bytes per secret.
+ */
+function windowsHint(why: string, ci: string): string {
+  if (/logon session|\b1312\b/i.test(why)) {
+    return `Windows Credential Manager needs the user's own logon session, which SSH sessions, services and scheduled tasks run "whether user is logged on or not" lack: run okta-connect in a signed-in desktop session; ${ci}`;
+  }
+  if (/too long|longer than|2560/i.test(why)) return `Windows Credential Manager keeps at most 2560 bytes per secret, and this one is longer; ${ci}`;
+  if (why === 'locked') return `Windows Credential Manager did not answer: check that the Credential Manager service (VaultSvc) is running, then try again; ${ci}`;
+  return `check Windows Credential Manager (Control Panel > Credential Manager > Windows Credentials) for this user, then try again; ${ci}`;
 }

@@ -1,5 +1,5 @@
 import { chmod, mkdir, open, readFile, rename, rm, stat } from 'node:fs/promises';
-import { join } from 'node:path';
+import { dirname, join, relative } from 'node:path';
 import * as z from 'zod/mini';
 import type { MetadataStore } from '../connections/ports.js';
 import { byName, connectionRecordSchema, type ConnectionRecord } from '../domain/connection.js';
@@ -57,7 +57,11 @@ export function fileMetadataStore(dir: string, options: MetadataOptions = {}): M
 
   async function ensureDir(): Promise<void> {
     try {
-      await mkdir(dir, { recursive: true, mode: 0o700 });
+      // mkdir's mode passes through the umask (0277 would make it 0500, 0777 make it 0000): every folder created here
+      // is set to 0700 explicitly. One that existed is only tightened (a read-only one may be the user's choice; doctor
+      // reports it).
+      const created = await mkdir(dir, { recursive: true, mode: 0o700 });
+      for (const folder of created === undefined ? [] : createdFolders(created, dir)) await chmod(folder, 0o700);
       const info = await stat(dir);
       if ((info.mode & 0o077) !== 0) await chmod(dir, 0o700);
     } catch (error) {
@@ -75,6 +79,7 @@ export function fileMetadataStore(dir: string, options: MetadataOptions = {}): M
     try {
       const handle = await open(temp, 'wx', 0o600);
       try {
+        await handle.chmod(0o600); // whatever the umask made of it
         await handle.writeFile(body);
         await handle.sync();
       } finally {
@@ -115,6 +120,13 @@ export function fileMetadataStore(dir: string, options: MetadataOptions = {}): M
       }
     },
   };
+}
+
+/** `first` (the first folder mkdir created) and every folder below it down to `dir`. */
+function createdFolders(first: string, dir: string): string[] {
+  const folders: string[] = [];
+  for (let folder = dir; relative(first, folder) !== '' && !relative(first, folder).startsWith('..'); folder = dirname(folder)) folders.push(folder);
+  return [first, ...folders.reverse()];
 }
 
 async function syncDir(dir: string): Promise<void> {

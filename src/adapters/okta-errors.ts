@@ -34,6 +34,15 @@ export function networkFailure(error: unknown, context: NetworkContext): CliErro
       hint: 'check the address and your network, or allow more time with --timeout <seconds>',
     });
   }
+  // Node's HTTP parser (llhttp) refused the answer: a bad status line, a control byte in a header, 16 KiB of headers,
+  // a bad length or chunk, or no HTTP at all behind TLS. Something answered, wrongly: exit 7, not a bug.
+  if (code?.startsWith('HPE_')) {
+    return new BadResponseError(`${host} answered with malformed HTTP (${code})`, {
+      hint: viaProxy
+        ? 'check the API address and port, and that the proxy in HTTPS_PROXY speaks HTTP: something that is not Okta answered'
+        : 'check the API address and port: something that is not Okta answered',
+    });
+  }
   if (code !== undefined && TLS_CODES.has(code)) {
     return new NetworkError(`TLS to ${host} failed: ${code}`, {
       hint: 'behind a TLS-inspecting proxy, point NODE_EXTRA_CA_CERTS at its CA certificate (a PEM file)',
@@ -65,6 +74,13 @@ export function networkFailure(error: unknown, context: NetworkContext): CliErro
   return undefined;
 }
 
+/** The proxy answered CONNECT with 407: it wants a user and password before it opens a tunnel to Okta. */
+export function proxyWantsCredentials(proxy: string | undefined): NetworkError {
+  return new NetworkError(`the proxy ${safeProxy(proxy)} wants credentials (407)`, {
+    hint: "give HTTPS_PROXY the proxy's user and password (http://user:password@host:port), or ask its admins for access",
+  });
+}
+
 function mentionsProxy(message: string, proxy: string | undefined): boolean {
   if (proxy === undefined) return false;
   try {
@@ -83,7 +99,7 @@ export function seconds(ms: number): string {
 export function authHint(orgUrl: string): string {
   return (
     'the token was revoked, expired after 30 days unused, or its creator was deactivated; ' +
-    `create a new one at ${tokenPageUrl(orgUrl)} and save it with okta-connect add --force`
+    `create a new one at ${tokenPageUrl(orgUrl)}`
   );
 }
 

@@ -1,3 +1,7 @@
+import type { OAuth as SdkOAuth, OAuthClient } from '@okta/okta-sdk-nodejs/src/oauth.js';
+import type { GenerateDpopJwt } from '@okta/okta-sdk-nodejs/src/dpop.js';
+import { createHash, createPrivateKey, createPublicKey, randomUUID, sign, type JsonWebKey } from 'node:crypto';
+import type { Agent } from 'node:http';
 import type * as OktaSdk from '@okta/okta-sdk-nodejs';
 import type { Http } from '@okta/okta-sdk-nodejs/src/http.js';
 
@@ -20,6 +24,16 @@ export interface SdkRequest {
   method: 'get' | 'delete';
   headers: Record<string, string>;
   timeoutMs: number;
+  /**
+   * The agent every request goes through: it carries the proxy, if any, and verifies the certificate. It replaces the
+   * SDK's own (a proxy agent made from HTTPS_PROXY, which follows NODE_TLS_REJECT_UNAUTHORIZED): the SSWS header must
+   * never reach a host whose certificate was not verified.
+   */
+  agent: Agent;
+  /**
+   * HTTPS_PROXY as validated: given to the SDK so that it does not build its agent from process.env on its own (where
+   * https_proxy wins, and an unparsable value throws from its constructor). That agent is replaced by `agent`.
+   */
   proxy: string | undefined;
 }
 
@@ -65,7 +79,7 @@ export async function sdkRequest(request: SdkRequest, seen: { lastStatus?: numbe
   // would follow a redirect keeping the credential for the same host name on any port, or a subdomain: hosts that never
   // identified as an Okta org. Never follow; a 3xx is a wrong answer.
   executor.fetch = async (sdkRequest) => {
-    const response = (await fetchOriginal(Object.assign(sdkRequest, { redirect: 'manual' as const }))) as NonNullable<typeof last>;
+    const response = (await fetchOriginal(Object.assign(sdkRequest, { redirect: 'manual' as const, agent: request.agent }))) as NonNullable<typeof last>;
     last = response;
     seen.lastStatus = response.status;
     return response as never;
@@ -90,4 +104,188 @@ export function classifySdkError(error: unknown, lastStatus: number | undefined)
   const message = text(err.message) ?? '';
   if (/HTTP 429|rateLimit/.test(message) || lastStatus === 429) return { kind: 'rate-limited', isWaitTooLong: /exceed/.test(message) };
   return undefined;
+}
+
+// ---------------------------------------------------------------------------------------------------------------------
+// PrivateKey (OAuth 2.0 service app) mode: the SDK's own OAuth class (src/oauth.js: client_credentials with a
+// private_key_jwt assertion signed by njwt, the DPoP nonce retry, the token cache), loaded only for OAuth connections.
+// SDK 8.1.0 bugs on this path are patched here, each pinned by a test in test/unit/okta-sdk-surface.test.ts:
+//  1. src/oauth.js requires './http' as a whole, whose `errorFilter` is then undefined: every token-endpoint error
+//     (invalid_client, invalid_scope…) is cached as the "access token" and the next call fails as 401 "Bearer undefined".
+//     → the token request's answer is checked here; an error is thrown as a TokenEndpointError.
+//  2. The use_dpop_nonce retry recurses with no bound. → a second nonce challenge is an error.
+//  3. src/dpop.js signs every proof with alg RS256 (an EC key fails with "unsupported algorithm", before even the token
+//     request, DPoP required or not) and sends the request's method as given ('get': RFC 9449 wants 'GET').
+//     → the proof generator is replaced with one made with node:crypto, before src/oauth.js reads it.
+//  4. The token request is sent without the proxy agent (okta/okta-sdk-nodejs#383). → every request, the token
+//     request's too, goes through the one verifying agent (the proxy's, if any), as sdkRequest's do.
+// ---------------------------------------------------------------------------------------------------------------------
+
+
+interface OAuthSdkParts {
+  OAuth: typeof SdkOAuth;
+  /** The SDK's own proof generator, kept for the surface test that shows patch 3 is still needed. */
+  sdkDpopProof: GenerateDpopJwt;
+}
+
+let oauthPromise: Promise<OAuthSdkParts> | undefined;
+
+export function loadOAuthSdk(): Promise<OAuthSdkParts> {
+  oauthPromise ??= (async () => {
+    // Order matters: src/oauth.js copies generateDpopJwt out of src/dpop.js when it loads, so the patch goes in first.
+    const dpop = (await import('@okta/okta-sdk-nodejs/src/dpop.js')).default;
+    const sdkDpopProof = dpop.generateDpopJwt;
+    if (sdkDpopProof !== dpopProof) dpop.generateDpopJwt = dpopProof;
+    const { OAuth } = (await import('@okta/okta-sdk-nodejs/src/oauth.js')).default;
+    return { OAuth, sdkDpopProof };
+  })();
+  return oauthPromise;
+}
+
+const b64url = (value: string | Buffer): string => Buffer.from(value).toString('base64url');
+
+/** Patch 3: an RFC 9449 DPoP proof, RS256 or ES256 after the key, `htm` upper-case, `htu` without query or fragment. */
+export const dpopProof: GenerateDpopJwt = (request, client, accessToken = null, nonce = null) => {
+  const jwk = JSON.parse(client.privateKey) as JsonWebKey;
+  const key = createPrivateKey({ key: jwk, format: 'jwk' });
+  const isEc = key.asymmetricKeyType === 'ec';
+  const { kty, n, e, crv, x, y } = createPublicKey(key).export({ format: 'jwk' });
+  const publicJwk = isEc ? { kty, crv, x, y } : { kty, n, e };
+  const header = { typ: 'dpop+jwt', alg: isEc ? 'ES256' : 'RS256', jwk: publicJwk };
+  const url = request ? new URL(request.url) : new URL(`${client.baseUrl}/oauth2/v1/token`);
+  const payload: Record<string, string | number> = {
+    htm: request ? request.method.toUpperCase() : 'POST',
+    htu: `${url.origin}${url.pathname}`,
+    iat: Math.floor(Date.now() / 1000),
+    jti: randomUUID(),
+  };
+  if (nonce) payload.nonce = nonce;
+  if (accessToken) payload.ath = createHash('sha256').update(accessToken).digest('base64url');
+  const input = `${b64url(JSON.stringify(header))}.${b64url(JSON.stringify(payload))}`;
+  const signature = sign('sha256', Buffer.from(input), isEc ? { key, dsaEncoding: 'ieee-p1363' } : key);
+  return Promise.resolve(`${input}.${signature.toString('base64url')}`);
+};
+
+/** An error answer of the token endpoint, as Okta gave it (RFC 6749 §5.2 `error`, `error_description`). */
+export class TokenEndpointError extends Error {
+  constructor(
+    readonly status: number,
+    readonly error: string | undefined,
+    readonly description: string | undefined,
+    readonly isRepeatedNonce = false,
+  ) {
+    super(`token endpoint answered HTTP ${String(status)} ${error ?? ''}`.trim());
+    this.name = 'TokenEndpointError';
+  }
+}
+
+export interface OAuthConfig {
+  orgUrl: string;
+  clientId: string;
+  scopes: string[];
+  privateKey: Record<string, string>;
+  keyId: string;
+  timeoutMs: number;
+  /** The verifying agent (see SdkRequest.agent): the token request and every call go through it. */
+  agent: Agent;
+  proxy: string | undefined;
+  userAgent: string;
+}
+
+/** What the token endpoint granted: the token and what the answer said of it. */
+export interface TokenGrant {
+  accessToken: string;
+  tokenType: string;
+  expiresIn: number | null;
+  scopes: string[] | null;
+  isDPoP: boolean;
+}
+
+export interface OAuthSession {
+  /** A fresh access token through the SDK's OAuth (cached for this session). */
+  token(): Promise<TokenGrant>;
+  /** One request with the access token (`Bearer`, or `DPoP` with a proof), through the SDK's HTTP layer. */
+  request(request: { url: string; method: 'get' | 'delete'; headers: Record<string, string> }, seen: { lastStatus?: number }): Promise<SdkResponse>;
+}
+
+export async function oauthSession(config: OAuthConfig): Promise<OAuthSession> {
+  const [sdk, { OAuth }] = await Promise.all([loadSdk(), loadOAuthSdk()]);
+  const executor = new sdk.DefaultRequestExecutor({ maxRetries: 1, requestTimeout: config.timeoutMs });
+  const fetchOriginal = executor.fetch.bind(executor);
+  const tokenUrl = `${config.orgUrl}/oauth2/v1/token`;
+  const state: { seen: { lastStatus?: number }; last: SdkResponse['headers'] | undefined; challenges: number } = { seen: {}, last: undefined, challenges: 0 };
+  const http = new sdk.Http({ requestExecutor: executor, cacheMiddleware: null, ...(config.proxy ? { httpsProxy: config.proxy } : {}) });
+  executor.fetch = async (request) => {
+    const isToken = (request as { url?: string }).url === tokenUrl;
+    // Patch 4: the verifying agent on the token request too; and our User-Agent, as on every other call.
+    if (isToken) (request as { headers: Record<string, string> }).headers['User-Agent'] = config.userAgent;
+    const response = (await fetchOriginal(Object.assign(request, { redirect: 'manual' as const, agent: config.agent }))) as unknown as {
+      status: number;
+      headers: SdkResponse['headers'];
+      clone(): { text(): Promise<string> };
+    };
+    state.seen.lastStatus = response.status;
+    state.last = response.headers;
+    if (!isToken || (response.status >= 200 && response.status < 300)) return response as never;
+    // Patch 1: the SDK would take this answer for a token. Patch 2: one nonce challenge only.
+    let body: { error?: unknown; error_description?: unknown } = {};
+    try {
+      body = JSON.parse(await response.clone().text()) as typeof body;
+    } catch {
+      body = {};
+    }
+    const error = typeof body.error === 'string' ? body.error : undefined;
+    const description = typeof body.error_description === 'string' ? body.error_description : undefined;
+    if (error === 'use_dpop_nonce' && response.headers.get('dpop-nonce') !== null) {
+      state.challenges += 1;
+      if (state.challenges === 1) return response as never;
+      throw new TokenEndpointError(response.status, error, description, true);
+    }
+    throw new TokenEndpointError(response.status, error, description);
+  };
+  const client: OAuthClient = {
+    baseUrl: config.orgUrl,
+    clientId: config.clientId,
+    scopes: config.scopes,
+    privateKey: JSON.stringify(config.privateKey),
+    keyId: config.keyId,
+    requestExecutor: executor,
+  };
+  const oauth = new OAuth(client);
+  const grantOf = (answer: Record<string, unknown>): TokenGrant => {
+    const accessToken = answer.access_token;
+    if (typeof accessToken !== 'string' || accessToken === '') throw new TokenEndpointError(200, 'no_access_token', undefined);
+    const tokenType = typeof answer.token_type === 'string' ? answer.token_type : 'Bearer';
+    return {
+      accessToken,
+      tokenType,
+      expiresIn: typeof answer.expires_in === 'number' ? answer.expires_in : null,
+      scopes: typeof answer.scope === 'string' ? answer.scope.split(' ').filter((scope) => scope !== '') : null,
+      isDPoP: tokenType.toLowerCase() === 'dpop' || oauth.isDPoP,
+    };
+  };
+  const token = async (): Promise<TokenGrant> => grantOf(await oauth.getAccessToken());
+  // The SDK's Http#prepareRequest, with patch 3 (its own copy of generateDpopJwt is read when http.js loads).
+  Object.assign(http, {
+    prepareRequest: async (request: { method: string; url: string; headers: Record<string, string> }) => {
+      const grant = await token();
+      if (grant.isDPoP) {
+        request.headers.Authorization = `DPoP ${grant.accessToken}`;
+        request.headers.DPoP = await dpopProof({ method: request.method, url: request.url }, client, grant.accessToken);
+      } else {
+        request.headers.Authorization = `Bearer ${grant.accessToken}`;
+      }
+    },
+    oauth,
+  });
+  return {
+    token,
+    async request(request, seen) {
+      state.seen = seen;
+      http.defaultHeaders = request.headers;
+      const response = await http.http(request.url, { method: request.method });
+      const text = await response.text();
+      return { status: response.status, headers: state.last ?? response.headers, text };
+    },
+  };
 }

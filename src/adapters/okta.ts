@@ -1,41 +1,89 @@
 import type { Agent } from 'node:http';
-import type { Identity, OktaCall, OktaGateway, OrgInfo, RateLimit } from '../connections/ports.js';
-import { AuthError, BadResponseError, CliError, ExitCode, PermissionError } from '../domain/errors.js';
+import type { AccessGrant, Identity, OktaCall, OktaGateway, OrgInfo, RateLimit } from '../connections/ports.js';
+import { AuthError, BadResponseError, CliError, ExitCode, PermissionError, UsageError } from '../domain/errors.js';
 import { withDeadline } from '../domain/deadline.js';
+import { proxyProblem, withoutUserInfo } from '../domain/org-url.js';
+import { printable } from '../domain/printable.js';
 import { redact } from '../domain/redact.js';
-import { secretParts, type Credential } from '../domain/credential.js';
+import { secretParts, type Credential, type OAuthCredential } from '../domain/credential.js';
+import { isKnownOktaHost } from '../domain/org-url.js';
 import { httpsGet } from './https-get.js';
-import { classifySdkError, loadSdk, sdkRequest } from './okta-sdk.js';
-import { authHint, networkFailure, notOktaJson, seconds } from './okta-errors.js';
+import { classifySdkError, loadSdk, oauthSession, sdkRequest, TokenEndpointError, type OAuthSession, type SdkResponse } from './okta-sdk.js';
+import { cheapCallFor, tokenEndpointFailure } from './okta-oauth.js';
+import { authHint, networkFailure, notOktaJson, proxyWantsCredentials, seconds } from './okta-errors.js';
 
 export interface GatewayOptions {
   env: Readonly<Record<string, string | undefined>>;
   userAgent: string;
 }
 
-/** The Authorization header of each kind of credential. */
-const AUTHORIZATION: { [K in Credential['kind']]: (credential: Extract<Credential, { kind: K }>) => string } = {
-  'api-token': (credential) => `SSWS ${credential.token}`,
+/**
+ * How each kind of credential authorises a call: an API token is its own header; an OAuth credential gets an access
+ * token from the SDK's OAuth support, which sets `Authorization: Bearer …` (or `DPoP …` with a proof) itself.
+ */
+type Authorisation = { header: string } | { oauth: OAuthCredential };
+const AUTHORIZATION: { [K in Credential['kind']]: (credential: Extract<Credential, { kind: K }>) => Authorisation } = {
+  'api-token': (credential) => ({ header: `SSWS ${credential.token}` }),
+  oauth: (credential) => ({ oauth: credential }),
 };
 
-function authorization(call: OktaCall): string {
-  return AUTHORIZATION[call.credential.kind](call.credential);
+function authorization(call: OktaCall): Authorisation {
+  return call.credential.kind === 'oauth' ? AUTHORIZATION.oauth(call.credential) : AUTHORIZATION['api-token'](call.credential);
 }
 
 export function oktaGateway(options: GatewayOptions): OktaGateway {
+  const proxyVariable = options.env.HTTPS_PROXY === undefined ? 'https_proxy' : 'HTTPS_PROXY';
   const proxy = options.env.HTTPS_PROXY ?? options.env.https_proxy;
-  let agent: Promise<Agent | undefined> | undefined;
-  const proxyAgent = (): Promise<Agent | undefined> =>
+  // An address the proxy agent cannot use fails every call before any request, naming the variable (it threw a
+  // TypeError from inside the agent: exit 1).
+  const unusableProxy = proxy === undefined || proxy === '' ? undefined : proxyProblem(proxy);
+  const assertProxy = (): void => {
+    if (unusableProxy === undefined) return;
+    throw new UsageError(`invalid ${proxyVariable}: ${unusableProxy}`, {
+      hint: `set it to the proxy's address, e.g. ${proxyVariable}=http://proxy.corp:3128, or unset it`,
+    });
+  };
+  const viaProxy = proxy !== undefined && proxy !== '';
+  // One agent for every request, the org check's and the SDK's: through the proxy when there is one, and always
+  // verifying the host's certificate. rejectUnauthorized is set here because Node's default follows
+  // NODE_TLS_REJECT_UNAUTHORIZED, and with it at 0 the token went to any certificate at all (a TLS-inspecting proxy's
+  // CA belongs in NODE_EXTRA_CA_CERTS instead, which Node adds to the trusted roots).
+  let agent: Promise<Agent> | undefined;
+  const verifyingAgent = (): Promise<Agent> =>
     (agent ??= proxy === undefined || proxy === ''
-      ? Promise.resolve(undefined)
-      : // A CommonJS module: its exports are `default` both in Node and in the esbuild bundle (which has no named ones).
-        import('https-proxy-agent').then(({ default: { HttpsProxyAgent } }) => new HttpsProxyAgent(proxy)));
+      ? import('node:https').then(({ Agent: HttpsAgent }) => new HttpsAgent({ rejectUnauthorized: true }))
+      : // Loaded only when a proxy is set. An ES module since v8: a named export.
+        import('https-proxy-agent').then(({ HttpsProxyAgent }) => {
+          // Its constructor's options reach only the connection to the proxy; the TLS to Okta inside the tunnel is
+          // made from each request's options, so the check is set on those.
+          type Connect = InstanceType<typeof HttpsProxyAgent<string>>['connect'];
+          class VerifyingProxyAgent extends HttpsProxyAgent<string> {
+            override connect(...[req, opts]: Parameters<Connect>): ReturnType<Connect> {
+              return super.connect(req, opts.secureEndpoint ? { ...opts, rejectUnauthorized: true } : opts);
+            }
+          }
+          return new VerifyingProxyAgent(proxy, { rejectUnauthorized: true });
+        }));
+
+  // One OAuth session (the SDK's OAuth, its token cache) per credential and run: test's token request and its call share it.
+  const sessions = new WeakMap<OAuthCredential, Promise<OAuthSession>>();
+  const sessionOf = (input: OktaCall, credential: OAuthCredential): Promise<OAuthSession> => {
+    let session = sessions.get(credential);
+    if (!session) {
+      session = verifyingAgent().then((agent) =>
+        oauthSession({ orgUrl: input.orgUrl, clientId: credential.clientId, scopes: credential.scopes, privateKey: credential.privateKey, keyId: credential.keyId, timeoutMs: input.timeoutMs, agent, proxy, userAgent: options.userAgent }),
+      );
+      sessions.set(credential, session);
+    }
+    return session;
+  };
 
   async function checkOrg(orgUrl: string, timeoutMs: number): Promise<OrgInfo> {
+    assertProxy();
     const url = `${orgUrl}/.well-known/okta-organization`;
     let response;
     try {
-      response = await httpsGet(url, timeoutMs, await proxyAgent());
+      response = await httpsGet(url, timeoutMs, await verifyingAgent());
     } catch (error) {
       throw networkFailure(error, { orgUrl, timeoutMs, proxy }) ?? error;
     }
@@ -44,9 +92,12 @@ export function oktaGateway(options: GatewayOptions): OktaGateway {
         httpStatus: response.status,
         hint: 'check the API address: it is https://<your-org>.okta.com (or your custom domain), as in the Admin Console',
       });
+    // https-proxy-agent hands the proxy's refusal of the tunnel to the request as if the host had answered it.
+    if (response.status === 407 && viaProxy) throw proxyWantsCredentials(proxy);
     if (response.status === 429) throw new BadResponseError(`${orgUrl} is rate limiting requests (429)`, { httpStatus: 429, hint: 'wait a minute and try again' });
     if (response.status >= 300 && response.status < 400) {
-      throw notOrg(`it redirects to ${String(response.headers.location ?? 'another address')}`);
+      // A header value may carry C1 controls (bytes 0x80-0x9f read as latin1) and user-info.
+      throw notOrg(`it redirects to ${printable(withoutUserInfo(String(response.headers.location ?? 'another address')))}`);
     }
     if (response.status >= 500) {
       throw new BadResponseError(`${orgUrl} answered HTTP ${String(response.status)}`, {
@@ -61,9 +112,9 @@ export function oktaGateway(options: GatewayOptions): OktaGateway {
     } catch {
       throw notOrg('/.well-known/okta-organization did not answer JSON');
     }
-    const meta = body as { id?: unknown } | null;
+    const meta = body as { id?: unknown; _links?: { organization?: { href?: unknown } } } | null;
     if (typeof meta?.id !== 'string' || !meta.id.startsWith('00o')) throw notOrg('it did not answer with an Okta org id');
-    return { id: meta.id };
+    return { id: meta.id, oktaUrl: oktaOrigin(meta._links?.organization?.href) };
   }
 
   /**
@@ -71,20 +122,19 @@ export function oktaGateway(options: GatewayOptions): OktaGateway {
    * mapping. Returns the parsed JSON body, if any, and the final response's headers.
    */
   async function call(input: OktaCall, method: 'get' | 'delete', path: string): Promise<{ body: unknown; status: number; headers: { get(name: string): string | null } }> {
+    assertProxy();
     const what = `${method.toUpperCase()} ${path}`;
     const seen: { lastStatus?: number } = {};
+    const agent = await verifyingAgent();
     try {
       const exchange = async (): Promise<{ body: unknown; status: number; headers: { get(name: string): string | null } }> => {
-        const response = await sdkRequest(
-          {
-            url: `${input.orgUrl}${path}`,
-            method,
-            headers: { Authorization: authorization(input), 'User-Agent': options.userAgent, Accept: 'application/json' },
-            timeoutMs: input.timeoutMs,
-            proxy,
-          },
-          seen,
-        );
+        const how = authorization(input);
+        const headers = { 'User-Agent': options.userAgent, Accept: 'application/json' };
+        const url = `${input.orgUrl}${path}`;
+        const response: SdkResponse =
+          'header' in how
+            ? await sdkRequest({ url, method, headers: { Authorization: how.header, ...headers }, timeoutMs: input.timeoutMs, agent, proxy }, seen)
+            : await (await sessionOf(input, how.oauth)).request({ url, method, headers }, seen);
         if (response.text === '') return { body: undefined, status: response.status, headers: response.headers };
         try {
           return { body: JSON.parse(response.text) as unknown, status: response.status, headers: response.headers };
@@ -108,14 +158,30 @@ export function oktaGateway(options: GatewayOptions): OktaGateway {
     if (!check) {
       check = checkOrg(orgUrl, timeoutMs);
       checks.set(orgUrl, check);
+      // A failure is not kept: the address typed again at add's prompt is asked again.
+      check.catch(() => checks.delete(orgUrl));
     }
     return check;
   };
 
-  return {
+  const gateway: OktaGateway = {
     ready: () => loadSdk().then(() => undefined),
     checkOrg: checkOrgOnce,
+    async accessToken(input): Promise<AccessGrant> {
+      const { credential } = input;
+      if (credential.kind !== 'oauth') throw new CliError(ExitCode.internal, 'an access token was asked for an API-token connection');
+      assertProxy();
+      try {
+        const grant = await withDeadline((await sessionOf(input, credential)).token(), input.timeoutMs + 250, () => {
+          throw Object.assign(new Error('timeout'), { type: 'request-timeout' });
+        });
+        return { accessToken: grant.accessToken, tokenType: grant.tokenType, expiresInS: grant.expiresIn, scopes: grant.scopes, isDPoP: grant.isDPoP };
+      } catch (error) {
+        throw mapError(error, input, 'POST /oauth2/v1/token', undefined, proxy);
+      }
+    },
     async whoAmI(input): Promise<Identity> {
+      if (input.credential.kind === 'oauth') return oauthIdentity(input, input.credential);
       const { body, status, headers } = await call(input, 'get', '/api/v1/users/me');
       const user = (body ?? {}) as { id?: unknown; status?: unknown; profile?: unknown };
       // A 200 HTML page or an empty object is not Okta: only a user id proves it answered.
@@ -123,28 +189,61 @@ export function oktaGateway(options: GatewayOptions): OktaGateway {
         throw notOktaJson(`${input.orgUrl} answered /api/v1/users/me without a user`, { httpStatus: status });
       }
       const profile = (user.profile ?? {}) as { login?: unknown };
+      // Printed on every later list and test, and saved: terminal controls never come in (an OSC title, a clear).
       return {
         owner: {
           id: user.id,
-          login: typeof profile.login === 'string' ? profile.login : null,
-          status: typeof user.status === 'string' ? user.status : null,
+          login: typeof profile.login === 'string' ? printable(profile.login) : null,
+          status: typeof user.status === 'string' ? printable(user.status) : null,
         },
         rateLimit: rateLimitOf(headers),
       };
     },
-    async roles(input, userId) {
-      const { body } = await call(input, 'get', `/api/v1/users/${encodeURIComponent(userId)}/roles`);
-      if (!Array.isArray(body)) throw notOktaJson(`${input.orgUrl} answered the roles request without a list`);
-      return body
-        .map((role: { label?: unknown; type?: unknown } | null) =>
-          typeof role?.label === 'string' ? role.label : typeof role?.type === 'string' ? role.type : null,
-        )
-        .filter((label): label is string => label !== null);
-    },
+    roles: async (input, userId) => roles(input, userId),
     async revokeCurrentToken(input) {
       await call(input, 'delete', '/api/v1/api-tokens/current');
     },
   };
+
+  /** The OAuth test: a token, then one cheap call a granted scope allows. The owner is the client id. */
+  async function oauthIdentity(input: OktaCall, credential: OAuthCredential): Promise<Identity> {
+    const started = Date.now();
+    const grant = await gateway.accessToken(input);
+    const path = cheapCallFor(grant.scopes ?? credential.scopes);
+    let rateLimit: RateLimit | null = null;
+    if (path !== undefined) {
+      const { body, status, headers } = await call({ ...input, timeoutMs: Math.max(1, input.timeoutMs - (Date.now() - started)) }, 'get', path);
+      if (body === undefined || typeof body !== 'object') throw notOktaJson(`${input.orgUrl} answered GET ${path} without JSON`, { httpStatus: status });
+      rateLimit = rateLimitOf(headers);
+    }
+    return {
+      owner: { id: credential.clientId, login: credential.clientId, status: null },
+      rateLimit,
+      oauth: { scopes: grant.scopes, expiresInS: grant.expiresInS, isDPoP: grant.isDPoP, checked: path === undefined ? null : `GET ${path}` },
+    };
+  }
+
+  async function roles(input: OktaCall, userId: string): Promise<string[]> {
+      const { body } = await call(input, 'get', `/api/v1/users/${encodeURIComponent(userId)}/roles`);
+      if (!Array.isArray(body)) throw notOktaJson(`${input.orgUrl} answered the roles request without a list`);
+      return body
+        .map((role: { label?: unknown; type?: unknown } | null) =>
+          typeof role?.label === 'string' ? printable(role.label) : typeof role?.type === 'string' ? printable(role.type) : null,
+        )
+        .filter((label): label is string => label !== null);
+  }
+  return gateway;
+}
+
+/** An https origin inside Okta's domains, or null: the answer is untrusted, and this only ever becomes a link to show. */
+function oktaOrigin(href: unknown): string | null {
+  if (typeof href !== 'string') return null;
+  try {
+    const url = new URL(href);
+    return url.protocol === 'https:' && url.username === '' && url.password === '' && isKnownOktaHost(url.hostname) ? url.origin : null;
+  } catch {
+    return null;
+  }
 }
 
 export function rateLimitOf(headers: { get(name: string): string | null }): RateLimit | null {
@@ -161,13 +260,22 @@ export function rateLimitOf(headers: { get(name: string): string | null }): Rate
 
 function mapError(error: unknown, call: OktaCall, what: string, lastStatus: number | undefined, proxy: string | undefined): CliError {
   if (error instanceof CliError) return error;
+  if (lastStatus === 407 && proxy !== undefined && proxy !== '') return proxyWantsCredentials(proxy);
   const network = networkFailure(error, { orgUrl: call.orgUrl, timeoutMs: call.timeoutMs, proxy });
   if (network) return network;
   const secrets = secretParts(call.credential);
+  if (error instanceof TokenEndpointError && call.credential.kind === 'oauth') {
+    return tokenEndpointFailure(error, call.orgUrl, call.credential, (text) => redact(text, secrets));
+  }
   const failure = classifySdkError(error, lastStatus);
+  if (call.credential.kind === 'oauth' && failure?.kind === 'okta-api' && (failure.status === 401 || failure.status === 403)) {
+    return oauthCallFailure(failure.status, failure.errorCode, failure.errorId, what, call.credential, call.orgUrl);
+  }
   if (failure?.kind === 'okta-api') {
-    const { status, errorCode: oktaErrorCode, errorId: oktaErrorId } = failure;
-    const summary = failure.errorSummary === undefined ? undefined : redact(failure.errorSummary, secrets);
+    const { status } = failure;
+    const summary = failure.errorSummary === undefined ? undefined : redact(printable(failure.errorSummary), secrets);
+    const oktaErrorCode = failure.errorCode === undefined ? undefined : printable(failure.errorCode);
+    const oktaErrorId = failure.errorId === undefined ? undefined : printable(failure.errorId);
     const details = { httpStatus: status, oktaErrorCode, oktaErrorId };
     const said = summary === undefined ? '' : `: ${oktaErrorCode ?? ''} ${summary}`.replace(/: +/, ': ');
     if (status === 401) return new AuthError(`Okta rejected the token (401${said.replace(/^:/, '')})`, { ...details, hint: authHint(call.orgUrl) });
@@ -211,5 +319,20 @@ function rateLimited(details: { httpStatus?: number | undefined; oktaErrorCode?:
     ...details,
     httpStatus: 429,
     hint: 'wait for the rate limit to reset (about a minute) and try again; other jobs may share this token',
+  });
+}
+
+/** A management call refused with an OAuth access token: the token or its scopes and the app's admin roles. */
+function oauthCallFailure(status: number, oktaErrorCode: string | undefined, oktaErrorId: string | undefined, what: string, credential: OAuthCredential, orgUrl: string): CliError {
+  const details = { httpStatus: status, oktaErrorCode, oktaErrorId };
+  if (status === 401) {
+    return new AuthError(`Okta rejected the access token on ${what} (401 ${oktaErrorCode ?? ''})`.replace(/ \)$/, ')'), {
+      ...details,
+      hint: 'the token was issued but not accepted: check the clock, then run okta-connect test again',
+    });
+  }
+  return new PermissionError(`the app ${credential.clientId} is not allowed to call ${what} (403 ${oktaErrorCode ?? ''})`.replace(/ \)$/, ')'), {
+    ...details,
+    hint: `grant the scope it needs on the app's "Okta API Scopes" tab and give the app an admin role that allows it (${orgUrl})`,
   });
 }

@@ -26,10 +26,10 @@ export function inquirerPrompter(input: Readable, output: Writable): Prompter {
         const { password } = await import('./inquirer.js');
         return password({ message, mask: '*', validate: options.validate }, context);
       }),
-    select: <T extends string>(message: string, choices: Choice<T>[]) =>
+    select: <T extends string>(message: string, choices: Choice<T>[], defaultValue?: T) =>
       ask(async () => {
         const { select } = await import('./inquirer.js');
-        return select<T>({ message, choices }, context);
+        return select<T>({ message, choices, default: defaultValue }, context);
       }),
     confirm: (message, defaultValue) =>
       ask(async () => {

@@ -30,12 +30,13 @@ export function processSecretCommandRunner(options: SecretCommandOptions): Secre
   return {
     async run(argv, timeoutMs) {
       const [command = '', ...args] = argv;
-      // Loaded on first use, not at start-up: every command without a secret command would pay for it.
-      const { spawn } = await import('node:child_process');
+      // Loaded on first use, not at start-up: every command without a secret command would pay for it. As exec's
+      // child, it is found as a shell would find it (cross-spawn on Windows, for .cmd shims).
+      const { spawnChild } = await import('./spawn-child.js');
       return new Promise<SecretCommandOutcome>((resolve) => {
         let child: ChildProcess;
         try {
-          child = spawn(command, args, { env, stdio: ['ignore', 'pipe', 'pipe'], detached: hasGroups, windowsHide: true });
+          child = spawnChild(command, args, { env, stdio: ['ignore', 'pipe', 'pipe'], detached: hasGroups, windowsHide: true }, options.platform);
         } catch (error) {
           resolve({ kind: 'cannot-run', why: error instanceof Error ? error.message : String(error) });
           return;

@@ -1,12 +1,21 @@
-import { createConnection } from 'node:net';
+import { lstat } from 'node:fs/promises';
+import { createConnection, type Socket } from 'node:net';
+import { join } from 'node:path';
 
 /**
- * A minimal D-Bus client with one purpose: ask the Secret Service which accounts exist under a service, by attributes
- * only. It never reads a secret and never unlocks anything (SearchItems returns locked items too).
+ * A minimal D-Bus client with two purposes: ask the Secret Service which accounts exist under a service, by attributes
+ * only (it never reads a secret and never unlocks anything: SearchItems returns locked items too), and prove, within a
+ * bound, that the bus and the Secret Service answer at all before the keychain binding is touched (the binding connects
+ * on the main thread with no timeout: a bus that accepts and never answers would hang the process for good).
  */
-export interface SecretServiceSearchOptions {
+export interface SessionBus {
   /** DBUS_SESSION_BUS_ADDRESS. */
   address: string | undefined;
+  /** XDG_RUNTIME_DIR: with no address, `$XDG_RUNTIME_DIR/bus` is the session bus, as libdbus and sd-bus take it. */
+  runtimeDir?: string | undefined;
+}
+
+export interface SecretServiceSearchOptions extends SessionBus {
   service: string;
   names: string[];
   timeoutMs: number;
@@ -15,51 +24,111 @@ export interface SecretServiceSearchOptions {
 /** The names that have an item, or undefined when the Secret Service could not tell (any failure; never throws). */
 export async function secretServiceAccounts(options: SecretServiceSearchOptions): Promise<Set<string> | undefined> {
   if (options.names.length === 0) return new Set();
-  const path = socketPath(options.address);
-  const uid = process.getuid?.();
-  if (path === undefined || uid === undefined) return undefined;
-  const auth = `\0AUTH EXTERNAL ${Buffer.from(String(uid), 'ascii').toString('hex')}\r\n`;
   const pending = new Map<number, string>(options.names.map((name, index) => [index + 2, name]));
-  const calls = [
-    methodCall(1, 'org.freedesktop.DBus', '/org/freedesktop/DBus', 'org.freedesktop.DBus', 'Hello'),
-    ...[...pending].map(([serial, name]) =>
-      methodCall(serial, 'org.freedesktop.secrets', '/org/freedesktop/secrets', 'org.freedesktop.Secret.Service',
-        'SearchItems', searchBody(options.service, name)),
-    ),
-  ];
-
-  try {
-    return await search(path, auth, pending, calls, options.timeoutMs);
-  } catch {
-    return undefined; // defensive: the contract is never to throw
-  }
+  const calls = [...pending].map(([serial, name]) =>
+    methodCall(serial, SECRETS, '/org/freedesktop/secrets', 'org.freedesktop.Secret.Service', 'SearchItems', searchBody(options.service, name)),
+  );
+  const found = new Set<string>();
+  const outcome = await converse(options, calls, options.timeoutMs, (message) => {
+    if (message.type === ERROR) return FAILED;
+    const name = message.type === METHOD_RETURN ? pending.get(message.replySerial) : undefined;
+    if (name === undefined) return undefined; // signals, the Hello reply
+    if (message.signature !== 'aoao') return FAILED;
+    if (hasItems(message.body)) found.add(name);
+    pending.delete(message.replySerial);
+    return pending.size === 0 ? found : undefined;
+  });
+  return outcome.kind === 'answered' ? outcome.value : undefined;
 }
 
-/** Authenticates, sends every call at once, and collects the replies to the calls in `pending` (serial → name). */
-function search(
-  path: string, auth: string, pending: Map<number, string>, calls: Buffer[], timeoutMs: number,
-): Promise<Set<string> | undefined> {
+/**
+ * `silent`: a bus was reached but it, or the Secret Service behind it, did not answer within `timeoutMs` (a stopped
+ * daemon, a hung keyring): the binding must not be called. `answered`: it answered (perhaps "no such service": the
+ * binding then fails on its own, at once). `unreachable`: no socket of the address could be connected to, or the bus
+ * refused us; the binding fails at once too. Never throws.
+ */
+export type BusPing = 'answered' | 'silent' | 'unreachable';
+
+export async function pingSecretService(options: SessionBus & { timeoutMs: number }): Promise<BusPing> {
+  // Peer.Ping on the Secret Service's name: the bus routes it (starting the service if it is activatable, as the
+  // binding's first call would), and the service itself answers.
+  const ping = methodCall(2, SECRETS, '/org/freedesktop/secrets', 'org.freedesktop.DBus.Peer', 'Ping');
+  const outcome = await converse(options, [ping], options.timeoutMs, (message) =>
+    message.replySerial === 2 && (message.type === METHOD_RETURN || message.type === ERROR) ? true : undefined,
+  );
+  if (outcome.kind === 'answered') return 'answered';
+  if (outcome.kind === 'silent') return 'silent';
+  return 'unreachable';
+}
+
+const SECRETS = 'org.freedesktop.secrets';
+/** Returned by a message handler: the conversation failed. */
+const FAILED = Symbol('failed');
+type Outcome<T> = { kind: 'answered'; value: T } | { kind: 'failed' } | { kind: 'unreachable' } | { kind: 'silent' };
+type Message = ReturnType<typeof parseMessage>;
+type Handler<T> = (message: Message) => T | undefined | typeof FAILED;
+
+/**
+ * Connects to the first socket of the bus address that accepts (the D-Bus specification's order), authenticates,
+ * says Hello, sends `calls` at once, and feeds every message to `handle` until it returns a value (or FAILED).
+ * The whole conversation, connecting included, is bounded by `timeoutMs`.
+ */
+async function converse<T>(bus: SessionBus, calls: Buffer[], timeoutMs: number, handle: Handler<T>): Promise<Outcome<T>> {
+  const uid = process.getuid?.();
+  const deadline = Date.now() + timeoutMs;
+  const paths = await sessionBusPaths(bus).catch(() => []);
+  if (uid === undefined) return { kind: 'unreachable' };
+  const auth = `\0AUTH EXTERNAL ${Buffer.from(String(uid), 'ascii').toString('hex')}\r\n`;
+  const hello = methodCall(1, 'org.freedesktop.DBus', '/org/freedesktop/DBus', 'org.freedesktop.DBus', 'Hello');
+  for (const path of paths) {
+    const socket = await connectWithin(path, deadline - Date.now());
+    if (socket === 'silent') return { kind: 'silent' };
+    if (socket === undefined) continue; // the next address, as the specification says
+    return talk(socket, auth, [hello, ...calls], deadline - Date.now(), handle);
+  }
+  return { kind: 'unreachable' };
+}
+
+/** A connected socket, undefined when this address refuses, or 'silent' when connecting outlasts the bound. */
+function connectWithin(path: string, timeoutMs: number): Promise<Socket | undefined | 'silent'> {
   return new Promise((resolve) => {
-    const found = new Set<string>();
-    let buffered = Buffer.alloc(0);
-    let isAuthenticated = false;
     const socket = createConnection({ path });
-    const timer = setTimeout(() => { finish(undefined); }, timeoutMs);
-    function finish(result: Set<string> | undefined): void {
+    const timer = setTimeout(() => {
+      socket.destroy();
+      resolve('silent');
+    }, Math.max(0, timeoutMs));
+    socket.once('connect', () => {
+      clearTimeout(timer);
+      socket.removeAllListeners('error');
+      resolve(socket);
+    });
+    socket.once('error', () => {
       clearTimeout(timer);
       socket.destroy();
-      resolve(result);
+      resolve(undefined);
+    });
+  });
+}
+
+function talk<T>(socket: Socket, auth: string, calls: Buffer[], timeoutMs: number, handle: Handler<T>): Promise<Outcome<T>> {
+  return new Promise((resolve) => {
+    let buffered = Buffer.alloc(0);
+    let isAuthenticated = false;
+    const timer = setTimeout(() => { finish({ kind: 'silent' }); }, Math.max(0, timeoutMs));
+    function finish(outcome: Outcome<T>): void {
+      clearTimeout(timer);
+      socket.destroy();
+      resolve(outcome);
     }
-    socket.on('error', () => { finish(undefined); });
-    socket.on('close', () => { finish(undefined); });
-    socket.on('connect', () => socket.write(auth, 'latin1'));
+    socket.on('error', () => { finish({ kind: 'failed' }); });
+    socket.on('close', () => { finish({ kind: 'failed' }); });
     socket.on('data', (chunk: Buffer) => {
       buffered = Buffer.concat([buffered, chunk]);
       try {
         if (!isAuthenticated) {
           const end = buffered.indexOf('\r\n');
           if (end < 0) return;
-          if (!buffered.subarray(0, end).toString('latin1').startsWith('OK')) { finish(undefined); return; }
+          if (!buffered.subarray(0, end).toString('latin1').startsWith('OK')) { finish({ kind: 'failed' }); return; }
           buffered = buffered.subarray(end + 2);
           isAuthenticated = true;
           socket.write(Buffer.concat([Buffer.from('BEGIN\r\n', 'latin1'), ...calls]));
@@ -69,18 +138,16 @@ function search(
           if (length === undefined || length > buffered.length) return;
           const message = parseMessage(buffered.subarray(0, length));
           buffered = buffered.subarray(length);
-          if (message.type === ERROR) { finish(undefined); return; }
-          const name = message.type === METHOD_RETURN ? pending.get(message.replySerial) : undefined;
-          if (name === undefined) continue; // signals, the Hello reply
-          if (message.signature !== 'aoao') { finish(undefined); return; }
-          if (hasItems(message.body)) found.add(name);
-          pending.delete(message.replySerial);
-          if (pending.size === 0) { finish(found); return; }
+          if (message.type === ERROR && message.replySerial === 1) { finish({ kind: 'failed' }); return; } // Hello refused
+          const result = handle(message);
+          if (result === FAILED) { finish({ kind: 'failed' }); return; }
+          if (result !== undefined) { finish({ kind: 'answered', value: result }); return; }
         }
       } catch {
-        finish(undefined); // malformed input
+        finish({ kind: 'failed' }); // malformed input
       }
     });
+    socket.write(auth, 'latin1');
   });
 }
 
@@ -89,24 +156,67 @@ const METHOD_RETURN = 2;
 const ERROR = 3;
 const MAX_MESSAGE = 128 * 1024 * 1024;
 
-/** The socket path of the first unix address that names one (`unix:path=` or `unix:abstract=`), else undefined. */
-function socketPath(address: string | undefined): string | undefined {
-  for (const entry of (address ?? '').split(';')) {
-    if (!entry.startsWith('unix:')) continue;
-    const pairs = new Map(entry.slice(5).split(',').map((pair) => {
+/**
+ * The sockets a client tries, in order: each `unix:` entry of the address that names one (`path=`, `abstract=`, or
+ * `runtime=yes` for `$XDG_RUNTIME_DIR/bus`); with no address, `$XDG_RUNTIME_DIR/bus` when it is a socket of ours (what
+ * libdbus checks before using it). Other transports (tcp:, launchd:, autolaunch:) are not spoken here.
+ */
+async function sessionBusPaths(bus: SessionBus): Promise<string[]> {
+  if (bus.address !== undefined && bus.address !== '') return busSocketPaths(bus.address, bus.runtimeDir);
+  const path = runtimeBus(bus.runtimeDir);
+  if (path === undefined) return [];
+  const info = await lstat(path);
+  return info.isSocket() && info.uid === process.getuid?.() ? [path] : [];
+}
+
+function runtimeBus(runtimeDir: string | undefined): string | undefined {
+  return runtimeDir !== undefined && runtimeDir.startsWith('/') ? join(runtimeDir, 'bus') : undefined;
+}
+
+/**
+ * The unix socket paths of a D-Bus address, in order (abstract ones as `\0name`). As in libdbus, an address that does
+ * not parse (an entry without a method, a key without `=`, a bad %-escape) yields nothing at all; an entry that names
+ * no client socket (a server's `dir=`/`tmpdir=`, a NUL in a path) is skipped.
+ */
+export function busSocketPaths(address: string, runtimeDir: string | undefined): string[] {
+  const paths: string[] = [];
+  for (const entry of address.split(';')) {
+    if (entry === '') continue;
+    const colon = entry.indexOf(':');
+    if (colon <= 0) return [];
+    const pairs = new Map<string, string>();
+    for (const pair of entry.slice(colon + 1).split(',')) {
+      if (pair === '') continue;
       const at = pair.indexOf('=');
-      return [pair.slice(0, at), pair.slice(at + 1)] as const;
-    }));
-    const path = pairs.get('path');
-    const abstract = pairs.get('abstract');
-    try {
-      if (path) return decodeURIComponent(path);
-      if (abstract) return `\0${decodeURIComponent(abstract)}`;
-    } catch {
-      return undefined; // a bad %-escape
+      if (at <= 0) return [];
+      const value = unescapeValue(pair.slice(at + 1));
+      if (value === undefined) return [];
+      pairs.set(pair.slice(0, at), value);
     }
+    if (entry.slice(0, colon) !== 'unix') continue;
+    const path = clientSocket(pairs, runtimeDir);
+    if (path !== undefined) paths.push(path);
   }
-  return undefined;
+  return paths;
+}
+
+function clientSocket(pairs: Map<string, string>, runtimeDir: string | undefined): string | undefined {
+  const usable = (name: string | undefined): name is string => name !== undefined && name !== '' && !name.includes('\0');
+  const path = pairs.get('path');
+  if (path !== undefined) return usable(path) ? path : undefined;
+  const abstract = pairs.get('abstract');
+  if (abstract !== undefined) return usable(abstract) ? `\0${abstract}` : undefined;
+  return pairs.get('runtime') === 'yes' ? runtimeBus(runtimeDir) : undefined;
+}
+
+/** The specification's escaping: any byte may be written %XX; undefined for a bad escape. */
+function unescapeValue(value: string): string | undefined {
+  if (!/^(?:[^%]|%[0-9A-Fa-f]{2})*$/.test(value)) return undefined;
+  try {
+    return decodeURIComponent(value);
+  } catch {
+    return undefined; // %-escapes that are not UTF-8
+  }
 }
 
 /** Marshals little-endian D-Bus values; offsets are relative to the message start, so alignment is exact. */

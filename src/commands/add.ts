@@ -2,12 +2,21 @@ import { Command } from 'commander';
 import * as z from 'zod/mini';
 import type { Context } from '../context.js';
 import { probeConnection, testRecordOf, type ProbeResult } from '../connections/probe.js';
-import { listItem, ownerText } from '../connections/views.js';
-import { nameSchema, orgUrlSchema, subdomainOf, tokenPageUrl, tokenSchema, type ConnectionRecord } from '../domain/connection.js';
+import { listItem, ownerText, testWarnings } from '../connections/views.js';
+import { nameSchema, orgUrlSchema, subdomainOf, suggestedOrgUrl, tokenPageUrl, tokenSchema, type ConnectionRecord } from '../domain/connection.js';
 import type { Credential } from '../domain/credential.js';
 import { tokenVar } from '../domain/env-overrides.js';
-import { CliError, ExitCode, UsageError, rephrase } from '../domain/errors.js';
-import { SECRET_TIMEOUT_FLAG, optionFields, parseOptions } from '../domain/options.js';
+import { CancelledError, CliError, ExitCode, SilentError, UsageError, rephrase } from '../domain/errors.js';
+import {
+  SECRET_TIMEOUT_FLAG,
+  operandsAroundDashes,
+  optionFields,
+  parseOptions,
+  promptValidator,
+  refuseTokenArgument,
+  withPositionalName,
+} from '../domain/options.js';
+import { jsonText, printable } from '../domain/printable.js';
 import {
   SECRET_COMMAND_HINT,
   displayCommand,
@@ -16,8 +25,9 @@ import {
   splitCommandLine,
   type SecretCommand,
 } from '../domain/secret-command.js';
-import { readAll } from '../io/streams.js';
+import { readStdinSecret } from '../io/streams.js';
 import { startSpinner } from '../io/spinner.js';
+import { addOAuthRun } from './add-oauth.js';
 
 export const addOptionsSchema = z.object({
   name: optionFields.name,
@@ -30,13 +40,31 @@ export const addOptionsSchema = z.object({
   /** The argv after `--` with --secret-command, validated (never a secret in it). */
   secretCommand: z.optional(secretCommandSchema),
   secretTimeout: optionFields.secretTimeout,
+  oauth: optionFields.flag,
+  clientId: z.optional(z.string()),
+  scopes: z.optional(z.string()),
+  privateKeyFile: z.optional(z.string()),
+  generateKey: optionFields.flag,
+  keyType: z.optional(z.enum(['rsa', 'ec'])),
+  keyId: z.optional(z.string()),
 });
 export type AddOptions = z.output<typeof addOptionsSchema>;
-export type AddDeps = Pick<Context, 'io' | 'theme' | 'env' | 'connections' | 'prompter' | 'okta'>;
+export type AddDeps = Pick<Context, 'io' | 'theme' | 'env' | 'connections' | 'prompter' | 'okta' | 'notify'>;
 
-export function addCommand(run: (opts: AddOptions) => Promise<void>): Command {
+const OAUTH_FLAGS: [keyof AddOptions, string][] = [
+  ['clientId', '--client-id'],
+  ['scopes', '--scopes'],
+  ['privateKeyFile', '--private-key-file'],
+  ['generateKey', '--generate-key'],
+  ['keyType', '--key-type'],
+  ['keyId', '--key-id'],
+];
+
+/** `rawArgs`: the command line as typed, to find where `--` was (commander drops it). */
+export function addCommand(run: (opts: AddOptions) => Promise<void>, rawArgs: readonly string[]): Command {
   return new Command('add')
     .description('create a connection: API address + API token + name; validate, test, save')
+    .argument('[name]', 'name for the connection (or --name; default: the org subdomain)')
     .option('-n, --name <name>', 'name for the connection (default: the org subdomain)')
     .option('-u, --org-url <url>', "the org's API address, e.g. https://acme.okta.com")
     .option('--token-stdin', 'read the API token from stdin (there is no --token flag: argv leaks)')
@@ -44,10 +72,17 @@ export function addCommand(run: (opts: AddOptions) => Promise<void>): Command {
     .option('-f, --force', 'replace the address and token of an existing connection')
     .option('--json', 'print the saved connection as JSON on stdout')
     .option('--timeout <seconds>', 'time allowed for the test', '15')
+    .option('--oauth', 'an OAuth 2.0 service app (private key JWT) instead of an API token')
+    .option('--client-id <id>', "with --oauth: the app's client id (0oa…)")
+    .option('--scopes <list>', 'with --oauth: the Okta API scopes, space or comma separated (okta.users.read …)')
+    .option('--private-key-file <file>', 'with --oauth: the private key, PEM (PKCS#1/PKCS#8/SEC1) or JWK (or --token-stdin: on stdin)')
+    .option('--generate-key', 'with --oauth: make a new key pair and print its public JWK to add to the app')
+    .option('--key-type <type>', 'with --generate-key: rsa (2048, the default) or ec (P-256)')
+    .option('--key-id <kid>', "with --oauth: the key's kid (default: the JWK's own, else its thumbprint)")
     .option('--secret-command', 'the token is kept in a secret manager: the command after -- prints it (run each time it is needed)')
     .option(...SECRET_TIMEOUT_FLAG)
     .argument('[command...]', 'with --secret-command, after --: the command that prints the token (no shell; sh -c \'…\' for one)')
-    .usage('[options] [--secret-command -- <command…>]')
+    .usage('[name] [options] [--secret-command -- <command…>]')
     .addHelpText(
       'after',
       [
@@ -56,37 +91,35 @@ export function addCommand(run: (opts: AddOptions) => Promise<void>): Command {
         '  okta-connect add                       # asks for each value in a terminal',
         '  printf %s "$TOKEN" | okta-connect add --name prod --org-url https://acme.okta.com --token-stdin',
         '  okta-connect add --name prod --org-url https://acme.okta.com --secret-command -- pass show okta/prod',
+        '  okta-connect add --oauth --name svc --org-url https://acme.okta.com --client-id 0oa… --scopes okta.users.read --generate-key',
         '',
         'Create the token in the Admin Console: Security > API > Tokens > Create Token.',
         'A secret command is saved as its words (never a secret: the token is what it prints) and runs with stdin closed.',
       ].join('\n'),
     )
-    .action(async (words: string[], opts: Record<string, unknown>, command: Command) => {
-      await run(parseOptions(addOptionsSchema, { ...opts, secretCommand: secretCommandWords(command, words, opts.secretCommand === true) }));
+    .action(async (name: string | undefined, words: string[], opts: Record<string, unknown>) => {
+      const operands = addOperands([...(name === undefined ? [] : [name]), ...words], rawArgs, opts.secretCommand === true);
+      await run(parseOptions(addOptionsSchema, { ...(withPositionalName(operands.name, opts) as object), secretCommand: operands.secretCommand }));
     });
 }
 
 /**
- * The words after `--` are the secret command. Commander drops the separator, so it is found in the command line as
- * typed (the program's rawArgs); anything before it is no argument of add's.
+ * add's operands: at most one name before `--`, and with --secret-command the command after it. A word that looks
+ * like a token is refused as one; no refusal echoes a word (a token pasted in the wrong place would be printed).
  */
-function secretCommandWords(command: Command, words: string[], hasFlag: boolean): string[] | undefined {
-  const typed: unknown = command.parent ? Reflect.get(command.parent, 'rawArgs') : undefined;
-  const line = Array.isArray(typed) ? typed.filter((word): word is string => typeof word === 'string') : [];
-  const separator = line.indexOf('--');
-  const after = separator < 0 ? [] : line.slice(separator + 1);
-  const isSeparated = separator >= 0 && words.length >= after.length;
-  if (words.length > (isSeparated ? after.length : 0)) {
-    // Never echoed: a token pasted in the wrong place would be printed.
-    throw new UsageError('too many arguments: add takes none but the secret command, after --secret-command --', {
-      hint: 'okta-connect add --name prod --org-url https://acme.okta.com --secret-command -- pass show okta/prod',
+function addOperands(words: string[], rawArgs: readonly string[], hasFlag: boolean): { name: string | undefined; secretCommand: string[] | undefined } {
+  const { before, after } = operandsAroundDashes(words, rawArgs);
+  before.forEach(refuseTokenArgument);
+  if (before.length > 1) {
+    throw new UsageError('too many arguments: add takes one name, and the secret command only after --secret-command --', {
+      hint: 'okta-connect add prod --org-url https://acme.okta.com --secret-command -- pass show okta/prod',
     });
   }
-  if (!hasFlag && isSeparated) {
+  if (!hasFlag && after !== undefined) {
     throw new UsageError('a command after -- needs --secret-command before it', { hint: SECRET_COMMAND_HINT });
   }
-  if (hasFlag && !isSeparated) throw new UsageError('--secret-command needs the command after --', { hint: SECRET_COMMAND_HINT });
-  return hasFlag ? after : undefined;
+  if (hasFlag && after === undefined) throw new UsageError('--secret-command needs the command after --', { hint: SECRET_COMMAND_HINT });
+  return { name: before[0], secretCommand: hasFlag ? after : undefined };
 }
 
 /** Where the token of the connection being added comes from: typed or piped (kept in the keychain), or a command. */
@@ -96,8 +129,19 @@ interface Secret {
 }
 
 export async function addRun(deps: AddDeps, opts: AddOptions): Promise<void> {
+  if (opts.oauth && opts.secretCommand) {
+    throw new UsageError('--secret-command prints an API token: an OAuth connection keeps its private key in the OS keychain', {
+      hint: 'give one of them: okta-connect add --oauth --help, or okta-connect add --secret-command -- <command…> for a token',
+    });
+  }
+  if (opts.oauth) {
+    await addOAuthRun(deps, opts);
+    return;
+  }
+  const oauthOnly = OAUTH_FLAGS.filter(([key]) => opts[key] !== undefined && opts[key] !== false).map(([, flag]) => flag);
+  if (oauthOnly.length > 0) throw new UsageError(`${oauthOnly.join(', ')} ${oauthOnly.length === 1 ? 'is' : 'are'} for OAuth connections: add --oauth`, { hint: 'okta-connect add --oauth --help' });
   opts.orgUrl?.notices.forEach((notice) => {
-    notify(deps, notice);
+    deps.notify(notice);
   });
   const records = await deps.connections.records();
   if (opts.name !== undefined) assertFree(records, opts.name, opts.force);
@@ -118,15 +162,27 @@ export async function addRun(deps: AddDeps, opts: AddOptions): Promise<void> {
       });
     }
   }
-  const stdinCredential = opts.tokenStdin ? await readStdinToken(deps) : undefined;
+  // Before any secret is read or asked: a keychain that cannot take it is said at once (exit 8), not after the paste. A
+  // secret command needs no keychain.
+  if (!opts.secretCommand) await checkCanSave(deps);
+  const existing = (name: string): ConnectionRecord | undefined => records.find((record) => record.name === name);
+  const flagged = opts.name === undefined ? undefined : existing(opts.name);
+  if (flagged && interactive) await confirmReplace(deps, flagged);
+  // --token-stdin with stdin a terminal: ask, masked, rather than wait silently and echo what is typed.
+  const pipedCredential = opts.tokenStdin && (!deps.io.isStdinTTY || !interactive) ? await readStdinToken(deps) : undefined;
 
-  let orgUrl = opts.orgUrl?.value ?? (await askOrgUrl(deps));
-  let secret: Secret = stdinCredential
-    ? { credential: stdinCredential, command: null }
+  const address = opts.orgUrl ? { orgUrl: opts.orgUrl.value, oktaUrl: null } : await askOrgUrl(deps, opts);
+  let { orgUrl } = address;
+  let secret: Secret = pipedCredential
+    ? { credential: pipedCredential, command: null }
     : opts.secretCommand
       ? await commandSecret(deps, opts, opts.secretCommand, orgUrl)
-      : await askSecret(deps, opts, orgUrl);
+      : opts.tokenStdin
+        ? { credential: await askToken(deps, orgUrl, address.oktaUrl), command: null }
+        : await askSecret(deps, opts, orgUrl, address.oktaUrl);
   const name = opts.name ?? (await askName(deps, records, subdomainOf(orgUrl), opts.force));
+  const replaced = opts.name === undefined ? existing(name) : undefined;
+  if (replaced) await confirmReplace(deps, replaced);
   let result: ProbeResult | undefined;
 
   while (opts.test) {
@@ -137,21 +193,33 @@ export async function addRun(deps: AddDeps, opts: AddOptions): Promise<void> {
       spinner.stop();
     }
     if (!result.error) break;
-    if (!interactive) throw rephrase(result.error, { message: (message) => `${message}: nothing was saved` });
-    deps.io.stderr.write(`${deps.theme.failMark} ${result.error.message}\n${result.error.hint ? `  ${result.error.hint}\n` : ''}`);
-    const next = await deps.prompter.select('The test failed. What now?', [
-      { value: 'token', name: secret.command ? 'Enter the command again (or run it again after fixing the secret)' : 'Enter the token again' },
-      { value: 'url', name: 'Enter the API address again' },
-      { value: 'save', name: 'Save anyway' },
-      { value: 'cancel', name: 'Cancel (nothing is saved)' },
-    ]);
-    if (next === 'cancel') throw new CliError(result.error.exitCode, 'cancelled: nothing was saved', { hint: result.error.hint });
+    const failure = explainAtAdd(result.error, orgUrl, secret.command);
+    if (!interactive) throw rephrase(failure, { message: (message) => `${message}: nothing was saved` });
+    deps.io.stderr.write(`${deps.theme.failMark} ${printable(failure.message)}\n${failure.hint ? `  ${printable(failure.hint)}\n` : ''}`);
+    // The default fits the failure: the address for a host that is not (or not reachable as) Okta, else the token.
+    const isAddress = failure.exitCode === ExitCode.network || failure.exitCode === ExitCode.badResponse;
+    const next = await deps.prompter.select(
+      'The test failed. What now?',
+      [
+        {
+          value: 'token',
+          name: secret.command
+            ? 'Enter the command again, or run it again once the secret is fixed (the address stays)'
+            : 'Enter the token again (the address stays)',
+        },
+        { value: 'url', name: `Enter the API address again (the ${secret.command ? 'command' : 'token'} stays)` },
+        { value: 'save', name: 'Save anyway' },
+        { value: 'cancel', name: 'Cancel (nothing is saved)' },
+      ],
+      isAddress ? 'url' : 'token',
+    );
+    if (next === 'cancel') throw new CancelledError('cancelled: nothing was saved');
     if (next === 'save') break;
-    if (next === 'url') orgUrl = await askOrgUrl(deps);
-    secret = secret.command
-      ? await commandSecret(deps, { ...opts, name }, await askCommand(deps, secret.command), orgUrl)
-      : { credential: await askToken(deps, orgUrl), command: null };
+    if (next === 'url') orgUrl = (await askOrgUrl(deps, opts)).orgUrl;
+    else if (secret.command) secret = await commandSecret(deps, { ...opts, name }, await askCommand(deps, secret.command), orgUrl);
+    else secret = { credential: await askToken(deps, orgUrl, null), command: null };
   }
+  if (result?.ok) testWarnings(result).forEach((warning) => { deps.notify(`${name}: ${warning}`); });
 
   const record = await deps.connections.save({
     name,
@@ -163,7 +231,7 @@ export async function addRun(deps: AddDeps, opts: AddOptions): Promise<void> {
   });
   if (opts.json) {
     const source = record.secretCommand ? 'command' : 'keychain';
-    deps.io.stdout.write(`${JSON.stringify(listItem({ name, kind: record.kind, orgUrl, source, record }), null, 2)}\n`);
+    deps.io.stdout.write(`${jsonText(listItem({ name, kind: record.kind, orgUrl, source, record }))}\n`);
   } else {
     const who = result ? ownerText(result) : '';
     const tested = result === undefined ? '  (not tested)' : result.ok ? '' : '  (saved despite the failed test)';
@@ -171,11 +239,44 @@ export async function addRun(deps: AddDeps, opts: AddOptions): Promise<void> {
   }
   // stderr, so --json (stdout) scripts are told too.
   if (deps.env[tokenVar(name)]) {
-    notify(deps, `${tokenVar(name)} is set: it wins over the ${record.secretCommand ? 'secret command' : 'keychain'} for this connection`);
+    deps.notify(`${tokenVar(name)} is set: it wins over the ${record.secretCommand ? 'secret command' : 'keychain'} for this connection`);
   }
 }
 
-function assertFree(records: ConnectionRecord[], name: string, force: boolean): void {
+/**
+ * A token pasted a minute ago was not revoked or idle for 30 days: at add, a 401 means another org's token, or one copied
+ * incompletely (into the secret manager, for one a command prints).
+ */
+function explainAtAdd(error: CliError, orgUrl: string, command: SecretCommand | null): CliError {
+  if (error.exitCode !== ExitCode.auth) return error;
+  const which = command ? `the token ${displayCommand(command)} prints` : 'the token';
+  return rephrase(error, {
+    hint: `check that ${which} was created in ${orgUrl}'s Admin Console and copied whole (Okta shows it once); create one at ${tokenPageUrl(orgUrl)}`,
+  });
+}
+
+/** The keychain can take a token; when it cannot, the hint adds the way that needs none. */
+async function checkCanSave(deps: AddDeps): Promise<void> {
+  try {
+    await deps.connections.checkCanSave();
+  } catch (error) {
+    if (!(error instanceof CliError) || error.exitCode !== ExitCode.keychain) throw error;
+    throw rephrase(error, {
+      hint: `${error.hint ?? ''}; or keep the token in a secret manager: okta-connect add … --secret-command -- <command…>`.replace(/^; /, ''),
+    });
+  }
+}
+
+/** The suggested name, or the first of name-2, name-3… that is free: the default is never a name that exists. */
+function freeName(suggestion: string, records: ConnectionRecord[]): string | undefined {
+  if (!nameSchema.safeParse(suggestion).success) return undefined;
+  const taken = new Set(records.map((record) => record.name));
+  let candidate = suggestion;
+  for (let n = 2; taken.has(candidate); n += 1) candidate = `${suggestion.slice(0, 60)}-${String(n)}`;
+  return candidate;
+}
+
+export function assertFree(records: ConnectionRecord[], name: string, force: boolean): void {
   if (force || !records.some((record) => record.name === name)) return;
   throw new UsageError(`a connection named "${name}" exists already`, {
     hint: `replace it with --force, or pick another name (names cannot be renamed: add under the new name, then okta-connect remove --name ${name})`,
@@ -183,23 +284,12 @@ function assertFree(records: ConnectionRecord[], name: string, force: boolean): 
 }
 
 async function readStdinToken(deps: AddDeps): Promise<Credential> {
-  const raw = await readAll(deps.io.stdin);
-  if (raw.trim() === '') {
-    throw new UsageError('--token-stdin: stdin was empty', { hint: 'printf %s "$TOKEN" | okta-connect add --token-stdin …' });
-  }
+  const raw = await readStdinSecret(deps.io.stdin, 'printf %s "$TOKEN" | okta-connect add --token-stdin …');
   const { value, notices } = deps.connections.intake('token', raw);
   notices.forEach((notice) => {
-    notify(deps, notice);
+    deps.notify(notice);
   });
   return value;
-}
-
-/** Zod's first message for a prompt's validate callback: invalid input is explained and asked again. */
-function validator(schema: z.ZodMiniType): (value: string) => string | true {
-  return (value) => {
-    const result = schema.safeParse(value);
-    return result.success ? true : (result.error.issues[0]?.message ?? 'invalid value');
-  };
 }
 
 /** Ask until the answer passes `schema`, and return what the schema made of it: each answer is parsed once. */
@@ -219,28 +309,55 @@ async function askValid<S extends z.ZodMiniType>(
   return accepted.value;
 }
 
-async function askOrgUrl(deps: AddDeps): Promise<string> {
-  const { value, notices } = await askValid(
-    (validate) => deps.prompter.input("Okta API address (your org's URL, e.g. https://acme.okta.com):", { validate }),
-    orgUrlSchema,
-  );
-  notices.forEach((notice) => {
-    notify(deps, notice);
-  });
-  deps.io.stderr.write(`  API address: ${deps.theme.bold(value)}\n`);
-  return value;
+/**
+ * The address, checked as soon as it is typed (the unauthenticated org check): a typo or a host that is not Okta is
+ * caught while the user is still on this question, with the address they probably meant.
+ */
+export async function askOrgUrl(deps: AddDeps, opts: AddOptions): Promise<{ orgUrl: string; oktaUrl: string | null }> {
+  for (;;) {
+    const { value, notices } = await askValid(
+      (validate) => deps.prompter.input("Okta API address (your org's URL, e.g. https://acme.okta.com):", { validate }),
+      orgUrlSchema,
+    );
+    notices.forEach((notice) => {
+      deps.notify(notice);
+    });
+    deps.io.stderr.write(`  API address: ${deps.theme.bold(value)}\n`);
+    if (!opts.test) return { orgUrl: value, oktaUrl: null };
+    const spinner = startSpinner(deps.io, `checking ${value}…`);
+    try {
+      const org = await (await deps.okta()).checkOrg(value, opts.timeout);
+      return { orgUrl: value, oktaUrl: org.oktaUrl };
+    } catch (error) {
+      if (!(error instanceof CliError)) throw error;
+      spinner.stop();
+      const suggestion = suggestedOrgUrl(new URL(value).hostname);
+      deps.io.stderr.write(`${deps.theme.failMark} ${error.message}\n  ${suggestion ? `did you mean ${suggestion}?` : (error.hint ?? '')}\n`);
+    } finally {
+      spinner.stop();
+    }
+  }
 }
 
-function showTokenPage(deps: AddDeps, orgUrl: string): void {
+/** "Replace acme (https://acme.okta.com, owner ada@acme.com)?": --force in a terminal never replaces silently. */
+export async function confirmReplace(deps: AddDeps, record: ConnectionRecord): Promise<void> {
+  const owner = record.owner?.login ?? record.owner?.id;
+  const question = `Replace ${record.name} (${record.orgUrl}${owner ? `, owner ${owner}` : ''})?`;
+  if (await deps.prompter.confirm(question, false)) return;
+  deps.io.stderr.write('not replaced\n');
+  throw new SilentError(ExitCode.interrupted);
+}
+
+function showTokenPage(deps: AddDeps, orgUrl: string, oktaUrl: string | null): void {
   deps.io.stderr.write(
-    `  Create a token at ${tokenPageUrl(orgUrl)}\n` +
+    `  Create a token at ${tokenPageUrl(orgUrl, oktaUrl)}\n` +
       '  (Security > API > Tokens > Create Token; copy the value, it is shown once. It has your admin permissions.)\n',
   );
 }
 
 /** In a terminal, with no token piped and no --secret-command: where is the token kept? */
-async function askSecret(deps: AddDeps, opts: AddOptions, orgUrl: string): Promise<Secret> {
-  showTokenPage(deps, orgUrl);
+async function askSecret(deps: AddDeps, opts: AddOptions, orgUrl: string, oktaUrl: string | null): Promise<Secret> {
+  showTokenPage(deps, orgUrl, oktaUrl);
   const where = await deps.prompter.select('Where is the token kept?', [
     { value: 'keychain', name: "This computer's keychain (paste it now)" },
     { value: 'command', name: 'A command that prints it (a secret manager: pass, op, vault, aws, doppler, sops…)' },
@@ -268,7 +385,7 @@ async function askCommand(deps: AddDeps, previous: SecretCommand | undefined): P
     },
   });
   if (argv === undefined) throw new Error('the prompt returned an answer it did not validate');
-  deps.io.stderr.write(`  command: ${deps.theme.bold(displayCommand(argv))}\n`);
+  deps.io.stderr.write(`  command: ${deps.theme.bold(printable(displayCommand(argv)))}\n`);
   return argv;
 }
 
@@ -280,34 +397,34 @@ async function commandSecret(deps: AddDeps, opts: Pick<AddOptions, 'name' | 'sec
         secretTimeoutMs: opts.secretTimeout,
       });
       notices.forEach((notice) => {
-        notify(deps, notice);
+        deps.notify(notice);
       });
       return { credential: value, command: argv };
     } catch (error) {
       if (!(error instanceof CliError) || error.exitCode !== ExitCode.keychain) throw error;
       if (!deps.io.canPrompt) throw rephrase(error, { message: (message) => `${message}: nothing was saved` });
-      deps.io.stderr.write(`${deps.theme.failMark} ${error.message}\n${error.hint ? `  ${error.hint}\n` : ''}`);
+      deps.io.stderr.write(`${deps.theme.failMark} ${printable(error.message)}\n${error.hint ? `  ${printable(error.hint)}\n` : ''}`);
     }
   }
 }
 
-async function askToken(deps: AddDeps, orgUrl: string): Promise<Credential> {
-  showTokenPage(deps, orgUrl);
+async function askToken(deps: AddDeps, orgUrl: string, oktaUrl: string | null): Promise<Credential> {
+  showTokenPage(deps, orgUrl, oktaUrl);
   return askPastedToken(deps);
 }
 
 async function askPastedToken(deps: AddDeps): Promise<Credential> {
   // Validated at the prompt (asked again when wrong), then taken in by the store, which registers it for redaction.
-  const raw = await deps.prompter.password('API token (input hidden):', { validate: validator(tokenSchema) });
+  const raw = await deps.prompter.password('API token (input masked):', { validate: promptValidator(tokenSchema) });
   const { value, notices } = deps.connections.intake('token', raw);
   notices.forEach((notice) => {
-    notify(deps, notice);
+    deps.notify(notice);
   });
   return value;
 }
 
-async function askName(deps: AddDeps, records: ConnectionRecord[], suggestion: string, force: boolean): Promise<string> {
-  const fallback = nameSchema.safeParse(suggestion).success ? suggestion : undefined;
+export async function askName(deps: AddDeps, records: ConnectionRecord[], suggestion: string, force: boolean): Promise<string> {
+  const fallback = freeName(suggestion, records);
   return askValid(
     (validate) => deps.prompter.input('Name for this connection:', { default: fallback, validate }),
     nameSchema,
@@ -318,6 +435,3 @@ async function askName(deps: AddDeps, records: ConnectionRecord[], suggestion: s
   );
 }
 
-function notify(deps: Pick<Context, 'io' | 'theme'>, notice: string): void {
-  deps.io.stderr.write(`${deps.theme.warnMark} ${notice}\n`);
-}

@@ -5,19 +5,30 @@ import { parseOrgUrl, parseToken, type ConnectionRecord } from '../domain/connec
 import { envConnectionKeys, envKey, orgUrlVar, tokenVar } from '../domain/env-overrides.js';
 import { CliError, ExitCode, SilentError } from '../domain/errors.js';
 import { SECRET_TIMEOUT_FLAG, optionFields, parseOptions } from '../domain/options.js';
-import { safeProxy } from '../domain/org-url.js';
+import { proxyProblem, safeProxy } from '../domain/org-url.js';
+import { jsonText, printable } from '../domain/printable.js';
 import { displayCommand } from '../domain/secret-command.js';
+import { shellCommand } from '../domain/shell.js';
+import { testMany, type TestManyTimes } from '../connections/test-many.js';
+import { lastTestWords, ownerText } from '../connections/views.js';
 
-export const doctorOptionsSchema = z.object({ json: optionFields.flag, secretTimeout: optionFields.secretTimeout });
+export const doctorOptionsSchema = z.object({
+  json: optionFields.flag,
+  test: optionFields.flag,
+  timeout: optionFields.timeout,
+  secretTimeout: optionFields.secretTimeout,
+});
 export type DoctorOptions = z.output<typeof doctorOptionsSchema>;
-export type DoctorDeps = Pick<Context, 'io' | 'theme' | 'env' | 'connections' | 'version' | 'nodeVersion'>;
+export type DoctorDeps = Pick<Context, 'io' | 'theme' | 'env' | 'clock' | 'connections' | 'okta' | 'version' | 'nodeVersion'>;
 
 export function doctorCommand(run: (opts: DoctorOptions) => Promise<void>): Command {
   return new Command('doctor')
     .description('check the keychain, config files, environment and every saved connection (exit 1 if anything is wrong)')
     .option('--json', 'print the checks as JSON on stdout')
+    .option('--test', 'also test every connection against Okta, as test --all does')
+    .option('--timeout <seconds>', 'time allowed per connection with --test', '15')
     .option(...SECRET_TIMEOUT_FLAG)
-    .addHelpText('after', '\nExamples:\n  okta-connect doctor\n  okta-connect doctor --json | jq \'.checks[] | select(.status == "fail")\'')
+    .addHelpText('after', '\nExamples:\n  okta-connect doctor\n  okta-connect doctor --test\n  okta-connect doctor --json | jq \'.checks[] | select(.status == "fail")\'')
     .action(async (opts: unknown) => {
       await run(parseOptions(doctorOptionsSchema, opts));
     });
@@ -49,32 +60,44 @@ export async function doctorRun(deps: DoctorDeps, opts: DoctorOptions): Promise<
     add('metadata', 'fail', error instanceof CliError ? error.message : String(error), error instanceof CliError ? (error.hint ?? null) : null);
   }
   const modes = await deps.connections.modes();
-  if (modes.dir !== null && (modes.dir & 0o077) !== 0) {
-    add('config folder', 'fail', `${deps.connections.dir} is readable by others (mode ${octal(modes.dir)})`, `chmod 700 '${deps.connections.dir}'`);
-  } else if (modes.dir !== null) {
-    add('config folder', 'ok', `${deps.connections.dir} (mode ${octal(modes.dir)})`);
-  } else {
+  const folder = modeProblem(modes.dir, 0o700, 'write it');
+  if (modes.dir === null) {
     add('config folder', 'info', `${deps.connections.dir} does not exist yet (created by the first okta-connect add)`);
+  } else if (folder) {
+    add('config folder', 'fail', `${deps.connections.dir} ${folder}`, shellCommand(['chmod', '700', deps.connections.dir]));
+  } else {
+    add('config folder', 'ok', `${deps.connections.dir} (mode ${octal(modes.dir)})`);
   }
-  if (modes.file !== null && (modes.file & 0o077) !== 0) {
-    add('config file', 'fail', `${deps.connections.path} is readable by others (mode ${octal(modes.file)})`, `chmod 600 '${deps.connections.path}'`);
-  }
+  const file = modeProblem(modes.file, 0o600, 'read or write it');
+  if (file) add('config file', 'fail', `${deps.connections.path} ${file}`, shellCommand(['chmod', '600', deps.connections.path]));
 
   // Where every saved connection has a secret command (a CI runner, say), a missing keychain is no failure.
   const isKeychainNeeded = records === undefined || records.length === 0 || records.some((record) => record.secretCommand === null);
   const stored = await keychainChecks(deps, add, isKeychainNeeded);
-  if (records !== undefined && stored !== undefined) orphanChecks(records, stored, add);
-  await commandChecks(deps, records ?? [], opts.secretTimeout, add);
+  const now = deps.clock.now();
+  if (records !== undefined && stored !== undefined) orphanChecks(records, stored, now, add);
+  if (records !== undefined && stored !== undefined) await oauthKeyChecks(deps, records, stored, add);
+  // --test runs each secret command as it resolves the connection: once is enough.
+  if (!opts.test) await commandChecks(deps, records ?? [], opts.secretTimeout, now, add);
+  if (records !== undefined && opts.test) await freshTests(deps, records, { timeoutMs: opts.timeout, secretTimeoutMs: opts.secretTimeout }, add);
+  // Without a keychain to compare with, the last tests still get their lines (command-sourced ones have theirs above).
+  else if (records !== undefined && stored === undefined) {
+    for (const record of records.filter((candidate) => candidate.secretCommand === null)) {
+      const last = lastTestOf(record, now);
+      add(`connection ${record.name}`, last.status, `${record.orgUrl}; ${last.text}`, last.fix);
+    }
+  }
   envChecks(deps.env, records ?? [], add);
 
   const healthy = checks.every((check) => check.status !== 'fail');
   if (opts.json) {
-    deps.io.stdout.write(`${JSON.stringify({ ok: healthy, version: deps.version, checks }, null, 2)}\n`);
+    deps.io.stdout.write(`${jsonText({ ok: healthy, version: deps.version, checks })}\n`);
   } else {
     const mark: Record<CheckStatus, string> = { ok: deps.theme.okMark, fail: deps.theme.failMark, warn: deps.theme.warnMark, info: '-' };
     for (const check of checks) {
-      deps.io.stdout.write(`${mark[check.status]} ${check.name}: ${check.message}\n`);
-      if (check.fix) deps.io.stdout.write(`    fix: ${check.fix}\n`);
+      // Paths, variables, keychain account names and error messages: all from outside.
+      deps.io.stdout.write(`${mark[check.status]} ${printable(check.name)}: ${printable(check.message)}\n`);
+      if (check.fix) deps.io.stdout.write(`    fix: ${printable(check.fix)}\n`);
     }
     const failures = checks.filter((check) => check.status === 'fail').length;
     deps.io.stderr.write(healthy ? 'all checks passed\n' : `${String(failures)} check(s) failed\n`);
@@ -108,7 +131,32 @@ async function keychainChecks(deps: DoctorDeps, add: Add, isNeeded: boolean): Pr
   return undefined;
 }
 
-function orphanChecks(records: ConnectionRecord[], stored: Set<string>, add: Add): void {
+/**
+ * Each stored OAuth key is read and parsed as test would (node:crypto), and matched with its metadata: a key that no
+ * longer parses, or a secret for another client or kid, is found here rather than at the next run. Never printed.
+ */
+async function oauthKeyChecks(deps: DoctorDeps, records: ConnectionRecord[], stored: Set<string>, add: Add): Promise<void> {
+  for (const record of records.filter((candidate) => candidate.kind === 'oauth' && stored.has(candidate.name))) {
+    const name = `oauth key ${record.name}`;
+    const again = `${shellCommand(['okta-connect', 'add', '--oauth', '--name', record.name, '--force'])} (with --client-id, --scopes and the key)`;
+    try {
+      // saved() parses the key (a key that does not parse throws) and keeps it only if it is the one saved for this
+      // connection (its fingerprint): another one is never sent.
+      const { credential } = await deps.connections.saved(record.name);
+      if (credential?.kind !== 'oauth') {
+        add(name, 'fail', 'the key in the keychain is not the one saved for this connection (another client, kid or key): it is not used', again);
+        continue;
+      }
+      const type = credential.privateKey.kty === 'RSA' ? 'RSA' : 'EC P-256';
+      add(name, 'ok', `the private key parses (${type}, kid ${credential.keyId}) and matches client ${credential.clientId}`);
+    } catch (error) {
+      // The store's message names the connection and what is wrong, never the key.
+      add(name, 'fail', error instanceof CliError ? error.message : 'the key could not be read', again);
+    }
+  }
+}
+
+function orphanChecks(records: ConnectionRecord[], stored: Set<string>, now: Date, add: Add): void {
   const saved = new Set(records.map((record) => record.name));
   for (const record of records) {
     if (record.secretCommand) {
@@ -116,29 +164,61 @@ function orphanChecks(records: ConnectionRecord[], stored: Set<string>, add: Add
       if (stored.has(record.name)) add(`keychain entry ${record.name}`, 'warn', 'a token in the keychain that its connection does not use (a command prints its secret)');
       continue;
     }
-    if (stored.has(record.name)) add(`connection ${record.name}`, 'ok', `${record.orgUrl}, token in the keychain`);
-    else {
+    if (stored.has(record.name)) {
+      const last = lastTestOf(record, now);
+      add(`connection ${record.name}`, last.status, `${record.orgUrl}, ${record.kind === 'oauth' ? 'private key' : 'token'} in the keychain; ${last.text}`, last.fix);
+    } else {
       add(
         `connection ${record.name}`,
         'fail',
-        'saved, but its token is missing from the keychain',
-        `okta-connect add --name ${record.name} --org-url ${record.orgUrl} --force   (or: okta-connect remove --name ${record.name} --yes)`,
+        `saved, but its ${record.kind === 'oauth' ? 'private key' : 'token'} is missing from the keychain`,
+        `${shellCommand(['okta-connect', 'add', '--name', record.name, '--org-url', record.orgUrl, '--force'])}   (or: ${shellCommand(['okta-connect', 'remove', '--name', record.name, '--yes'])})`,
       );
     }
   }
   for (const name of [...stored].filter((candidate) => !saved.has(candidate)).sort()) {
-    add(`keychain entry ${name}`, 'fail', 'a token in the keychain with no saved connection', `okta-connect remove --name ${name} --yes`);
+    add(`keychain entry ${name}`, 'fail', 'a token in the keychain with no saved connection', shellCommand(['okta-connect', 'remove', '--name', name, '--yes']));
   }
 }
 
-/** Each secret command runs once, one at a time (its messages reach stderr whole); what it printed is never shown. */
-async function commandChecks(deps: DoctorDeps, records: ConnectionRecord[], secretTimeoutMs: number, add: Add): Promise<void> {
+/** A connection's last test and its age, in words: a failed one fails the check, with what to run. */
+function lastTestOf(record: ConnectionRecord, now: Date): { status: CheckStatus; text: string; fix: string | null } {
+  const test = record.lastTest;
+  if (!test) return { status: 'ok', text: 'never tested', fix: null };
+  const text = `last test ${lastTestWords(test, now)}`;
+  if (test.ok) return { status: 'ok', text, fix: null };
+  return { status: 'fail', text, fix: test.code === ExitCode.auth ? authFix(record) : `okta-connect test ${record.name}` };
+}
+
+/** What to run when Okta rejected the token; rotate does not reach one that a secret command prints. */
+function authFix(record: Pick<ConnectionRecord, 'name' | 'secretCommand'>): string {
+  return record.secretCommand
+    ? `update the token in your secret manager (${displayCommand(record.secretCommand)} prints it), then: okta-connect test ${record.name}`
+    : `okta-connect rotate ${record.name}`;
+}
+
+/** doctor --test: every connection tested now, as test --all does (and recorded the same way). */
+async function freshTests(deps: DoctorDeps, records: ConnectionRecord[], times: TestManyTimes, add: Add): Promise<void> {
+  const names = await deps.connections.names(records);
+  for (const outcome of await testMany(deps, names, records, times)) {
+    const error = outcome.connection ? outcome.result.error : outcome.error;
+    if (!error && outcome.connection) add(`test ${outcome.name}`, 'ok', `${outcome.connection.orgUrl}  ${ownerText(outcome.result)}  ${String(outcome.result.latencyMs)} ms`);
+    else add(`test ${outcome.name}`, 'fail', error?.message ?? 'failed', error?.exitCode === ExitCode.auth ? authFix({ name: outcome.name, secretCommand: outcome.connection?.record?.secretCommand ?? null }) : (error?.hint ?? null));
+  }
+}
+
+/**
+ * Each secret command runs once, one at a time (its messages reach stderr whole); what it printed is never shown. A
+ * command that works gives the connection's line its last test, as a keychain connection's line has.
+ */
+async function commandChecks(deps: DoctorDeps, records: ConnectionRecord[], secretTimeoutMs: number, now: Date, add: Add): Promise<void> {
   for (const record of records) {
     if (!record.secretCommand) continue;
     const owner = { argv: record.secretCommand, name: record.name, orgUrl: record.orgUrl };
     try {
       await deps.connections.runSecretCommand(owner, record.kind, { secretTimeoutMs });
-      add(`connection ${record.name}`, 'ok', `${record.orgUrl}, ${displayCommand(record.secretCommand)} printed a valid token`);
+      const last = lastTestOf(record, now);
+      add(`connection ${record.name}`, last.status, `${record.orgUrl}, ${displayCommand(record.secretCommand)} printed a valid token; ${last.text}`, last.fix);
     } catch (error) {
       if (!(error instanceof CliError)) throw error;
       add(`connection ${record.name}`, 'fail', error.message, error.hint ?? null);
@@ -169,10 +249,35 @@ function envChecks(env: Context['env'], records: ConnectionRecord[], add: Add): 
     else add(`environment ${saved?.name ?? name}`, 'info', `${what} in effect${saved ? ` (overrides the saved connection)` : ''}`);
   }
   const proxy = env.HTTPS_PROXY ?? env.https_proxy;
-  if (proxy) add('proxy', 'info', `HTTPS_PROXY=${safeProxy(proxy)}${env.NO_PROXY ? ' (NO_PROXY is not honoured: every Okta call goes through the proxy)' : ''}`);
+  const unusableProxy = proxy ? proxyProblem(proxy) : undefined;
+  if (unusableProxy) add('proxy', 'fail', `HTTPS_PROXY cannot be used: ${unusableProxy}`, 'set HTTPS_PROXY to http://host:port, or unset it');
+  else if (proxy) add('proxy', 'info', `HTTPS_PROXY=${safeProxy(proxy)}${env.NO_PROXY ? ' (NO_PROXY is not honoured: every Okta call goes through the proxy)' : ''}`);
   if (env.NODE_EXTRA_CA_CERTS) add('CA certificates', 'info', `NODE_EXTRA_CA_CERTS=${env.NODE_EXTRA_CA_CERTS}`);
+  if (env.NODE_TLS_REJECT_UNAUTHORIZED === '0') {
+    add(
+      'TLS verification',
+      'warn',
+      'NODE_TLS_REJECT_UNAUTHORIZED=0 turns off certificate checks for Node.js programs; okta-connect checks them anyway whenever it sends a secret',
+      'unset NODE_TLS_REJECT_UNAUTHORIZED; for a TLS-inspecting proxy, set NODE_EXTRA_CA_CERTS to a PEM file with its CA certificate',
+    );
+  }
   const ignored = Object.keys(env).filter((key) => key.startsWith('OKTA_CLIENT_'));
   if (ignored.length > 0) add('Okta SDK variables', 'info', `${ignored.join(', ')} set: okta-connect ignores them (exec sets its own)`);
+}
+
+/**
+ * What is wrong with a mode that is not exactly `wanted` (0700 for the folder, 0600 for the file): wider lets other
+ * users in, narrower locks okta-connect out. Undefined when it is right, or the path does not exist.
+ */
+function modeProblem(mode: number | null, wanted: number, use: string): string | undefined {
+  if (mode === null || mode === wanted) return undefined;
+  const shown = `mode ${octal(mode)}, not ${octal(wanted)}`;
+  const isOpen = (mode & ~wanted & 0o077) !== 0;
+  const isNarrower = (wanted & ~mode) !== 0;
+  if (isOpen && isNarrower) return `is open to other users, and okta-connect cannot ${use} (${shown})`;
+  if (isOpen) return `is open to other users (${shown})`;
+  if (isNarrower) return `has ${shown}: okta-connect cannot ${use}`;
+  return `has ${shown}`; // e.g. a file its owner may execute
 }
 
 function octal(mode: number): string {

@@ -1,10 +1,12 @@
 import { Command } from 'commander';
 import * as z from 'zod/mini';
 import type { Context } from '../context.js';
-import { listItem, type ListItem } from '../connections/views.js';
+import { lastTestWords, listItem, type ListItem } from '../connections/views.js';
 import { daysUntil, isExpiringSoon } from '../domain/connection.js';
+import { ExitCode } from '../domain/errors.js';
 import { optionFields, parseOptions } from '../domain/options.js';
-import { formatTable } from '../io/table.js';
+import { jsonText, printable } from '../domain/printable.js';
+import { fitTable, formatTable } from '../io/table.js';
 import type { Theme } from '../io/theme.js';
 
 export const listOptionsSchema = z.object({ json: optionFields.flag });
@@ -13,7 +15,7 @@ export type ListOptions = z.output<typeof listOptionsSchema>;
  * Metadata first: list works, fast, with the keychain locked or absent. The contract also says list never shows a
  * connection whose token is missing without saying so, which only the keychain knows: it gets one brief look.
  */
-export type ListDeps = Pick<Context, 'io' | 'theme' | 'clock' | 'connections'>;
+export type ListDeps = Pick<Context, 'io' | 'theme' | 'clock' | 'connections' | 'notify'>;
 
 const KEYCHAIN_GLANCE_MS = 1_500;
 
@@ -31,10 +33,10 @@ export async function listRun(deps: ListDeps, opts: ListOptions): Promise<void> 
   const { connections, isKeychainChecked } = await deps.connections.list(KEYCHAIN_GLANCE_MS);
   const items = connections.map(listItem);
   if (!isKeychainChecked) {
-    deps.io.stderr.write('note: the keychain did not answer, so the tokens were not checked (okta-connect doctor tells why)\n');
+    deps.notify('the keychain did not answer, so the tokens were not checked (okta-connect doctor tells why)');
   }
   if (opts.json) {
-    deps.io.stdout.write(`${JSON.stringify(items, null, 2)}\n`);
+    deps.io.stdout.write(`${jsonText(items)}\n`);
     return;
   }
   if (items.length === 0) {
@@ -44,35 +46,37 @@ export async function listRun(deps: ListDeps, opts: ListOptions): Promise<void> 
   const now = deps.clock.now();
   const rows = items.map((item) => [
     item.name,
-    item.orgUrl,
-    item.owner?.login ?? item.owner?.id ?? '-',
+    item.kind,
+    printable(item.orgUrl),
+    // From Okta once, then from a file anyone may edit: never raw to the terminal.
+    // An OAuth connection is owned by its app: the client id, tested or not.
+    printable((item.kind === 'oauth' ? item.clientId : undefined) ?? item.owner?.login ?? item.owner?.id ?? '-'),
     lastTestCell(item, now, deps.theme),
     expiresCell(item, now, deps.theme),
     item.source,
   ]);
-  deps.io.stdout.write(formatTable(['NAME', 'ORG URL', 'OWNER', 'LAST TEST', 'EXPIRES', 'SOURCE'], rows));
+  const header = ['NAME', 'KIND', 'ORG URL', 'OWNER', 'LAST TEST', 'EXPIRES', 'SOURCE'];
+  // In a terminal the table fits its width: the address is cut with "…", and OWNER (then KIND) goes before a line wraps.
+  deps.io.stdout.write(
+    deps.io.columns === undefined ? formatTable(header, rows) : fitTable(header, rows, { width: deps.io.columns, shrink: 2, drop: [3, 1] }),
+  );
 }
 
+/** What the last test found, in words: `ok 2h ago`, `revoked (401) 3d ago`, `not an Okta org 5m ago`. */
 function lastTestCell(item: ListItem, now: Date, theme: Theme): string {
   if (!item.lastTest) return 'never';
-  const ago = relative(now.getTime() - Date.parse(item.lastTest.at));
-  return item.lastTest.ok ? theme.ok(`ok ${ago} ago`) : theme.fail(`failed (${String(item.lastTest.code)}) ${ago} ago`);
+  const words = lastTestWords(item.lastTest, now);
+  return item.lastTest.ok ? theme.ok(words) : theme.fail(words);
 }
 
 /** "in 23d", "in 4d" (warning colour under 7 days) or "likely expired". */
-export function expiresCell(item: Pick<ListItem, 'idleExpiresAt' | 'source'>, now: Date, theme: Theme): string {
+export function expiresCell(item: Pick<ListItem, 'idleExpiresAt' | 'source' | 'lastTest'>, now: Date, theme: Theme): string {
   if (item.idleExpiresAt === null) return '-';
   if (item.source === 'missing') return theme.fail('no token');
+  // Okta said the token is dead: no count of idle days brings it back.
+  if (item.lastTest?.code === ExitCode.auth) return theme.fail('dead');
   const days = daysUntil(item.idleExpiresAt, now);
   if (days < 0) return theme.fail('likely expired');
   const text = `in ${String(days)}d`;
   return isExpiringSoon(item.idleExpiresAt, now) ? theme.warn(text) : text;
-}
-
-function relative(ms: number): string {
-  const minutes = Math.max(0, Math.floor(ms / 60_000));
-  if (minutes < 60) return `${String(minutes)}m`;
-  const hours = Math.floor(minutes / 60);
-  if (hours < 48) return `${String(hours)}h`;
-  return `${String(Math.floor(hours / 24))}d`;
 }

@@ -3,12 +3,15 @@ import * as z from 'zod/mini';
 import type { Context } from '../context.js';
 import { probeConnection, testRecordOf, type ProbeResult } from '../connections/probe.js';
 import type { ResolvedConnection } from '../connections/store.js';
-import { errorJson, ownerText, testJson } from '../connections/views.js';
-import { mapBounded } from '../domain/bounded.js';
+import { testMany, type TestOutcome } from '../connections/test-many.js';
+import { errorJson, ownerText, testJson, testWarnings } from '../connections/views.js';
 import { daysUntil, idleExpiresAt, isExpiringSoon, type ConnectionRecord } from '../domain/connection.js';
 import { CliError, ExitCode, SilentError, UsageError, rephrase } from '../domain/errors.js';
-import { SECRET_TIMEOUT_FLAG, optionFields, parseOptions } from '../domain/options.js';
+import { tokenVar } from '../domain/env-overrides.js';
+import { SECRET_TIMEOUT_FLAG, optionFields, parseOptions, withPositionalName } from '../domain/options.js';
+import { jsonText, printable } from '../domain/printable.js';
 import { displayCommand } from '../domain/secret-command.js';
+import { chooseConnection } from '../connections/choose.js';
 import { startSpinner } from '../io/spinner.js';
 
 export const testOptionsSchema = z.object({
@@ -20,11 +23,12 @@ export const testOptionsSchema = z.object({
 });
 export type TestOptions = z.output<typeof testOptionsSchema>;
 
-export type TestDeps = Pick<Context, 'io' | 'theme' | 'env' | 'clock' | 'connections' | 'prompter' | 'okta'>;
+export type TestDeps = Pick<Context, 'io' | 'theme' | 'env' | 'clock' | 'connections' | 'prompter' | 'okta' | 'notify'>;
 
 export function testCommand(run: (opts: TestOptions) => Promise<void>): Command {
   return new Command('test')
     .description('test saved connections against Okta (exit code says what failed)')
+    .argument('[name]', 'the connection to test (or --name; default: OKTA_CONNECT_NAME, or the only connection)')
     .option('-n, --name <name>', 'the connection to test')
     .option('-a, --all', 'test every connection, concurrently')
     .option('--json', 'print the result as JSON on stdout')
@@ -32,15 +36,12 @@ export function testCommand(run: (opts: TestOptions) => Promise<void>): Command 
     .option(...SECRET_TIMEOUT_FLAG)
     .addHelpText(
       'after',
-      '\nExamples:\n  okta-connect test --name prod\n  okta-connect test --all --json\n  OKTA_CONNECT_PROD_TOKEN=… OKTA_CONNECT_PROD_ORG_URL=https://acme.okta.com okta-connect test --name prod',
+      '\nExamples:\n  okta-connect test prod\n  okta-connect test --name prod\n  okta-connect test --all --json\n  OKTA_CONNECT_PROD_TOKEN=… OKTA_CONNECT_PROD_ORG_URL=https://acme.okta.com okta-connect test --name prod',
     )
-    .action(async (opts: unknown) => {
-      await run(parseOptions(testOptionsSchema, opts));
+    .action(async (name: string | undefined, opts: unknown) => {
+      await run(parseOptions(testOptionsSchema, withPositionalName(name, opts)));
     });
 }
-
-/** Most connections tested at once by --all. */
-const CONCURRENCY = 8;
 
 export async function testRun(deps: TestDeps, opts: TestOptions): Promise<void> {
   if (opts.all && opts.name !== undefined) throw new UsageError('--name and --all cannot be used together', { hint: 'use one of them' });
@@ -49,7 +50,9 @@ export async function testRun(deps: TestDeps, opts: TestOptions): Promise<void> 
     await testAll(deps, records, opts);
     return;
   }
-  const name = opts.name ?? (await pickName(deps, records));
+  const name =
+    opts.name ??
+    (await chooseConnection(deps, { message: 'missing --name (or --all)', hint: 'okta-connect test <name>, or --all; see okta-connect list' }));
   const connection = await deps.connections.resolve(name, records, { secretTimeoutMs: opts.secretTimeout });
   const spinner = opts.json ? undefined : startSpinner(deps.io, `testing ${name}…`);
   let result: ProbeResult;
@@ -59,7 +62,7 @@ export async function testRun(deps: TestDeps, opts: TestOptions): Promise<void> 
     spinner?.stop();
   }
   await deps.connections.recordTests([{ connection, test: testRecordOf(result) }]);
-  if (opts.json) deps.io.stdout.write(`${JSON.stringify(testJson(connection, result), null, 2)}\n`);
+  if (opts.json) deps.io.stdout.write(`${jsonText(testJson(connection, result))}\n`);
   if (result.error) throw sharpen(result.error, connection);
   if (!opts.json) {
     deps.io.stdout.write(`${resultLine(deps, connection, result)}\n`);
@@ -67,110 +70,86 @@ export async function testRun(deps: TestDeps, opts: TestOptions): Promise<void> 
   }
 }
 
-interface Outcome {
-  name: string;
-  connection?: ResolvedConnection;
-  result?: ProbeResult;
-  error: CliError | null;
-}
-
+/**
+ * Every connection, concurrently. Each line is printed as soon as its connection is done, so a hung host holds back no
+ * other; in a terminal the columns are aligned. Then a summary. --json is one array, in name order.
+ */
 async function testAll(deps: TestDeps, records: ConnectionRecord[], opts: TestOptions): Promise<void> {
-  const { timeout: timeoutMs, json } = opts;
+  const { timeout: timeoutMs, secretTimeout: secretTimeoutMs, json } = opts;
   const names = await deps.connections.names(records);
   if (names.length === 0) {
     throw new CliError(ExitCode.notFound, 'no connections to test', { hint: 'create one with: okta-connect add' });
   }
-  const okta = await deps.okta();
-  // Secrets are read one at a time (a keychain is a shared desktop service; a burst of parallel sessions has been seen
-  // to make gnome-keyring restart; a secret command's messages go to stderr whole), then the connections are tested
-  // concurrently. The spinner starts after them, so that it never draws over a secret command's stderr.
-  const resolved: { name: string; connection: ResolvedConnection | CliError }[] = [];
-  for (const name of names) {
-    const connection = await deps.connections.resolve(name, records, { secretTimeoutMs: opts.secretTimeout }).catch((error: unknown) => {
-      if (error instanceof CliError) return error;
-      throw error;
-    });
-    resolved.push({ name, connection });
-  }
-  const spinner = json ? undefined : startSpinner(deps.io, `testing ${String(names.length)} connections…`);
-  const outcomes = await mapBounded(resolved, CONCURRENCY, async ({ name, connection }): Promise<Outcome> => {
-    if (connection instanceof CliError) return { name, error: connection };
-    const result = await probeConnection(okta, { orgUrl: connection.orgUrl, credential: connection.credential, timeoutMs });
-    return { name, connection, result, error: result.error ? sharpen(result.error, connection) : null };
-  });
-  spinner?.stop();
-  await deps.connections.recordTests(
-    outcomes.flatMap(({ connection, result }) => (connection && result ? [{ connection, test: testRecordOf(result) }] : [])),
-  );
+  const align = deps.io.isStdoutTTY;
+  const nameWidth = align ? Math.max(...names.map((name) => name.length)) : 0;
+  const urlWidth = align ? Math.max(...records.map((record) => record.orgUrl.length), 0) : 0;
+  // Cells joined by two spaces; empty ones (no owner known) left out, so a line never has a wide gap by accident.
+  const line = (cells: string[]): string => `${cells.filter((cell) => cell.trim() !== '').join('  ')}\n`;
+  const print = (outcome: TestOutcome): void => {
+    const url = (outcome.connection?.orgUrl ?? '').padEnd(urlWidth);
+    const name = outcome.name.padEnd(nameWidth);
+    const failure = failureOf(outcome);
+    if (outcome.connection && !failure) {
+      deps.io.stdout.write(line([`${deps.theme.okMark} ${name}`, url, ownerText(outcome.result), `${String(outcome.result.latencyMs)} ms`]));
+      printWarnings(deps, outcome.connection, outcome.result);
+      return;
+    }
+    deps.io.stdout.write(line([`${deps.theme.failMark} ${name}`, url, printable(failure?.message ?? '')]));
+    if (failure?.hint) deps.io.stderr.write(`  hint: ${printable(failure.hint)}\n`);
+  };
+  const outcomes = await testMany(deps, names, records, { timeoutMs, secretTimeoutMs }, json ? undefined : print);
   if (json) {
     const items = outcomes.map((outcome) =>
-      outcome.connection && outcome.result
-        ? testJson(outcome.connection, outcome.result)
+      outcome.connection
+        ? testJson(outcome.connection, { ...outcome.result, error: outcome.result.error && sharpen(outcome.result.error, outcome.connection) })
         : { name: outcome.name, orgUrl: null, ok: false, latencyMs: null, owner: null, roles: null, rateLimit: null, error: errorJson(outcome.error) },
     );
-    deps.io.stdout.write(`${JSON.stringify(items, null, 2)}\n`);
+    deps.io.stdout.write(`${jsonText(items)}\n`);
   }
-  for (const outcome of outcomes) {
-    if (!json) {
-      const line = outcome.connection && outcome.result && !outcome.error
-        ? resultLine(deps, outcome.connection, outcome.result)
-        : `${deps.theme.failMark} ${outcome.name}  ${outcome.connection?.orgUrl ?? ''}  ${outcome.error?.message ?? ''}`.replace(/ {3,}/g, '  ');
-      deps.io.stdout.write(`${line}\n`);
-      if (outcome.connection && outcome.result?.ok) printWarnings(deps, outcome.connection, outcome.result);
-    }
-    if (outcome.error?.hint) deps.io.stderr.write(`hint: ${outcome.name}: ${outcome.error.hint}\n`);
-  }
-  const failed = outcomes.filter((outcome) => outcome.error !== null);
+  const failed = outcomes.filter((outcome) => failureOf(outcome) !== null);
   const summary = `${String(outcomes.length - failed.length)} of ${String(outcomes.length)} connections OK`;
   deps.io.stderr.write(`${failed.length === 0 ? summary : `${summary}; failed: ${failed.map((outcome) => outcome.name).join(', ')}`}\n`);
-  const first = failed[0]?.error;
+  const first = failed[0] && failureOf(failed[0]);
   if (first) throw new SilentError(first.exitCode);
 }
 
-async function pickName(deps: TestDeps, records: ConnectionRecord[]): Promise<string> {
-  if (!deps.io.canPrompt) {
-    throw new UsageError('missing --name (or --all)', { hint: 'okta-connect test --name <name>, or --all; see okta-connect list' });
-  }
-  const names = await deps.connections.names(records);
-  if (names.length === 0) throw new CliError(ExitCode.notFound, 'no connections are saved', { hint: 'create one with: okta-connect add' });
-  return deps.prompter.select(
-    'Which connection?',
-    names.map((name) => ({ value: name, name: `${name}  ${records.find((saved) => saved.name === name)?.orgUrl ?? '(env)'}` })),
-  );
+/** The failure as the user reads it on the connection's line (the name is on the line already), or null. */
+function failureOf(outcome: TestOutcome): CliError | null {
+  if (!outcome.connection) return outcome.error;
+  return outcome.result.error && nextStep(outcome.result.error, outcome.connection);
 }
 
-/** The failure with the connection's name in front, and for a token from the environment or a command, where to fix it. */
-function sharpen(error: CliError, connection: ResolvedConnection): CliError {
+/**
+ * For a rejected token, what to run next, naming the connection; for a token from the environment or a secret command,
+ * where to update it instead (rotate does not reach those).
+ */
+function nextStep(error: CliError, connection: ResolvedConnection): CliError {
+  if (error.exitCode !== ExitCode.auth) return error;
   const command = connection.source === 'command' ? connection.record?.secretCommand : null;
-  const where =
+  const next =
     connection.source === 'env'
-      ? 'the token came from OKTA_CONNECT_…_TOKEN: update that secret'
+      ? `the token came from ${tokenVar(connection.name)}: update that secret`
       : command
         ? `the token came from ${displayCommand(command)}: update it in your secret manager`
-        : undefined;
-  return rephrase(error, {
-    message: (message) => `${connection.name}: ${message}`,
-    hint: error.exitCode === ExitCode.auth && where !== undefined ? `${error.hint ?? ''}; ${where}`.replace(/^; /, '') : error.hint,
-  });
+        : `then save it with: okta-connect rotate ${connection.name}`;
+  return rephrase(error, { hint: `${error.hint ?? ''}; ${next}`.replace(/^; /, '') });
+}
+
+/** The failure with the connection's name in front, and the next step. */
+function sharpen(error: CliError, connection: ResolvedConnection): CliError {
+  const failure = nextStep(error, connection);
+  return rephrase(failure, { message: (message) => `${connection.name}: ${message}` });
 }
 
 function resultLine(deps: Pick<TestDeps, 'theme'>, connection: ResolvedConnection, result: ProbeResult): string {
-  return `${deps.theme.okMark} ${connection.name}  ${connection.orgUrl}  ${ownerText(result)}  ${String(result.latencyMs)} ms`;
+  return `${deps.theme.okMark} ${connection.name}  ${connection.orgUrl}  ${ownerText(result)}  ${String(result.latencyMs)} ms`.replace(/ {3,}/g, '  ');
 }
 
 function printWarnings(deps: TestDeps, connection: ResolvedConnection, result: ProbeResult): void {
   const warn = (text: string): void => {
-    deps.io.stderr.write(`${deps.theme.warnMark} ${connection.name}: ${text}\n`);
+    deps.notify(`${connection.name}: ${text}`);
   };
-  if (result.owner?.status && result.owner.status !== 'ACTIVE') {
-    warn(`the token's owner is ${result.owner.status}: the token stops working if the account is deactivated`);
-  }
-  if (result.roles?.some((role) => /super admin/i.test(role) || role === 'SUPER_ADMIN')) {
-    warn('this is a Super Administrator token: prefer a service account with a narrower admin role');
-  }
-  if (result.rateLimit && result.rateLimit.limit > 0 && result.rateLimit.remaining / result.rateLimit.limit < 0.1) {
-    warn(`rate limit nearly used up: ${String(result.rateLimit.remaining)} of ${String(result.rateLimit.limit)} left`);
-  }
+  testWarnings(result).forEach(warn);
   if (connection.record && connection.source === 'keychain' && result.ok) {
     const expiresAt = idleExpiresAt(connection.record);
     const days = daysUntil(expiresAt, deps.clock.now());

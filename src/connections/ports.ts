@@ -44,6 +44,20 @@ export interface SecretCommandRunner {
   run(argv: readonly string[], timeoutMs: number): Promise<SecretCommandOutcome>;
 }
 
+/**
+ * A write that must not be cut in half by a signal (the keychain and connections.json changed together, or one file
+ * write). Until `enter()`, a signal ends the process at once, as ever (nothing is written yet, and the lock file is
+ * removed on exit). From `enter()` until `work` settles, SIGINT/SIGTERM/SIGHUP wait: `isInterrupted()` turns true, so
+ * the work can roll back at its next safe point; once it has settled, the process exits 130 and prints what is true:
+ * `says(true)` if the work resolved (committed), `says(false)` if it threw.
+ */
+export interface CriticalSection {
+  enter(): void;
+  isInterrupted(): boolean;
+}
+
+export type Critical = <T>(work: (section: CriticalSection) => Promise<T>, says: (isDone: boolean) => string) => Promise<T>;
+
 /** connections.json: the metadata of every saved connection. Never a secret. */
 export interface MetadataStore {
   readonly path: string;
@@ -64,6 +78,8 @@ export interface MetadataStore {
 
 export interface OrgInfo {
   id: string;
+  /** The org's own Okta URL (`_links.organization`), which differs from the address for a custom domain; null if absent. */
+  oktaUrl: string | null;
 }
 
 export interface RateLimit {
@@ -75,6 +91,27 @@ export interface RateLimit {
 export interface Identity {
   owner: Owner;
   rateLimit: RateLimit | null;
+  /** OAuth connections: what the token endpoint granted, and the call made with it. */
+  oauth?: OAuthCheck | undefined;
+}
+
+/** A fresh OAuth access token and what the token endpoint said of it. */
+export interface AccessGrant {
+  accessToken: string;
+  /** `Bearer`, or `DPoP` for a token bound to the key (unusable without a proof: exec, not token). */
+  tokenType: string;
+  expiresInS: number | null;
+  /** The granted scopes, from the token response (null when it did not say). */
+  scopes: string[] | null;
+  isDPoP: boolean;
+}
+
+export interface OAuthCheck {
+  scopes: string[] | null;
+  expiresInS: number | null;
+  isDPoP: boolean;
+  /** The cheap call a granted scope allows, e.g. `GET /api/v1/users?limit=1`; null when no scope allows a known one. */
+  checked: string | null;
 }
 
 export interface OktaCall {
@@ -89,10 +126,15 @@ export interface OktaGateway {
   ready(): Promise<void>;
   /** Unauthenticated `GET /.well-known/okta-organization`: is this host an Okta org? */
   checkOrg(orgUrl: string, timeoutMs: number): Promise<OrgInfo>;
-  /** `GET /api/v1/users/me` through the Okta SDK: does the credential work, and whose is it? */
+  /**
+   * `GET /api/v1/users/me` through the Okta SDK: does the credential work, and whose is it? For an OAuth connection:
+   * the token request, then one cheap call a granted scope allows; the owner is the client id.
+   */
   whoAmI(call: OktaCall): Promise<Identity>;
   /** The owner's admin role labels; throws on 403 and the like (callers treat roles as best effort). */
   roles(call: OktaCall, userId: string): Promise<string[]>;
+  /** OAuth: a fresh access token (client_credentials with a private key JWT, through the SDK's PrivateKey mode). */
+  accessToken(call: OktaCall): Promise<AccessGrant>;
   /** `DELETE /api/v1/api-tokens/current`: revoke the token that makes the call. */
   revokeCurrentToken(call: OktaCall): Promise<void>;
 }

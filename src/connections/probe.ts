@@ -3,7 +3,7 @@ import type { Owner } from '../domain/connection.js';
 import { secretParts, type Credential } from '../domain/credential.js';
 import { CliError, ExitCode } from '../domain/errors.js';
 import { redact } from '../domain/redact.js';
-import type { Identity, OktaGateway, RateLimit } from './ports.js';
+import type { Identity, OAuthCheck, OktaGateway, RateLimit } from './ports.js';
 import type { TestRecord } from './store.js';
 
 export interface ProbeResult {
@@ -13,6 +13,8 @@ export interface ProbeResult {
   /** Role labels; null when they could not be read (best effort). */
   roles: string[] | null;
   rateLimit: RateLimit | null;
+  /** OAuth connections: the granted scopes, the token's lifetime, whether DPoP was required, the call made. */
+  oauth?: OAuthCheck | null | undefined;
   error: CliError | null;
 }
 
@@ -46,6 +48,8 @@ export async function probeConnection(
   }
   const latencyMs = Math.round(performance.now() - callStarted);
   let roles: string[] | null = null;
+  // An OAuth app has no owner whose roles could be read: its rights are its scopes.
+  if (identity.oauth) return { ok: true, latencyMs, owner: identity.owner, roles: null, rateLimit: identity.rateLimit, oauth: identity.oauth, error: null };
   if (remaining() > MIN_ROLES_MS) {
     try {
       roles = await okta.roles(call(), identity.owner.id);
@@ -58,7 +62,13 @@ export async function probeConnection(
 
 /** The result as it is recorded on the connection. */
 export function testRecordOf(result: ProbeResult): TestRecord {
-  return { ok: result.ok, code: result.error?.exitCode ?? ExitCode.ok, latencyMs: result.latencyMs, owner: result.owner };
+  return {
+    ok: result.ok,
+    code: result.error?.exitCode ?? ExitCode.ok,
+    latencyMs: result.latencyMs,
+    httpStatus: result.error?.details.httpStatus ?? null,
+    owner: result.owner,
+  };
 }
 
 /** Whatever failed, the secret is removed from what it says: these messages reach stdout (--json, --all) unfiltered. */

@@ -1,6 +1,6 @@
 import { byName, parseOrgUrl, type ConnectionRecord } from '../domain/connection.js';
-import { credentialFromSecret, type Credential } from '../domain/credential.js';
-import { envConnectionKeys, envKey, orgUrlVar, tokenVar } from '../domain/env-overrides.js';
+import { credentialFromSecret, oauthCredential, type Credential } from '../domain/credential.js';
+import { clientIdVar, envConnectionKeys, envKey, keyIdVar, orgUrlVar, privateKeyVar, scopesVar, tokenVar } from '../domain/env-overrides.js';
 import { NotFoundError, UsageError } from '../domain/errors.js';
 
 type Env = Readonly<Record<string, string | undefined>>;
@@ -15,6 +15,19 @@ export interface EnvOverride {
 
 export function envOverride(env: Env, name: string): EnvOverride {
   const rawUrl = env[orgUrlVar(name)];
+  const clientId = env[clientIdVar(name)];
+  if (clientId) {
+    // An OAuth connection from the environment: all of its parts, or a usage error naming the missing one.
+    const key = env[privateKeyVar(name)];
+    const scopes = env[scopesVar(name)];
+    const missing = !key ? privateKeyVar(name) : !scopes ? scopesVar(name) : undefined;
+    if (missing) throw new UsageError(`${clientIdVar(name)} is set but ${missing} is not`, { hint: `set ${missing} too, or unset ${clientIdVar(name)}` });
+    return {
+      orgUrl: rawUrl ? fromVariable(orgUrlVar(name), () => parseOrgUrl(rawUrl).value) : undefined,
+      secret: key,
+      credential: fromVariable(privateKeyVar(name), () => oauthCredential({ clientId, scopes: scopes ?? '', privateKey: key ?? '', keyId: env[keyIdVar(name)] }).value),
+    };
+  }
   const secret = env[tokenVar(name)];
   return {
     orgUrl: rawUrl ? fromVariable(orgUrlVar(name), () => parseOrgUrl(rawUrl).value) : undefined,
@@ -49,7 +62,7 @@ export function envOnlyNames(env: Env, records: ConnectionRecord[]): string[] {
   return envConnectionKeys(env)
     .filter((key) => !savedKeys.has(key))
     .map((key) => key.toLowerCase())
-    .filter((name) => env[tokenVar(name)] && env[orgUrlVar(name)]);
+    .filter((name) => (env[tokenVar(name)] || env[clientIdVar(name)]) && env[orgUrlVar(name)]);
 }
 
 /** Every connection's name, saved or environment-only, in name order: what --all tests and the picker offers. */

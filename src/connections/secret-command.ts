@@ -1,5 +1,5 @@
 import { displayCommand } from '../domain/secret-command.js';
-import { CancelledError, SecretCommandError, type CliError } from '../domain/errors.js';
+import { CancelledError, SecretCommandError, UsageError, type CliError } from '../domain/errors.js';
 import type { SecretCommandOutcome } from './ports.js';
 
 /** Whose secret command it is, for the message and the hint: a saved connection, or the one `add` is making. */
@@ -73,4 +73,18 @@ export function invalidOutput(owner: CommandOwner, why: string | undefined): Sec
 
 function seconds(ms: number): string {
   return String(Math.round(ms / 100) / 10);
+}
+
+/**
+ * rotate has nothing to replace for a connection whose token a command prints: the token lives in the user's secret
+ * manager, and the next use reads the new one from there. A usage error (exit 2): nothing was rotated.
+ */
+export function rotatedElsewhere(owner: CommandOwner & { name: string }): UsageError {
+  const command = displayCommand(owner.argv);
+  const [program, verb, entry] = owner.argv;
+  // pass, whose recipe the README gives: the entry that `pass show` prints is overwritten by `pass insert --force`.
+  const example = program === 'pass' && verb === 'show' && entry !== undefined && owner.argv.length === 3 ? ` (${displayCommand(['pass', 'insert', '--force', entry])})` : '';
+  return new UsageError(`"${owner.name}" has no token here to rotate: ${command} prints it, so the secret lives in your secret manager`, {
+    hint: `store the new token in your secret manager where ${command} reads it${example}, then check it: okta-connect test ${owner.name}; revoke the old one in the Admin Console`,
+  });
 }

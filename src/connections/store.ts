@@ -9,13 +9,13 @@ import {
   type Credential,
   type SecretSource,
 } from '../domain/credential.js';
-import { orgUrlVar, tokenVar } from '../domain/env-overrides.js';
-import { CliError, KeychainError, NotFoundError, UsageError, type ExitCodeValue } from '../domain/errors.js';
+import { clientIdVar, orgUrlVar, tokenVar } from '../domain/env-overrides.js';
+import { CancelledError, CliError, KeychainError, NotFoundError, UsageError, type ExitCodeValue } from '../domain/errors.js';
 import type { Redactor } from '../domain/redact.js';
 import { DEFAULT_SECRET_TIMEOUT_MS, type SecretCommand } from '../domain/secret-command.js';
-import type { MetadataStore, SecretCommandRunner, SecretStore } from './ports.js';
+import type { Critical, MetadataStore, SecretCommandRunner, SecretStore } from './ports.js';
 import { connectionNames, envOnlyNames, envOverride, notFound } from './resolve.js';
-import { commandFailure, invalidOutput, type CommandOwner } from './secret-command.js';
+import { commandFailure, invalidOutput, rotatedElsewhere, type CommandOwner } from './secret-command.js';
 
 export type { MetadataStore, SecretCommandRunner, SecretStore } from './ports.js';
 
@@ -26,6 +26,8 @@ export interface ListedConnection {
   orgUrl: string;
   source: SecretSource | 'missing';
   record: ConnectionRecord | undefined;
+  /** An environment-only OAuth connection's OKTA_CONNECT_<NAME>_CLIENT_ID (a saved one's is in its record). */
+  clientId?: string;
 }
 
 /** A connection ready to use: its address, its credential, and where each came from. */
@@ -43,6 +45,7 @@ export interface TestRecord {
   ok: boolean;
   code: ExitCodeValue;
   latencyMs: number;
+  httpStatus: number | null;
   owner: Owner | null;
 }
 
@@ -71,6 +74,8 @@ export interface ConnectionStoreDeps {
   secrets: SecretStore;
   commands: SecretCommandRunner;
   redactor: Redactor;
+  /** Defers signals while a write is between its first step and its commit or rollback (cli.ts owns the signals). */
+  critical: Critical;
   /** A note that must not fail the command (a use that could not be recorded). */
   notice: (text: string) => void;
 }
@@ -107,12 +112,20 @@ export interface ConnectionStore {
    * command-sourced connection is metadata only (with `force`, an old keychain entry of the name goes after it).
    */
   save(request: SaveRequest): Promise<ConnectionRecord>;
+  /**
+   * Replace only the secret of a saved connection (rotate), atomically: the new secret and the record's fingerprint and
+   * test together, or neither. The address stays. Returns the credential it replaced, if the keychain held one. A
+   * command-sourced connection has no secret here to replace: refused (exit 2).
+   */
+  replaceSecret(request: { name: string; orgUrl: string; credential: Credential; test: TestRecord }): Promise<{ record: ConnectionRecord; previous: Credential | undefined }>;
   /** Metadata first, then the secret (none for a command-sourced connection), under one lock. */
   remove(name: string): Promise<void>;
   /** The test results of saved connections (not environment ones), in one write; a failure to write is a notice. */
   recordTests(results: { connection: ResolvedConnection; test: TestRecord }[]): Promise<void>;
   /** exec and token hand the secret out: its 30-day idle expiry is probably renewed. A failure is a notice. */
   markUsed(connection: ResolvedConnection): Promise<void>;
+  /** Before a secret is asked: fails (exit 8) when the keychain cannot take one, so nobody pastes a token for nothing. */
+  checkCanSave(): Promise<void>;
   /** For doctor. */
   modes(): Promise<{ dir: number | null; file: number | null }>;
   /** For doctor: write, read and delete a probe entry, then the names of our entries. */
@@ -124,6 +137,22 @@ const MIN_SECRET_CHARS = 8;
 
 /** The probe entry doctor writes and deletes to prove the keychain works. */
 const PROBE_ACCOUNT = '__okta-connect-doctor-probe';
+
+function lastTestOf(test: TestRecord, at: string): NonNullable<ConnectionRecord['lastTest']> {
+  return { at, ok: test.ok, code: test.code, latencyMs: test.latencyMs, httpStatus: test.httpStatus };
+}
+
+/** What the metadata says of an OAuth credential (nothing secret); null for an API token. */
+function oauthFields(credential: Credential): Pick<ConnectionRecord, 'clientId' | 'scopes' | 'keyId'> {
+  return credential.kind === 'oauth'
+    ? { clientId: credential.clientId, scopes: credential.scopes, keyId: credential.keyId }
+    : {};
+}
+
+/** The secret is the one saved with the record's address (records from before fingerprints are taken as they are). */
+function isBound(record: ConnectionRecord | undefined, credential: Credential): boolean {
+  return record?.secretFingerprint == null || record.secretFingerprint === fingerprintOf(credential);
+}
 
 export function connectionStore(deps: ConnectionStoreDeps): ConnectionStore {
   const { metadata, secrets, redactor } = deps;
@@ -150,6 +179,19 @@ export function connectionStore(deps: ConnectionStoreDeps): ConnectionStore {
     const secret = await secrets.get(name);
     if (secret !== undefined) redactor.add(secret);
     return secret;
+  }
+
+  /** Puts the keychain back as it was before a save that did not complete; says so when it cannot. */
+  async function restore(name: string, undo: { previous: string | undefined; isRestored: boolean }): Promise<void> {
+    try {
+      if (undo.previous === undefined) await secrets.delete(name);
+      else await secrets.set(name, undo.previous);
+    } catch (error) {
+      undo.isRestored = false;
+      deps.notice(
+        `could not put the keychain entry of "${name}" back as it was (${error instanceof Error ? error.message : String(error)}): okta-connect doctor shows it`,
+      );
+    }
   }
 
   /** Only these few lines see a command's output before the redactor does. Too short a value cannot be a secret. */
@@ -209,9 +251,9 @@ export function connectionStore(deps: ConnectionStoreDeps): ConnectionStore {
     }
     const credential = fromStore(name, record?.kind ?? 'token', secret);
     assertSavedAddress(name, orgUrl, record);
-    if (record?.secretFingerprint != null && record.secretFingerprint !== fingerprintOf(credential)) {
+    if (record && !isBound(record, credential)) {
       throw new KeychainError(`the token in the OS keychain for "${name}" is not the one saved for ${record.orgUrl}: it was not sent`, {
-        hint: `another program or an interrupted save changed it; save it again: okta-connect add --name ${name} --org-url ${record.orgUrl} --force`,
+        hint: `another program or an interrupted save changed it; save the right one: okta-connect rotate ${name}`,
       });
     }
     return { name, orgUrl, credential, source: 'keychain', record };
@@ -223,33 +265,46 @@ export function connectionStore(deps: ConnectionStoreDeps): ConnectionStore {
    */
   async function saveCommandSourced(request: SaveRequest, record: ConnectionRecord): Promise<ConnectionRecord> {
     const replaced: { record: ConnectionRecord | undefined } = { record: undefined };
-    await metadata.update(
-      (connections) => {
-        replaced.record = connections.find((existing) => existing.name === request.name);
-        if (!request.force && replaced.record) {
-          throw new UsageError(`a connection named "${request.name}" was just created by another okta-connect`, {
-            hint: 'use --force to replace it, or pick another name',
-          });
-        }
-        return [...connections.filter((existing) => existing.name !== request.name), record];
-      },
-      request.force
-        ? async () => {
-            await secrets.delete(request.name).catch((error: unknown) => {
-              // Only the replaced keychain connection's entry is worth a word; on a machine without a keychain there is none.
-              if (replaced.record && replaced.record.secretCommand === null) {
-                deps.notice(`the old token of "${request.name}" is still in the OS keychain: ${error instanceof Error ? error.message : String(error)}`);
+    // One file write: a signal waits for it, then says whether it happened.
+    await deps.critical(
+      (section) =>
+        metadata.update(
+          (connections) => {
+            replaced.record = connections.find((existing) => existing.name === request.name);
+            if (!request.force && replaced.record) {
+              throw new UsageError(`a connection named "${request.name}" was just created by another okta-connect`, {
+                hint: 'use --force to replace it, or pick another name',
+              });
+            }
+            section.enter();
+            return [...connections.filter((existing) => existing.name !== request.name), record];
+          },
+          request.force
+            ? async () => {
+                await secrets.delete(request.name).catch((error: unknown) => {
+                  // Only the replaced keychain connection's entry is worth a word; on a machine without a keychain there is none.
+                  if (replaced.record && replaced.record.secretCommand === null) {
+                    deps.notice(`the old token of "${request.name}" is still in the OS keychain: ${error instanceof Error ? error.message : String(error)}`);
+                  }
+                });
               }
-            });
-          }
-        : undefined,
+            : undefined,
+        ),
+      (isDone) => (isDone ? `"${request.name}" was saved (${request.orgUrl}) before the interrupt took effect` : `"${request.name}" was not saved`),
     );
     return record;
   }
 
   async function update(change: (connections: ConnectionRecord[]) => ConnectionRecord[], what: string): Promise<void> {
     try {
-      await metadata.update(change);
+      await deps.critical(
+        (section) =>
+          metadata.update((connections) => {
+            section.enter();
+            return change(connections);
+          }),
+        () => 'nothing was left half-written',
+      );
     } catch (error) {
       deps.notice(`${what}: ${error instanceof Error ? error.message : String(error)}`);
     }
@@ -270,12 +325,15 @@ export function connectionStore(deps: ConnectionStoreDeps): ConnectionStore {
           name: record.name,
           kind: record.kind,
           orgUrl: orgUrl ?? record.orgUrl,
-          source: deps.env[tokenVar(record.name)] ? 'env' : record.secretCommand ? 'command' : 'keychain',
+          source: deps.env[record.kind === 'oauth' ? clientIdVar(record.name) : tokenVar(record.name)] ? 'env' : record.secretCommand ? 'command' : 'keychain',
           record,
         };
       });
       const envOnly = envOnlyNames(deps.env, records).map(
-        (name): ListedConnection => ({ name, kind: 'token', orgUrl: deps.env[orgUrlVar(name)] ?? '', source: 'env', record: undefined }),
+        (name): ListedConnection => {
+          const clientId = deps.env[clientIdVar(name)];
+          return { name, kind: clientId ? 'oauth' : 'token', orgUrl: deps.env[orgUrlVar(name)] ?? '', source: 'env', record: undefined, ...(clientId ? { clientId } : {}) };
+        },
       );
       const all = [...saved, ...envOnly].sort(byName);
       const inKeychain = all.filter((item) => item.source === 'keychain').map((item) => item.name);
@@ -311,7 +369,9 @@ export function connectionStore(deps: ConnectionStoreDeps): ConnectionStore {
       if (!record && secret === undefined) {
         throw notFound(name, records, isEnvOnly ? `"${name}" comes from ${tokenVar(name)} only: unset that variable instead` : undefined);
       }
-      const credential = secret === undefined ? undefined : fromStore(name, record?.kind ?? 'token', secret);
+      const stored = secret === undefined ? undefined : fromStore(name, record?.kind ?? 'token', secret);
+      // A secret that is not the one saved for this address is deleted with it, but never sent (no revocation).
+      const credential = stored !== undefined && isBound(record, stored) ? stored : undefined;
       return { record, credential, records };
     },
     async save(request) {
@@ -323,52 +383,126 @@ export function connectionStore(deps: ConnectionStoreDeps): ConnectionStore {
         orgUrl: request.orgUrl,
         createdAt: now,
         owner: test?.owner ? { id: test.owner.id, login: test.owner.login, status: test.owner.status } : null,
-        lastTest: test ? { at: now, ok: test.ok, code: test.code, latencyMs: test.latencyMs } : null,
+        lastTest: test ? lastTestOf(test, now) : null,
         lastUsedAt: test?.ok ? now : null,
         secretFingerprint: request.secretCommand ? null : fingerprintOf(request.credential),
         secretCommand: request.secretCommand ?? null,
+        ...oauthFields(request.credential),
       };
       if (record.secretCommand) return saveCommandSourced(request, record);
       // Set inside the update callback; an object so the compiler does not narrow them to their initial values.
-      const undo: { previous: string | undefined; isSecretWritten: boolean } = { previous: undefined, isSecretWritten: false };
-      try {
-        await metadata.update(async (connections) => {
-          const isKnown = connections.some((existing) => existing.name === request.name);
-          if (!request.force && isKnown) {
-            throw new UsageError(`a connection named "${request.name}" was just created by another okta-connect`, {
-              hint: 'use --force to replace it, or pick another name',
-            });
-          }
-          undo.previous = await readSecret(request.name);
-          if (!request.force && undo.previous !== undefined) {
-            throw new UsageError(`the OS keychain already holds a token for "${request.name}" that no saved connection knows`, {
-              hint: `it may belong to another okta-connect config folder or an older install; replace it with --force, or pick another name`,
-            });
-          }
-          await secrets.set(request.name, secretOf(request.credential));
-          undo.isSecretWritten = true;
-          return [...connections.filter((existing) => existing.name !== request.name), record];
-        });
-      } catch (error) {
-        if (undo.isSecretWritten) {
-          const { previous } = undo;
-          await (previous === undefined ? secrets.delete(request.name) : secrets.set(request.name, previous)).catch(() => undefined);
+      const undo = { previous: undefined as string | undefined, isSecretWritten: false, isRestored: true };
+      const says = (isDone: boolean): string => {
+        if (isDone) return `"${request.name}" was saved (${request.orgUrl}) before the interrupt took effect`;
+        return undo.isRestored ? `"${request.name}" was not saved; the keychain is as it was` : `"${request.name}" was not saved`;
+      };
+      return deps.critical(async (section) => {
+        try {
+          await metadata.update(async (connections) => {
+            const isKnown = connections.some((existing) => existing.name === request.name);
+            if (!request.force && isKnown) {
+              throw new UsageError(`a connection named "${request.name}" was just created by another okta-connect`, {
+                hint: 'use --force to replace it, or pick another name',
+              });
+            }
+            undo.previous = await readSecret(request.name);
+            if (!request.force && undo.previous !== undefined) {
+              throw new UsageError(`the OS keychain already holds a token for "${request.name}" that no saved connection knows`, {
+                hint: `it may belong to another okta-connect config folder or an older install; replace it with --force, or pick another name`,
+              });
+            }
+            // The first write: from here a signal waits until the metadata is written or the keychain put back.
+            section.enter();
+            await secrets.set(request.name, secretOf(request.credential));
+            undo.isSecretWritten = true;
+            if (section.isInterrupted()) throw new CancelledError('interrupted: nothing was saved');
+            return [...connections.filter((existing) => existing.name !== request.name), record];
+          });
+        } catch (error) {
+          if (undo.isSecretWritten) await restore(request.name, undo);
+          throw error;
         }
-        throw error;
+        return record;
+      }, says);
+    },
+    async replaceSecret(request) {
+      const at = deps.clock.now().toISOString();
+      const { test } = request;
+      const state: { previous: string | undefined; isSecretWritten: boolean; isRestored: boolean; record: ConnectionRecord | undefined } = {
+        previous: undefined,
+        isSecretWritten: false,
+        isRestored: true,
+        record: undefined,
+      };
+      const says = (isDone: boolean): string => {
+        if (isDone) return `the token of "${request.name}" was replaced before the interrupt took effect`;
+        return state.isRestored ? `the token of "${request.name}" was not replaced; the keychain is as it was` : `the token of "${request.name}" was not replaced`;
+      };
+      await deps.critical(async (section) => {
+        try {
+          await metadata.update(async (connections) => {
+            const existing = connections.find((candidate) => candidate.name === request.name);
+            // Another process removed it, or pointed it elsewhere, since it was tested: the new secret was tested for this.
+            if (existing?.orgUrl !== request.orgUrl) {
+              throw new UsageError(`the connection "${request.name}" was changed by another okta-connect while it was rotated`, {
+                hint: `nothing was changed; see okta-connect list, then run okta-connect rotate ${request.name} again`,
+              });
+            }
+            if (existing.secretCommand) throw rotatedElsewhere({ argv: existing.secretCommand, name: request.name, orgUrl: existing.orgUrl });
+            state.previous = await readSecret(request.name);
+            // The first write: from here a signal waits until the metadata is written or the old token put back.
+            section.enter();
+            await secrets.set(request.name, secretOf(request.credential));
+            state.isSecretWritten = true;
+            if (section.isInterrupted()) throw new CancelledError('interrupted: the token was not replaced');
+            state.record = {
+              ...existing,
+              owner: test.owner ? { id: test.owner.id, login: test.owner.login, status: test.owner.status } : existing.owner,
+              lastTest: lastTestOf(test, at),
+              lastUsedAt: test.ok ? at : existing.lastUsedAt,
+              secretFingerprint: fingerprintOf(request.credential),
+              ...oauthFields(request.credential),
+            };
+            const record = state.record;
+            return connections.map((candidate) => (candidate.name === request.name ? record : candidate));
+          });
+        } catch (error) {
+          if (state.isSecretWritten) await restore(request.name, state);
+          throw error;
+        }
+      }, says);
+      // The old secret, to revoke: one that no longer parses as a credential cannot be sent anywhere anyway.
+      let previous: Credential | undefined;
+      try {
+        previous = state.previous === undefined ? undefined : credentialFromSecret(state.record?.kind ?? 'token', state.previous).value;
+      } catch {
+        previous = undefined;
       }
-      return record;
+      return { record: state.record as ConnectionRecord, previous };
     },
     async remove(name) {
-      // A command-sourced connection has no keychain entry of its own: one of that name belongs to something else.
-      const removed: { isCommandSourced: boolean } = { isCommandSourced: false };
-      await metadata.update(
-        (connections) => {
-          removed.isCommandSourced = connections.some((candidate) => candidate.name === name && candidate.secretCommand !== null);
-          return connections.filter((candidate) => candidate.name !== name);
-        },
-        async () => {
-          if (!removed.isCommandSourced) await secrets.delete(name);
-        },
+      // The record goes first, then the secret; a signal in between waits for both. A command-sourced connection has no
+      // keychain entry of its own: one of that name belongs to something else.
+      const state = { isRecordRemoved: false, isCommandSourced: false };
+      await deps.critical(
+        (section) =>
+          metadata.update(
+            (connections) => {
+              section.enter();
+              state.isCommandSourced = connections.some((candidate) => candidate.name === name && candidate.secretCommand !== null);
+              return connections.filter((candidate) => candidate.name !== name);
+            },
+            async () => {
+              state.isRecordRemoved = true;
+              if (!state.isCommandSourced) await secrets.delete(name);
+            },
+          ),
+        (isDone) =>
+          isDone
+            ? `"${name}" was removed before the interrupt took effect`
+            : state.isRecordRemoved
+              ? `"${name}" was removed from ${metadata.path}, but its token may still be in the keychain (okta-connect doctor shows it)`
+              : `"${name}" was not removed`,
       );
     },
     async recordTests(results) {
@@ -386,7 +520,7 @@ export function connectionStore(deps: ConnectionStoreDeps): ConnectionStore {
             if (!test) return saved;
             return {
               ...saved,
-              lastTest: { at, ok: test.ok, code: test.code, latencyMs: test.latencyMs },
+              lastTest: lastTestOf(test, at),
               owner: test.owner ? { id: test.owner.id, login: test.owner.login, status: test.owner.status } : saved.owner,
               lastUsedAt: test.ok ? at : saved.lastUsedAt,
             };
@@ -401,6 +535,17 @@ export function connectionStore(deps: ConnectionStoreDeps): ConnectionStore {
         (connections) => connections.map((saved) => (saved.name === connection.name ? { ...saved, lastUsedAt: at } : saved)),
         `could not record the use of "${connection.name}"`,
       );
+    },
+    async checkCanSave() {
+      try {
+        await secrets.get(PROBE_ACCOUNT);
+      } catch (error) {
+        if (!(error instanceof KeychainError)) throw error;
+        throw new KeychainError(`the OS keychain cannot save a token here: ${error.message.replace(/^cannot [a-z ]+ in the OS keychain: /, '')}`, {
+          hint: error.hint,
+          cause: error,
+        });
+      }
     },
     modes: () => metadata.modes(),
     async keychainCheck() {

@@ -1,5 +1,7 @@
-import { idleExpiresAt, type ConnectionRecord } from '../domain/connection.js';
-import type { CliError } from '../domain/errors.js';
+import { idleExpiresAt, orgUrlSchema, type ConnectionRecord } from '../domain/connection.js';
+import { ExitCode, type CliError } from '../domain/errors.js';
+import { withoutUserInfo } from '../domain/org-url.js';
+import { printable } from '../domain/printable.js';
 import type { ProbeResult } from './probe.js';
 import type { ListedConnection, ResolvedConnection } from './store.js';
 
@@ -14,9 +16,14 @@ export interface ListItem {
   owner: ConnectionRecord['owner'];
   lastTest: ConnectionRecord['lastTest'];
   lastUsedAt: string | null;
+  /** null for OAuth connections: an access token is fresh on every use, and nothing expires when idle. */
   idleExpiresAt: string | null;
   /** Only on a connection whose secret a command prints: the argv (which never holds a secret). */
   secretCommand?: string[];
+  /** OAuth connections only (not secret): the app's client id, the scopes asked for, the key's kid. */
+  clientId?: string;
+  scopes?: string[];
+  keyId?: string;
 }
 
 export function listItem(connection: ListedConnection): ListItem {
@@ -24,15 +31,37 @@ export function listItem(connection: ListedConnection): ListItem {
   return {
     name: connection.name,
     kind: connection.kind,
-    orgUrl: connection.orgUrl,
+    orgUrl: shownOrgUrl(connection.orgUrl),
     source: connection.source,
     createdAt: record?.createdAt ?? null,
     owner: record?.owner ?? null,
     lastTest: record?.lastTest ?? null,
     lastUsedAt: record?.lastUsedAt ?? null,
-    idleExpiresAt: record ? idleExpiresAt(record) : null,
+    idleExpiresAt: record && connection.kind !== 'oauth' ? idleExpiresAt(record) : null,
+    ...(connection.kind === 'oauth' ? oauthItem(connection) : {}),
     ...(record?.secretCommand ? { secretCommand: record.secretCommand } : {}),
   };
+}
+
+/** The OAuth fields of a list item: from the record, or from the CI variables of an environment-only connection. */
+function oauthItem(connection: ListedConnection): Pick<ListItem, 'clientId' | 'scopes' | 'keyId'> {
+  const { record } = connection;
+  const item: Pick<ListItem, 'clientId' | 'scopes' | 'keyId'> = {};
+  const clientId = record?.clientId ?? connection.clientId;
+  if (clientId !== undefined) item.clientId = printable(clientId);
+  const scopes = record?.scopes;
+  if (scopes !== undefined) item.scopes = scopes.map((scope) => printable(scope));
+  if (record?.keyId !== undefined) item.keyId = printable(record.keyId);
+  return item;
+}
+
+/**
+ * An address as list shows it. A saved one is valid already; one from OKTA_CONNECT_<NAME>_ORG_URL is shown normalised,
+ * or, when it is not valid (test refuses it), without user-info (`https://user:password@…`) or control characters.
+ */
+function shownOrgUrl(raw: string): string {
+  const parsed = orgUrlSchema.safeParse(raw);
+  return parsed.success ? parsed.data.value : printable(withoutUserInfo(raw));
 }
 
 /** The `test --json` element. */
@@ -45,6 +74,7 @@ export function testJson(connection: Pick<ResolvedConnection, 'name' | 'orgUrl'>
     owner: result.owner ? { id: result.owner.id, login: result.owner.login, status: result.owner.status ?? null } : null,
     roles: result.roles,
     rateLimit: result.rateLimit,
+    ...(result.oauth ? { oauth: result.oauth } : {}),
     error: errorJson(result.error),
   };
 }
@@ -60,6 +90,21 @@ export function errorJson(error: CliError | null): object | null {
   };
 }
 
+/** What a successful test should make the user think about: a fragile owner, too much power, a rate limit nearly used. */
+export function testWarnings(result: Pick<ProbeResult, 'owner' | 'roles' | 'rateLimit'>): string[] {
+  const warnings: string[] = [];
+  if (result.owner?.status && result.owner.status !== 'ACTIVE') {
+    warnings.push(`the token's owner is ${printable(result.owner.status)}: the token stops working if the account is deactivated`);
+  }
+  if (result.roles?.some((role) => /super admin/i.test(role) || role === 'SUPER_ADMIN')) {
+    warnings.push('this is a Super Administrator token: prefer a service account with a narrower admin role');
+  }
+  if (result.rateLimit && result.rateLimit.limit > 0 && result.rateLimit.remaining / result.rateLimit.limit < 0.1) {
+    warnings.push(`rate limit nearly used up: ${String(result.rateLimit.remaining)} of ${String(result.rateLimit.limit)} left`);
+  }
+  return warnings;
+}
+
 /** "Super Administrator", or "Org Administrator +1". */
 export function summariseRoles(roles: string[]): string {
   if (roles.length === 0) return 'no admin role';
@@ -68,7 +113,53 @@ export function summariseRoles(roles: string[]): string {
 }
 
 /** "as ada@acme.com (Super Administrator)", or nothing when the owner is not known. */
-export function ownerText(result: Pick<ProbeResult, 'owner' | 'roles'>): string {
+export function ownerText(result: Pick<ProbeResult, 'owner' | 'roles' | 'oauth'>): string {
   if (!result.owner) return '';
-  return `as ${result.owner.login ?? result.owner.id}${result.roles === null ? '' : ` (${summariseRoles(result.roles)})`}`;
+  if (result.oauth) return printable(oauthText(result.owner.id, result.oauth));
+  return printable(`as ${result.owner.login ?? result.owner.id}${result.roles === null ? '' : ` (${summariseRoles(result.roles)})`}`);
+}
+
+/** "as client 0oa…  scopes okta.users.read  token 1h  DPoP  (GET /api/v1/users?limit=1)". */
+function oauthText(clientId: string, oauth: NonNullable<ProbeResult['oauth']>): string {
+  const lifetime = oauth.expiresInS === null ? 'unknown' : oauth.expiresInS >= 3600 && oauth.expiresInS % 3600 === 0 ? `${String(oauth.expiresInS / 3600)}h` : `${String(Math.round(oauth.expiresInS / 60))}m`;
+  return [
+    `as client ${clientId}`,
+    `scopes ${oauth.scopes === null ? '(not said)' : oauth.scopes.join(' ')}`,
+    `token ${lifetime}`,
+    oauth.isDPoP ? 'DPoP required' : 'no DPoP',
+    oauth.checked === null ? 'no check call for these scopes' : oauth.checked,
+  ].join('  ');
+}
+
+type LastTest = NonNullable<ConnectionRecord['lastTest']>;
+
+/** What the last test found, in words, and when: `ok 2h ago`, `revoked (401) 3d ago`, `not an Okta org 5m ago`. */
+export function lastTestWords(test: LastTest, now: Date): string {
+  const ago = relative(now.getTime() - Date.parse(test.at));
+  return `${test.ok ? 'ok' : failureWords(test)} ${ago} ago`;
+}
+
+function failureWords(test: LastTest): string {
+  const status = test.httpStatus;
+  const words: Partial<Record<number, string>> = {
+    [ExitCode.auth]: 'revoked (401)',
+    [ExitCode.permission]: 'no permission (403)',
+    [ExitCode.network]: 'unreachable',
+    [ExitCode.keychain]: 'keychain error',
+    [ExitCode.notFound]: 'not found',
+  };
+  if (test.code === ExitCode.badResponse) {
+    if (status === 429) return 'rate limited (429)';
+    if (status !== null && status >= 500) return `Okta error (${String(status)})`;
+    return 'not an Okta org';
+  }
+  return words[test.code] ?? `failed (exit ${String(test.code)})`;
+}
+
+function relative(ms: number): string {
+  const minutes = Math.max(0, Math.floor(ms / 60_000));
+  if (minutes < 60) return `${String(minutes)}m`;
+  const hours = Math.floor(minutes / 60);
+  if (hours < 48) return `${String(hours)}h`;
+  return `${String(Math.floor(hours / 24))}d`;
 }

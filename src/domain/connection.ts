@@ -1,10 +1,10 @@
 import { domainToUnicode } from 'node:url';
 import * as z from 'zod/mini';
 import { UsageError } from './errors.js';
-import { OKTA_DOMAINS, isKnownOktaHost } from './org-url.js';
+import { OKTA_DOMAINS, isKnownOktaHost, suggestedOrgUrl } from './org-url.js';
 import { secretCommandSchema } from './secret-command.js';
 
-export { OKTA_DOMAINS, isKnownOktaHost, subdomainOf, tokenPageUrl } from './org-url.js';
+export { OKTA_DOMAINS, isKnownOktaHost, subdomainOf, suggestedOrgUrl, tokenPageUrl } from './org-url.js';
 
 
 export const ORG_URL_HINT = 'copy the address from the Okta Admin Console, e.g. https://acme.okta.com';
@@ -19,9 +19,17 @@ export interface Normalised<T> {
 // Letters, digits, '-' and '.' only, each label 1-63 characters: what a DNS host name may be after URL parsing.
 const HOST_LABEL = /^[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?$/;
 
+/** What an Okta API token looks like: refused as a name, so a token typed in the wrong place is never echoed. */
+export const TOKEN_SHAPED = /^00[A-Za-z0-9_-]{40}$/;
+
 export const nameSchema = z.pipe(
   z.pipe(
-    z.string(),
+    z.string().check(
+      z.refine(
+        (raw: string) => !TOKEN_SHAPED.test(raw.trim()),
+        'this looks like an API token, not a connection name: a token in the arguments leaks into ps and shell history',
+      ),
+    ),
     z.transform((raw: string) => raw.trim().toLowerCase()),
   ),
   z
@@ -98,10 +106,15 @@ export const orgUrlSchema = refining((raw, fail): Normalised<string> => {
     if (host.length > 253) return fail(`the host name is too long (${String(host.length)} characters; at most 253)`);
   }
   if (host.endsWith('.com.com')) return fail(`the host ${host} ends in .com.com: remove the extra .com`);
+  // A bare word is an org's subdomain typed alone, not a custom domain (localhost stays: test orgs and tunnels).
+  const suggestion = isIpv6 ? undefined : suggestedOrgUrl(host);
+  if (suggestion !== undefined && !host.includes('.')) return fail(`"${host}" is not a whole address: did you mean ${suggestion}?`);
 
   const labels = host.split('.');
   const first = labels[0] ?? '';
-  if (!isIpv6 && first.endsWith('-admin') && labels.length > 1) {
+  // Only Okta's own Admin Console hosts are <org>-admin.<okta domain>: on a custom domain (sso-admin.corp.example) the
+  // "-admin" is part of the name the org chose, and removing it would point the token at another host.
+  if (!isIpv6 && first.endsWith('-admin') && labels.length > 1 && isKnownOktaHost(host)) {
     // Every trailing "-admin" goes, so that normalising the result again changes nothing; what is left must be a label.
     let stripped = first;
     while (stripped.endsWith('-admin')) stripped = stripped.slice(0, -'-admin'.length);
@@ -137,7 +150,10 @@ function looksLikeOktaDomain(host: string): boolean {
 }
 
 export const tokenSchema = refining((raw, fail): Normalised<string> => {
-  const token = raw.trim();
+  // A copied header (`SSWS 00…` or `Authorization: SSWS 00…`) is the token with its scheme: take the token.
+  const prefixed = /^\s*(?:authorization:\s*)?ssws\s+/i.exec(raw);
+  const token = (prefixed ? raw.slice(prefixed[0].length) : raw).trim();
+  const prefixNotice = prefixed ? ['removed "SSWS " (the scheme of the Authorization header) from the token'] : [];
   if (token === '') return fail('the token is empty');
   if (/\{+\s*apiToken\s*\}+/i.test(token)) return fail('replace {apiToken} with your API token');
   if (/[\s\p{Cc}]/u.test(token)) return fail('the token contains spaces or control characters');
@@ -147,10 +163,10 @@ export const tokenSchema = refining((raw, fail): Normalised<string> => {
   }
   if (token.length < 20) return fail(`the token is too short (${token.length} characters; Okta's are 42)`);
   if (token.length > 200) return fail(`the token is too long (${token.length} characters; Okta's are 42)`);
-  const notices = /^00[A-Za-z0-9_-]{40}$/.test(token)
+  const notices = TOKEN_SHAPED.test(token)
     ? []
     : ['the token does not look like an Okta API token ("00" and 40 more characters); it is tried anyway'];
-  return { value: token, notices };
+  return { value: token, notices: [...prefixNotice, ...notices] };
 });
 
 /** Validate one raw value against a schema, turning its first issue into a usage error. */
@@ -188,7 +204,14 @@ const storedName = stored((value) => nameSchema.safeParse(value).data);
 const storedOrgUrl = stored((value) => orgUrlSchema.safeParse(value).data?.value);
 
 const ownerSchema = z.object({ id: z.string(), login: z.nullable(z.string()), status: z.nullish(z.string()) });
-const lastTestSchema = z.object({ at: isoTime, ok: z.boolean(), code: z.int(), latencyMs: z.number() });
+/** `httpStatus` (added in 0.2): what the host answered, so that LAST TEST can say it in words. */
+const lastTestSchema = z.object({
+  at: isoTime,
+  ok: z.boolean(),
+  code: z.int(),
+  latencyMs: z.number(),
+  httpStatus: z._default(z.nullable(z.int()), null),
+});
 
 /**
  * One saved connection, as stored in connections.json (version 2). The secret is never here: only its fingerprint,
@@ -198,7 +221,7 @@ const lastTestSchema = z.object({ at: isoTime, ok: z.boolean(), code: z.int(), l
  */
 export const connectionRecordSchema = z.object({
   name: storedName,
-  kind: z._default(z.literal('token'), 'token'),
+  kind: z._default(z.enum(['token', 'oauth']), 'token'),
   orgUrl: storedOrgUrl,
   createdAt: isoTime,
   owner: z._default(z.nullable(ownerSchema), null),
@@ -206,6 +229,13 @@ export const connectionRecordSchema = z.object({
   lastUsedAt: z._default(z.nullable(isoTime), null),
   secretFingerprint: z._default(z.nullable(z.string().check(z.regex(/^sha256:[0-9a-f]{16}$/))), null),
   secretCommand: z._default(z.nullable(secretCommandSchema), null),
+  /**
+   * OAuth connections only (added in 0.3), absent on API-token records so their files stay as they were: not secret,
+   * kept here so that list shows them without reading the keychain.
+   */
+  clientId: z.optional(z.string()),
+  scopes: z.optional(z.array(z.string())),
+  keyId: z.optional(z.string()),
 });
 export type ConnectionRecord = z.output<typeof connectionRecordSchema>;
 

@@ -5,13 +5,18 @@ export function envKey(name: string): string {
 
 export const tokenVar = (name: string): string => `OKTA_CONNECT_${envKey(name)}_TOKEN`;
 export const orgUrlVar = (name: string): string => `OKTA_CONNECT_${envKey(name)}_ORG_URL`;
+/** An OAuth connection in CI: the client id, the private key (PEM or JWK), the scopes and the key id. */
+export const clientIdVar = (name: string): string => `OKTA_CONNECT_${envKey(name)}_CLIENT_ID`;
+export const privateKeyVar = (name: string): string => `OKTA_CONNECT_${envKey(name)}_PRIVATE_KEY`;
+export const scopesVar = (name: string): string => `OKTA_CONNECT_${envKey(name)}_SCOPES`;
+export const keyIdVar = (name: string): string => `OKTA_CONNECT_${envKey(name)}_KEY_ID`;
 
 /** The keys of every connection named in the environment (a token or an address variable), e.g. `PROD`, `MY_ORG`. */
 export function envConnectionKeys(env: Readonly<Record<string, string | undefined>>): string[] {
   const keys = new Set<string>();
   for (const [variable, value] of Object.entries(env)) {
     if (value === undefined || value === '') continue;
-    const match = /^OKTA_CONNECT_([A-Z0-9][A-Z0-9_]*)_(TOKEN|ORG_URL)$/.exec(variable);
+    const match = /^OKTA_CONNECT_([A-Z0-9][A-Z0-9_]*)_(TOKEN|ORG_URL|CLIENT_ID)$/.exec(variable);
     if (match?.[1] !== undefined) keys.add(match[1]);
   }
   return [...keys].sort();

@@ -7,6 +7,6 @@ export interface Choice<T extends string> {
 export interface Prompter {
   input(message: string, options?: { default?: string; validate?: (value: string) => string | true }): Promise<string>;
   password(message: string, options?: { validate?: (value: string) => string | true }): Promise<string>;
-  select<T extends string>(message: string, choices: Choice<T>[]): Promise<T>;
+  select<T extends string>(message: string, choices: Choice<T>[], defaultValue?: T): Promise<T>;
   confirm(message: string, defaultValue: boolean): Promise<boolean>;
 }

@@ -23,3 +23,36 @@ declare module '@okta/okta-sdk-nodejs/src/default-request-executor.js' {
   const commonJsExports: { DefaultRequestExecutor: typeof DefaultRequestExecutor };
   export default commonJsExports;
 }
+
+// PrivateKey mode: the SDK's OAuth class (src/oauth.js) and its DPoP proof module (src/dpop.js), loaded only for OAuth
+// connections (dist/oauth.js in the build).
+declare module '@okta/okta-sdk-nodejs/src/oauth.js' {
+  export interface OAuthClient {
+    baseUrl: string;
+    clientId: string;
+    scopes: string[];
+    privateKey: string;
+    keyId: string;
+    requestExecutor: { fetch(request: object): Promise<unknown> };
+  }
+  export class OAuth {
+    constructor(client: OAuthClient);
+    client: OAuthClient;
+    isDPoP: boolean;
+    getAccessToken(): Promise<Record<string, unknown>>;
+    clearCachedAccessToken(): void;
+  }
+  const commonJsExports: { OAuth: typeof OAuth };
+  export default commonJsExports;
+}
+
+declare module '@okta/okta-sdk-nodejs/src/dpop.js' {
+  export type GenerateDpopJwt = (
+    request: { method: string; url: string } | null,
+    client: { baseUrl: string; privateKey: string },
+    accessToken?: string | null,
+    nonce?: string | null,
+  ) => Promise<string>;
+  const commonJsExports: { generateDpopJwt: GenerateDpopJwt };
+  export default commonJsExports;
+}

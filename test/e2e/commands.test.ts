@@ -1,53 +1,18 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { startFakeOkta, type FakeOkta } from '../fixtures/fake-okta.js';
-import { connectionsPath, disposeSandbox, expectCleanFailure, fileMode, findLeaks, linesStarting, makeSandbox, readConnections, requireKeyring, ROOT, secretToolClear, secretToolLookup, storedConnection, UNREACHABLE_DBUS, uniqueName, type Sandbox, describeRun } from './harness.js';
+import { beforeAll, describe, expect, it } from 'vitest';
+import { addArgs, BASE_ENV, connectionsPath, escapeRegExp, expectCleanFailure, expectRejectedTokenHint, fileMode, findLeaks, readConnections, requireKeyring, ROOT, secretToolClear, secretToolLookup, storedConnection, TEST_RESULT_KEYS, UNREACHABLE_DBUS, uniqueName, useFakeOkta, useSandbox, describeRun } from './harness.js';
 
 const ISO = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\.\d+)?Z$/;
 const DAY_MS = 86_400_000;
 const LIST_ITEM_KEYS = ['createdAt', 'idleExpiresAt', 'kind', 'lastTest', 'lastUsedAt', 'name', 'orgUrl', 'owner', 'source'];
-const TEST_RESULT_KEYS = ['error', 'latencyMs', 'name', 'ok', 'orgUrl', 'owner', 'rateLimit', 'roles'];
 
-let fake: FakeOkta;
-
-beforeAll(async () => {
-  requireKeyring();
-  fake = await startFakeOkta();
-});
-afterAll(async () => {
-  await fake.close();
-});
-
-function addArgs(name: string, orgUrl: string, ...extra: string[]): string[] {
-  return ['add', '--name', name, '--org-url', orgUrl, '--token-stdin', ...extra];
-}
-
-function escape(text: string): string {
-  return text.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
-}
-
-function loginOf(token: string): string {
-  const entry = fake.tokens.get(token);
-  if (!entry) throw new Error('token unknown to the fake');
-  return entry.user.profile.login;
-}
-
-function revoke(token: string): void {
-  const entry = fake.tokens.get(token);
-  if (!entry) throw new Error('token unknown to the fake');
-  entry.revoked = true;
-}
+beforeAll(requireKeyring);
+const fake = useFakeOkta();
 
 
 describe('add', () => {
-  let sandbox: Sandbox;
-  beforeAll(() => {
-    sandbox = makeSandbox();
-  });
-  afterAll(() => {
-    disposeSandbox(sandbox);
-  });
+  const sandbox = useSandbox();
 
   it('saves with --token-stdin: the token in the Secret Service only, the metadata 0600 in a 0700 folder', async () => {
     const token = fake.addToken();
@@ -116,7 +81,7 @@ describe('add', () => {
     expect(secretToolLookup(name)).toBe(second);
     const entries = readConnections(sandbox)?.connections.filter((connection) => connection.name === name);
     expect(entries).toHaveLength(1);
-    expect(entries?.[0]?.owner?.login).toBe(loginOf(second));
+    expect(entries?.[0]?.owner?.login).toBe(fake.loginOf(second));
     expect(findLeaks(first, sandbox, [again, forced])).toEqual([]);
     expect(findLeaks(second, sandbox, [again, forced])).toEqual([]);
   });
@@ -134,7 +99,7 @@ describe('add', () => {
 
   it('a failed test (revoked token, 401) exits 4 and saves nothing', async () => {
     const token = fake.addToken();
-    revoke(token);
+    fake.revoke(token);
     const name = uniqueName('revoked');
     const result = await sandbox.run(addArgs(name, fake.url), { input: token });
     const error = expectCleanFailure(result, 4);
@@ -176,27 +141,23 @@ describe('add', () => {
 });
 
 describe('test', () => {
-  let sandbox: Sandbox;
+  const sandbox = useSandbox();
   let token: string;
   let name: string;
   beforeAll(async () => {
-    sandbox = makeSandbox();
     token = fake.addToken();
     name = uniqueName('ci');
     const added = await sandbox.run(addArgs(name, fake.url, '--no-test'), { input: token });
     expect(added.code, describeRun(added)).toBe(0);
-  });
-  afterAll(() => {
-    disposeSandbox(sandbox);
   });
 
   it('prints one result line on stdout, exit 0, and records lastTest, owner and lastUsedAt', async () => {
     const startedAt = Date.now();
     const result = await sandbox.run(['test', '--name', name]);
     expect(result.code, describeRun(result)).toBe(0);
-    const login = loginOf(token);
+    const login = fake.loginOf(token);
     expect(result.stdout).toMatch(
-      new RegExp(`^✓ ${escape(name)} {2}${escape(fake.url)} {2}as ${escape(login)} \\(Super Administrator\\) {2}\\d+ ms\\n$`),
+      new RegExp(`^✓ ${escapeRegExp(name)} {2}${escapeRegExp(fake.url)} {2}as ${escapeRegExp(login)} \\(Super Administrator\\) {2}\\d+ ms\\n$`),
     );
     const saved = storedConnection(sandbox, name);
     expect(saved?.lastTest).toMatchObject({ ok: true, code: 0 });
@@ -217,7 +178,7 @@ describe('test', () => {
       name,
       orgUrl: fake.url,
       ok: true,
-      owner: { id: fake.tokens.get(token)?.user.id, login: loginOf(token) },
+      owner: { id: fake.tokens.get(token)?.user.id, login: fake.loginOf(token) },
       roles: ['Super Administrator'],
       rateLimit: { limit: 600, remaining: expect.any(Number) as number },
       error: null,
@@ -233,9 +194,11 @@ describe('test', () => {
     expect(error).toMatch(/no connection named/);
   });
 
-  it('without --name or --all and no terminal is exit 2', async () => {
-    const result = await sandbox.run(['test']);
-    expectCleanFailure(result, 2);
+  it('without a name: the only connection is tested; with two and no terminal, exit 2', async () => {
+    const only = await sandbox.run(['test']);
+    expect(only.code, describeRun(only)).toBe(0);
+    const two = await sandbox.run(['test'], { env: { OKTA_CONNECT_OTHER_TOKEN: fake.addToken(), OKTA_CONNECT_OTHER_ORG_URL: fake.url } });
+    expect(expectCleanFailure(two, 2)).toMatch(/missing --name \(or --all\)/);
   });
 
   it('a rejected token (401) is exit 4; the hint lists the causes and the token page; lastUsedAt is kept', async () => {
@@ -244,17 +207,13 @@ describe('test', () => {
     expect((await sandbox.run(addArgs(doomedName, fake.url), { input: doomed })).code).toBe(0);
     const usedAt = storedConnection(sandbox, doomedName)?.lastUsedAt;
     expect(usedAt).toMatch(ISO);
-    revoke(doomed);
+    fake.revoke(doomed);
 
     const result = await sandbox.run(['test', '--name', doomedName]);
     const error = expectCleanFailure(result, 4);
     expect(error).toContain(doomedName);
     expect(error).toMatch(/401/);
-    const hint = linesStarting(result.stderr, 'hint: ').join('\n');
-    expect(hint).toMatch(/revoked/);
-    expect(hint).toMatch(/30 days/);
-    expect(hint).toMatch(/deactivated/);
-    expect(hint).toContain(`${fake.url}/admin/access/api/tokens`);
+    expectRejectedTokenHint(result, fake.url);
 
     const saved = storedConnection(sandbox, doomedName);
     expect(saved?.lastTest).toMatchObject({ ok: false, code: 4 });
@@ -271,50 +230,8 @@ describe('test', () => {
   });
 });
 
-describe('test --all', () => {
-  let sandbox: Sandbox;
-  beforeAll(() => {
-    sandbox = makeSandbox();
-  });
-  afterAll(() => {
-    disposeSandbox(sandbox);
-  });
-
-  it('tests every connection, one line each in name order, and exits with the first failure in name order', async () => {
-    const good = fake.addToken();
-    const bad = fake.addToken();
-    revoke(bad);
-    const suffix = uniqueName('all');
-    const [first, second, third] = [`a-${suffix}`, `b-${suffix}`, `c-${suffix}`];
-    // Saved in another order than their names'.
-    for (const [name, token] of [[third, good], [second, bad], [first, good]] as const) {
-      expect((await sandbox.run(addArgs(name, fake.url, '--no-test'), { input: token })).code).toBe(0);
-    }
-    const result = await sandbox.run(['test', '--all']);
-    expect(result.code, describeRun(result)).toBe(4);
-    const lines = result.stdout.trimEnd().split('\n');
-    expect(lines.map((line) => line.split(/ {2,}|^. /)[1])).toEqual([first, second, third]);
-    expect(lines.map((line) => line[0])).toEqual(['✓', '✗', '✓']);
-    expect(result.stderr).toMatch(/2 of 3/);
-
-    const json = await sandbox.run(['test', '--all', '--json']);
-    expect(json.code, describeRun(json)).toBe(4);
-    const items = JSON.parse(json.stdout) as Record<string, unknown>[];
-    expect(items.map((item) => [item.name, item.ok])).toEqual([[first, true], [second, false], [third, true]]);
-    for (const item of items) expect(Object.keys(item).sort()).toEqual(TEST_RESULT_KEYS);
-    expect(findLeaks(good, sandbox, [result, json])).toEqual([]);
-    expect(findLeaks(bad, sandbox, [result, json])).toEqual([]);
-  });
-});
-
 describe('list', () => {
-  let sandbox: Sandbox;
-  beforeAll(() => {
-    sandbox = makeSandbox();
-  });
-  afterAll(() => {
-    disposeSandbox(sandbox);
-  });
+  const sandbox = useSandbox();
 
   it('with nothing saved: a one-line hint on stderr, exit 0; --json is []', async () => {
     const result = await sandbox.run(['list']);
@@ -340,14 +257,14 @@ describe('list', () => {
       expect((await sandbox.run(addArgs(untested, fake.url, '--no-test'), { input: fake.addToken() })).code).toBe(0);
     });
 
-    it('prints a table NAME, ORG URL, OWNER, LAST TEST, EXPIRES, SOURCE, sorted by name', async () => {
+    it('prints a table NAME, KIND, ORG URL, OWNER, LAST TEST, EXPIRES, SOURCE, sorted by name', async () => {
       const result = await sandbox.run(['list']);
       expect(result.code, describeRun(result)).toBe(0);
       const [header, ...rows] = result.stdout.trimEnd().split('\n');
-      expect(header?.split(/ {2,}/)).toEqual(['NAME', 'ORG URL', 'OWNER', 'LAST TEST', 'EXPIRES', 'SOURCE']);
+      expect(header?.split(/ {2,}/)).toEqual(['NAME', 'KIND', 'ORG URL', 'OWNER', 'LAST TEST', 'EXPIRES', 'SOURCE']);
       expect(rows.map((row) => row.split(/ {2,}/)[0])).toEqual([untested, tested]);
-      expect(rows[1]?.split(/ {2,}/)).toEqual([tested, fake.url, loginOf(token), 'ok 0m ago', 'in 30d', 'keychain']);
-      expect(rows[0]?.split(/ {2,}/)).toEqual([untested, fake.url, '-', 'never', 'in 30d', 'keychain']);
+      expect(rows[1]?.split(/ {2,}/)).toEqual([tested, 'token', fake.url, fake.loginOf(token), 'ok 0m ago', 'in 30d', 'keychain']);
+      expect(rows[0]?.split(/ {2,}/)).toEqual([untested, 'token', fake.url, '-', 'never', 'in 30d', 'keychain']);
       expect(result.stdout).not.toContain(token);
     });
 
@@ -362,14 +279,14 @@ describe('list', () => {
         expect(String(item.createdAt)).toMatch(ISO);
         expect(String(item.idleExpiresAt)).toMatch(ISO);
       }
-      expect(items[1]).toMatchObject({ owner: { login: loginOf(token) }, lastTest: { ok: true, code: 0 } });
+      expect(items[1]).toMatchObject({ owner: { login: fake.loginOf(token) }, lastTest: { ok: true, code: 0 } });
       expect(items[0]).toMatchObject({ owner: null, lastTest: null, lastUsedAt: null });
       expect(result.stdout).not.toContain(token);
     });
 
     it('works, fast, with the keychain unreachable', async () => {
       // With a 60 s keychain timeout, only a list that does not wait on the keychain stays under the bound.
-      const env = { DBUS_SESSION_BUS_ADDRESS: UNREACHABLE_DBUS, OKTA_CONNECT_KEYCHAIN_TIMEOUT_MS: '60000' };
+      const env = { DBUS_SESSION_BUS_ADDRESS: UNREACHABLE_DBUS, ...BASE_ENV };
       const result = await sandbox.run(['list'], { env });
       expect(result.code, describeRun(result)).toBe(0);
       expect(result.ms).toBeLessThan(6_000);
@@ -402,13 +319,7 @@ describe('list', () => {
 });
 
 describe('remove', () => {
-  let sandbox: Sandbox;
-  beforeAll(() => {
-    sandbox = makeSandbox();
-  });
-  afterAll(() => {
-    disposeSandbox(sandbox);
-  });
+  const sandbox = useSandbox();
 
   async function saved(): Promise<{ name: string; token: string }> {
     const token = fake.addToken();
@@ -446,13 +357,7 @@ describe('remove', () => {
 });
 
 describe('help and version', () => {
-  let sandbox: Sandbox;
-  beforeAll(() => {
-    sandbox = makeSandbox();
-  });
-  afterAll(() => {
-    disposeSandbox(sandbox);
-  });
+  const sandbox = useSandbox();
 
   it('--version prints the package version', async () => {
     const version = (JSON.parse(readFileSync(join(ROOT, 'package.json'), 'utf8')) as { version: string }).version;

@@ -1,18 +1,25 @@
 import { spawn, type ChildProcess } from 'node:child_process';
-import { existsSync, readdirSync, readFileSync, rmSync, watch, writeFileSync } from 'node:fs';
+import { existsSync, readFileSync, rmSync, watch, writeFileSync } from 'node:fs';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { generateToken, startFakeOkta, type FakeOkta } from '../fixtures/fake-okta.js';
+import { generateToken } from '../fixtures/fake-okta.js';
 import {
+  addArgs,
   BIN,
   connectionsPath,
-  disposeSandbox,
+  describeRun,
   fileMode,
-  makeSandbox,
+  forgetSecrets,
+  leftovers,
+  LONG,
+  readConnections,
   requireKeyring,
-  secretToolClear,
   secretToolLookup,
+  storedNames,
+  UNDER_LOAD,
   uniqueName,
+  useFakeOkta,
+  useSandbox,
   type RunResult,
   type Sandbox,
 } from './harness.js';
@@ -22,79 +29,20 @@ import {
  * update, keep keychain and metadata in agreement, and survive a process killed while holding the lock.
  */
 
-/** The machine is shared and loaded: a spawn may take many seconds. A hang still fails. */
-const RUN_TIMEOUT_MS = 120_000;
-const LONG = 400_000;
-/** A generous keychain timeout: the default 10 s is tight under load. */
-const BASE_ENV = { OKTA_CONNECT_KEYCHAIN_TIMEOUT_MS: '60000' };
 const PARALLEL_ADDS = 20;
 const RACE_ROUNDS = 10;
 /** How long the race rounds hold the lock while both processes start (well under the CLI's 10 s lock timeout). */
 const GATE_MS = 2_000;
 
-let fake: FakeOkta;
-
-beforeAll(async () => {
-  requireKeyring();
-  fake = await startFakeOkta();
-});
-afterAll(async () => {
-  await fake.close();
-});
-afterEach(() => {
-  fake.delayMs = 0;
-});
-
-interface Stored {
-  version: number;
-  connections: { name: string; orgUrl: string; lastTest: { ok: boolean } | null }[];
-}
-
-function addArgs(name: string, ...extra: string[]): string[] {
-  return ['add', '--name', name, '--org-url', fake.url, '--token-stdin', '--no-test', ...extra];
-}
+beforeAll(requireKeyring);
+const fake = useFakeOkta({ resetAfterEach: true });
 
 function add(sandbox: Sandbox, name: string, token: string, ...extra: string[]): Promise<RunResult> {
-  return sandbox.run(addArgs(name, ...extra), { input: token, env: BASE_ENV, timeoutMs: RUN_TIMEOUT_MS });
-}
-
-function run(sandbox: Sandbox, args: string[]): Promise<RunResult> {
-  return sandbox.run(args, { env: BASE_ENV, timeoutMs: RUN_TIMEOUT_MS });
-}
-
-function describeRun(what: string, result: RunResult): string {
-  return `${what}: exit ${String(result.code)}${result.signal ? ` (${result.signal})` : ''}\nstdout:\n${result.stdout}\nstderr:\n${result.stderr}`;
-}
-
-/** connections.json, parsed; undefined when absent. Throws on a file that does not parse: that is a failure here. */
-function stored(sandbox: Sandbox): Stored | undefined {
-  const path = connectionsPath(sandbox);
-  if (!existsSync(path)) return undefined;
-  return JSON.parse(readFileSync(path, 'utf8')) as Stored;
-}
-
-function storedNames(sandbox: Sandbox): string[] {
-  return (stored(sandbox)?.connections ?? []).map((connection) => connection.name).sort();
-}
-
-/** What is in the config folder besides connections.json: a lock or temp file left behind. */
-function leftovers(sandbox: Sandbox): string[] {
-  return readdirSync(sandbox.configDir).filter((file) => file !== 'connections.json');
+  return sandbox.run(addArgs(name, fake.url, '--no-test', ...extra), { input: token });
 }
 
 function lockPath(sandbox: Sandbox): string {
   return `${connectionsPath(sandbox)}.lock`;
-}
-
-/** Remove what these tests saved from the shared keyring (secret-tool fails when there is nothing to clear). */
-function forget(names: string[]): void {
-  for (const name of names) {
-    try {
-      secretToolClear(name);
-    } catch {
-      // nothing saved under that name
-    }
-  }
 }
 
 /** A process id that belonged to a process that has exited. */
@@ -108,23 +56,19 @@ async function deadPid(): Promise<number> {
 }
 
 describe('20 parallel adds of different names in one config folder', () => {
-  let sandbox: Sandbox;
+  const sandbox = useSandbox(UNDER_LOAD);
   const entries = Array.from({ length: PARALLEL_ADDS }, () => ({ name: uniqueName('par'), token: generateToken() }));
-  beforeAll(() => {
-    sandbox = makeSandbox();
-  });
-  afterAll(() => {
-    forget(entries.map((entry) => entry.name));
-    disposeSandbox(sandbox);
+  afterAll(async () => {
+    await forgetSecrets(entries.map((entry) => entry.name));
   });
 
   it('all exit 0; connections.json lists all of them; the keychain holds each one with its own token', async () => {
     const results = await Promise.all(entries.map((entry) => add(sandbox, entry.name, entry.token)));
     results.forEach((result, index) => {
-      expect(result.code, describeRun(`add ${entries[index]?.name ?? ''}`, result)).toBe(0);
+      expect(result.code, describeRun(result, `add ${entries[index]?.name ?? ''}`)).toBe(0);
     });
 
-    const file = stored(sandbox);
+    const file = readConnections(sandbox);
     expect(file?.version).toBe(2);
     expect(storedNames(sandbox)).toEqual(entries.map((entry) => entry.name).sort());
     for (const entry of entries) expect(secretToolLookup(entry.name), entry.name).toBe(entry.token);
@@ -134,14 +78,10 @@ describe('20 parallel adds of different names in one config folder', () => {
 });
 
 describe('add --force and remove --yes of one name, in parallel', () => {
-  let sandbox: Sandbox;
+  const sandbox = useSandbox(UNDER_LOAD);
   const name = uniqueName('race');
-  beforeAll(() => {
-    sandbox = makeSandbox();
-  });
-  afterAll(() => {
-    forget([name]);
-    disposeSandbox(sandbox);
+  afterAll(async () => {
+    await forgetSecrets([name]);
   });
 
   it(`after each of ${String(RACE_ROUNDS)} rounds, keychain and metadata agree: both with the round's token, or neither`, async () => {
@@ -150,20 +90,20 @@ describe('add --force and remove --yes of one name, in parallel', () => {
       // Every round starts with the connection saved, so the remove always has something to remove.
       if (!storedNames(sandbox).includes(name)) {
         const again = await add(sandbox, name, generateToken(), '--force');
-        expect(again.code, describeRun(`round ${String(round)}: re-add`, again)).toBe(0);
+        expect(again.code, describeRun(again, `round ${String(round)}: re-add`)).toBe(0);
       }
       const token = generateToken();
       // Line the two up: hold the lock (as a live process) while both start and reach it, then let them race for it.
       // Left to process start-up times, the one that started first nearly always finishes first.
       writeFileSync(lockPath(sandbox), `${String(process.pid)} gate`, { flag: 'wx', mode: 0o600 });
-      const both = Promise.all([add(sandbox, name, token, '--force'), run(sandbox, ['remove', '--name', name, '--yes'])]);
+      const both = Promise.all([add(sandbox, name, token, '--force'), sandbox.run(['remove', '--name', name, '--yes'])]);
       try {
         await sleep(GATE_MS);
       } finally {
         rmSync(lockPath(sandbox), { force: true });
       }
       const [added, removed] = await both;
-      const context = `round ${String(round)}\n${describeRun('add --force', added)}\n${describeRun('remove --yes', removed)}`;
+      const context = `round ${String(round)}\n${describeRun(added, 'add --force')}\n${describeRun(removed, 'remove --yes')}`;
       expect(added.code, context).toBe(0);
       expect(removed.code, context).toBe(0);
 
@@ -178,93 +118,8 @@ describe('add --force and remove --yes of one name, in parallel', () => {
   }, LONG);
 });
 
-describe('test --all while another process adds connections', () => {
-  let sandbox: Sandbox;
-  const existing = Array.from({ length: 5 }, () => ({ name: uniqueName('tall'), token: '' }));
-  const added = Array.from({ length: 6 }, () => ({ name: uniqueName('tadd'), token: '' }));
-  beforeAll(() => {
-    sandbox = makeSandbox();
-  });
-  afterAll(() => {
-    forget([...existing, ...added].map((entry) => entry.name));
-    disposeSandbox(sandbox);
-  });
-
-  it('nothing is lost, every read of connections.json parses, and both exit 0', async () => {
-    // Tokens the fake accepts: test --all may pick up a connection that was added after it started.
-    for (const entry of [...existing, ...added]) entry.token = fake.addToken();
-    const seeded = await Promise.all(existing.map((entry) => add(sandbox, entry.name, entry.token)));
-    seeded.forEach((result) => {
-      expect(result.code, describeRun('seed add', result)).toBe(0);
-    });
-    // Slow answers keep test --all busy while the adds run.
-    fake.delayMs = 400;
-
-    // An object, so the compiler does not narrow the flag to its initial value.
-    const polling = { isRunning: true };
-    const snapshots: string[][] = [];
-    const unparsable: string[] = [];
-    const contents = new Set<string>();
-    const poll = (async () => {
-      while (polling.isRunning) {
-        const text = readFileSync(connectionsPath(sandbox), 'utf8');
-        contents.add(text);
-        try {
-          snapshots.push((JSON.parse(text) as Stored).connections.map((connection) => connection.name));
-        } catch {
-          unparsable.push(text);
-        }
-        await sleep(5);
-      }
-    })();
-
-    const testStarted = Date.now();
-    const adderTimes: { started: number; ended: number }[] = [];
-    const [tested, adds] = await Promise.all([
-      run(sandbox, ['test', '--all']).then((result) => ({ result, ended: Date.now() })),
-      (async () => {
-        const results: RunResult[] = [];
-        for (const entry of added) {
-          const started = Date.now();
-          results.push(await add(sandbox, entry.name, entry.token));
-          adderTimes.push({ started, ended: Date.now() });
-        }
-        return results;
-      })(),
-    ]);
-    polling.isRunning = false;
-    await poll;
-
-    expect(tested.result.code, describeRun('test --all', tested.result)).toBe(0);
-    adds.forEach((result) => {
-      expect(result.code, describeRun('add', result)).toBe(0);
-    });
-    // The two really overlapped: some add finished while test --all was still running.
-    expect(adderTimes.some((times) => times.ended > testStarted && times.ended < tested.ended)).toBe(true);
-
-    expect(unparsable).toEqual([]);
-    expect(snapshots.length).toBeGreaterThan(20);
-    expect(contents.size).toBeGreaterThan(2);
-    // Nothing ever disappears: each read holds every name the read before it held.
-    snapshots.forEach((names, index) => {
-      const previous = snapshots[index - 1] ?? [];
-      expect(names, `read ${String(index)}`).toEqual(expect.arrayContaining(previous));
-    });
-
-    const file = stored(sandbox);
-    expect(storedNames(sandbox)).toEqual([...existing, ...added].map((entry) => entry.name).sort());
-    // test --all's results were recorded, and not overwritten by the adds' writes.
-    for (const entry of existing) {
-      expect(file?.connections.find((connection) => connection.name === entry.name)?.lastTest?.ok, entry.name).toBe(true);
-    }
-    for (const entry of [...existing, ...added]) expect(secretToolLookup(entry.name), entry.name).toBe(entry.token);
-    expect(leftovers(sandbox)).toEqual([]);
-    console.info(`test --all vs ${String(added.length)} sequential adds: ${String(snapshots.length)} reads, ${String(contents.size)} distinct versions`);
-  }, LONG);
-});
-
 describe('a lock left behind', () => {
-  let sandbox: Sandbox;
+  const sandbox = useSandbox(UNDER_LOAD);
   const names: string[] = [];
   const fresh = (): string => {
     const name = uniqueName('lock');
@@ -272,13 +127,11 @@ describe('a lock left behind', () => {
     return name;
   };
   beforeAll(async () => {
-    sandbox = makeSandbox();
     const first = await add(sandbox, fresh(), generateToken());
-    expect(first.code, describeRun('first add', first)).toBe(0);
+    expect(first.code, describeRun(first, 'first add')).toBe(0);
   }, LONG);
-  afterAll(() => {
-    forget(names);
-    disposeSandbox(sandbox);
+  afterAll(async () => {
+    await forgetSecrets(names);
   });
   afterEach(() => {
     rmSync(lockPath(sandbox), { force: true });
@@ -292,7 +145,7 @@ describe('a lock left behind', () => {
       const before = readFileSync(connectionsPath(sandbox));
       const name = fresh();
       const blocked = await add(sandbox, name, generateToken());
-      const context = describeRun('add while locked', blocked);
+      const context = describeRun(blocked, 'add while locked');
       expect(blocked.code, context).toBe(2);
       expect(blocked.stderr, context).toMatch(/^error: .*is locked by another okta-connect$/m);
       expect(blocked.stderr, context).toContain(lockPath(sandbox));
@@ -305,7 +158,7 @@ describe('a lock left behind', () => {
     const name = fresh();
     const token = generateToken();
     const after = await add(sandbox, name, token);
-    expect(after.code, describeRun('add after the holder died', after)).toBe(0);
+    expect(after.code, describeRun(after, 'add after the holder died')).toBe(0);
     expect(secretToolLookup(name)).toBe(token);
     expect(existsSync(lockPath(sandbox))).toBe(false);
   }, LONG);
@@ -315,7 +168,7 @@ describe('a lock left behind', () => {
     const name = fresh();
     const token = generateToken();
     const result = await add(sandbox, name, token);
-    expect(result.code, describeRun('add', result)).toBe(0);
+    expect(result.code, describeRun(result, 'add')).toBe(0);
     expect(storedNames(sandbox)).toContain(name);
     expect(secretToolLookup(name)).toBe(token);
     expect(leftovers(sandbox)).toEqual([]);
@@ -337,12 +190,12 @@ describe('a lock left behind', () => {
     const next = fresh();
     const nextToken = generateToken();
     const result = await add(sandbox, next, nextToken);
-    expect(result.code, describeRun('next add', result)).toBe(0);
+    expect(result.code, describeRun(result, 'next add')).toBe(0);
     expect(secretToolLookup(next)).toBe(nextToken);
     // The killed one's name can be saved again, and then keychain and metadata agree on it.
     const againToken = generateToken();
     const again = await add(sandbox, killed, againToken, '--force');
-    expect(again.code, describeRun('add --force of the killed name', again)).toBe(0);
+    expect(again.code, describeRun(again, 'add --force of the killed name')).toBe(0);
     expect(storedNames(sandbox)).toEqual(expect.arrayContaining([next, killed]));
     expect(secretToolLookup(killed)).toBe(againToken);
     expect(existsSync(lockPath(sandbox))).toBe(false);
@@ -354,7 +207,7 @@ describe('a lock left behind', () => {
     const name = fresh();
     const token = generateToken();
     const result = await add(sandbox, name, token);
-    expect(result.code, describeRun('add', result)).toBe(0);
+    expect(result.code, describeRun(result, 'add')).toBe(0);
     expect(secretToolLookup(name)).toBe(token);
   }, LONG);
 });
@@ -364,9 +217,9 @@ describe('a lock left behind', () => {
  * names its pid), kill -9 it there. Otherwise let it finish and report that this attempt missed.
  */
 async function killWhileLocked(sandbox: Sandbox, name: string, token: string): Promise<boolean> {
-  const child: ChildProcess = spawn(process.execPath, [BIN, ...addArgs(name, '--force')], {
+  const child: ChildProcess = spawn(process.execPath, [BIN, ...addArgs(name, fake.url, '--no-test', '--force')], {
     cwd: sandbox.cwd,
-    env: { ...sandbox.env, ...BASE_ENV },
+    env: sandbox.env,
     stdio: ['pipe', 'ignore', 'ignore'],
   });
   // Objects, so the compiler does not narrow the flags to their initial values.

@@ -1,10 +1,10 @@
-import { execFile, spawn } from 'node:child_process';
+import { execFile } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { chmodSync, cpSync, existsSync, readdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { generateToken, startFakeOkta, type FakeOkta } from '../fixtures/fake-okta.js';
-import { BIN, disposeSandbox, linesStarting, makeSandbox, requireKeyring, stackFrames, uniqueName, type Sandbox } from './harness.js';
+import { generateToken } from '../fixtures/fake-okta.js';
+import { addArgs, BASE_ENV, describeRun, disposeSandbox, envKey, escapeRegExp, forgetSecrets, linesStarting, makeSandbox, requireKeyring, stackFrames, uniqueName, useFakeOkta, type RunOptions, type RunResult, type Sandbox, type SandboxOptions } from './harness.js';
 
 /**
  * The bad-input corpus: every command, table-driven. Each case runs in its own copy of a sandbox seeded (by a real `add`)
@@ -17,18 +17,9 @@ const RUN_BOUND_MS = 45_000;
 const CASE_TIMEOUT_MS = 150_000;
 /** Most CLI processes this file runs at once. */
 const MAX_PROCESSES = 4;
-/** A generous keychain timeout: the default 10 s is tight on a loaded machine. */
-const BASE_ENV = { OKTA_CONNECT_KEYCHAIN_TIMEOUT_MS: '60000' };
 
-let fake: FakeOkta;
-
-beforeAll(async () => {
-  requireKeyring();
-  fake = await startFakeOkta();
-});
-afterAll(async () => {
-  await fake.close();
-});
+beforeAll(requireKeyring);
+const fake = useFakeOkta();
 
 // ---- Running the CLI -------------------------------------------------------------------------------------------------
 
@@ -50,55 +41,12 @@ function limiter(max: number): <T>(work: () => Promise<T>) => Promise<T> {
 }
 const slot = limiter(MAX_PROCESSES);
 
-interface CliRun {
-  code: number | null;
-  signal: NodeJS.Signals | null;
-  stdout: string;
-  stderr: string;
-  /** Killed at RUN_BOUND_MS: it waited for something (stdin, a lock) instead of answering. */
-  timedOut: boolean;
-}
+/** The corpus's sandboxes: a generous keychain timeout, and runs killed at RUN_BOUND_MS. */
+const CORPUS_SANDBOX: SandboxOptions = { env: BASE_ENV, timeoutMs: RUN_BOUND_MS };
 
-interface CliOptions {
-  input?: string;
-  /** Leave stdin a pipe that is never closed: a command that should not read it must exit anyway. */
-  keepStdinOpen?: boolean;
-  env?: Record<string, string>;
-  /** Kill it after this long (default RUN_BOUND_MS). */
-  boundMs?: number;
-}
-
-function runCli(sandbox: Sandbox, args: string[], options: CliOptions = {}): Promise<CliRun> {
-  return slot(
-    () =>
-      new Promise<CliRun>((resolve, reject) => {
-        const child = spawn(process.execPath, [BIN, ...args], {
-          cwd: sandbox.cwd,
-          env: { ...sandbox.env, ...BASE_ENV, ...options.env },
-          stdio: ['pipe', 'pipe', 'pipe'],
-        });
-        let stdout = '';
-        let stderr = '';
-        let timedOut = false;
-        child.stdout.setEncoding('utf8').on('data', (chunk: string) => (stdout += chunk));
-        child.stderr.setEncoding('utf8').on('data', (chunk: string) => (stderr += chunk));
-        const timer = setTimeout(() => {
-          timedOut = true;
-          child.kill('SIGKILL');
-        }, options.boundMs ?? RUN_BOUND_MS);
-        child.on('error', reject);
-        child.on('close', (code, signal) => {
-          clearTimeout(timer);
-          child.stdin.destroy();
-          resolve({ code, signal, stdout, stderr, timedOut });
-        });
-        // The child may exit before reading all of a large input: EPIPE is expected then.
-        child.stdin.on('error', () => undefined);
-        if (options.keepStdinOpen === true) return;
-        if (options.input !== undefined) child.stdin.end(options.input);
-        else child.stdin.end();
-      }),
-  );
+/** A run of the CLI in a slot of the limiter. */
+function runCli(sandbox: Sandbox, args: string[], options: RunOptions = {}): Promise<RunResult> {
+  return slot(() => sandbox.run(args, options));
 }
 
 // ---- What the real Secret Service holds (secret-tool, not our code) --------------------------------------------------
@@ -196,12 +144,13 @@ interface Case {
   names?: (w: World) => string[];
 }
 
-const envKey = (name: string): string => name.toUpperCase().replace(/-/g, '_');
 const url = (w: World): string => w.url;
-const addArgs = (name: string, w: World, ...extra: string[]): string[] => ['add', '--name', name, '--org-url', url(w), '--token-stdin', '--no-test', ...extra];
+/** A second connection, from the environment only: with two, a command without a name has none to default to. */
+const secondConnection = (w: World): Record<string, string> => ({ OKTA_CONNECT_OTHER_TOKEN: w.token, OKTA_CONNECT_OTHER_ORG_URL: w.url });
+/** An untested `add` into the case's org. */
+const addNoTest = (name: string, w: World, ...extra: string[]): string[] => addArgs(name, url(w), '--no-test', ...extra);
 /** `n` url-safe characters, made at run time. */
 const chars = (n: number): string => randomBytes(n).toString('base64url').slice(0, n);
-const escape = (text: string): string => text.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
 const corrupt = (sandbox: Sandbox): void => {
   writeFileSync(join(sandbox.configDir, 'connections.json'), '{"version": 1, "connections": [', { mode: 0o600 });
 };
@@ -216,28 +165,28 @@ const NO_TOKEN_FLAG = /there is no --token flag/;
 
 const addNameCases: Case[] = [
   { what: 'a leading dash (--name=-prod)', args: (w) => ['add', '--name=-prod', '--org-url', url(w), '--token-stdin', '--no-test'], stdin: (w) => w.token, code: 2, says: () => NAME_RULE },
-  { what: 'a leading dash as a separate argument', args: (w) => addArgs('-prod', w), stdin: (w) => w.token, code: 2, says: () => NAME_RULE },
-  { what: 'a leading underscore', args: (w) => addArgs('_prod', w), stdin: (w) => w.token, code: 2, says: () => NAME_RULE },
-  { what: '65 characters', args: (w) => addArgs('a'.repeat(65), w), stdin: (w) => w.token, code: 2, says: () => /at most 64/ },
-  { what: 'a space inside', args: (w) => addArgs('my prod', w), stdin: (w) => w.token, code: 2, says: () => NAME_RULE },
-  { what: 'a slash', args: (w) => addArgs('acme/prod', w), stdin: (w) => w.token, code: 2, says: () => NAME_RULE },
-  { what: '".."', args: (w) => addArgs('..', w), stdin: (w) => w.token, code: 2, says: () => NAME_RULE },
-  { what: 'Unicode letters', args: (w) => addArgs('prød', w), stdin: (w) => w.token, code: 2, says: () => NAME_RULE },
-  { what: 'empty', args: (w) => addArgs('', w), stdin: (w) => w.token, code: 2, says: () => /a name is required/ },
-  { what: 'a 100 KB name', args: (w) => addArgs('a'.repeat(100 * 1024), w), stdin: (w) => w.token, code: 2, says: () => /at most 64/ },
+  { what: 'a leading dash as a separate argument', args: (w) => addNoTest('-prod', w), stdin: (w) => w.token, code: 2, says: () => NAME_RULE },
+  { what: 'a leading underscore', args: (w) => addNoTest('_prod', w), stdin: (w) => w.token, code: 2, says: () => NAME_RULE },
+  { what: '65 characters', args: (w) => addNoTest('a'.repeat(65), w), stdin: (w) => w.token, code: 2, says: () => /at most 64/ },
+  { what: 'a space inside', args: (w) => addNoTest('my prod', w), stdin: (w) => w.token, code: 2, says: () => NAME_RULE },
+  { what: 'a slash', args: (w) => addNoTest('acme/prod', w), stdin: (w) => w.token, code: 2, says: () => NAME_RULE },
+  { what: '".."', args: (w) => addNoTest('..', w), stdin: (w) => w.token, code: 2, says: () => NAME_RULE },
+  { what: 'Unicode letters', args: (w) => addNoTest('prød', w), stdin: (w) => w.token, code: 2, says: () => NAME_RULE },
+  { what: 'empty', args: (w) => addNoTest('', w), stdin: (w) => w.token, code: 2, says: () => /a name is required/ },
+  { what: 'a 100 KB name', args: (w) => addNoTest('a'.repeat(100 * 1024), w), stdin: (w) => w.token, code: 2, says: () => /at most 64/ },
   {
     what: "the seed's name in upper case (lower-cased: it exists) without --force",
-    args: (w) => addArgs(w.seed.toUpperCase(), w),
+    args: (w) => addNoTest(w.seed.toUpperCase(), w),
     stdin: (w) => w.token,
     code: 2,
-    says: (w) => new RegExp(`"${escape(w.seed)}" exists already`),
+    says: (w) => new RegExp(`"${escapeRegExp(w.seed)}" exists already`),
   },
   {
     what: 'an existing name without --force: the hint says names cannot be renamed',
-    args: (w) => addArgs(w.seed, w),
+    args: (w) => addNoTest(w.seed, w),
     stdin: (w) => w.token,
     code: 2,
-    says: (w) => new RegExp(`"${escape(w.seed)}" exists already`),
+    says: (w) => new RegExp(`"${escapeRegExp(w.seed)}" exists already`),
   },
 ];
 
@@ -246,14 +195,14 @@ const hugeLabel = (): string => `https://${'a'.repeat(100 * 1024)}.okta.com`;
 const hugeHost = (): string => `https://${`${'a'.repeat(60)}.`.repeat(1700)}okta.com`;
 
 const addUrlCases: Case[] = [
-  { what: 'http:', args: (w) => ['add', '--name', w.fresh, '--org-url', 'http://acme.okta.com', '--token-stdin', '--no-test'], stdin: (w) => w.token, code: 2, says: () => /http:\/\/ is not allowed/ },
-  { what: 'ftp:', args: (w) => ['add', '--name', w.fresh, '--org-url', 'ftp://acme.okta.com', '--token-stdin', '--no-test'], stdin: (w) => w.token, code: 2, says: () => /scheme ftp: is not allowed/ },
-  { what: 'javascript:', args: (w) => ['add', '--name', w.fresh, '--org-url', 'javascript:alert(1)', '--token-stdin', '--no-test'], stdin: (w) => w.token, code: 2, says: () => /scheme javascript: is not allowed/ },
-  { what: '{yourOktaDomain}', args: (w) => ['add', '--name', w.fresh, '--org-url', 'https://{yourOktaDomain}', '--token-stdin', '--no-test'], stdin: (w) => w.token, code: 2, says: () => /\{yourOktaDomain\}/ },
-  { what: 'a host ending .com.com', args: (w) => ['add', '--name', w.fresh, '--org-url', 'https://acme.okta.com.com', '--token-stdin', '--no-test'], stdin: (w) => w.token, code: 2, says: () => /\.com\.com/ },
+  { what: 'http:', args: (w) => addArgs(w.fresh, 'http://acme.okta.com', '--no-test'), stdin: (w) => w.token, code: 2, says: () => /http:\/\/ is not allowed/ },
+  { what: 'ftp:', args: (w) => addArgs(w.fresh, 'ftp://acme.okta.com', '--no-test'), stdin: (w) => w.token, code: 2, says: () => /scheme ftp: is not allowed/ },
+  { what: 'javascript:', args: (w) => addArgs(w.fresh, 'javascript:alert(1)', '--no-test'), stdin: (w) => w.token, code: 2, says: () => /scheme javascript: is not allowed/ },
+  { what: '{yourOktaDomain}', args: (w) => addArgs(w.fresh, 'https://{yourOktaDomain}', '--no-test'), stdin: (w) => w.token, code: 2, says: () => /\{yourOktaDomain\}/ },
+  { what: 'a host ending .com.com', args: (w) => addArgs(w.fresh, 'https://acme.okta.com.com', '--no-test'), stdin: (w) => w.token, code: 2, says: () => /\.com\.com/ },
   {
     what: 'user:pass@ after https:// (the password is not echoed)',
-    args: (w) => ['add', '--name', w.fresh, '--org-url', 'https://admin:hunter2-pw@acme.okta.com', '--token-stdin', '--no-test'],
+    args: (w) => addArgs(w.fresh, 'https://admin:hunter2-pw@acme.okta.com', '--no-test'),
     stdin: (w) => w.token,
     code: 2,
     says: () => /user name or password/,
@@ -261,23 +210,23 @@ const addUrlCases: Case[] = [
   },
   {
     what: 'user:pass@ without a scheme (the password is not echoed)',
-    args: (w) => ['add', '--name', w.fresh, '--org-url', 'admin:hunter2-pw@acme.okta.com', '--token-stdin', '--no-test'],
+    args: (w) => addArgs(w.fresh, 'admin:hunter2-pw@acme.okta.com', '--no-test'),
     stdin: (w) => w.token,
     code: 2,
     says: () => /user name or password/,
     secrets: () => ['hunter2-pw'],
   },
-  { what: 'empty', args: (w) => ['add', '--name', w.fresh, '--org-url', '', '--token-stdin', '--no-test'], stdin: (w) => w.token, code: 2, says: () => /the API address is empty/ },
-  { what: 'only spaces', args: (w) => ['add', '--name', w.fresh, '--org-url', '   ', '--token-stdin', '--no-test'], stdin: (w) => w.token, code: 2, says: () => /the API address is empty/ },
-  { what: 'a space inside', args: (w) => ['add', '--name', w.fresh, '--org-url', 'acme .okta.com', '--token-stdin', '--no-test'], stdin: (w) => w.token, code: 2, says: () => /spaces or control characters/ },
-  { what: 'a BEL control character', args: (w) => ['add', '--name', w.fresh, '--org-url', 'https://acme\u0007.okta.com', '--token-stdin', '--no-test'], stdin: (w) => w.token, code: 2, says: () => /spaces or control characters/ },
-  { what: 'an ESC sequence in the path', args: (w) => ['add', '--name', w.fresh, '--org-url', 'https://acme.okta.com/\u001b[2J', '--token-stdin', '--no-test'], stdin: (w) => w.token, code: 2, says: () => /spaces or control characters/ },
-  { what: 'a Cyrillic а in the subdomain of okta.com', args: (w) => ['add', '--name', w.fresh, '--org-url', 'https://\u0430cme.okta.com', '--token-stdin', '--no-test'], stdin: (w) => w.token, code: 2, says: () => /look-alike/ },
-  { what: 'a Cyrillic о in "okta"', args: (w) => ['add', '--name', w.fresh, '--org-url', 'https://acme.\u043ekta.com', '--token-stdin', '--no-test'], stdin: (w) => w.token, code: 2, says: () => /look-alike/ },
-  { what: 'a 100 KB label', args: (w) => ['add', '--name', w.fresh, '--org-url', hugeLabel(), '--token-stdin', '--no-test'], stdin: (w) => w.token, code: 2, says: () => BAD_URL },
-  { what: 'a 100 KB host of valid labels (DNS names have at most 253 characters)', args: (w) => ['add', '--name', w.fresh, '--org-url', hugeHost(), '--token-stdin', '--no-test'], stdin: (w) => w.token, code: 2, says: () => BAD_URL },
-  { what: 'https:// and no host', args: (w) => ['add', '--name', w.fresh, '--org-url', 'https://', '--token-stdin', '--no-test'], stdin: (w) => w.token, code: 2, says: () => BAD_URL },
-  { what: 'a port out of range', args: (w) => ['add', '--name', w.fresh, '--org-url', 'https://acme.okta.com:99999', '--token-stdin', '--no-test'], stdin: (w) => w.token, code: 2, says: () => BAD_URL },
+  { what: 'empty', args: (w) => addArgs(w.fresh, '', '--no-test'), stdin: (w) => w.token, code: 2, says: () => /the API address is empty/ },
+  { what: 'only spaces', args: (w) => addArgs(w.fresh, '   ', '--no-test'), stdin: (w) => w.token, code: 2, says: () => /the API address is empty/ },
+  { what: 'a space inside', args: (w) => addArgs(w.fresh, 'acme .okta.com', '--no-test'), stdin: (w) => w.token, code: 2, says: () => /spaces or control characters/ },
+  { what: 'a BEL control character', args: (w) => addArgs(w.fresh, 'https://acme\u0007.okta.com', '--no-test'), stdin: (w) => w.token, code: 2, says: () => /spaces or control characters/ },
+  { what: 'an ESC sequence in the path', args: (w) => addArgs(w.fresh, 'https://acme.okta.com/\u001b[2J', '--no-test'), stdin: (w) => w.token, code: 2, says: () => /spaces or control characters/ },
+  { what: 'a Cyrillic а in the subdomain of okta.com', args: (w) => addArgs(w.fresh, 'https://\u0430cme.okta.com', '--no-test'), stdin: (w) => w.token, code: 2, says: () => /look-alike/ },
+  { what: 'a Cyrillic о in "okta"', args: (w) => addArgs(w.fresh, 'https://acme.\u043ekta.com', '--no-test'), stdin: (w) => w.token, code: 2, says: () => /look-alike/ },
+  { what: 'a 100 KB label', args: (w) => addArgs(w.fresh, hugeLabel(), '--no-test'), stdin: (w) => w.token, code: 2, says: () => BAD_URL },
+  { what: 'a 100 KB host of valid labels (DNS names have at most 253 characters)', args: (w) => addArgs(w.fresh, hugeHost(), '--no-test'), stdin: (w) => w.token, code: 2, says: () => BAD_URL },
+  { what: 'https:// and no host', args: (w) => addArgs(w.fresh, 'https://', '--no-test'), stdin: (w) => w.token, code: 2, says: () => BAD_URL },
+  { what: 'a port out of range', args: (w) => addArgs(w.fresh, 'https://acme.okta.com:99999', '--no-test'), stdin: (w) => w.token, code: 2, says: () => BAD_URL },
 ];
 
 /** The case's valid token with something spliced in at position 21. */
@@ -285,7 +234,7 @@ const spliced = (w: World, inner: string): string => `${w.token.slice(0, 21)}${i
 /** An add of a fresh name whose token on stdin is refused; the value is never echoed (unless it is a placeholder). */
 const addToken = (stdin: (w: World) => string, says: RegExp, what: string, isSecret = true): Case => ({
   what,
-  args: (w) => addArgs(w.fresh, w),
+  args: (w) => addNoTest(w.fresh, w),
   stdin,
   code: 2,
   says: () => says,
@@ -304,13 +253,14 @@ const addTokenCases: Case[] = [
   addToken(() => `00${chars(199)}`, /too long \(201 characters/, '201 characters'),
   addToken(() => `00T${chars(17)}`, /token id/, 'a 20-character 00T… token id'),
   addToken((w) => spliced(w, 'é').slice(0, 42), /characters an Okta API token never has/, 'a non-ASCII letter'),
-  addToken(() => `00${chars(1024 * 1024)}`, /too long/, 'a 1 MB value'),
-  addToken((w) => `SSWS ${w.token}`, /spaces or control characters/, 'the whole Authorization header pasted'),
+  addToken(() => `00${chars(1024 * 1024)}`, /stdin held more than 64 KiB/, 'a 1 MB value (over the 64 KiB stdin limit)'),
+  // A pasted `SSWS <token>` is taken (with a notice); a header with more after the token is still refused.
+  addToken((w) => `SSWS ${w.token} extra`, /spaces or control characters/, 'an Authorization header with more after the token'),
   addToken((w) => `${w.token}\n${generateToken()}\n`, /spaces or control characters/, 'two tokens on two lines'),
   addToken((w) => `"${w.token}"`, /characters an Okta API token never has/, 'the token in quotes'),
   {
     what: 'a bad token with --force over the existing connection leaves it as it was',
-    args: (w) => addArgs(w.seed, w, '--force'),
+    args: (w) => addNoTest(w.seed, w, '--force'),
     stdin: (w) => spliced(w, ' '),
     code: 2,
     says: () => BAD_TOKEN,
@@ -335,12 +285,12 @@ const addFlagCases: Case[] = [
   { what: '--token <value> before the command', args: (w) => ['--token', w.typed, 'add', '--name', w.fresh], code: 2, says: () => NO_TOKEN_FLAG, secrets: (w) => [w.typed] },
   { what: '--token-stdin=<value>', args: (w) => ['add', '--name', w.fresh, '--org-url', url(w), `--token-stdin=${w.typed}`], code: 2, says: () => /unknown option/, secrets: (w) => [w.typed] },
   { what: 'a mistyped --tokn=<value>', args: (w) => ['add', '--name', w.fresh, `--tokn=${w.typed}`], code: 2, says: () => /unknown option/, secrets: (w) => [w.typed] },
-  { what: 'the token as a stray argument', args: (w) => ['add', '--name', w.fresh, '--org-url', url(w), w.typed], code: 2, says: () => /too many arguments/, secrets: (w) => [w.typed] },
-  { what: 'an unknown flag', args: (w) => [...addArgs(w.fresh, w), '--verbose'], stdin: (w) => w.token, code: 2, says: () => /unknown option '--verbose'/ },
+  { what: 'the token as a stray argument', args: (w) => ['add', '--name', w.fresh, '--org-url', url(w), w.typed], code: 2, says: () => /an argument looks like an API token/, secrets: (w) => [w.typed] },
+  { what: 'an unknown flag', args: (w) => [...addNoTest(w.fresh, w), '--verbose'], stdin: (w) => w.token, code: 2, says: () => /unknown option '--verbose'/ },
   { what: '--name without a value', args: () => ['add', '--name'], code: 2, says: () => /--name <name>' argument missing/ },
-  { what: '--timeout 0', args: (w) => addArgs(w.fresh, w, '--timeout', '0'), stdin: (w) => w.token, code: 2, says: () => BAD_TIMEOUT },
-  { what: '--timeout abc', args: (w) => addArgs(w.fresh, w, '--timeout', 'abc'), stdin: (w) => w.token, code: 2, says: () => BAD_TIMEOUT },
-  { what: '--timeout -1', args: (w) => addArgs(w.fresh, w, '--timeout', '-1'), stdin: (w) => w.token, code: 2, says: () => BAD_TIMEOUT },
+  { what: '--timeout 0', args: (w) => addNoTest(w.fresh, w, '--timeout', '0'), stdin: (w) => w.token, code: 2, says: () => BAD_TIMEOUT },
+  { what: '--timeout abc', args: (w) => addNoTest(w.fresh, w, '--timeout', 'abc'), stdin: (w) => w.token, code: 2, says: () => BAD_TIMEOUT },
+  { what: '--timeout -1', args: (w) => addNoTest(w.fresh, w, '--timeout', '-1'), stdin: (w) => w.token, code: 2, says: () => BAD_TIMEOUT },
   {
     what: 'no --token-stdin and no terminal: names the flag, does not wait on an open stdin',
     args: (w) => ['add', '--name', w.fresh, '--org-url', url(w), '--no-test'],
@@ -357,33 +307,33 @@ const addFlagCases: Case[] = [
   },
   {
     what: 'an existing name with --token-stdin: refused before stdin is read (stdin open)',
-    args: (w) => addArgs(w.seed, w),
+    args: (w) => addNoTest(w.seed, w),
     keepStdinOpen: true,
     code: 2,
     says: () => /exists already/,
   },
-  { what: 'an invalid name with --token-stdin: refused before stdin is read (stdin open)', args: (w) => addArgs('bad name', w), keepStdinOpen: true, code: 2, says: () => NAME_RULE },
+  { what: 'an invalid name with --token-stdin: refused before stdin is read (stdin open)', args: (w) => addNoTest('bad name', w), keepStdinOpen: true, code: 2, says: () => NAME_RULE },
   {
     what: 'an http: address with --token-stdin: refused before stdin is read (stdin open)',
-    args: (w) => ['add', '--name', w.fresh, '--org-url', 'http://acme.okta.com', '--token-stdin'],
+    args: (w) => addArgs(w.fresh, 'http://acme.okta.com'),
     keepStdinOpen: true,
     code: 2,
     says: () => /http:\/\//,
   },
-  { what: '--timeout 0 with --token-stdin: refused before stdin is read (stdin open)', args: (w) => addArgs(w.fresh, w, '--timeout', '0'), keepStdinOpen: true, code: 2, says: () => BAD_TIMEOUT },
-  { what: 'into a corrupt connections.json (left untouched, no token saved)', args: (w) => addArgs(w.fresh, w), stdin: (w) => w.token, prepare: corrupt, code: 2, says: () => /is corrupt/ },
-  { what: 'into a connections.json of a newer version', args: (w) => addArgs(w.fresh, w), stdin: (w) => w.token, prepare: newer, code: 2, says: () => /newer okta-connect/ },
+  { what: '--timeout 0 with --token-stdin: refused before stdin is read (stdin open)', args: (w) => addNoTest(w.fresh, w, '--timeout', '0'), keepStdinOpen: true, code: 2, says: () => BAD_TIMEOUT },
+  { what: 'into a corrupt connections.json (left untouched, no token saved)', args: (w) => addNoTest(w.fresh, w), stdin: (w) => w.token, prepare: corrupt, code: 2, says: () => /is corrupt/ },
+  { what: 'into a connections.json of a newer version', args: (w) => addNoTest(w.fresh, w), stdin: (w) => w.token, prepare: newer, code: 2, says: () => /newer okta-connect/ },
 ];
 
 const testCases: Case[] = [
-  { what: 'neither --name nor --all, no terminal', args: () => ['test'], keepStdinOpen: true, code: 2, says: () => /missing --name \(or --all\)/ },
+  { what: 'neither a name nor --all, two connections, no terminal', args: () => ['test'], env: secondConnection, keepStdinOpen: true, code: 2, says: () => /missing --name \(or --all\)/ },
   { what: '--name and --all together', args: (w) => ['test', '--name', w.seed, '--all'], code: 2, says: () => /--name and --all cannot be used together/ },
-  { what: 'an unknown name (stdin open)', args: (w) => ['test', '--name', w.fresh], keepStdinOpen: true, code: 3, says: (w) => new RegExp(`no connection named "${escape(w.fresh)}"`) },
+  { what: 'an unknown name (stdin open)', args: (w) => ['test', '--name', w.fresh], keepStdinOpen: true, code: 3, says: (w) => new RegExp(`no connection named "${escapeRegExp(w.fresh)}"`) },
   {
     what: 'an unknown name in upper case is looked up lower-cased',
     args: (w) => ['test', '--name', w.fresh.toUpperCase()],
     code: 3,
-    says: (w) => new RegExp(`no connection named "${escape(w.fresh)}"`),
+    says: (w) => new RegExp(`no connection named "${escapeRegExp(w.fresh)}"`),
   },
   { what: 'an invalid name', args: () => ['test', '--name', 'Bad Name!'], code: 2, says: () => NAME_RULE },
   { what: '".."', args: () => ['test', '--name', '..'], code: 2, says: () => NAME_RULE },
@@ -416,8 +366,8 @@ const listCases: Case[] = [
   { what: 'an extra argument', args: () => ['list', 'prod'], code: 2, says: () => /too many arguments for 'list'/ },
   { what: '--token <value>', args: (w) => ['list', '--token', w.typed], code: 2, says: () => NO_TOKEN_FLAG, secrets: (w) => [w.typed] },
   { what: '--json=<value>', args: () => ['list', '--json=yes'], code: 2, says: () => /unknown option '--json=…'/ },
-  { what: 'with stdin open: answers without reading it', args: () => ['list'], keepStdinOpen: true, code: 0, says: (w) => new RegExp(`^${escape(w.seed)} `, 'm') },
-  { what: '--json with stdin open: answers without reading it', args: () => ['list', '--json'], keepStdinOpen: true, code: 0, says: (w) => new RegExp(`"name": "${escape(w.seed)}"`) },
+  { what: 'with stdin open: answers without reading it', args: () => ['list'], keepStdinOpen: true, code: 0, says: (w) => new RegExp(`^${escapeRegExp(w.seed)} `, 'm') },
+  { what: '--json with stdin open: answers without reading it', args: () => ['list', '--json'], keepStdinOpen: true, code: 0, says: (w) => new RegExp(`"name": "${escapeRegExp(w.seed)}"`) },
   { what: 'a corrupt connections.json', args: () => ['list'], prepare: corrupt, code: 2, says: () => /is corrupt: it is not valid JSON/ },
 ];
 
@@ -431,7 +381,7 @@ const removeCases: Case[] = [
   },
   { what: 'without --name', args: () => ['remove', '--yes'], code: 2, says: () => /missing --name/ },
   { what: '--name without a value', args: () => ['remove', '--name'], code: 2, says: () => /argument missing/ },
-  { what: 'an unknown name', args: (w) => ['remove', '--name', w.fresh, '--yes'], code: 3, says: (w) => new RegExp(`no connection named "${escape(w.fresh)}"`) },
+  { what: 'an unknown name', args: (w) => ['remove', '--name', w.fresh, '--yes'], code: 3, says: (w) => new RegExp(`no connection named "${escapeRegExp(w.fresh)}"`) },
   { what: 'an invalid name', args: () => ['remove', '--name', 'acme/prod', '--yes'], code: 2, says: () => NAME_RULE },
   { what: '--timeout 0 with --yes removes nothing', args: (w) => ['remove', '--name', w.seed, '--yes', '--timeout', '0'], code: 2, says: () => BAD_TIMEOUT },
   { what: '--revoke --timeout abc removes nothing', args: (w) => ['remove', '--name', w.seed, '--yes', '--revoke', '--timeout', 'abc'], code: 2, says: () => BAD_TIMEOUT },
@@ -440,11 +390,13 @@ const removeCases: Case[] = [
 ];
 
 const execCases: Case[] = [
-  { what: 'no command', args: (w) => ['exec', '--name', w.seed], code: 2, says: () => /missing required argument 'command'/ },
+  { what: 'no command', args: (w) => ['exec', '--name', w.seed], code: 2, says: () => /missing the command to run/ },
+  { what: 'a command without --', args: (w) => ['exec', w.seed, 'true'], code: 2, says: () => /put -- before the command/ },
+  { what: 'a command with options, without --', args: (w) => ['exec', '--name', w.seed, 'ls', '-la'], code: 2, says: () => /put -- before the command/ },
   { what: 'an empty command', args: (w) => ['exec', '--name', w.seed, '--', ''], code: 2, says: () => /missing the command to run/ },
-  { what: 'no --name', args: () => ['exec', '--', 'true'], code: 2, says: () => /missing --name/ },
+  { what: 'no name, two connections', args: () => ['exec', '--', 'true'], env: secondConnection, code: 2, says: () => /missing --name/ },
   { what: '--name without a value', args: () => ['exec', '--name'], code: 2, says: () => /argument missing/ },
-  { what: 'an unknown name (stdin open)', args: (w) => ['exec', '--name', w.fresh, '--', 'true'], keepStdinOpen: true, code: 3, says: (w) => new RegExp(`no connection named "${escape(w.fresh)}"`) },
+  { what: 'an unknown name (stdin open)', args: (w) => ['exec', '--name', w.fresh, '--', 'true'], keepStdinOpen: true, code: 3, says: (w) => new RegExp(`no connection named "${escapeRegExp(w.fresh)}"`) },
   { what: 'an invalid name', args: () => ['exec', '--name', '..', '--', 'true'], code: 2, says: () => NAME_RULE },
   { what: '--token <value>', args: (w) => ['exec', '--name', w.seed, '--token', w.typed, '--', 'true'], code: 2, says: () => NO_TOKEN_FLAG, secrets: (w) => [w.typed] },
   {
@@ -457,11 +409,12 @@ const execCases: Case[] = [
 ];
 
 const tokenCases: Case[] = [
-  { what: 'no --name', args: () => ['token'], code: 2, says: () => /missing --name/ },
-  { what: 'an unknown name (stdin open)', args: (w) => ['token', '--name', w.fresh], keepStdinOpen: true, code: 3, says: (w) => new RegExp(`no connection named "${escape(w.fresh)}"`) },
-  { what: 'an unknown name in upper case', args: (w) => ['token', '--name', w.fresh.toUpperCase()], code: 3, says: (w) => new RegExp(`no connection named "${escape(w.fresh)}"`) },
+  { what: 'no name, two connections', args: () => ['token'], env: secondConnection, code: 2, says: () => /missing --name/ },
+  { what: 'an unknown name (stdin open)', args: (w) => ['token', '--name', w.fresh], keepStdinOpen: true, code: 3, says: (w) => new RegExp(`no connection named "${escapeRegExp(w.fresh)}"`) },
+  { what: 'an unknown name in upper case', args: (w) => ['token', '--name', w.fresh.toUpperCase()], code: 3, says: (w) => new RegExp(`no connection named "${escapeRegExp(w.fresh)}"`) },
   { what: 'an invalid name', args: () => ['token', '--name', 'my prod'], code: 2, says: () => NAME_RULE },
-  { what: 'an extra argument: the token is not printed', args: (w) => ['token', '--name', w.seed, 'extra'], code: 2, says: () => /too many arguments for 'token'/ },
+  { what: 'a second, different name: the token is not printed', args: (w) => ['token', '--name', w.seed, 'extra'], code: 2, says: () => /two different names given/ },
+  { what: 'an invalid OKTA_CONNECT_NAME', args: () => ['token'], env: () => ({ OKTA_CONNECT_NAME: 'no way!' }), code: 2, says: () => /OKTA_CONNECT_NAME: invalid name/ },
   {
     what: 'an http: OKTA_CONNECT_<NAME>_ORG_URL: the token is not printed',
     args: (w) => ['token', '--name', w.seed],
@@ -520,10 +473,10 @@ interface Seeded {
 }
 
 async function seedSandbox(): Promise<Seeded> {
-  const sandbox = makeSandbox();
+  const sandbox = makeSandbox(CORPUS_SANDBOX);
   const seed = uniqueName('corpus');
   const seedToken = fake.addToken();
-  const result = await runCli(sandbox, ['add', '--name', seed, '--org-url', fake.url, '--token-stdin', '--no-test'], { input: seedToken });
+  const result = await runCli(sandbox, addArgs(seed, fake.url, '--no-test'), { input: seedToken });
   expect(result.code, result.stderr).toBe(0);
   expect(await lookup(seed)).toBe(seedToken);
   return { sandbox, seed, seedToken };
@@ -531,7 +484,7 @@ async function seedSandbox(): Promise<Seeded> {
 
 /** A new sandbox holding a copy of the seeded config folder (the seed's token is in the shared keychain already). */
 function copyOf(seeded: Seeded): Sandbox {
-  const sandbox = makeSandbox();
+  const sandbox = makeSandbox(CORPUS_SANDBOX);
   cpSync(seeded.sandbox.configDir, sandbox.configDir, { recursive: true });
   chmodSync(sandbox.configDir, 0o700);
   chmodSync(join(sandbox.configDir, 'connections.json'), 0o600);
@@ -555,10 +508,11 @@ function leaks(text: string, secret: string): boolean {
   return text.includes(secret) || text.includes(middle);
 }
 
-function describeRun(args: string[], result: CliRun): string {
+/** describeRun with the case's arguments shown, and long arguments and outputs cut short (the corpus feeds 1 MB values). */
+function describeCase(args: string[], result: RunResult): string {
   const shown = args.map((arg) => (arg.length > 80 ? `${arg.slice(0, 40)}…(${String(arg.length)} chars)` : JSON.stringify(arg))).join(' ');
   const clip = (text: string): string => (text.length > 2000 ? `${text.slice(0, 2000)}…` : text);
-  return `okta-connect ${shown}\nexit ${String(result.code)}${result.timedOut ? ' (killed: it did not exit in time)' : ''}\nstdout:\n${clip(result.stdout)}\nstderr:\n${clip(result.stderr)}`;
+  return describeRun({ ...result, stdout: clip(result.stdout), stderr: clip(result.stderr) }, `okta-connect ${shown}`);
 }
 
 /** Control characters but the newline: what a terminal would act on (BEL, ESC sequences, a carriage return…). */
@@ -587,7 +541,7 @@ async function checkCase(seeded: Seeded, c: Case): Promise<void> {
       keepStdinOpen: c.keepStdinOpen === true,
       env: c.env?.(w) ?? {},
     });
-    const context = describeRun(args, result);
+    const context = describeCase(args, result);
 
     expect(result.timedOut, context).toBe(false);
     expect(result.code, context).toBe(c.code);
@@ -615,12 +569,8 @@ async function checkCase(seeded: Seeded, c: Case): Promise<void> {
   } finally {
     disposeSandbox(sandbox);
     // A case that wrongly saved something must not leave it in the shared keyring.
-    await forget(names.filter((name) => name !== w.seed));
+    await forgetSecrets(names.filter((name) => name !== w.seed));
   }
-}
-
-async function forget(names: string[]): Promise<void> {
-  for (const name of names) await secretTool(['clear', 'service', 'okta-connect', 'username', name]);
 }
 
 describe.each(groups)('bad input: $group', ({ cases }) => {
@@ -629,7 +579,7 @@ describe.each(groups)('bad input: $group', ({ cases }) => {
     seeded = await seedSandbox();
   }, CASE_TIMEOUT_MS);
   afterAll(async () => {
-    await forget([seeded.seed]);
+    await forgetSecrets([seeded.seed]);
     disposeSandbox(seeded.sandbox);
   });
 
@@ -653,7 +603,7 @@ describe('the corpus', () => {
       const names = [seeded.seed];
       const before = await snapshot(seeded.sandbox, names);
       const replaced = fake.addToken();
-      const forced = await runCli(seeded.sandbox, ['add', '--name', seeded.seed, '--org-url', fake.url, '--token-stdin', '--no-test', '--force'], { input: replaced });
+      const forced = await runCli(seeded.sandbox, addArgs(seeded.seed, fake.url, '--no-test', '--force'), { input: replaced });
       expect(forced.code, forced.stderr).toBe(0);
       const afterForce = await snapshot(seeded.sandbox, names);
       expect(afterForce.lookups).not.toEqual(before.lookups);
@@ -665,22 +615,22 @@ describe('the corpus', () => {
       expect(afterRemove.lookups[seeded.seed]).toBeNull();
       expect(afterRemove.search).toEqual([]);
     } finally {
-      await forget([seeded.seed]);
+      await forgetSecrets([seeded.seed]);
       disposeSandbox(seeded.sandbox);
     }
   }, CASE_TIMEOUT_MS);
 
   // Likewise the open-stdin cases: a command that does read stdin must be caught waiting, not reported as an exit.
   it('its open stdin keeps a command that reads stdin waiting until it is killed', async () => {
-    const sandbox = makeSandbox();
+    const sandbox = makeSandbox(CORPUS_SANDBOX);
     const name = uniqueName('corpus');
     try {
-      const result = await runCli(sandbox, ['add', '--name', name, '--org-url', fake.url, '--token-stdin', '--no-test'], { keepStdinOpen: true, boundMs: 4_000 });
+      const result = await runCli(sandbox, addArgs(name, fake.url, '--no-test'), { keepStdinOpen: true, timeoutMs: 4_000 });
       expect(result.timedOut, result.stderr).toBe(true);
       expect(result.signal).toBe('SIGKILL');
       expect(await lookup(name)).toBeNull();
     } finally {
-      await forget([name]);
+      await forgetSecrets([name]);
       disposeSandbox(sandbox);
     }
   }, CASE_TIMEOUT_MS);

@@ -1,9 +1,11 @@
 import { execFileSync } from 'node:child_process';
 import { mkdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { beforeAll, describe, expect, it } from 'vitest';
 import { startFakeOkta, type FakeOkta, type RecordedRequest } from '../fixtures/fake-okta.js';
 import {
+  addArgs,
+  BASE_ENV,
   closedPort,
   connectionsPath,
   disposeSandbox,
@@ -17,8 +19,9 @@ import {
   storedConnection,
   UNREACHABLE_DBUS,
   uniqueName,
+  useFakeOkta,
+  useSandbox,
   type RunResult,
-  type Sandbox,
 } from './harness.js';
 
 /**
@@ -28,26 +31,9 @@ import {
  */
 const SLACK_MS = Number(process.env.OKTA_CONNECT_E2E_SLACK_MS ?? 9_000);
 
-let fake: FakeOkta;
-let sandbox: Sandbox;
-
-beforeAll(async () => {
-  requireKeyring();
-  fake = await startFakeOkta();
-  sandbox = makeSandbox();
-});
-afterAll(async () => {
-  await fake.close();
-  disposeSandbox(sandbox);
-});
-afterEach(() => {
-  fake.behaviour = 'okta';
-  fake.delayMs = 0;
-});
-
-function addArgs(name: string, orgUrl: string, ...extra: string[]): string[] {
-  return ['add', '--name', name, '--org-url', orgUrl, '--token-stdin', ...extra];
-}
+beforeAll(requireKeyring);
+const fake = useFakeOkta({ resetAfterEach: true });
+const sandbox = useSandbox();
 
 /** A connection saved without a test (no request, no SDK), with a fresh token. */
 async function savedConnection(orgUrl = fake.url): Promise<{ name: string; token: string }> {
@@ -250,14 +236,8 @@ describe('Okta or the host answers wrongly (exit 7)', () => {
   });
 
   describe('redirects', () => {
-    let other: FakeOkta;
-    beforeAll(async () => {
-      // Another server that would gladly take a token: an Okta look-alike that never identified itself to us.
-      other = await startFakeOkta();
-    });
-    afterAll(async () => {
-      await other.close();
-    });
+    // Another server that would gladly take a token: an Okta look-alike that never identified itself to us.
+    const other = useFakeOkta();
 
     function tokenSentTo(server: FakeOkta, token: string): RecordedRequest[] {
       return server.requests.filter((request) => request.authorization?.includes(token) === true);
@@ -298,7 +278,7 @@ describe('Okta or the host answers wrongly (exit 7)', () => {
 
 describe('keychain unreachable (exit 8)', () => {
   // A keychain call that waited for its timeout instead of failing at once would take a minute: the bounds below tell.
-  const env = { DBUS_SESSION_BUS_ADDRESS: UNREACHABLE_DBUS, OKTA_CONNECT_KEYCHAIN_TIMEOUT_MS: '60000' };
+  const env = { DBUS_SESSION_BUS_ADDRESS: UNREACHABLE_DBUS, ...BASE_ENV };
 
   function expectKeychainHint(result: RunResult): void {
     const hint = hintOf(result);
@@ -328,13 +308,7 @@ describe('keychain unreachable (exit 8)', () => {
 });
 
 describe('metadata file faults', () => {
-  let local: Sandbox;
-  beforeAll(() => {
-    local = makeSandbox();
-  });
-  afterAll(() => {
-    disposeSandbox(local);
-  });
+  const local = useSandbox();
 
   function writeCorrupt(text: string): { path: string; bytes: Buffer; mtimeMs: number } {
     mkdirSync(local.configDir, { recursive: true, mode: 0o700 });

@@ -1,27 +1,17 @@
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { generateToken, startFakeOkta, type FakeOkta } from '../fixtures/fake-okta.js';
-import { disposeSandbox, findLeaks, makeSandbox, requireKeyring, secretToolLookup, stackFrames, storedConnection, uniqueName, type RunResult, type Sandbox, describeRun } from './harness.js';
+import { beforeAll, describe, expect, it } from 'vitest';
+import { generateToken } from '../fixtures/fake-okta.js';
+import { addArgs, disposeSandbox, findLeaks, makeSandbox, requireKeyring, secretToolLookup, stackFrames, storedConnection, tokenVar, uniqueName, urlVar, useFakeOkta, useSandbox, type RunResult, type Sandbox, describeRun } from './harness.js';
 
-let right: FakeOkta;
+beforeAll(requireKeyring);
+const right = useFakeOkta({ resetAfterEach: true });
 /** Another healthy Okta org, with a valid token of its own: where a leaked okta.yaml or OKTA_CLIENT_* would lead. */
-let decoy: FakeOkta;
+const decoy = useFakeOkta();
 let decoyToken: string;
-
-beforeAll(async () => {
-  requireKeyring();
-  [right, decoy] = await Promise.all([startFakeOkta(), startFakeOkta()]);
+beforeAll(() => {
   decoyToken = decoy.addToken();
 });
-afterAll(async () => {
-  await Promise.all([right.close(), decoy.close()]);
-});
-
-function addArgs(name: string, orgUrl: string, ...extra: string[]): string[] {
-  return ['add', '--name', name, '--org-url', orgUrl, '--token-stdin', ...extra];
-}
-
 
 function oktaYaml(orgUrl: string, token: string): string {
   return `okta:\n  client:\n    orgUrl: "${orgUrl}"\n    token: "${token}"\n    authorizationMode: "SSWS"\n`;
@@ -108,7 +98,7 @@ describe("the Okta SDK's hidden configuration changes nothing", () => {
 });
 
 describe('leak scan: a whole session, failures and --debug included', () => {
-  let sandbox: Sandbox;
+  const sandbox = useSandbox();
   const results: RunResult[] = [];
   const tokens: string[] = [];
   const run = async (args: string[], options: { input?: string; env?: Record<string, string> } = {}): Promise<RunResult> => {
@@ -116,13 +106,6 @@ describe('leak scan: a whole session, failures and --debug included', () => {
     results.push(result);
     return result;
   };
-  beforeAll(() => {
-    sandbox = makeSandbox();
-  });
-  afterAll(() => {
-    right.behaviour = 'okta';
-    disposeSandbox(sandbox);
-  });
 
   it('no token in any stdout, stderr or file under HOME and cwd', async () => {
     const name = uniqueName('leak');
@@ -132,8 +115,7 @@ describe('leak scan: a whole session, failures and --debug included', () => {
     const envOnly = right.addToken();
     const invalid = generateToken();
     tokens.push(first, second, revoked, envOnly, invalid);
-    const revokedEntry = right.tokens.get(revoked);
-    if (revokedEntry) revokedEntry.revoked = true;
+    right.revoke(revoked);
 
     const codes: [string, number | null][] = [];
     const step = async (label: string, args: string[], options: { input?: string; env?: Record<string, string> } = {}): Promise<RunResult> => {
@@ -159,8 +141,8 @@ describe('leak scan: a whole session, failures and --debug included', () => {
     right.behaviour = 'okta';
     const envName = uniqueName('leak-env');
     const envVars = (token: string): Record<string, string> => ({
-      [`OKTA_CONNECT_${envName.toUpperCase().replace(/-/g, '_')}_TOKEN`]: token,
-      [`OKTA_CONNECT_${envName.toUpperCase().replace(/-/g, '_')}_ORG_URL`]: right.url,
+      [tokenVar(envName)]: token,
+      [urlVar(envName)]: right.url,
     });
     await step('test env token', ['test', '--name', envName, '--debug'], { env: envVars(envOnly) });
     await step('test env revoked', ['test', '--name', envName, '--json', '--debug'], { env: envVars(revoked) });
@@ -168,8 +150,7 @@ describe('leak scan: a whole session, failures and --debug included', () => {
     await step('list', ['list', '--debug']);
     await step('list --json', ['list', '--json']);
     await step('remove without --yes', ['remove', '--name', name, '--debug']);
-    const saved = right.tokens.get(second);
-    if (saved) saved.revoked = true;
+    right.revoke(second);
     await step('test 401', ['test', '--name', name, '--debug']);
     await step('test --json 401', ['test', '--name', name, '--json', '--debug']);
     await step('remove', ['remove', '--name', name, '--yes', '--debug']);

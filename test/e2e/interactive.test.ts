@@ -1,28 +1,24 @@
 import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { generateToken, startFakeOkta, type FakeOkta } from '../fixtures/fake-okta.js';
-import { BIN, hasKeyring, makeSandbox, secretToolLookup, uniqueName, type Sandbox } from './harness.js';
+import { generateToken } from '../fixtures/fake-okta.js';
+import { addArgs, BIN, chooseKeychain, makeSandbox, requireKeyring, secretToolLookup, uniqueName, useFakeOkta, type Sandbox } from './harness.js';
 import { closeAllPtys, startPty, type Pty } from './pty.js';
 
 // The interactive flows of the contract, in a real pseudo-terminal (tmux): prompts on the terminal, masked token input,
 // Ctrl-C, arrow-key menus. Every connection goes into the real Secret Service of test/run-with-keyring.sh.
 
-let okta: FakeOkta;
-beforeAll(async () => {
-  if (!hasKeyring()) throw new Error('these tests need a real Secret Service: run them through test/run-with-keyring.sh');
-  okta = await startFakeOkta();
-});
+beforeAll(requireKeyring);
+const okta = useFakeOkta({ resetAfterEach: true });
 afterEach(async () => {
   await closeAllPtys();
 });
 afterAll(async () => {
   await closeAllPtys();
-  await okta.close();
 });
 
 const ADDRESS_PROMPT = "Okta API address (your org's URL, e.g. https://acme.okta.com):";
-const TOKEN_PROMPT = 'API token (input hidden):';
+const TOKEN_PROMPT = 'API token (input masked):';
 const NAME_PROMPT = 'Name for this connection:';
 const MENU_PROMPT = 'The test failed. What now?';
 const HOW_TO = 'Security > API > Tokens > Create Token';
@@ -47,7 +43,7 @@ function savedRecords(sandbox: Sandbox): SavedRecord[] {
 
 /** Save a connection without a terminal, as a script would (untested: the tests below do the testing). */
 async function saveConnection(sandbox: Sandbox, name: string, token: string): Promise<void> {
-  const add = await sandbox.run(['add', '--name', name, '--org-url', okta.url, '--token-stdin', '--no-test'], { input: token });
+  const add = await sandbox.run(addArgs(name, okta.url, '--no-test'), { input: token });
   expect(add.stderr).not.toContain(token);
   expect(add.code).toBe(0);
 }
@@ -64,9 +60,19 @@ async function expectNeverShown(pty: Pty, ...tokens: string[]): Promise<void> {
   }
 }
 
-/** The question where the token is kept (keychain or a secret command): its first choice, the keychain. */
-async function chooseKeychain(pty: Pty): Promise<void> {
-  await pty.waitFor("❯ This computer's keychain");
+/** Answer add's prompts as a user would: this org's address, the keychain, the token (until it shows masked), the name. */
+async function answerAddPrompts(pty: Pty, token: string, name: string, atToken: () => void = () => undefined): Promise<void> {
+  await pty.waitFor(ADDRESS_PROMPT);
+  await pty.type(okta.url);
+  await pty.press('Enter');
+  await chooseKeychain(pty);
+  await pty.waitFor(TOKEN_PROMPT);
+  atToken();
+  await pty.type(token);
+  await pty.waitFor(`${TOKEN_PROMPT} ${'*'.repeat(token.length)}`);
+  await pty.press('Enter');
+  await pty.waitFor(NAME_PROMPT);
+  await pty.type(name);
   await pty.press('Enter');
 }
 
@@ -168,17 +174,7 @@ describe('add in a terminal', () => {
   /** Go through address, an unknown token (401) and a name, up to the failed-test menu. */
   async function upToFailedTest(sandbox: Sandbox, badToken: string, name: string): Promise<Pty> {
     const pty = await cli(sandbox, ['add']);
-    await pty.waitFor(ADDRESS_PROMPT);
-    await pty.type(okta.url);
-    await pty.press('Enter');
-    await chooseKeychain(pty);
-    await pty.waitFor(TOKEN_PROMPT);
-    await pty.type(badToken);
-    await pty.waitFor(`${TOKEN_PROMPT} ${'*'.repeat(badToken.length)}`);
-    await pty.press('Enter');
-    await pty.waitFor(NAME_PROMPT);
-    await pty.type(name);
-    await pty.press('Enter');
+    await answerAddPrompts(pty, badToken, name);
     const screen = await pty.waitFor(MENU_PROMPT);
     expect(screen).toMatch(/401|invalid|revoked/i);
     expectInOrder(screen, [MENU_PROMPT, 'Enter the token again', 'Enter the API address again', 'Save anyway', 'Cancel']);
@@ -213,7 +209,7 @@ describe('add in a terminal', () => {
     expect(savedRecords(sandbox).map((record) => record.name)).toEqual([name]);
   });
 
-  it('after a failed test (401), "cancel" saves nothing and exits with the test\'s code', async () => {
+  it('after a failed test (401), "cancel" saves nothing and exits 130, as the contract says', async () => {
     const sandbox = makeSandbox();
     const badToken = generateToken();
     const name = uniqueName('cancel');
@@ -223,7 +219,7 @@ describe('add in a terminal', () => {
     await pty.waitFor(/❯ Cancel/);
     await pty.press('Enter');
 
-    expect(await pty.exitCode()).toBe(4);
+    expect(await pty.exitCode()).toBe(130);
     const screen = await pty.waitFor('nothing was saved');
     expect(screen).not.toContain(`saved ${name}`);
     await expectNeverShown(pty, badToken);
@@ -258,31 +254,19 @@ describe('add in a terminal', () => {
     const sandbox = makeSandbox();
     const token = okta.addToken();
     const name = uniqueName('int');
-    okta.delayMs = 20_000;
-    try {
-      const pty = await cli(sandbox, ['add']);
-      await pty.waitFor(ADDRESS_PROMPT);
-      await pty.type(okta.url);
-      await pty.press('Enter');
-      await chooseKeychain(pty);
-      await pty.waitFor(TOKEN_PROMPT);
-      await pty.type(token);
-      await pty.waitFor(`${TOKEN_PROMPT} ${'*'.repeat(token.length)}`);
-      await pty.press('Enter');
-      await pty.waitFor(NAME_PROMPT);
-      await pty.type(name);
-      await pty.press('Enter');
-      await pty.waitFor(`testing ${okta.url}`);
-      await pty.press('C-c');
+    const pty = await cli(sandbox, ['add']);
+    // The address is checked as soon as it is typed; the test after the token is the slow one.
+    await answerAddPrompts(pty, token, name, () => {
+      okta.delayMs = 20_000;
+    });
+    await pty.waitFor(`testing ${okta.url}`);
+    await pty.press('C-c');
 
-      // Well before the fake answers: the terminal is back in cooked mode, so Ctrl-C is a SIGINT.
-      expect(await pty.exitCode(10_000)).toBe(130);
-      await expectNeverShown(pty, token);
-      expect(secretToolLookup(name)).toBeUndefined();
-      expect(savedRecords(sandbox)).toEqual([]);
-    } finally {
-      okta.delayMs = 0;
-    }
+    // Well before the fake answers: the terminal is back in cooked mode, so Ctrl-C is a SIGINT.
+    expect(await pty.exitCode(10_000)).toBe(130);
+    await expectNeverShown(pty, token);
+    expect(secretToolLookup(name)).toBeUndefined();
+    expect(savedRecords(sandbox)).toEqual([]);
   });
 
   it.each([

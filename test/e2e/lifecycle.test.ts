@@ -5,65 +5,33 @@
  *
  * All e2e files share one keyring, and doctor reports every okta-connect keychain entry without metadata as an orphan,
  * so in the shared keyring doctor is only asserted about this file's names. The "globally healthy" assertions (exit 0,
- * every check ok) run against a private D-Bus session with its own gnome-keyring, started below.
+ * every check ok) run against a private D-Bus session with its own gnome-keyring (the harness's usePrivateKeyring).
  */
-import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
+import { execFileSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { chmodSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { chmodSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { READ_ONLY_ADMIN, startFakeOkta, type FakeOkta, type FakeUser } from '../fixtures/fake-okta.js';
-import { closedPort, connectionsPath, disposeSandbox, expectCleanFailure, fileMode, findLeaks, linesStarting, makeSandbox, readConnections, requireKeyring, secretToolClear, secretToolLookup, stackFrames, storedConnection, UNREACHABLE_DBUS, uniqueName, type RunOptions, type RunResult, type Sandbox, type StoredConnection, describeRun } from './harness.js';
+import { beforeAll, describe, expect, it } from 'vitest';
+import { READ_ONLY_ADMIN } from '../fixtures/fake-okta.js';
+import { addArgs, closedPort, connectionsPath, envKey, escapeRegExp, expectCleanFailure, expectRejectedTokenHint, fileMode, findLeaks, linesStarting, readConnections, requireKeyring, secretToolClear, secretToolLookup, stackFrames, storedConnection, UNREACHABLE_DBUS, tokenVar, uniqueName, LONG, UNDER_LOAD, useFakeOkta, usePrivateKeyring, useSandbox, type RunOptions, type RunResult, type Sandbox, type StoredConnection, describeRun } from './harness.js';
 
 const DAY_MS = 86_400_000;
 const ISO = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}\.\d{3}Z$/;
-/** The machine is shared and loaded: one spawn of the CLI may take many seconds. A hang still fails. */
-const RUN_TIMEOUT_MS = 120_000;
-/** For a test that spawns the CLI several times. */
-const LONG = 400_000;
-/** Env for every run: a generous keychain timeout (the default 10 s is tight under load). */
-const BASE_ENV = { OKTA_CONNECT_KEYCHAIN_TIMEOUT_MS: '60000' };
 
-let fake: FakeOkta;
-
-beforeAll(async () => {
-  requireKeyring();
-  fake = await startFakeOkta();
-});
-afterAll(async () => {
-  await fake.close();
-});
-afterEach(() => {
-  fake.behaviour = 'okta';
-  fake.delayMs = 0;
-  fake.rateLimitRemaining = 599;
-});
+beforeAll(requireKeyring);
+const fake = useFakeOkta({ resetAfterEach: true });
 
 // ---- helpers -------------------------------------------------------------------------------------------------------
 
-function escapeRegExp(text: string): string {
-  return text.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
-}
-
-
-function run(sandbox: Sandbox, args: string[], options: RunOptions = {}): Promise<RunResult> {
-  return sandbox.run(args, { timeoutMs: RUN_TIMEOUT_MS, ...options, env: { ...BASE_ENV, ...options.env } });
-}
-
-function addArgs(name: string, orgUrl: string, ...extra: string[]): string[] {
-  return ['add', '--name', name, '--org-url', orgUrl, '--token-stdin', ...extra];
-}
-
 /** `add` with the test (the default): a saved, tested connection. */
 async function addTested(sandbox: Sandbox, token: string, name: string, options: RunOptions = {}): Promise<RunResult> {
-  const result = await run(sandbox, addArgs(name, fake.url, '--timeout', '60'), { ...options, input: token });
+  const result = await sandbox.run(addArgs(name, fake.url, '--timeout', '60'), { ...options, input: token });
   expect(result.code, describeRun(result)).toBe(0);
   return result;
 }
 
 async function addUntested(sandbox: Sandbox, token: string, name: string, options: RunOptions = {}): Promise<RunResult> {
-  const result = await run(sandbox, addArgs(name, fake.url, '--no-test'), { ...options, input: token });
+  const result = await sandbox.run(addArgs(name, fake.url, '--no-test'), { ...options, input: token });
   expect(result.code, describeRun(result)).toBe(0);
   return result;
 }
@@ -102,7 +70,7 @@ interface ListItem {
 }
 
 async function listItem(sandbox: Sandbox, name: string): Promise<ListItem> {
-  const result = await run(sandbox, ['list', '--json']);
+  const result = await sandbox.run(['list', '--json']);
   expect(result.code, describeRun(result)).toBe(0);
   const item = (JSON.parse(result.stdout) as ListItem[]).find((candidate) => candidate.name === name);
   if (!item) throw new Error(`${name} is not in list --json:\n${result.stdout}`);
@@ -111,7 +79,7 @@ async function listItem(sandbox: Sandbox, name: string): Promise<ListItem> {
 
 /** The EXPIRES cell of `name`'s row in the `list` table (columns found from the header, as a user reads it). */
 async function expiresCell(sandbox: Sandbox, name: string): Promise<string> {
-  const result = await run(sandbox, ['list']);
+  const result = await sandbox.run(['list']);
   expect(result.code, describeRun(result)).toBe(0);
   const lines = result.stdout.split('\n');
   const header = lines[0] ?? '';
@@ -133,12 +101,6 @@ function expectDuring(iso: string | null | undefined, before: number, after: num
   return at;
 }
 
-function tokenEntry(token: string): { user: FakeUser; revoked: boolean } {
-  const entry = fake.tokens.get(token);
-  if (!entry) throw new Error('token unknown to the fake');
-  return entry;
-}
-
 interface TestJson {
   name: string;
   orgUrl: string;
@@ -157,13 +119,7 @@ function warnings(result: RunResult, name: string): string[] {
 // ---- idle expiry -----------------------------------------------------------------------------------------------------
 
 describe('idle expiry: lastUsedAt, idleExpiresAt and the EXPIRES column, with real timestamps', () => {
-  let sandbox: Sandbox;
-  beforeAll(() => {
-    sandbox = makeSandbox();
-  });
-  afterAll(() => {
-    disposeSandbox(sandbox);
-  });
+  const sandbox = useSandbox(UNDER_LOAD);
 
   it('after a tested add, lastUsedAt is now and idleExpiresAt is exactly lastUsedAt + 30 days; a later test moves it forward', async () => {
     const token = fake.addToken();
@@ -182,7 +138,7 @@ describe('idle expiry: lastUsedAt, idleExpiresAt and the EXPIRES column, with re
 
     await new Promise((resolve) => setTimeout(resolve, 20));
     const testBefore = Date.now();
-    const tested = await run(sandbox, testArgs(name));
+    const tested = await sandbox.run(testArgs(name));
     const testAfter = Date.now();
     expect(tested.code, describeRun(tested)).toBe(0);
     const later = await listItem(sandbox, name);
@@ -215,7 +171,7 @@ describe('idle expiry: lastUsedAt, idleExpiresAt and the EXPIRES column, with re
     editConnection(sandbox, name, (saved) => ({ ...saved, lastUsedAt: old }));
     expect((await listItem(sandbox, name)).lastUsedAt).toBe(old);
     let before = Date.now();
-    const executed = await run(sandbox, ['exec', '--name', name, '--', process.execPath, '-e', 'process.exit(0)']);
+    const executed = await sandbox.run(['exec', '--name', name, '--', process.execPath, '-e', 'process.exit(0)']);
     let after = Date.now();
     expect(executed.code, describeRun(executed)).toBe(0);
     let item = await listItem(sandbox, name);
@@ -224,7 +180,7 @@ describe('idle expiry: lastUsedAt, idleExpiresAt and the EXPIRES column, with re
 
     editConnection(sandbox, name, (saved) => ({ ...saved, lastUsedAt: old }));
     before = Date.now();
-    const printed = await run(sandbox, ['token', '--name', name]);
+    const printed = await sandbox.run(['token', '--name', name]);
     after = Date.now();
     expect(printed.code, describeRun(printed)).toBe(0);
     expect(printed.stdout).toBe(`${token}\n`);
@@ -239,7 +195,7 @@ describe('idle expiry: lastUsedAt, idleExpiresAt and the EXPIRES column, with re
     const old = daysAgo(26);
     editConnection(sandbox, name, (saved) => ({ ...saved, lastUsedAt: old }));
     const missing = join(sandbox.cwd, 'no-such-command');
-    const executed = await run(sandbox, ['exec', '--name', name, '--', missing]);
+    const executed = await sandbox.run(['exec', '--name', name, '--', missing]);
     expectCleanFailure(executed, 127);
     // Recording a use here would show "in 30d" for a token that may expire in 4 days.
     expect(storedConnection(sandbox, name)?.lastUsedAt, 'lastUsedAt after a child that never started').toBe(old);
@@ -252,7 +208,7 @@ describe('idle expiry: lastUsedAt, idleExpiresAt and the EXPIRES column, with re
     editConnection(sandbox, name, (saved) => ({ ...saved, createdAt: daysAgo(40), lastUsedAt: daysAgo(29) }));
     expect(await expiresCell(sandbox, name)).toBe('in 1d');
     const before = Date.now();
-    const forced = await run(sandbox, addArgs(name, fake.url, '--no-test', '--force'), { input: fake.addToken() });
+    const forced = await sandbox.run(addArgs(name, fake.url, '--no-test', '--force'), { input: fake.addToken() });
     const after = Date.now();
     expect(forced.code, describeRun(forced)).toBe(0);
     const item = await listItem(sandbox, name);
@@ -267,8 +223,8 @@ describe('idle expiry: lastUsedAt, idleExpiresAt and the EXPIRES column, with re
     const old = daysAgo(10);
     editConnection(sandbox, name, (saved) => ({ ...saved, lastUsedAt: old }));
     const envToken = fake.addToken();
-    const variable = `OKTA_CONNECT_${name.toUpperCase().replace(/-/g, '_')}_TOKEN`;
-    const printed = await run(sandbox, ['token', '--name', name], { env: { [variable]: envToken } });
+    const variable = tokenVar(name);
+    const printed = await sandbox.run(['token', '--name', name], { env: { [variable]: envToken } });
     expect(printed.code, describeRun(printed)).toBe(0);
     expect(printed.stdout).toBe(`${envToken}\n`);
     expect(storedConnection(sandbox, name)?.lastUsedAt).toBe(old);
@@ -281,7 +237,7 @@ describe('idle expiry: lastUsedAt, idleExpiresAt and the EXPIRES column, with re
 
     editConnection(sandbox, name, (saved) => ({ ...saved, lastUsedAt: daysAgo(25) }));
     expect(await expiresCell(sandbox, name)).toBe('in 5d');
-    const fiveLeft = await run(sandbox, testArgs(name));
+    const fiveLeft = await sandbox.run(testArgs(name));
     expect(fiveLeft.code, describeRun(fiveLeft)).toBe(0);
     expect(warnings(fiveLeft, name), describeRun(fiveLeft)).toContain(
       `! ${name}: the token was 5d from its 30-day idle expiry; this test renewed it`,
@@ -292,7 +248,7 @@ describe('idle expiry: lastUsedAt, idleExpiresAt and the EXPIRES column, with re
     expect(await expiresCell(sandbox, name)).toBe('likely expired');
     expect(Date.parse(String((await listItem(sandbox, name)).idleExpiresAt))).toBeLessThan(Date.now());
     const before = Date.now();
-    const renewed = await run(sandbox, testArgs(name));
+    const renewed = await sandbox.run(testArgs(name));
     const after = Date.now();
     expect(renewed.code, describeRun(renewed)).toBe(0);
     const renewal = warnings(renewed, name).filter((line) => /idle expiry/.test(line));
@@ -307,22 +263,23 @@ describe('idle expiry: lastUsedAt, idleExpiresAt and the EXPIRES column, with re
     await addTested(sandbox, fake.addToken(), name);
     editConnection(sandbox, name, (saved) => ({ ...saved, lastUsedAt: daysAgo(10) }));
     expect(await expiresCell(sandbox, name)).toBe('in 20d');
-    const tested = await run(sandbox, testArgs(name));
+    const tested = await sandbox.run(testArgs(name));
     expect(tested.code, describeRun(tested)).toBe(0);
     expect(warnings(tested, name).filter((line) => /idle expiry/.test(line)), describeRun(tested)).toEqual([]);
   }, LONG);
 
-  it('a failed test (401) does not renew: lastUsedAt and "likely expired" stay', async () => {
+  it('a failed test (401) does not renew: lastUsedAt stays, and EXPIRES says "dead"', async () => {
     const token = fake.addToken();
     const name = uniqueName('idle-dead');
     await addTested(sandbox, token, name);
     const old = daysAgo(31);
     editConnection(sandbox, name, (saved) => ({ ...saved, lastUsedAt: old }));
-    tokenEntry(token).revoked = true;
-    const tested = await run(sandbox, testArgs(name));
+    fake.revoke(token);
+    const tested = await sandbox.run(testArgs(name));
     expectCleanFailure(tested, 4);
     expect(storedConnection(sandbox, name)?.lastUsedAt).toBe(old);
-    expect(await expiresCell(sandbox, name)).toBe('likely expired');
+    // Okta said so: no count of idle days brings it back.
+    expect(await expiresCell(sandbox, name)).toBe('dead');
   }, LONG);
 
   it('with colour on, under 7 days is in the warning colour and 20 days is not', async () => {
@@ -332,7 +289,7 @@ describe('idle expiry: lastUsedAt, idleExpiresAt and the EXPIRES column, with re
     await addUntested(sandbox, fake.addToken(), fine);
     editConnection(sandbox, soon, (saved) => ({ ...saved, lastUsedAt: daysAgo(26) }));
     editConnection(sandbox, fine, (saved) => ({ ...saved, lastUsedAt: daysAgo(10) }));
-    const result = await run(sandbox, ['list'], { env: { NO_COLOR: undefined, FORCE_COLOR: '1' } });
+    const result = await sandbox.run(['list'], { env: { NO_COLOR: undefined, FORCE_COLOR: '1' } });
     expect(result.code, describeRun(result)).toBe(0);
     const rowOf = (name: string): string => result.stdout.split('\n').find((line) => line.startsWith(`${name} `)) ?? '';
     expect(rowOf(soon)).toContain('\u001b[33min 4d\u001b[39m');
@@ -344,21 +301,15 @@ describe('idle expiry: lastUsedAt, idleExpiresAt and the EXPIRES column, with re
 // ---- owner and roles -----------------------------------------------------------------------------------------------
 
 describe('test: owner and roles', () => {
-  let sandbox: Sandbox;
-  beforeAll(() => {
-    sandbox = makeSandbox();
-  });
-  afterAll(() => {
-    disposeSandbox(sandbox);
-  });
+  const sandbox = useSandbox(UNDER_LOAD);
 
   it('shows the owner login and the role label in the human line, and owner/roles in --json; a Super Administrator is warned', async () => {
     const token = fake.addToken(); // Super Administrator by default
     const name = uniqueName('owner');
     await addUntested(sandbox, token, name);
-    const user = tokenEntry(token).user;
+    const user = fake.tokenEntry(token).user;
 
-    const human = await run(sandbox, testArgs(name));
+    const human = await sandbox.run(testArgs(name));
     expect(human.code, describeRun(human)).toBe(0);
     const line = human.stdout.trim();
     expect(line.split('\n'), describeRun(human)).toHaveLength(1);
@@ -367,7 +318,7 @@ describe('test: owner and roles', () => {
       `! ${name}: this is a Super Administrator token: prefer a service account with a narrower admin role`,
     );
 
-    const json = await run(sandbox, testArgs(name, '--json'));
+    const json = await sandbox.run(testArgs(name, '--json'));
     expect(json.code, describeRun(json)).toBe(0);
     const result = JSON.parse(json.stdout) as TestJson;
     expect(result).toMatchObject({
@@ -386,11 +337,11 @@ describe('test: owner and roles', () => {
     const token = fake.addToken({ roles: [READ_ONLY_ADMIN] });
     const name = uniqueName('readonly');
     await addUntested(sandbox, token, name);
-    const human = await run(sandbox, testArgs(name));
+    const human = await sandbox.run(testArgs(name));
     expect(human.code, describeRun(human)).toBe(0);
-    expect(human.stdout).toContain(`as ${tokenEntry(token).user.profile.login} (Read-only Administrator)`);
+    expect(human.stdout).toContain(`as ${fake.loginOf(token)} (Read-only Administrator)`);
     expect(warnings(human, name), describeRun(human)).toEqual([]);
-    const json = await run(sandbox, testArgs(name, '--json'));
+    const json = await sandbox.run(testArgs(name, '--json'));
     expect((JSON.parse(json.stdout) as TestJson).roles).toEqual(['Read-only Administrator']);
   }, LONG);
 
@@ -398,16 +349,16 @@ describe('test: owner and roles', () => {
     const token = fake.addToken({ roles: 'forbidden' });
     const name = uniqueName('noroles');
     await addUntested(sandbox, token, name);
-    const user = tokenEntry(token).user;
+    const user = fake.tokenEntry(token).user;
     const before = fake.requests.length;
-    const json = await run(sandbox, testArgs(name, '--json'));
+    const json = await sandbox.run(testArgs(name, '--json'));
     expect(json.code, describeRun(json)).toBe(0);
     const result = JSON.parse(json.stdout) as TestJson;
     expect(result).toMatchObject({ ok: true, roles: null, error: null, owner: { id: user.id, login: user.profile.login } });
     // The roles were asked for (and refused), not skipped.
     expect(fake.requests.slice(before).some((request) => request.path === `/api/v1/users/${user.id}/roles`)).toBe(true);
 
-    const human = await run(sandbox, testArgs(name));
+    const human = await sandbox.run(testArgs(name));
     expect(human.code, describeRun(human)).toBe(0);
     expect(human.stdout).toMatch(new RegExp(`as ${escapeRegExp(user.profile.login)}  \\d+ ms`));
     expect(human.stdout).not.toContain('(');
@@ -418,11 +369,11 @@ describe('test: owner and roles', () => {
     const token = fake.addToken({ user: { status }, roles: [READ_ONLY_ADMIN] });
     const name = uniqueName('status');
     await addUntested(sandbox, token, name);
-    const human = await run(sandbox, testArgs(name));
+    const human = await sandbox.run(testArgs(name));
     expect(human.code, describeRun(human)).toBe(0);
     const notActive = warnings(human, name).filter((line) => line.includes(`owner is ${status}`));
     expect(notActive, describeRun(human)).toHaveLength(1);
-    const json = await run(sandbox, testArgs(name, '--json'));
+    const json = await sandbox.run(testArgs(name, '--json'));
     expect((JSON.parse(json.stdout) as TestJson).owner?.status).toBe(status);
   }, LONG);
 
@@ -430,7 +381,7 @@ describe('test: owner and roles', () => {
     const token = fake.addToken({ roles: [READ_ONLY_ADMIN] });
     const name = uniqueName('active');
     await addUntested(sandbox, token, name);
-    const human = await run(sandbox, testArgs(name));
+    const human = await sandbox.run(testArgs(name));
     expect(human.code, describeRun(human)).toBe(0);
     expect(warnings(human, name).filter((line) => /owner is/.test(line))).toEqual([]);
   }, LONG);
@@ -439,18 +390,14 @@ describe('test: owner and roles', () => {
     const token = fake.addToken();
     const name = uniqueName('gone');
     await addTested(sandbox, token, name);
-    tokenEntry(token).user.status = status;
-    const human = await run(sandbox, testArgs(name));
+    fake.tokenEntry(token).user.status = status;
+    const human = await sandbox.run(testArgs(name));
     const error = expectCleanFailure(human, 4);
     expect(error).toContain(name);
     expect(error).toMatch(/401/);
-    const hint = linesStarting(human.stderr, 'hint: ').join('\n');
-    expect(hint).toMatch(/revoked/);
-    expect(hint).toMatch(/30 days/);
-    expect(hint).toMatch(/deactivated/);
-    expect(hint).toContain(`${fake.url}/admin/access/api/tokens`);
+    expectRejectedTokenHint(human, fake.url);
 
-    const json = await run(sandbox, testArgs(name, '--json'));
+    const json = await sandbox.run(testArgs(name, '--json'));
     expect(json.code, describeRun(json)).toBe(4);
     const result = JSON.parse(json.stdout) as TestJson;
     expect(result).toMatchObject({ ok: false, error: { code: 4, httpStatus: 401, oktaErrorCode: 'E0000011' } });
@@ -462,21 +409,17 @@ describe('test: owner and roles', () => {
 // ---- rate limit ----------------------------------------------------------------------------------------------------
 
 describe('test: rate-limit headroom', () => {
-  let sandbox: Sandbox;
+  const sandbox = useSandbox(UNDER_LOAD);
   let name: string;
   beforeAll(async () => {
-    sandbox = makeSandbox();
     name = uniqueName('rate');
     await addUntested(sandbox, fake.addToken({ roles: [READ_ONLY_ADMIN] }), name);
   }, LONG);
-  afterAll(() => {
-    disposeSandbox(sandbox);
-  });
 
   it('--json rateLimit is {limit, remaining, resetAt} from the users/me headers, resetAt ISO-8601', async () => {
     fake.rateLimitRemaining = 400;
     const before = Date.now();
-    const json = await run(sandbox, testArgs(name, '--json'));
+    const json = await sandbox.run(testArgs(name, '--json'));
     const after = Date.now();
     expect(json.code, describeRun(json)).toBe(0);
     const { rateLimit } = JSON.parse(json.stdout) as TestJson;
@@ -492,12 +435,12 @@ describe('test: rate-limit headroom', () => {
 
   it('under 10 % left (30 of 600) prints a warning line; exactly 10 % does not', async () => {
     fake.rateLimitRemaining = 30;
-    const low = await run(sandbox, testArgs(name));
+    const low = await sandbox.run(testArgs(name));
     expect(low.code, describeRun(low)).toBe(0);
     expect(warnings(low, name), describeRun(low)).toContain(`! ${name}: rate limit nearly used up: 30 of 600 left`);
 
     fake.rateLimitRemaining = 60;
-    const enough = await run(sandbox, testArgs(name));
+    const enough = await sandbox.run(testArgs(name));
     expect(enough.code, describeRun(enough)).toBe(0);
     expect(warnings(enough, name).filter((line) => /rate limit/.test(line)), describeRun(enough)).toEqual([]);
   }, LONG);
@@ -506,13 +449,7 @@ describe('test: rate-limit headroom', () => {
 // ---- remove --revoke -----------------------------------------------------------------------------------------------
 
 describe('remove --revoke', () => {
-  let sandbox: Sandbox;
-  beforeAll(() => {
-    sandbox = makeSandbox();
-  });
-  afterAll(() => {
-    disposeSandbox(sandbox);
-  });
+  const sandbox = useSandbox(UNDER_LOAD);
 
   async function saved(): Promise<{ name: string; token: string }> {
     const token = fake.addToken();
@@ -530,7 +467,7 @@ describe('remove --revoke', () => {
   it('revokes at Okta with DELETE /api/v1/api-tokens/current, then removes the keychain entry and the metadata', async () => {
     const { name, token } = await saved();
     const before = fake.requests.length;
-    const result = await run(sandbox, ['remove', '--name', name, '--revoke', '--yes']);
+    const result = await sandbox.run(['remove', '--name', name, '--revoke', '--yes']);
     expect(result.code, describeRun(result)).toBe(0);
     expect(result.stdout).toContain(`removed ${name}`);
     expect(result.stdout).toContain('revoked');
@@ -540,31 +477,31 @@ describe('remove --revoke', () => {
     const deletes = requests.filter((request) => request.method === 'DELETE');
     expect(deletes).toHaveLength(1);
     expect(deletes[0]).toMatchObject({ path: '/api/v1/api-tokens/current', authorization: `SSWS ${token}` });
-    expect(tokenEntry(token).revoked).toBe(true);
+    expect(fake.tokenEntry(token).revoked).toBe(true);
     expect(secretToolLookup(name)).toBeUndefined();
     expect(storedConnection(sandbox, name)).toBeUndefined();
     expect(findLeaks(token, sandbox, [result])).toEqual([]);
 
     // The connection is gone for every command.
-    const gone = await run(sandbox, testArgs(name));
+    const gone = await sandbox.run(testArgs(name));
     expectCleanFailure(gone, 3);
   }, LONG);
 
   it('without --yes and without a terminal: exit 2, nothing revoked, nothing removed', async () => {
     const { name, token } = await saved();
     const before = fake.requests.length;
-    const result = await run(sandbox, ['remove', '--name', name, '--revoke']);
+    const result = await sandbox.run(['remove', '--name', name, '--revoke']);
     expectCleanFailure(result, 2);
     expect(fake.requests.length).toBe(before);
-    expect(tokenEntry(token).revoked).toBe(false);
+    expect(fake.tokenEntry(token).revoked).toBe(false);
     expectKept(name, token);
   }, LONG);
 
   it('a token already revoked (401): still removed locally, exit 0, with a notice', async () => {
     const { name, token } = await saved();
-    tokenEntry(token).revoked = true;
+    fake.revoke(token);
     const before = fake.requests.length;
-    const result = await run(sandbox, ['remove', '--name', name, '--revoke', '--yes']);
+    const result = await sandbox.run(['remove', '--name', name, '--revoke', '--yes']);
     expect(result.code, describeRun(result)).toBe(0);
     expect(result.stderr).toMatch(/already invalid.*401/);
     expect(fake.requests.slice(before).some((request) => request.method === 'DELETE' && request.path === '/api/v1/api-tokens/current')).toBe(true);
@@ -576,11 +513,11 @@ describe('remove --revoke', () => {
   it('revoke fails at Okta (500): exit 7, the keychain entry and the metadata are still there', async () => {
     const { name, token } = await saved();
     fake.behaviour = 'revoke-fails';
-    const result = await run(sandbox, ['remove', '--name', name, '--revoke', '--yes']);
+    const result = await sandbox.run(['remove', '--name', name, '--revoke', '--yes']);
     const error = expectCleanFailure(result, 7);
     expect(error).toMatch(/could not revoke/);
     expect(error).toMatch(/500/);
-    expect(tokenEntry(token).revoked).toBe(false);
+    expect(fake.tokenEntry(token).revoked).toBe(false);
     expectKept(name, token);
     expect(findLeaks(token, sandbox, [result])).toEqual([]);
   }, LONG);
@@ -588,11 +525,11 @@ describe('remove --revoke', () => {
   it('revoke refused by the token\'s role (403 E0000006): exit 5, nothing removed', async () => {
     const { name, token } = await saved();
     fake.behaviour = 'revoke-forbidden';
-    const result = await run(sandbox, ['remove', '--name', name, '--revoke', '--yes']);
+    const result = await sandbox.run(['remove', '--name', name, '--revoke', '--yes']);
     const error = expectCleanFailure(result, 5);
     expect(error).toMatch(/could not revoke/);
     expect(error).toMatch(/403/);
-    expect(tokenEntry(token).revoked).toBe(false);
+    expect(fake.tokenEntry(token).revoked).toBe(false);
     expectKept(name, token);
   }, LONG);
 
@@ -601,11 +538,11 @@ describe('remove --revoke', () => {
     const port = await closedPort();
     const deadUrl = `https://localhost:${String(port)}`;
     editConnection(sandbox, name, (entry) => ({ ...entry, orgUrl: deadUrl }));
-    const result = await run(sandbox, ['remove', '--name', name, '--revoke', '--yes', '--timeout', '60']);
+    const result = await sandbox.run(['remove', '--name', name, '--revoke', '--yes', '--timeout', '60']);
     const error = expectCleanFailure(result, 6);
     expect(error).toMatch(/could not revoke/);
     expect(error).toMatch(/refused/);
-    expect(tokenEntry(token).revoked).toBe(false);
+    expect(fake.tokenEntry(token).revoked).toBe(false);
     expectKept(name, token);
     expect(storedConnection(sandbox, name)?.orgUrl).toBe(deadUrl);
   }, LONG);
@@ -614,13 +551,13 @@ describe('remove --revoke', () => {
     const { name, token } = await saved();
     fake.behaviour = 'not-okta';
     const before = fake.requests.length;
-    const result = await run(sandbox, ['remove', '--name', name, '--revoke', '--yes']);
+    const result = await sandbox.run(['remove', '--name', name, '--revoke', '--yes']);
     const error = expectCleanFailure(result, 7);
     expect(error).toMatch(/not an Okta org/);
     const requests = fake.requests.slice(before);
     expect(requests.length).toBeGreaterThan(0);
     expect(requests.filter((request) => request.authorization !== undefined)).toEqual([]);
-    expect(tokenEntry(token).revoked).toBe(false);
+    expect(fake.tokenEntry(token).revoked).toBe(false);
     expectKept(name, token);
   }, LONG);
 });
@@ -639,7 +576,7 @@ interface DoctorReport {
 }
 
 async function doctorJson(sandbox: Sandbox, env: Record<string, string | undefined> = {}): Promise<{ result: RunResult; report: DoctorReport }> {
-  const result = await run(sandbox, ['doctor', '--json'], { env });
+  const result = await sandbox.run(['doctor', '--json'], { env });
   let report: DoctorReport;
   try {
     report = JSON.parse(result.stdout) as DoctorReport;
@@ -666,13 +603,7 @@ function fixArgs(fix: string): string[] {
 }
 
 describe('doctor, in the shared keyring (asserts only about this file\'s names)', () => {
-  let sandbox: Sandbox;
-  beforeAll(() => {
-    sandbox = makeSandbox();
-  });
-  afterAll(() => {
-    disposeSandbox(sandbox);
-  });
+  const sandbox = useSandbox(UNDER_LOAD);
 
   it('--json is {ok, checks:[{name, status, message, fix}]}; saved connections, metadata, folder and keychain are ok', async () => {
     const first = uniqueName('doc');
@@ -711,7 +642,7 @@ describe('doctor, in the shared keyring (asserts only about this file\'s names)'
     expect(check?.message).toMatch(/missing from the keychain/);
     expect(check?.fix).toContain(`okta-connect add --name ${name} --org-url ${fake.url} --force`);
 
-    const text = await run(sandbox, ['doctor']);
+    const text = await sandbox.run(['doctor']);
     expect(text.code, describeRun(text)).toBe(1);
     const lines = text.stdout.split('\n');
     const at = lines.findIndex((line) => line.startsWith(`✗ connection ${name}: `));
@@ -733,7 +664,7 @@ describe('doctor, in the shared keyring (asserts only about this file\'s names)'
     expect(check, result.stdout).toMatchObject({ status: 'fail', fix: `okta-connect remove --name ${name} --yes` });
     expect(findLeaks(token, sandbox, [result])).toEqual([]);
 
-    const fixed = await run(sandbox, fixArgs(check?.fix ?? ''));
+    const fixed = await sandbox.run(fixArgs(check?.fix ?? ''));
     expect(fixed.code, describeRun(fixed)).toBe(0);
     expect(secretToolLookup(name)).toBeUndefined();
     const again = await doctorJson(sandbox);
@@ -752,7 +683,7 @@ describe('doctor, in the shared keyring (asserts only about this file\'s names)'
       const folderCheck = checkNamed(folder.report, 'config folder');
       expect(folderCheck?.status).toBe('fail');
       expect(folderCheck?.message).toContain('0755');
-      expect(folderCheck?.fix).toBe(`chmod 700 '${sandbox.configDir}'`);
+      expect(folderCheck?.fix).toBe(`chmod 700 ${sandbox.configDir}`);
       // doctor reports; it does not repair behind the user's back.
       expect(fileMode(sandbox.configDir)).toBe(0o755);
       chmodSync(sandbox.configDir, 0o700);
@@ -763,7 +694,7 @@ describe('doctor, in the shared keyring (asserts only about this file\'s names)'
       const fileCheck = checkNamed(config.report, 'config file');
       expect(fileCheck?.status).toBe('fail');
       expect(fileCheck?.message).toContain('0644');
-      expect(fileCheck?.fix).toBe(`chmod 600 '${file}'`);
+      expect(fileCheck?.fix).toBe(`chmod 600 ${file}`);
       expect(checkNamed(config.report, 'config folder')?.status).toBe('ok');
 
       // The fix, run as printed, clears the check.
@@ -780,10 +711,10 @@ describe('doctor, in the shared keyring (asserts only about this file\'s names)'
   it('environment overrides are listed by name only: the token value is never printed', async () => {
     const name = uniqueName('envov');
     await addUntested(sandbox, fake.addToken(), name);
-    const key = name.toUpperCase().replace(/-/g, '_');
+    const key = envKey(name);
     const envToken = fake.addToken();
     const loneName = uniqueName('envlone');
-    const loneKey = loneName.toUpperCase().replace(/-/g, '_');
+    const loneKey = envKey(loneName);
     const loneToken = fake.addToken();
     const sdkToken = fake.addToken();
     const env = {
@@ -793,7 +724,7 @@ describe('doctor, in the shared keyring (asserts only about this file\'s names)'
       OKTA_CLIENT_TOKEN: sdkToken,
     };
     const { result, report } = await doctorJson(sandbox, env);
-    const text = await run(sandbox, ['doctor'], { env });
+    const text = await sandbox.run(['doctor'], { env });
 
     const override = checkNamed(report, `environment ${name}`);
     expect(override, result.stdout).toMatchObject({ status: 'info' });
@@ -817,7 +748,7 @@ describe('doctor, in the shared keyring (asserts only about this file\'s names)'
     const password = `pw${randomBytes(8).toString('hex')}`;
     const env = { HTTPS_PROXY: `http://proxyuser:${password}@127.0.0.1:3128` };
     const { result, report } = await doctorJson(sandbox, env);
-    const text = await run(sandbox, ['doctor'], { env });
+    const text = await sandbox.run(['doctor'], { env });
     const proxy = checkNamed(report, 'proxy');
     expect(proxy?.message, result.stdout).toContain('127.0.0.1:3128');
     for (const output of [result.stdout, result.stderr, text.stdout, text.stderr]) {
@@ -842,7 +773,7 @@ describe('doctor, in the shared keyring (asserts only about this file\'s names)'
     expect(checkNamed(report, 'metadata')?.status).toBe('ok');
     expect(checkNamed(report, `connection ${name}`)?.status).not.toBe('fail');
 
-    const text = await run(sandbox, ['doctor'], { env });
+    const text = await sandbox.run(['doctor'], { env });
     expect(text.code, describeRun(text)).toBe(1);
     expect(text.stdout).toMatch(/^✗ keychain: /m);
     expect(stackFrames(text.stderr)).toEqual([]);
@@ -851,105 +782,13 @@ describe('doctor, in the shared keyring (asserts only about this file\'s names)'
 
 // ---- doctor, isolated -----------------------------------------------------------------------------------------------
 
-/** A private D-Bus session with its own unlocked gnome-keyring: no other test file's entries in it. */
-interface PrivateKeyring {
-  address: string;
-  lookup(name: string): string | undefined;
-  clear(name: string): void;
-  stop(): Promise<void>;
-}
-
-async function waitFor(what: string, ready: () => boolean, timeoutMs: number): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  let delay = 50;
-  while (!ready()) {
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((resolve) => setTimeout(resolve, delay));
-    delay = Math.min(delay * 2, 1_000);
-  }
-}
-
-async function startPrivateKeyring(): Promise<PrivateKeyring> {
-  const dir = mkdtempSync(join(tmpdir(), 'okta-connect-keyring-'));
-  const home = join(dir, 'home');
-  const runtime = join(dir, 'run');
-  mkdirSync(home, { mode: 0o700 });
-  mkdirSync(runtime, { mode: 0o700 });
-  const children: ChildProcess[] = [];
-  const stop = async (): Promise<void> => {
-    for (const child of children.reverse()) {
-      if (child.exitCode === null && child.signalCode === null && child.pid !== undefined) {
-        const exited = new Promise((resolve) => child.once('exit', resolve));
-        process.kill(child.pid, 'SIGTERM');
-        await Promise.race([exited, new Promise((resolve) => setTimeout(resolve, 5_000))]);
-      }
-    }
-    rmSync(dir, { recursive: true, force: true });
-  };
-  try {
-    const bus = spawn('dbus-daemon', ['--session', '--nofork', '--print-address=1'], { stdio: ['ignore', 'pipe', 'ignore'] });
-    children.push(bus);
-    let printed = '';
-    bus.stdout.setEncoding('utf8').on('data', (chunk: string) => (printed += chunk));
-    await waitFor('dbus-daemon', () => printed.includes('\n') || bus.exitCode !== null, 30_000);
-    const address = printed.split('\n')[0]?.trim() ?? '';
-    expect(address).toMatch(/^unix:/);
-    const env = { PATH: process.env.PATH ?? '/usr/bin:/bin', HOME: home, XDG_RUNTIME_DIR: runtime, DBUS_SESSION_BUS_ADDRESS: address };
-    const keyring = spawn('gnome-keyring-daemon', ['--foreground', '--unlock', '--components=secrets'], {
-      env,
-      stdio: ['pipe', 'ignore', 'ignore'],
-    });
-    children.push(keyring);
-    keyring.stdin.end('private-test-keyring');
-    // Wait until it owns the Secret Service name (NameHasOwner does not activate a second daemon).
-    const owned = (): boolean => {
-      try {
-        return execFileSync(
-          'dbus-send',
-          ['--session', '--print-reply', '--dest=org.freedesktop.DBus', '/org/freedesktop/DBus', 'org.freedesktop.DBus.NameHasOwner', 'string:org.freedesktop.secrets'],
-          { env, encoding: 'utf8', stdio: ['ignore', 'pipe', 'ignore'] },
-        ).includes('boolean true');
-      } catch {
-        return false;
-      }
-    };
-    await waitFor('gnome-keyring-daemon on the private bus', () => owned() || keyring.exitCode !== null, 60_000);
-    expect(keyring.exitCode, 'gnome-keyring-daemon is running').toBeNull();
-    const secretTool = (args: string[]): string =>
-      execFileSync('secret-tool', args, { env, encoding: 'utf8', stdio: ['ignore', 'pipe', 'ignore'] });
-    return {
-      address,
-      lookup: (name) => {
-        try {
-          return secretTool(['lookup', 'service', 'okta-connect', 'username', name]);
-        } catch {
-          return undefined;
-        }
-      },
-      clear: (name) => {
-        secretTool(['clear', 'service', 'okta-connect', 'username', name]);
-      },
-      stop,
-    };
-  } catch (error) {
-    await stop();
-    throw error;
-  }
-}
-
 describe('doctor, isolated in a private keyring: global health and exit codes', () => {
-  let sandbox: Sandbox;
-  let keyring: PrivateKeyring;
+  const keyring = usePrivateKeyring();
+  const sandbox = useSandbox(UNDER_LOAD);
   /** Runs against the private keyring; NODE_EXTRA_CA_CERTS dropped so that no "info" check shows up. */
   let env: Record<string, string | undefined>;
-  beforeAll(async () => {
-    keyring = await startPrivateKeyring();
-    sandbox = makeSandbox();
+  beforeAll(() => {
     env = { DBUS_SESSION_BUS_ADDRESS: keyring.address, NODE_EXTRA_CA_CERTS: undefined };
-  }, LONG);
-  afterAll(async () => {
-    disposeSandbox(sandbox);
-    await keyring.stop();
   });
 
   async function doctor(): Promise<{ result: RunResult; report: DoctorReport }> {
@@ -977,7 +816,7 @@ describe('doctor, isolated in a private keyring: global health and exit codes', 
     expect(checkNamed(outcome.report, `connection ${first}`)?.status).toBe('ok');
     expect(checkNamed(outcome.report, `connection ${second}`)?.status).toBe('ok');
 
-    const text = await run(sandbox, ['doctor'], { env });
+    const text = await sandbox.run(['doctor'], { env });
     expect(text.code, describeRun(text)).toBe(0);
     expect(text.stderr).toContain('all checks passed');
     expect(text.stdout).not.toMatch(/^✗/m);
@@ -996,7 +835,7 @@ describe('doctor, isolated in a private keyring: global health and exit codes', 
     ]);
     // Fix one: save the token again (the fix is for a terminal; here the token comes on stdin).
     const fix = checkNamed(outcome.report, `connection ${lost}`)?.fix ?? '';
-    const readd = await run(sandbox, [...fixArgs(fix), '--token-stdin', '--no-test'], { env, input: lostToken });
+    const readd = await sandbox.run([...fixArgs(fix), '--token-stdin', '--no-test'], { env, input: lostToken });
     expect(readd.code, describeRun(readd)).toBe(0);
     expectHealthy(await doctor());
 
@@ -1007,7 +846,7 @@ describe('doctor, isolated in a private keyring: global health and exit codes', 
     expect(outcome.result.code, describeRun(outcome.result)).toBe(1);
     const failed = outcome.report.checks.filter((check) => check.status === 'fail');
     expect(failed).toEqual([{ name: `keychain entry ${dropped}`, status: 'fail', message: expect.any(String) as string, fix: `okta-connect remove --name ${dropped} --yes` }]);
-    const removed = await run(sandbox, fixArgs(failed[0]?.fix ?? ''), { env });
+    const removed = await sandbox.run(fixArgs(failed[0]?.fix ?? ''), { env });
     expect(removed.code, describeRun(removed)).toBe(0);
     expect(keyring.lookup(dropped)).toBeUndefined();
     expectHealthy(await doctor());

@@ -1,32 +1,32 @@
 import { createHash } from 'node:crypto';
-import { execFileSync, spawn } from 'node:child_process';
+import { execFileSync } from 'node:child_process';
 import { chmodSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { startFakeOkta, type FakeOkta } from '../fixtures/fake-okta.js';
 import { leftAfter, uniqueSleep } from '../fixtures/processes.js';
 import {
   connectionsPath,
   describeRun,
-  disposeSandbox,
   expectCleanFailure,
   findLeaks,
-  makeSandbox,
   readConnections,
   requireKeyring,
   ROOT,
   BIN,
+  RUN_TIMEOUT_MS,
+  runProcess,
   secretToolLookup,
   uniqueName,
+  useFakeOkta,
+  useSandbox,
   type RunResult,
-  type Sandbox,
 } from './harness.js';
 
 // Secret commands (issue 13) against a real secret manager: pass, with a GPG key made for the run in a temporary
 // GNUPGHOME and a store in a temporary PASSWORD_STORE_DIR. Everything okta-connect prints or writes is leak-scanned.
 
-let fake: FakeOkta;
+const fake = useFakeOkta();
 let root = '';
 
 /** A pass store of its own: a GPG home with one key and a password store initialised for it. */
@@ -76,7 +76,7 @@ function stopAgent(home: string | undefined): void {
 let store: PassStore | undefined;
 let locked: PassStore | undefined;
 
-beforeAll(async () => {
+beforeAll(() => {
   requireKeyring();
   for (const tool of ['pass', 'gpg', 'gpgconf']) {
     try {
@@ -86,7 +86,6 @@ beforeAll(async () => {
     }
   }
   root = mkdtempSync(join(tmpdir(), 'okc-pass-'));
-  fake = await startFakeOkta();
   store = makePassStore('open');
   // A key WITH a passphrase, and no way to ask for it: the agent forgets what key generation cached, and its pinentry
   // is a program that fails at once (a machine where nobody can type the passphrase).
@@ -95,10 +94,9 @@ beforeAll(async () => {
   writeFileSync(join(locked.env.GNUPGHOME, 'gpg-agent.conf'), 'pinentry-program /bin/false\n');
 }, 60_000);
 
-afterAll(async () => {
+afterAll(() => {
   stopAgent(store?.env.GNUPGHOME);
   stopAgent(locked?.env.GNUPGHOME);
-  await fake.close();
   rmSync(root, { recursive: true, force: true });
 });
 
@@ -112,7 +110,7 @@ function sha256(text: string): string {
 }
 
 describe('pass: add --secret-command -- pass show okta/prod, then test, exec, token', () => {
-  let sandbox: Sandbox;
+  const sandbox = useSandbox();
   let name = '';
   let entry = '';
   let token = '';
@@ -126,15 +124,11 @@ describe('pass: add --secret-command -- pass show okta/prod, then test, exec, to
   };
 
   beforeAll(() => {
-    sandbox = makeSandbox();
     name = uniqueName('pass');
     entry = `okta/${name}`;
     token = fake.addToken();
     tokens.push(token);
     passStore().insert(entry, token);
-  });
-  afterAll(() => {
-    disposeSandbox(sandbox);
   });
 
   it('add runs the command once, tests the token it printed, saves the metadata only: nothing in the keychain', async () => {
@@ -215,13 +209,7 @@ describe('pass: add --secret-command -- pass show okta/prod, then test, exec, to
 });
 
 describe('pass fails: a missing entry, a locked key', () => {
-  let sandbox: Sandbox;
-  beforeAll(() => {
-    sandbox = makeSandbox();
-  });
-  afterAll(() => {
-    disposeSandbox(sandbox);
-  });
+  const sandbox = useSandbox();
 
   it('add of a missing entry: pass says so on stderr, exit 8, nothing saved', async () => {
     const name = uniqueName('missing');
@@ -250,14 +238,10 @@ describe('pass fails: a missing entry, a locked key', () => {
 });
 
 describe('commands that misbehave', () => {
-  let sandbox: Sandbox;
+  const sandbox = useSandbox();
   let scripts = '';
   beforeAll(() => {
-    sandbox = makeSandbox();
     scripts = mkdtempSync(join(root, 'scripts-'));
-  });
-  afterAll(() => {
-    disposeSandbox(sandbox);
   });
 
   /** A secret command whose behaviour the test changes underneath: `sh <file>`. */
@@ -334,13 +318,7 @@ describe('commands that misbehave', () => {
 });
 
 describe('test --all over a keychain, an environment and a command-sourced connection', () => {
-  let sandbox: Sandbox;
-  beforeAll(() => {
-    sandbox = makeSandbox();
-  });
-  afterAll(() => {
-    disposeSandbox(sandbox);
-  });
+  const sandbox = useSandbox();
 
   it('each is read from its own place and tested; one line each, then the summary', async () => {
     const keychain = { name: uniqueName('keychain'), token: fake.addToken() };
@@ -364,7 +342,8 @@ describe('test --all over a keychain, an environment and a command-sourced conne
     }
     expect(all.code, describeRun(all)).toBe(0);
     const lines = all.stdout.trimEnd().split('\n');
-    expect(lines.map((line) => line.split('  ')[0])).toEqual([`✓ ${ci.name}`, `✓ ${command.name}`, `✓ ${keychain.name}`].sort((a, b) => (a < b ? -1 : 1)));
+    // Each line as soon as its connection is done (the contract's test --all), so in no fixed order.
+    expect(lines.map((line) => line.split('  ')[0]).sort()).toEqual([`✓ ${ci.name}`, `✓ ${command.name}`, `✓ ${keychain.name}`].sort());
     expect(all.stderr).toMatch(/^3 of 3 connections OK$/m);
     const rows = list.stdout.trimEnd().split('\n').slice(1).map((line) => line.trim().split(/\s+/));
     const sources = Object.fromEntries(rows.map((cells): [string, string] => [cells[0] ?? '', cells.at(-1) ?? '']));
@@ -378,32 +357,17 @@ describe('test --all over a keychain, an environment and a command-sourced conne
 });
 
 describe('the README recipe for pass', () => {
-  let sandbox: Sandbox;
-  beforeAll(() => {
-    sandbox = makeSandbox();
-  });
+  const sandbox = useSandbox();
+  // Before the sandbox goes (after hooks run last-declared first): the agent that the recipe's gpg started in its HOME.
   afterAll(() => {
     stopAgent(join(sandbox.home, '.gnupg'));
-    disposeSandbox(sandbox);
   });
 
   /** bash running a script file in a fresh shell (no profile, no rc), the script's stdin given. */
   function bash(script: string, env: Record<string, string>, input: string): Promise<RunResult> {
     const file = join(sandbox.cwd, 'recipe.sh');
     writeFileSync(file, script);
-    const started = performance.now();
-    return new Promise((resolve, reject) => {
-      const child = spawn('bash', ['--noprofile', '--norc', '-e', file], { cwd: sandbox.cwd, env, stdio: ['pipe', 'pipe', 'pipe'] });
-      let stdout = '';
-      let stderr = '';
-      child.stdout.setEncoding('utf8').on('data', (chunk: string) => (stdout += chunk));
-      child.stderr.setEncoding('utf8').on('data', (chunk: string) => (stderr += chunk));
-      child.on('error', reject);
-      child.on('close', (code, signal) => {
-        resolve({ code, signal, stdout, stderr, ms: performance.now() - started });
-      });
-      child.stdin.end(input);
-    });
+    return runProcess('bash', ['--noprofile', '--norc', '-e', file], { cwd: sandbox.cwd, env, input, timeoutMs: RUN_TIMEOUT_MS });
   }
 
   it('works as it stands in a fresh shell with a fresh HOME (only the org address is the fake Okta)', async () => {

@@ -1,4 +1,5 @@
-import type { Context, Env } from '../../src/context.js';
+import type { Context, Env, Signals } from '../../src/context.js';
+import type { CriticalSection } from '../../src/connections/ports.js';
 import { connectionStore } from '../../src/connections/store.js';
 import type { ConnectionRecord } from '../../src/domain/connection.js';
 import { CliError } from '../../src/domain/errors.js';
@@ -61,6 +62,12 @@ export interface FakeContext extends Context {
   clockNow: Date;
   /** Handlers commands trapped signals with (exec forwards them); call them to simulate a signal. */
   signalTraps: Set<(signal: NodeJS.Signals) => void>;
+  /** A signal that arrived inside a critical section (set it to simulate one); the process would exit 130 after it. */
+  isInterrupted: boolean;
+  /** How many critical sections were entered (their first write begun). */
+  criticalEntered: number;
+  /** What cli.ts would print after each critical section that a signal interrupted, before exiting 130. */
+  interruptMessages: string[];
 }
 
 export function fakeContext(options: FakeContextOptions = {}): FakeContext {
@@ -79,6 +86,16 @@ export function fakeContext(options: FakeContextOptions = {}): FakeContext {
   const redactor = makeRedactor();
   const theme = makeTheme(false);
   const clock = { now: () => new Date(ctx.clockNow.getTime()) };
+  const notify = (text: string): void => {
+    err.write(`${theme.warnMark} ${text}\n`);
+  };
+  const signals: Signals = {
+    trap: (handler) => {
+      ctx.signalTraps.add(handler);
+      return () => ctx.signalTraps.delete(handler);
+    },
+    critical: (work, says) => fakeCritical(ctx, work, says),
+  };
   const ctx: FakeContext = {
     io,
     theme,
@@ -95,9 +112,8 @@ export function fakeContext(options: FakeContextOptions = {}): FakeContext {
       secrets,
       commands,
       redactor,
-      notice: (text) => {
-        err.write(`${theme.warnMark} ${text}\n`);
-      },
+      critical: signals.critical,
+      notice: notify,
     }),
     prompter: new FakePrompter(options.answers ?? [], () => err.plain(), events),
     okta: () => {
@@ -106,13 +122,17 @@ export function fakeContext(options: FakeContextOptions = {}): FakeContext {
     },
     oktaLoads: 0,
     redactor,
-    signals: {
-      trap: (handler) => {
-        ctx.signalTraps.add(handler);
-        return () => ctx.signalTraps.delete(handler);
-      },
+    notify,
+    spawn: async (command, args, spawnOptions) => {
+      const { spawn } = await import('node:child_process');
+      return spawn(command, args, spawnOptions);
     },
+    signals,
     signalTraps: new Set(),
+    envError: undefined,
+    isInterrupted: false,
+    criticalEntered: 0,
+    interruptMessages: [] as string[],
     nodeVersion: 'v20.19.0',
     version: options.version ?? '9.8.7',
     platform: 'linux',
@@ -124,6 +144,24 @@ export function fakeContext(options: FakeContextOptions = {}): FakeContext {
     ...options.context,
   } as FakeContext;
   return ctx;
+}
+
+/** Like cli.ts, without exiting: a signal that came inside the section is recorded with what would be printed. */
+async function fakeCritical<T>(ctx: FakeContext, work: (section: CriticalSection) => Promise<T>, says: (isDone: boolean) => string): Promise<T> {
+  const section = { isOpen: false, isDone: false };
+  try {
+    const value = await work({
+      enter: () => {
+        if (!section.isOpen) ctx.criticalEntered += 1;
+        section.isOpen = true;
+      },
+      isInterrupted: () => section.isOpen && ctx.isInterrupted,
+    });
+    section.isDone = true;
+    return value;
+  } finally {
+    if (section.isOpen && ctx.isInterrupted) ctx.interruptMessages.push(says(section.isDone));
+  }
 }
 
 /**

@@ -1,9 +1,12 @@
-import type { Identity, OktaCall, OktaGateway, OrgInfo, RateLimit } from '../../src/connections/ports.js';
+import type { AccessGrant, Identity, OktaCall, OktaGateway, OrgInfo, RateLimit } from '../../src/connections/ports.js';
 import type { Owner } from '../../src/domain/connection.js';
 import { AuthError, CliError, NetworkError } from '../../src/domain/errors.js';
+import { secretOf } from '../../src/domain/credential.js';
 import { cloneError, type EventLog } from './records.js';
 
 export interface FakeOrg {
+  /** What /.well-known/okta-organization says the org's Okta URL is (for a custom domain). */
+  oktaUrl?: string;
   /** checkOrg throws this (e.g. not an Okta org, 5xx, network). */
   checkOrgError?: CliError;
   orgId?: string;
@@ -18,12 +21,14 @@ export interface FakeTokenBehaviour {
   whoAmIError?: Error;
   /** revokeCurrentToken throws this. */
   revokeError?: CliError;
+  /** For an OAuth credential: what the token endpoint grants (a Bearer token for the asked scopes by default). */
+  grant?: Partial<AccessGrant>;
   /** Runs while users/me is in flight: what another process does meanwhile. */
   duringWhoAmI?: () => void;
 }
 
 export interface OktaCallRecord {
-  op: 'checkOrg' | 'whoAmI' | 'roles' | 'revokeCurrentToken';
+  op: 'checkOrg' | 'whoAmI' | 'roles' | 'revokeCurrentToken' | 'accessToken';
   orgUrl: string;
   token?: string;
   ok: boolean;
@@ -114,7 +119,7 @@ export class FakeOktaGateway implements OktaGateway {
   }
 
   private behaviourOf(call: OktaCall): FakeTokenBehaviour {
-    const behaviour = this.tokens.get(`${call.orgUrl} ${call.credential.token}`);
+    const behaviour = this.tokens.get(`${call.orgUrl} ${secretOf(call.credential)}`);
     if (!behaviour) throw auth401(call.orgUrl);
     return behaviour;
   }
@@ -125,15 +130,20 @@ export class FakeOktaGateway implements OktaGateway {
     if (!org) throw new NetworkError(`cannot resolve ${new URL(orgUrl).host} (DNS)`, { hint: 'check the spelling of the API address and your DNS' });
     if (org.checkOrgError) throw cloneError(org.checkOrgError);
     call.ok = true;
-    return { id: org.orgId ?? '00o1fakeorgid0000x7' };
+    return { id: org.orgId ?? '00o1fakeorgid0000x7', oktaUrl: org.oktaUrl ?? null };
   }
 
   async whoAmI(request: OktaCall): Promise<Identity> {
-    const call = await this.enter('whoAmI', request.orgUrl, request.credential.token);
+    const call = await this.enter('whoAmI', request.orgUrl, secretOf(request.credential));
     const behaviour = this.behaviourOf(request);
     behaviour.duringWhoAmI?.();
     if (behaviour.whoAmIError) throw behaviour.whoAmIError instanceof CliError ? cloneError(behaviour.whoAmIError) : behaviour.whoAmIError;
     call.ok = true;
+    if (request.credential.kind === 'oauth') {
+      // As the real adapter: the owner is the app, and the test reports what the token endpoint granted.
+      const { clientId, scopes } = request.credential;
+      return { owner: { id: clientId, login: clientId, status: null }, rateLimit: null, oauth: { scopes, expiresInS: 3600, isDPoP: false, checked: 'GET /api/v1/users?limit=1' } };
+    }
     const owner = { ...DEFAULT_OWNER, ...behaviour.owner };
     return {
       owner: { id: owner.id, login: owner.login, status: owner.status },
@@ -142,7 +152,7 @@ export class FakeOktaGateway implements OktaGateway {
   }
 
   async roles(request: OktaCall, userId: string): Promise<string[]> {
-    const call = await this.enter('roles', request.orgUrl, request.credential.token);
+    const call = await this.enter('roles', request.orgUrl, secretOf(request.credential));
     const behaviour = this.behaviourOf(request);
     if (behaviour.rolesError) throw cloneError(behaviour.rolesError);
     if (userId === '') throw new Error('FakeOktaGateway: roles asked without a user id');
@@ -150,12 +160,20 @@ export class FakeOktaGateway implements OktaGateway {
     return [...(behaviour.roles ?? ['Super Administrator'])];
   }
 
+  async accessToken(request: OktaCall): Promise<AccessGrant> {
+    const call = await this.enter('accessToken', request.orgUrl, secretOf(request.credential));
+    const behaviour = this.behaviourOf(request);
+    if (request.credential.kind !== 'oauth') throw new Error('FakeOktaGateway: an access token asked for an API-token connection');
+    call.ok = true;
+    return { accessToken: 'eyJfake.access.token', tokenType: 'Bearer', expiresInS: 3600, scopes: request.credential.scopes, isDPoP: false, ...behaviour.grant };
+  }
+
   async revokeCurrentToken(request: OktaCall): Promise<void> {
-    const call = await this.enter('revokeCurrentToken', request.orgUrl, request.credential.token);
+    const call = await this.enter('revokeCurrentToken', request.orgUrl, secretOf(request.credential));
     const behaviour = this.behaviourOf(request);
     if (behaviour.revokeError) throw cloneError(behaviour.revokeError);
     call.ok = true;
-    this.tokens.delete(`${request.orgUrl} ${request.credential.token}`);
+    this.tokens.delete(`${request.orgUrl} ${secretOf(request.credential)}`);
   }
 }
 

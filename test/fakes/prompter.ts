@@ -80,11 +80,13 @@ export class FakePrompter implements Prompter {
     return this.text('password', message, options);
   }
 
-  async select<T extends string>(message: string, choices: Choice<T>[]): Promise<T> {
-    this.questions.push({ kind: 'select', message, choices: choices.map((choice) => choice.value), stderrBefore: this.stderrSoFar() });
+  async select<T extends string>(message: string, choices: Choice<T>[], defaultValue?: T): Promise<T> {
+    this.questions.push({ kind: 'select', message, default: defaultValue, choices: choices.map((choice) => choice.value), stderrBefore: this.stderrSoFar() });
     this.log.push('prompt.select');
     await Promise.resolve();
-    const raw = this.next(message);
+    // An empty answer is Enter on the preselected choice, as at a real select.
+    const given = this.next(message);
+    const raw = given === '' && defaultValue !== undefined ? defaultValue : given;
     const choice = choices.find((candidate) => candidate.value === raw);
     if (!choice) throw new Error(`FakePrompter: "${String(raw)}" is not a choice of "${message}" (${choices.map((c) => c.value).join(', ')})`);
     return choice.value;

@@ -1,5 +1,6 @@
 import { randomBytes } from 'node:crypto';
-import type { ConnectionRecord } from '../../src/domain/connection.js';
+import type * as z from 'zod/mini';
+import { connectionRecordSchema, type ConnectionRecord } from '../../src/domain/connection.js';
 import type { CliError } from '../../src/domain/errors.js';
 
 /** A fresh token shaped like Okta's ("00" + 40 url-safe characters), made at run time so no secret-like literal exists. */
@@ -16,8 +17,8 @@ export function daysAgo(days: number, now: Date = NOW): string {
 }
 
 /** A saved connection's metadata with sensible defaults. */
-export function makeRecord(name: string, orgUrl: string, extra: Partial<ConnectionRecord> = {}): ConnectionRecord {
-  return { name, kind: 'token', orgUrl, createdAt: daysAgo(1), owner: null, lastTest: null, lastUsedAt: null, secretFingerprint: null, secretCommand: null, ...extra };
+export function makeRecord(name: string, orgUrl: string, extra: Partial<z.input<typeof connectionRecordSchema>> = {}): ConnectionRecord {
+  return connectionRecordSchema.parse({ name, kind: 'token', orgUrl, createdAt: daysAgo(1), owner: null, lastTest: null, lastUsedAt: null, secretFingerprint: null, secretCommand: null, ...extra });
 }
 
 /** A copy of a CliError, same class and fields, so commands that sharpen messages never touch the configured one. */

@@ -173,7 +173,7 @@ describe('save, remove and the test records of a command-sourced connection', ()
   it('test results and uses are recorded on it, as on a keychain connection', async () => {
     const { ctx } = commandSourced();
     const connection = await ctx.connections.resolve('prod');
-    await ctx.connections.recordTests([{ connection, test: { ok: true, code: 0, latencyMs: 12, owner: { id: '00u1', login: 'ada@acme.com' } } }]);
+    await ctx.connections.recordTests([{ connection, test: { ok: true, code: 0, latencyMs: 12, httpStatus: 200, owner: { id: '00u1', login: 'ada@acme.com' } } }]);
     expect(ctx.metadata.get('prod')).toMatchObject({ lastTest: { ok: true, latencyMs: 12 }, owner: { login: 'ada@acme.com' }, lastUsedAt: expect.any(String) as string });
   });
 

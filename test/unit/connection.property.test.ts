@@ -111,11 +111,24 @@ describe('org URL properties', () => {
     checkAccepted(anyUrl, acceptUrl, (value) => {
       expect(value).toMatch(shape);
       expect(new URL(value).origin).toBe(value);
-      expect(new URL(value).hostname.split('.')[0]).not.toMatch(/-admin$/);
+      // "-admin" is removed inside Okta's domains only: a custom domain keeps its name.
+      if (isKnownOktaHost(new URL(value).hostname)) expect(new URL(value).hostname.split('.')[0]).not.toMatch(/-admin$/);
       expect(value).not.toMatch(/\.com\.com(?::\d+)?$/);
       // Okta's own hosts are plain ASCII: an internationalised one is a look-alike.
       const { hostname } = new URL(value);
       if (isKnownOktaHost(hostname)) expect(hostname).not.toMatch(/(^|\.)xn--/);
+    });
+  });
+
+  it('"-admin" goes from the first label inside Okta\'s domains only; any other host is kept as typed', () => {
+    const adminHost = fc
+      .tuple(label, fc.constantFrom('-admin', '-ADMIN', '-admin-admin'), fc.oneof(fc.constantFrom(...OKTA_DOMAINS), fc.domain()))
+      .map(([sub, admin, domain]) => `${sub}${admin}.${domain}`);
+    checkAccepted(adminHost, acceptUrl, (value, raw) => {
+      const typed = raw.toLowerCase();
+      const first = typed.split('.')[0] ?? '';
+      if (isKnownOktaHost(typed)) expect(value).toBe(`https://${first.replace(/(-admin)+$/, '')}${typed.slice(first.length)}`);
+      else expect(value).toBe(`https://${typed}`);
     });
   });
 

@@ -147,8 +147,15 @@ describe('org URL: accepted', () => {
     ['localhost:8443', 'https://localhost:8443', [CUSTOM]],
     ['127.0.0.1:9443', 'https://127.0.0.1:9443', [CUSTOM]],
     ['https://[::1]:8443/x', 'https://[::1]:8443', [dropped('/x'), CUSTOM]],
-    ['a-admin', 'https://a-admin', [CUSTOM]],
-    ['login-admin.example.com', 'https://login.example.com', [ADMIN, CUSTOM]],
+    // "-admin" is Okta's Admin Console only inside Okta's domains; a custom domain keeps the name its org chose.
+    ['login-admin.example.com', 'https://login-admin.example.com', [CUSTOM]],
+    ['https://sso-admin.corp.example/app', 'https://sso-admin.corp.example', [dropped('/app'), CUSTOM]],
+    ['SSO-ADMIN-ADMIN.corp.example', 'https://sso-admin-admin.corp.example', [CUSTOM]],
+    ['acme-admin.okta.com.evil.net', 'https://acme-admin.okta.com.evil.net', [CUSTOM]],
+    ['acme-admin.xokta.com', 'https://acme-admin.xokta.com', [CUSTOM]],
+    ['acme-admin.okta.com:8443', 'https://acme.okta.com:8443', [ADMIN]],
+    ['acme-admin.okta-emea.com', 'https://acme.okta-emea.com', [ADMIN]],
+    ['acme-admin.trex-govcloud.com', 'https://acme.trex-govcloud.com', [ADMIN]],
     ['bücher.de', 'https://xn--bcher-kva.de', [IDN, CUSTOM]],
     // Full-width letters are folded to ASCII by URL parsing (IDNA), so this is the real Okta host.
     ['ａｃｍｅ.okta.com', 'https://acme.okta.com', []],
@@ -203,6 +210,10 @@ describe('org URL: refused', () => {
     ['https://acme.okta.com@evil.com', USER_INFO],
     ['https://', NO_HOST],
     ['https:///', NO_HOST],
+    // A bare subdomain is refused with the address it probably stands for, not taken as a custom domain.
+    ['acme', /"acme" is not a whole address: did you mean https:\/\/acme\.okta\.com\?/],
+    ['https://acme/', /"acme" is not a whole address: did you mean https:\/\/acme\.okta\.com\?/],
+    ['a-admin', /"a-admin" is not a whole address: did you mean/],
     ['https://acme..okta.com', NO_HOST],
     ['https://.okta.com', NO_HOST],
     ['https://acme.okta.com.', NO_HOST],
@@ -244,6 +255,15 @@ describe('org URL: refused', () => {
 describe('token', () => {
   const LOOKS_ODD = /does not look like an Okta API token/;
 
+  it.each([
+    ['SSWS ', (token: string) => `SSWS ${token}`],
+    ['ssws (any case), then tabs', (token: string) => `ssws\t\t${token}`],
+    ['a whole copied header', (token: string) => `Authorization: SSWS ${token}\n`],
+  ])('takes the token out of %s with a notice, not "contains spaces"', (_label, paste) => {
+    const token = oktaLikeToken();
+    expect(parseToken(paste(token))).toEqual({ value: token, notices: ['removed "SSWS " (the scheme of the Authorization header) from the token'] });
+  });
+
   it('accepts an Okta-shaped token without a notice', () => {
     const token = oktaLikeToken();
     expect(parseToken(token)).toEqual({ value: token, notices: [] });
@@ -280,7 +300,7 @@ describe('token', () => {
     ['an inner NUL', () => { const t = oktaLikeToken(); return t.slice(0, 20) + '\u0000' + t.slice(20); }, /spaces or control/],
     ['an inner DEL', () => { const t = oktaLikeToken(); return t.slice(0, 20) + '\u007f' + t.slice(20); }, /spaces or control/],
     ['an inner no-break space', () => oktaLikeToken() + '\u00a0x', /spaces or control/],
-    ['an "SSWS " prefix', () => 'SSWS ' + oktaLikeToken(), /spaces or control/],
+    ['an "SSWS " prefix followed by more than the token', () => 'SSWS ' + oktaLikeToken() + ' x', /spaces or control/],
     ['a zero-width space', () => oktaLikeToken() + '\u200b', /characters an Okta API token never has/],
     ['a dot', () => oktaLikeToken() + '.', /characters an Okta API token never has/],
     ['a plus', () => oktaLikeToken() + '+', /characters an Okta API token never has/],
@@ -329,6 +349,17 @@ describe('tokenPageUrl and subdomainOf', () => {
   ];
   it.each(pages)('token page of %s is %s', (orgUrl, page) => {
     expect(tokenPageUrl(orgUrl)).toBe(page);
+  });
+
+  it('a custom domain has no Admin Console of its own: the link is never invented', () => {
+    expect(tokenPageUrl('https://login.acme.com')).toBe(
+      "https://<your-org>-admin.okta.com/admin/access/api/tokens (the Admin Console of your org's Okta domain, not login.acme.com)",
+    );
+    expect(tokenPageUrl('https://sso-admin.corp.example')).not.toMatch(/sso-admin-admin|sso\.corp/);
+  });
+
+  it("with the org's Okta URL (from /.well-known/okta-organization), a custom domain gets the real link", () => {
+    expect(tokenPageUrl('https://login.acme.com', 'https://acme.okta.com')).toBe('https://acme-admin.okta.com/admin/access/api/tokens');
   });
 
   const subdomains: [string, string][] = [

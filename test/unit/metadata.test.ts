@@ -1,10 +1,12 @@
 import { spawn, spawnSync } from 'node:child_process';
+import { readlinkSync, readFileSync } from 'node:fs';
 import { chmod, chown, mkdir, mkdtemp, readFile, readdir, rm, stat, utimes, writeFile } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
+import { hostname, tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { build } from 'esbuild';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { lockHolderPlace } from '../../src/adapters/file-lock.js';
 import type { MetadataOptions } from '../../src/adapters/metadata.js';
 import { fileMetadataStore } from '../../src/adapters/metadata.js';
 import type { ConnectionRecord } from '../../src/domain/connection.js';
@@ -120,7 +122,7 @@ describe('reading', () => {
     const listed = await store(dir).list();
     expect(listed.map((c) => c.name)).toEqual(['alpha', 'zeta']);
     const migrated = { kind: 'token', secretFingerprint: null, secretCommand: null };
-    expect(listed[0]).toEqual({ ...file.connections[1], ...migrated });
+    expect(listed[0]).toEqual({ ...file.connections[1], ...migrated, lastTest: { ...file.connections[1]?.lastTest, httpStatus: null } });
     expect(listed[1]).toEqual({ ...file.connections[0], owner: null, lastTest: null, lastUsedAt: null, ...migrated });
     // Read only: the file stays version 1 until the next change writes it.
     expect(JSON.parse(await readFile(join(dir, 'connections.json'), 'utf8'))).toEqual(file);
@@ -197,6 +199,44 @@ describe('writing', () => {
     }
     expect(await modeOf(join(dir, 'connections.json'))).toBe(0o600);
     expect(await modeOf(dir)).toBe(0o700);
+  });
+
+  it.each([
+    ['0777', 0o777],
+    ['0277', 0o277],
+  ])('under umask %s: every folder it creates is 0700, the file 0600, no lock left, and it can write again', async (_label, umask) => {
+    const base = freshDir();
+    await mkdir(base, { mode: 0o700 });
+    const dir = join(base, 'config', 'okta-connect');
+    const previous = process.umask(umask);
+    try {
+      const metadata = store(dir, { lockTimeoutMs: 500 });
+      await metadata.update(() => [connection('prod')]);
+      await metadata.update((current) => [...current, connection('dev')]);
+      expect((await metadata.list()).map((c) => c.name)).toEqual(['dev', 'prod']);
+    } finally {
+      process.umask(previous);
+    }
+    expect(await modeOf(join(base, 'config'))).toBe(0o700);
+    expect(await modeOf(dir)).toBe(0o700);
+    expect(await modeOf(join(dir, 'connections.json'))).toBe(0o600);
+    expect(await readdir(dir)).toEqual(['connections.json']);
+  });
+
+  it('the lock file is 0600 whatever the umask (under 0777 it would be unreadable to its own release)', async () => {
+    const dir = freshDir();
+    await store(dir).update(() => []);
+    let lockMode = -1;
+    const previous = process.umask(0o777);
+    try {
+      await store(dir).update(async (current) => {
+        lockMode = await modeOf(join(dir, 'connections.json.lock'));
+        return current;
+      });
+    } finally {
+      process.umask(previous);
+    }
+    expect(lockMode).toBe(0o600);
   });
 
   it.each([
@@ -315,6 +355,50 @@ describe('the lock', () => {
     await store(dir, { lockTimeoutMs: 5_000, staleLockMs: 600_000 }).update(() => [connection('prod')]);
     expect(await readdir(dir)).toEqual(['connections.json']);
     expect((await store(dir).list()).map((c) => c.name)).toEqual(['prod']);
+  });
+
+  it('records where its pid means something: "<pid> <nonce> <host> <boot id> <pid namespace>"', async () => {
+    const dir = freshDir();
+    let seen = '';
+    await store(dir).update(async () => {
+      seen = await readFile(join(dir, 'connections.json.lock'), 'utf8');
+      return [connection('prod')];
+    });
+    const [pid, nonce, host, boot, namespace, ...rest] = seen.split(' ');
+    expect(pid).toBe(String(process.pid));
+    expect(nonce).toMatch(/^\d+\.\d+$/);
+    expect(decodeURIComponent(host ?? '')).toBe(hostname());
+    expect(decodeURIComponent(boot ?? '')).toBe(readFileSync('/proc/sys/kernel/random/boot_id', 'utf8').trim());
+    expect(decodeURIComponent(namespace ?? '')).toBe(readlinkSync('/proc/self/ns/pid'));
+    expect(rest).toEqual([]);
+  });
+
+  it('takes over a fresh lock of this host, boot and pid namespace whose process died', async () => {
+    const { dir } = await lockedDir(`${String(deadPid())} 1.2 ${lockHolderPlace()}`);
+    await store(dir, { lockTimeoutMs: 5_000, staleLockMs: 600_000 }).update(() => [connection('prod')]);
+    expect(await readdir(dir)).toEqual(['connections.json']);
+  });
+
+  const [host = '', boot = '', namespace = ''] = lockHolderPlace().split(' ');
+  const elsewhere: [string, string][] = [
+    ['another host', `other-host ${boot} ${namespace}`],
+    ['an earlier boot', `${host} 00000000-0000-0000-0000-000000000000 ${namespace}`],
+    ['another pid namespace (a container sharing the folder)', `${host} ${boot} pid%3A%5B1%5D`],
+  ];
+
+  it.each(elsewhere)('never takes over a fresh lock from %s, though its pid is not alive here', async (_, where) => {
+    const owner = `${String(deadPid())} 1.2 ${where}`;
+    const { dir, lockPath } = await lockedDir(owner);
+    const error = await cliErrorOf(store(dir, { lockTimeoutMs: 300, staleLockMs: 600_000 }).update(() => [connection('prod')]));
+    expect(error.message).toMatch(/is locked by another okta-connect$/);
+    expect(await readFile(lockPath, 'utf8')).toBe(owner);
+    expect(await readdir(dir)).toEqual(['connections.json.lock']);
+  });
+
+  it.each(elsewhere)('takes over a lock from %s once it is older than staleLockMs', async (_, where) => {
+    const { dir } = await lockedDir(`${String(deadPid())} 1.2 ${where}`, 120_000);
+    await store(dir, { lockTimeoutMs: 5_000, staleLockMs: 60_000 }).update(() => [connection('prod')]);
+    expect(await readdir(dir)).toEqual(['connections.json']);
   });
 
   it('takes over a lock older than staleLockMs even when its pid is alive (a recycled pid)', async () => {

@@ -1,9 +1,10 @@
+import { generateKeyPairSync } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
-import { createServer, type Server } from 'node:http';
+import { Agent, createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { SDK_ERROR_NAMES, classifySdkError, loadSdk, sdkRequest } from '../../src/adapters/okta-sdk.js';
+import { SDK_ERROR_NAMES, classifySdkError, dpopProof, loadOAuthSdk, loadSdk, sdkRequest } from '../../src/adapters/okta-sdk.js';
 
 /**
  * What src/adapters/okta-sdk.ts relies on in @okta/okta-sdk-nodejs, which has no `exports` map and changed its `Http`
@@ -69,7 +70,18 @@ describe('sdkRequest', () => {
   });
   afterAll(() => new Promise<void>((resolve) => server.close(() => { resolve(); })));
 
-  const request = (path: string) => ({ url: `${base}${path}`, method: 'get' as const, headers: { Authorization: 'SSWS x', Accept: 'application/json' }, timeoutMs: 2000, proxy: undefined });
+  // A keep-alive agent keeps its socket when done: proof that the seam's requests went through the agent it was given.
+  const agent = new Agent({ keepAlive: true });
+  afterAll(() => {
+    agent.destroy();
+  });
+  const request = (path: string) => ({ url: `${base}${path}`, method: 'get' as const, headers: { Authorization: 'SSWS x', Accept: 'application/json' }, timeoutMs: 2000, agent, proxy: undefined });
+
+  it('sends every request through the agent it is given (which verifies TLS), not the SDK\'s own', async () => {
+    agent.destroy();
+    await sdkRequest(request('/ok'), {});
+    expect(Object.values(agent.freeSockets).flat()).toHaveLength(1);
+  });
 
   it('sends our headers and returns the status, headers and body', async () => {
     const response = await sdkRequest(request('/ok'), {});
@@ -90,5 +102,68 @@ describe('sdkRequest', () => {
   it("rejects an Okta error with the SDK's OktaApiError, which the seam classifies", async () => {
     const error = await sdkRequest(request('/unauthorized'), {}).then(() => undefined, (caught: unknown) => caught);
     expect(classifySdkError(error, 401)).toEqual({ kind: 'okta-api', status: 401, errorCode: 'E0000011', errorSummary: 'Invalid token provided', errorId: 'oae1' });
+  });
+});
+
+/**
+ * The SDK 8.1.0 bugs on the PrivateKey path that src/adapters/okta-sdk.ts patches. Each test shows the bug is still
+ * there: when an SDK upgrade fixes one, its test fails, and the patch should go.
+ */
+const stillNeeded = (patch: string): string => `the Okta SDK fixed what patch ${patch} in src/adapters/okta-sdk.ts works around: remove the patch`;
+const rsa = (): Record<string, string> => generateKeyPairSync('rsa', { modulusLength: 2048 }).privateKey.export({ format: 'jwk' }) as Record<string, string>;
+const ec = (): Record<string, string> => generateKeyPairSync('ec', { namedCurve: 'P-256' }).privateKey.export({ format: 'jwk' }) as Record<string, string>;
+const payloadOf = (jwt: string): Record<string, unknown> => JSON.parse(Buffer.from(jwt.split('.')[1] ?? '', 'base64url').toString()) as Record<string, unknown>;
+
+describe('SDK 8.1.0 PrivateKey-mode bugs the seam patches', () => {
+  let server: Server;
+  let base: string;
+  let answers: { status: number; body: object; headers?: Record<string, string> }[] = [];
+  let count = 0;
+  beforeAll(async () => {
+    server = createServer((request, response) => {
+      request.resume();
+      count += 1;
+      const answer = answers.shift() ?? { status: 200, body: { access_token: 'at', token_type: 'Bearer', expires_in: 60 } };
+      response.writeHead(answer.status, { 'content-type': 'application/json', ...answer.headers }).end(JSON.stringify(answer.body));
+    });
+    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+    base = `http://127.0.0.1:${String((server.address() as AddressInfo).port)}`;
+  });
+  afterAll(() => new Promise<void>((resolve) => server.close(() => { resolve(); })));
+
+  async function unpatchedOAuth(): Promise<{ getAccessToken(): Promise<Record<string, unknown>> }> {
+    const [{ DefaultRequestExecutor }, { OAuth }] = await Promise.all([loadSdk(), loadOAuthSdk()]);
+    return new OAuth({ baseUrl: base, clientId: '0oa1', scopes: ['okta.users.read'], privateKey: JSON.stringify(rsa()), keyId: 'k', requestExecutor: new DefaultRequestExecutor({ maxRetries: 0, requestTimeout: 2000 }) });
+  }
+
+  it('1: src/oauth.js takes a token-endpoint error body for the access token (Http.errorFilter is undefined there)', async () => {
+    expect((require('@okta/okta-sdk-nodejs/src/http.js') as { errorFilter?: unknown }).errorFilter, stillNeeded('1')).toBeUndefined();
+    answers = [{ status: 400, body: { error: 'invalid_scope', error_description: 'not allowed' } }];
+    const token = await (await unpatchedOAuth()).getAccessToken();
+    expect(token, stillNeeded('1')).toEqual({ error: 'invalid_scope', error_description: 'not allowed' });
+  });
+
+  it('2: src/oauth.js retries use_dpop_nonce with no bound', async () => {
+    answers = [1, 2, 3].map(() => ({ status: 400, body: { error: 'use_dpop_nonce' }, headers: { 'dpop-nonce': 'n' } }));
+    const before = count;
+    await (await unpatchedOAuth()).getAccessToken();
+    expect(count - before, stillNeeded('2')).toBe(4);
+  });
+
+  it("3: src/dpop.js cannot sign with an EC key and sends the method lower-case; the seam's proof does both right", async () => {
+    const { sdkDpopProof } = await loadOAuthSdk();
+    const client = (key: object): { baseUrl: string; privateKey: string } => ({ baseUrl: base, privateKey: JSON.stringify(key) });
+    await expect(sdkDpopProof(null, client(ec())), stillNeeded('3')).rejects.toThrow(/unsupported algorithm/);
+    const proof = await sdkDpopProof({ method: 'get', url: `${base}/api/v1/users?limit=1` }, client(rsa()), 'at');
+    expect(payloadOf(proof).htm, stillNeeded('3')).toBe('get');
+    const ours = await dpopProof({ method: 'get', url: `${base}/api/v1/users?limit=1` }, client(ec()), 'at', 'n1');
+    expect(JSON.parse(Buffer.from(ours.split('.')[0] ?? '', 'base64url').toString())).toMatchObject({ typ: 'dpop+jwt', alg: 'ES256', jwk: { kty: 'EC' } });
+    expect(payloadOf(ours)).toMatchObject({ htm: 'GET', htu: `${base}/api/v1/users`, nonce: 'n1' });
+  });
+
+  it('4: the token request goes out without the proxy agent (okta/okta-sdk-nodejs#383)', () => {
+    const source = readFileSync(require.resolve('@okta/okta-sdk-nodejs/src/oauth.js'), 'utf8');
+    expect(source, stillNeeded('4')).toContain('this.client.requestExecutor.fetch({');
+    expect(source, stillNeeded('4')).not.toMatch(/agent/);
   });
 });

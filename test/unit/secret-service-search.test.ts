@@ -1,12 +1,12 @@
 import { spawn, spawnSync } from 'node:child_process';
-import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import type { Server, Socket } from 'node:net';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { findCredentialsAsync } from '@napi-rs/keyring';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { secretServiceAccounts } from '../../src/adapters/secret-service-search.js';
+import { busSocketPaths, pingSecretService, secretServiceAccounts } from '../../src/adapters/secret-service-search.js';
 
 const HAS_KEYRING = process.env.OKTA_CONNECT_TEST_KEYRING === '1';
 const TIMEOUT_MS = 5_000;
@@ -143,12 +143,14 @@ interface FakeBus {
  * serial of each incoming call to the bytes to send back, and `deliver` writes them (coalesced or split).
  */
 async function fakeBus(options: {
+  /** Where it listens (default: a fresh socket under the test folder). */
+  path?: string;
   auth?: string;
   answer?: (serial: number) => Buffer | undefined;
   deliver?: (socket: Socket, data: Buffer) => void;
 }): Promise<FakeBus> {
   socketCount += 1;
-  const path = join(root, `bus-${String(socketCount)}`);
+  const path = options.path ?? join(root, `bus-${String(socketCount)}`);
   let received = Buffer.alloc(0);
   let markClosed = (): void => undefined;
   const closed = new Promise<void>((resolve) => {
@@ -297,6 +299,148 @@ describe('secretServiceAccounts: a fake bus', () => {
       expect(ms).toBeGreaterThanOrEqual(290);
       expect(ms).toBeLessThan(1_500);
       await bus.closed; // the client destroyed its socket
+    } finally {
+      await bus.close();
+    }
+  });
+});
+
+describe('busSocketPaths: the D-Bus address list, as the specification reads it', () => {
+  it.each([
+    ['one path', 'unix:path=/run/user/1/bus', ['/run/user/1/bus']],
+    ['a guid and other keys are ignored', 'unix:path=/a,guid=0123456789abcdef0123456789abcdef', ['/a']],
+    ['every unix entry, in order', 'unix:path=/bad;unix:path=/good', ['/bad', '/good']],
+    ['an abstract socket', 'unix:abstract=/tmp/dbus-x,guid=01', ['\0/tmp/dbus-x']],
+    ['abstract then path', 'unix:abstract=a;unix:path=/b', ['\0a', '/b']],
+    ['transports not spoken here are skipped', 'tcp:host=localhost,port=1;launchd:env=X;unix:path=/c', ['/c']],
+    ['runtime=yes is $XDG_RUNTIME_DIR/bus', 'unix:runtime=yes', ['/run/user/7/bus']],
+    ['%-escapes are decoded', 'unix:path=/tmp/a%3bb%2cc%20d', ['/tmp/a;b,c d']],
+    ['server-only keys name no client socket', 'unix:tmpdir=/tmp;unix:dir=/tmp;unix:path=/d', ['/d']],
+    ['an empty path is skipped', 'unix:path=;unix:path=/e', ['/e']],
+    ['a NUL in a path is skipped', 'unix:path=/a%00b;unix:path=/f', ['/f']],
+    ['empty entries are ignored', ';unix:path=/g;', ['/g']],
+    ['a bad %-escape invalidates the whole address (libdbus)', 'unix:path=/ok;unix:path=/tmp/%zz', []],
+    ['an entry without a method invalidates it', 'unix:path=/ok;garbage', []],
+    ['a key without = invalidates it', 'unix:path', []],
+  ])('%s', (_, address, expected) => {
+    expect(busSocketPaths(address, '/run/user/7')).toEqual(expected);
+  });
+
+  it('runtime=yes without XDG_RUNTIME_DIR (or a relative one) names nothing', () => {
+    expect(busSocketPaths('unix:runtime=yes', undefined)).toEqual([]);
+    expect(busSocketPaths('unix:runtime=yes', 'relative')).toEqual([]);
+  });
+});
+
+describe('the session bus is found as the binding finds it', () => {
+  const names = ['a', 'b'];
+  const expected = new Set(['b']); // serial 3 is odd: it has an item (honestAnswer)
+
+  it('unix:path=/bad;unix:path=<good>: the second address is used', async () => {
+    const bus = await fakeBus({ auth: OK, answer: honestAnswer(true) });
+    try {
+      const address = `unix:path=/nonexistent/okc-bus;${bus.address}`;
+      await expect(secretServiceAccounts({ address, service: 'svc', names, timeoutMs: TIMEOUT_MS })).resolves.toEqual(expected);
+      await expect(pingSecretService({ address, timeoutMs: TIMEOUT_MS })).resolves.toBe('answered');
+    } finally {
+      await bus.close();
+    }
+  });
+
+  it('a missing abstract socket, then a path: the path is used', async () => {
+    const bus = await fakeBus({ auth: OK, answer: honestAnswer(true) });
+    try {
+      const address = `unix:abstract=okc-missing-${String(process.pid)};${bus.address}`;
+      await expect(secretServiceAccounts({ address, service: 'svc', names, timeoutMs: TIMEOUT_MS })).resolves.toEqual(expected);
+    } finally {
+      await bus.close();
+    }
+  });
+
+  it('DBUS_SESSION_BUS_ADDRESS unset: $XDG_RUNTIME_DIR/bus', async () => {
+    const runtimeDir = join(root, `runtime-${String(process.pid)}`);
+    await mkdir(runtimeDir, { mode: 0o700 });
+    const bus = await fakeBus({ path: join(runtimeDir, 'bus'), auth: OK, answer: honestAnswer(true) });
+    try {
+      for (const address of [undefined, '']) {
+        await expect(secretServiceAccounts({ address, runtimeDir, service: 'svc', names, timeoutMs: TIMEOUT_MS })).resolves.toEqual(expected);
+        await expect(pingSecretService({ address, runtimeDir, timeoutMs: TIMEOUT_MS })).resolves.toBe('answered');
+      }
+      // An address that is set wins over the default, as in libdbus.
+      await expect(
+        secretServiceAccounts({ address: 'unix:path=/nonexistent/okc-bus', runtimeDir, service: 'svc', names, timeoutMs: TIMEOUT_MS }),
+      ).resolves.toBeUndefined();
+    } finally {
+      await bus.close();
+    }
+  });
+
+  it('$XDG_RUNTIME_DIR/bus that is not a socket is not used', async () => {
+    const runtimeDir = join(root, `runtime-file-${String(process.pid)}`);
+    await mkdir(runtimeDir, { mode: 0o700 });
+    await writeFile(join(runtimeDir, 'bus'), 'not a socket');
+    await expect(pingSecretService({ address: undefined, runtimeDir, timeoutMs: TIMEOUT_MS })).resolves.toBe('unreachable');
+  });
+});
+
+describe('pingSecretService: does the Secret Service answer, within the bound?', () => {
+  it('a bus that answers Hello and the Ping: answered', async () => {
+    const bus = await fakeBus({ auth: OK, answer: (serial) => reply({ isLittle: true, replySerial: serial, ...(serial === 1 ? { isHello: true } : {}) }) });
+    try {
+      await expect(pingSecretService({ address: bus.address, timeoutMs: TIMEOUT_MS })).resolves.toBe('answered');
+      const sent = bus.received().toString('latin1');
+      expect(sent).toContain('org.freedesktop.DBus.Peer');
+      expect(sent).not.toMatch(/GetSecret|Unlock|OpenSession|SearchItems/);
+    } finally {
+      await bus.close();
+    }
+  });
+
+  it('an error reply to the Ping (no Secret Service): answered, so the binding can say why at once', async () => {
+    const bus = await fakeBus({
+      auth: OK,
+      answer: (serial) =>
+        serial === 1
+          ? reply({ isLittle: true, replySerial: 1, isHello: true })
+          : reply({ isLittle: true, replySerial: serial, errorName: 'org.freedesktop.DBus.Error.ServiceUnknown' }),
+    });
+    try {
+      await expect(pingSecretService({ address: bus.address, timeoutMs: TIMEOUT_MS })).resolves.toBe('answered');
+    } finally {
+      await bus.close();
+    }
+  });
+
+  it.each([
+    ['never answers AUTH (a stopped dbus-daemon)', {}],
+    ['answers Hello but not the Ping (a stopped keyring)', { auth: OK, answer: (serial: number) => (serial === 1 ? reply({ isLittle: true, replySerial: 1, isHello: true }) : undefined) }],
+  ])('a bus that %s: silent, after the bound and not much later', async (_, behaviour) => {
+    const bus = await fakeBus(behaviour);
+    try {
+      const { value, ms } = await timed(() => pingSecretService({ address: bus.address, timeoutMs: 300 }));
+      expect(value).toBe('silent');
+      expect(ms).toBeGreaterThanOrEqual(290);
+      expect(ms).toBeLessThan(1_500);
+      await bus.closed;
+    } finally {
+      await bus.close();
+    }
+  });
+
+  it.each([
+    ['a missing socket', 'unix:path=/nonexistent/okc-bus'],
+    ['an address that does not parse', 'garbage'],
+    ['no address and no XDG_RUNTIME_DIR', undefined],
+  ])('%s: unreachable, at once', async (_, address) => {
+    const { value, ms } = await timed(() => pingSecretService({ address, timeoutMs: TIMEOUT_MS }));
+    expect(value).toBe('unreachable');
+    expect(ms).toBeLessThan(1_000);
+  });
+
+  it('authentication refused: unreachable', async () => {
+    const bus = await fakeBus({ auth: 'REJECTED EXTERNAL\r\n' });
+    try {
+      await expect(pingSecretService({ address: bus.address, timeoutMs: TIMEOUT_MS })).resolves.toBe('unreachable');
     } finally {
       await bus.close();
     }

@@ -1,4 +1,8 @@
-import { fingerprintOf } from '../../../src/domain/credential.js';
+import { generateKeyPairSync } from 'node:crypto';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fingerprintOf, oauthCredential, secretOf } from '../../../src/domain/credential.js';
 import { parseOptions } from '../../../src/domain/options.js';
 import { describe, expect, it } from 'vitest';
 import { addOptionsSchema, addRun, type AddOptions } from '../../../src/commands/add.js';
@@ -74,7 +78,7 @@ describe('add, non-interactive (no terminal)', () => {
       secretCommand: null,
       createdAt: NOW.toISOString(),
       owner: { id: '00u1abcdefGHIJKLmn0x7', login: 'ada@acme.com', status: 'ACTIVE' },
-      lastTest: { at: NOW.toISOString(), ok: true, code: 0, latencyMs: expect.any(Number) as number },
+      lastTest: { at: NOW.toISOString(), ok: true, code: 0, latencyMs: expect.any(Number) as number, httpStatus: null },
       lastUsedAt: NOW.toISOString(),
     });
     expect(padded.out.plain()).toMatch(/^✓ saved prod {2}https:\/\/acme\.okta\.com {2}as ada@acme\.com \(Super Administrator\)\n$/);
@@ -428,18 +432,57 @@ describe('add, interactive (terminal)', () => {
     expect(visibleText(ctx)).not.toContain(good);
   });
 
-  it('after a failed test, "enter the address again" asks the address, then the token for it', async () => {
+  it('a host that is not an Okta org is caught at the address question, before any token is asked', async () => {
     const token = makeToken();
-    const ctx = terminal(['https://acme.okta.com.example', 'keychain', token, 'url', 'acme.okta.com', token]);
+    const ctx = terminal(['https://acme.okta.com.example', 'acme.okta.com', 'keychain', token]);
     ctx.gateway.token(ORG, token);
     const { code } = await exitOf(() => addRun(ctx, opts({ name: 'prod' })));
     expect(code).toBe(0);
-    expect(ctx.prompter.questions.map((question) => question.kind)).toEqual(['input', 'select', 'password', 'select', 'input', 'password']);
-    expect(ctx.prompter.questions[5]?.stderrBefore).toContain(TOKEN_PAGE);
+    expect(ctx.prompter.questions.map((question) => question.kind)).toEqual(['input', 'input', 'select', 'password']);
+    expect(ctx.prompter.questions[1]?.stderrBefore).toMatch(/✗ cannot resolve acme\.okta\.com\.example/);
     expect(ctx.metadata.get('prod')?.orgUrl).toBe(ORG);
-    // The token never went to the host that did not answer as an Okta org.
-    expect(ctx.gateway.tokenSentBeforeOrgCheck()).toEqual([]);
     expect(ctx.gateway.calls.filter((call) => call.orgUrl !== ORG).map((call) => call.op)).toEqual(['checkOrg']);
+    expect(ctx.gateway.tokenSentBeforeOrgCheck()).toEqual([]);
+  });
+
+  it('a bare subdomain at the address question is refused with the address it probably stands for', async () => {
+    const token = makeToken();
+    const ctx = terminal(['acme', 'acme.okta.com', 'keychain', token]);
+    ctx.gateway.token(ORG, token);
+    expect((await exitOf(() => addRun(ctx, opts({ name: 'prod' })))).code).toBe(0);
+    expect(ctx.prompter.rejections[0]?.reason).toBe('"acme" is not a whole address: did you mean https://acme.okta.com?');
+  });
+
+  it('a typo that DNS cannot find suggests the address (acme.okta → https://acme.okta.com)', async () => {
+    const token = makeToken();
+    const ctx = terminal(['acme.okta', 'acme.okta.com', 'keychain', token]);
+    ctx.gateway.token(ORG, token);
+    expect((await exitOf(() => addRun(ctx, opts({ name: 'prod' })))).code).toBe(0);
+    expect(ctx.prompter.questions[1]?.stderrBefore).toMatch(/did you mean https:\/\/acme\.okta\.com\?/);
+  });
+
+  it('after a failed test, "enter the address again" keeps the token; a 401 preselects "enter the token again"', async () => {
+    const token = makeToken();
+    const ctx = terminal(['globex.okta.com', 'keychain', token, 'url', 'acme.okta.com']);
+    ctx.gateway.org(OTHER_ORG);
+    ctx.gateway.token(ORG, token);
+    const { code } = await exitOf(() => addRun(ctx, opts({ name: 'prod' })));
+    expect(code).toBe(0);
+    expect(ctx.prompter.questions.map((question) => question.kind)).toEqual(['input', 'select', 'password', 'select', 'input']);
+    expect(ctx.prompter.questions[3]?.default).toBe('token');
+    expect(ctx.metadata.get('prod')?.orgUrl).toBe(ORG);
+    expect(ctx.secrets.entries.get('prod')).toBe(token);
+  });
+
+  it('after a failure of the host (5xx), Enter at the menu takes the preselected "enter the address again"', async () => {
+    const token = makeToken();
+    const ctx = terminal(['keychain', token, '', 'acme.okta.com']);
+    ctx.gateway.token(OTHER_ORG, token, { whoAmIError: new BadResponseError('Okta answered HTTP 503', { httpStatus: 503 }) });
+    ctx.gateway.token(ORG, token);
+    const { code } = await exitOf(() => addRun(ctx, opts({ name: 'prod', orgUrl: OTHER_ORG })));
+    expect(code).toBe(0);
+    expect(ctx.prompter.questions[2]).toMatchObject({ kind: 'select', default: 'url' });
+    expect(ctx.metadata.get('prod')?.orgUrl).toBe(ORG);
   });
 
   it('after a failed test, "save anyway" saves and records the failed test', async () => {
@@ -454,7 +497,7 @@ describe('add, interactive (terminal)', () => {
   });
 
   it.each([
-    { case: 'cancel', answers: (token: string): Answer[] => ['keychain', token, 'cancel'], exit: 4 },
+    { case: 'cancel', answers: (token: string): Answer[] => ['keychain', token, 'cancel'], exit: 130 },
     { case: 'Ctrl-C at the menu', answers: (token: string): Answer[] => ['keychain', token, CTRL_C], exit: 130 },
   ])('after a failed test, $case saves nothing (exit $exit)', async ({ answers, exit }) => {
     const token = makeToken();
@@ -472,7 +515,7 @@ describe('add, interactive (terminal)', () => {
     { at: 'the token', answers: (): Answer[] => ['acme.okta.com', 'keychain', CTRL_C] },
     { at: 'where the token is kept', answers: (): Answer[] => ['acme.okta.com', CTRL_C] },
     { at: 'the name', answers: (token: string): Answer[] => ['acme.okta.com', 'keychain', token, CTRL_C] },
-  ])('Ctrl-C at $at: exit 130, nothing saved, Okta not called', async ({ answers }) => {
+  ])('Ctrl-C at $at: exit 130, nothing saved, no token sent anywhere', async ({ answers }) => {
     const token = makeToken();
     const ctx = terminal(answers(token));
     ctx.gateway.token(ORG, token);
@@ -481,7 +524,9 @@ describe('add, interactive (terminal)', () => {
     expect(error?.name).toBe('CancelledError');
     expect(ctx.secrets.entries.size).toBe(0);
     expect(ctx.metadata.all()).toEqual([]);
-    expect(ctx.gateway.calls).toEqual([]);
+    // Only the unauthenticated org check of the address, once it was typed.
+    expect(ctx.gateway.tokensSent()).toEqual([]);
+    expect(ctx.gateway.calls.every((call) => call.op === 'checkOrg')).toBe(true);
   });
 
   it('a failed test of a token from stdin offers the menu too, and a new token replaces it', async () => {
@@ -501,7 +546,11 @@ describe('add, interactive (terminal)', () => {
       whoAmIError: new AuthError('Okta rejected the token (401)', { httpStatus: 401, hint: 'make a new one' }),
     });
     await exitOf(() => addRun(ctx, opts({ name: 'prod', orgUrl: ORG })));
-    expect(ctx.err.plain()).toMatch(/✗ Okta rejected the token \(401\)\n {2}make a new one\n/);
+    // A token pasted a minute ago: the causes are another org's token or an incomplete copy, not 30 idle days.
+    expect(ctx.err.plain()).toMatch(
+      /✗ Okta rejected the token \(401\)\n {2}check that the token was created in https:\/\/acme\.okta\.com's Admin Console and copied whole \(Okta shows it once\); create one at https:\/\/acme-admin\.okta\.com\/admin\/access\/api\/tokens\n/,
+    );
+    expect(ctx.err.plain()).not.toMatch(/30 days/);
     expect(visibleText(ctx)).not.toContain(token);
   });
 
@@ -514,5 +563,186 @@ describe('add, interactive (terminal)', () => {
     expect(ctx.err.text()).not.toContain(token);
     expect(ctx.out.text()).not.toContain(token);
     expect(error?.hint ?? '').not.toContain(token);
+  });
+});
+
+describe('add: the journey through mistakes', () => {
+  function tty(answers: Answer[], extra: FakeContextOptions = {}): FakeContext {
+    return fakeContext({ tty: true, answers, ...extra });
+  }
+
+  it('--force in a terminal asks before replacing, showing the old address and owner; No keeps it (exit 130)', async () => {
+    const old = makeToken();
+    const ctx = tty([false], { connections: [makeRecord('acme', ORG, { owner: { id: '00u1', login: 'ada@acme.com' } })], secrets: { acme: old } });
+    const { code } = await exitOf(() => addRun(ctx, opts({ name: 'acme', force: true })));
+    expect(code).toBe(130);
+    expect(ctx.prompter.questions[0]).toMatchObject({ kind: 'confirm', message: 'Replace acme (https://acme.okta.com, owner ada@acme.com)?', default: false });
+    expect(ctx.err.plain()).toMatch(/^not replaced$/m);
+    expect(ctx.secrets.entries.get('acme')).toBe(old);
+  });
+
+  it('with no keychain, says so (exit 8, "save", the CI way) before any secret is asked or read', async () => {
+    const ctx = tty(['acme.okta.com']);
+    ctx.secrets.breakAll(new KeychainError('cannot read the token in the OS keychain: no Secret Service', { hint: 'in CI, set OKTA_CONNECT_<NAME>_TOKEN' }));
+    const { code, error } = await exitOf(() => addRun(ctx, opts()));
+    expect(code).toBe(8);
+    expect(error?.message).toBe('the OS keychain cannot save a token here: no Secret Service');
+    expect(error?.hint).toMatch(/OKTA_CONNECT_<NAME>_TOKEN/);
+    expect(ctx.prompter.questions).toEqual([]);
+  });
+
+  it('the name prompt never defaults to a name that exists', async () => {
+    const token = makeToken();
+    const ctx = tty(['acme.okta.com', 'keychain', token, ''], { connections: [makeRecord('acme', ORG), makeRecord('acme-2', ORG)], secrets: { acme: makeToken(), 'acme-2': makeToken() } });
+    ctx.gateway.token(ORG, token);
+    expect((await exitOf(() => addRun(ctx, opts()))).code).toBe(0);
+    expect(ctx.prompter.questions[3]).toMatchObject({ kind: 'input', default: 'acme-3' });
+    expect(ctx.secrets.entries.get('acme-3')).toBe(token);
+  });
+
+  it('warns about a Super Administrator token, as test does', async () => {
+    const { ctx } = piped();
+    expect((await exitOf(() => addRun(ctx, opts({ name: 'prod', orgUrl: ORG, tokenStdin: true })))).code).toBe(0);
+    expect(ctx.err.plain()).toMatch(/! prod: this is a Super Administrator token/);
+  });
+
+  it('a custom domain gets the token page of the org\'s Okta domain, as /.well-known/okta-organization names it', async () => {
+    const token = makeToken();
+    const ctx = tty(['login.acme.example', 'keychain', token, 'prod']);
+    ctx.gateway.org('https://login.acme.example', { oktaUrl: 'https://acme.okta.com' });
+    ctx.gateway.token('https://login.acme.example', token);
+    expect((await exitOf(() => addRun(ctx, opts()))).code).toBe(0);
+    expect(ctx.prompter.questions[1]?.stderrBefore).toContain('Create a token at https://acme-admin.okta.com/admin/access/api/tokens');
+    expect(ctx.prompter.questions[1]?.stderrBefore).not.toContain('login-admin');
+  });
+
+  it('--token-stdin with stdin a terminal asks the token, masked, instead of waiting silently', async () => {
+    const token = makeToken();
+    const ctx = tty([token]);
+    ctx.gateway.token(ORG, token);
+    expect((await exitOf(() => addRun(ctx, opts({ name: 'prod', orgUrl: ORG, tokenStdin: true })))).code).toBe(0);
+    expect(ctx.prompter.questions[0]).toMatchObject({ kind: 'password', message: 'API token (input masked):' });
+    expect(ctx.stdin.wasRead).toBe(false);
+  });
+
+  it('a pasted "SSWS <token>" is taken with a notice', async () => {
+    const token = makeToken();
+    const ctx = tty(['keychain', `SSWS ${token}`]);
+    ctx.gateway.token(ORG, token);
+    expect((await exitOf(() => addRun(ctx, opts({ name: 'prod', orgUrl: ORG })))).code).toBe(0);
+    expect(ctx.secrets.entries.get('prod')).toBe(token);
+    expect(ctx.err.plain()).toMatch(/removed "SSWS "/);
+  });
+});
+
+describe('add --oauth, non-interactive', () => {
+  const CLIENT = '0oa1abcdefGHIJKLmn0x7';
+  const rsaJwk = (): string => JSON.stringify(generateKeyPairSync('rsa', { modulusLength: 2048 }).privateKey.export({ format: 'jwk' }));
+
+  it('the key on stdin: validated, tested with the credential, saved as one JSON secret; the metadata holds kind, clientId, scopes, keyId', async () => {
+    const key = rsaJwk();
+    const ctx = fakeContext({ stdin: `${key}\n` });
+    const credential = oauthCredential({ clientId: CLIENT, scopes: 'okta.users.read', privateKey: key }).value;
+    ctx.gateway.token(ORG, secretOf(credential));
+    const { code } = await exitOf(() => addRun(ctx, opts({ oauth: true, name: 'svc', orgUrl: ORG, clientId: CLIENT, scopes: 'okta.users.read', tokenStdin: true })));
+    expect(code).toBe(0);
+    expect(ctx.secrets.entries.get('svc')).toBe(secretOf(credential));
+    expect(ctx.metadata.get('svc')).toMatchObject({ kind: 'oauth', clientId: CLIENT, scopes: ['okta.users.read'], keyId: credential.keyId });
+    // An app has no owner whose roles could be read.
+    expect(ctx.gateway.calls.map((call) => call.op)).toEqual(['checkOrg', 'whoAmI']);
+    expect(ctx.out.plain()).toMatch(new RegExp(`^✓ saved svc  ${ORG}  as client ${CLIENT}  scopes okta\\.users\\.read`));
+    expect(visibleText(ctx)).not.toContain(credential.privateKey.d);
+  });
+
+  it('--generate-key: the public JWK (no private member) and the app link on stdout; saved untested; --json adds publicJwk', async () => {
+    const ctx = fakeContext();
+    const { code } = await exitOf(() => addRun(ctx, opts({ oauth: true, name: 'svc', orgUrl: ORG, clientId: CLIENT, scopes: 'okta.users.read okta.groups.read', generateKey: true, keyType: 'ec', json: true })));
+    expect(code).toBe(0);
+    const stored = JSON.parse(ctx.secrets.entries.get('svc') ?? '{}') as { privateKey: { d: string; kid: string; kty: string } };
+    expect(stored.privateKey.kty).toBe('EC');
+    // stdout is the one JSON document; the instructions and the one-line JWK went to stderr.
+    const printed = JSON.parse(ctx.out.text()) as Record<string, unknown>;
+    expect(ctx.err.plain()).toMatch(/Public key \(kid .*, ES256\): add it to the app under General > Public keys > Add key:\n\{"/);
+    expect(printed).toMatchObject({ kind: 'oauth', clientId: CLIENT, keyId: stored.privateKey.kid, lastTest: null, idleExpiresAt: null, publicJwk: { kty: 'EC', crv: 'P-256', kid: stored.privateKey.kid, alg: 'ES256' } });
+    expect(printed.addKeyUrl).toBe(`https://acme-admin.okta.com/admin/app/oidc_client/instance/${CLIENT}#tab-general`);
+    expect(ctx.gateway.calls).toEqual([]);
+    expect(visibleText(ctx)).not.toContain(stored.privateKey.d);
+    expect(ctx.err.plain()).toMatch(/once the public key is added to the app, run: okta-connect test svc/);
+  });
+
+  it('names every missing flag at once, and reads nothing (exit 2)', async () => {
+    const ctx = fakeContext({ stdin: NEVER_ENDING });
+    const { code, error } = await exitOf(() => addRun(ctx, opts({ oauth: true, orgUrl: ORG })));
+    expect(code).toBe(2);
+    expect(error?.message).toBe('missing --client-id <id>, --scopes <list>, --private-key-file <file>, --token-stdin (the key on stdin) or --generate-key, --name <name>: no terminal to ask in');
+  });
+
+  it('a keychain that cannot save is exit 8 before the key is read or made', async () => {
+    const ctx = fakeContext({ stdin: NEVER_ENDING });
+    ctx.secrets.failures.get = new KeychainError('cannot read the token in the OS keychain: no Secret Service', { hint: 'install one' });
+    const { code } = await exitOf(() => addRun(ctx, opts({ oauth: true, name: 'svc', orgUrl: ORG, clientId: CLIENT, scopes: 'okta.users.read', tokenStdin: true })));
+    expect(code).toBe(8);
+    expect(ctx.metadata.all()).toEqual([]);
+  });
+
+  it('a failed test saves nothing and keeps its exit code', async () => {
+    const key = rsaJwk();
+    const ctx = fakeContext({ stdin: key });
+    ctx.gateway.org(ORG);
+    const { code, error } = await exitOf(() => addRun(ctx, opts({ oauth: true, name: 'svc', orgUrl: ORG, clientId: CLIENT, scopes: 'okta.users.read', tokenStdin: true })));
+    expect(code).toBe(4);
+    expect(error?.message).toMatch(/nothing was saved$/);
+    expect([...ctx.secrets.entries]).toEqual([]);
+  });
+
+  it('OAuth flags without --oauth, and --key-type without --generate-key, are usage errors', async () => {
+    for (const [raw, message] of [
+      [{ name: 'p', orgUrl: ORG, clientId: CLIENT, tokenStdin: true }, /--client-id is for OAuth connections: add --oauth/],
+      [{ oauth: true, name: 'p', orgUrl: ORG, clientId: CLIENT, scopes: 'okta.users.read', keyType: 'ec', tokenStdin: true }, /--key-type is for --generate-key/],
+      [{ oauth: true, name: 'p', orgUrl: ORG, clientId: CLIENT, scopes: 'okta.users.read', privateKeyFile: '{"kty":"RSA","d":"x"}' }, /leaks into ps/],
+    ] as const) {
+      const ctx = fakeContext();
+      const { code, error } = await exitOf(() => addRun(ctx, opts(raw)));
+      expect(code).toBe(2);
+      expect(error?.message).toMatch(message);
+    }
+  });
+});
+
+describe('add --oauth in a terminal', () => {
+  const CLIENT = '0oa1abcdefGHIJKLmn0x7';
+
+  it('asks the address (checked), the client id and the scopes (asked again when invalid), the key source and the name; a generated key may be left untested', async () => {
+    const ctx = fakeContext({ tty: true, answers: [ORG, 'not a client id', CLIENT, 'users.read', 'okta.users.read okta.groups.read', 'ec', 'svc', false] });
+    ctx.gateway.org(ORG);
+    const { code } = await exitOf(() => addRun(ctx, opts({ oauth: true })));
+    expect(code).toBe(0);
+    expect(ctx.prompter.questions.map((question) => question.kind)).toEqual(['input', 'input', 'input', 'select', 'input', 'confirm']);
+    expect(ctx.prompter.rejections.map((rejection) => rejection.reason)).toEqual([
+      'the client id has characters an Okta client id never has',
+      '"users.read" is not an Okta API scope (okta.<resource>.read or .manage)',
+    ]);
+    expect(ctx.gateway.calls.map((call) => call.op)).toEqual(['checkOrg']);
+    expect(ctx.metadata.get('svc')).toMatchObject({ kind: 'oauth', clientId: CLIENT, scopes: ['okta.users.read', 'okta.groups.read'], lastTest: null });
+    expect(ctx.out.plain()).toMatch(/Public key \(kid \S+, ES256\): add it to the app under General > Public keys > Add key:\n\{"kty":"EC"/);
+    expect(ctx.out.plain()).toMatch(/✓ saved svc {2}https:\/\/acme\.okta\.com {2}as client 0oa1abcdefGHIJKLmn0x7 {2}\(not tested\)\n$/);
+    const stored = JSON.parse(ctx.secrets.entries.get('svc') ?? '{}') as { privateKey: { d: string } };
+    expect(visibleText(ctx)).not.toContain(stored.privateKey.d);
+  });
+
+  it('a key from a file that fails its test offers test again / save anyway / cancel; cancel saves nothing (exit 130)', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'okta-connect-unit-key-'));
+    try {
+      const file = join(dir, 'key.pem');
+      writeFileSync(file, generateKeyPairSync('rsa', { modulusLength: 2048 }).privateKey.export({ format: 'pem', type: 'pkcs8' }).toString(), { mode: 0o600 });
+      const ctx = fakeContext({ tty: true, answers: ['cancel'] });
+      ctx.gateway.org(ORG);
+      const { code } = await exitOf(() => addRun(ctx, opts({ oauth: true, name: 'svc', orgUrl: ORG, clientId: CLIENT, scopes: 'okta.users.read', privateKeyFile: file })));
+      expect(code).toBe(130);
+      expect(ctx.prompter.questions.at(-1)?.choices).toEqual(['again', 'save', 'cancel']);
+      expect(ctx.metadata.all()).toEqual([]);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
   });
 });

@@ -6,7 +6,7 @@ import { NOW, daysAgo, exitOf, fakeContext, makeRecord, makeToken, visibleText, 
 type RawOptions = Record<string, string | boolean | undefined>;
 
 const ORG = 'https://acme.okta.com';
-const HEADER = ['NAME', 'ORG URL', 'OWNER', 'LAST TEST', 'EXPIRES', 'SOURCE'];
+const HEADER = ['NAME', 'KIND', 'ORG URL', 'OWNER', 'LAST TEST', 'EXPIRES', 'SOURCE'];
 const ITEM_KEYS = ['name', 'kind', 'orgUrl', 'source', 'createdAt', 'owner', 'lastTest', 'lastUsedAt', 'idleExpiresAt'].sort();
 const DAY_MS = 86_400_000;
 
@@ -36,12 +36,12 @@ function fourConnections(extra: FakeContextOptions = {}): FakeContext {
       makeRecord('prod', ORG, {
         createdAt: daysAgo(60),
         owner: { id: '00uADA', login: 'ada@acme.com', status: 'ACTIVE' },
-        lastTest: { at: daysAgo(7), ok: true, code: 0, latencyMs: 120 },
+        lastTest: { at: daysAgo(7), ok: true, code: 0, latencyMs: 120, httpStatus: null },
         lastUsedAt: daysAgo(7),
       }),
       makeRecord('old', 'https://old.okta.com', {
         createdAt: daysAgo(45),
-        lastTest: { at: daysAgo(31), ok: false, code: 4, latencyMs: 80 },
+        lastTest: { at: daysAgo(31), ok: false, code: 4, latencyMs: 80, httpStatus: 401 },
       }),
       makeRecord('soon', 'https://soon.oktapreview.com', { createdAt: daysAgo(40), lastUsedAt: daysAgo(26) }),
       makeRecord('gone', 'https://gone.okta.com', { createdAt: daysAgo(2) }),
@@ -56,7 +56,7 @@ afterEach(() => {
 });
 
 describe('list', () => {
-  it('prints the table NAME, ORG URL, OWNER, LAST TEST, EXPIRES, SOURCE, by name', async () => {
+  it('prints the table NAME, KIND, ORG URL, OWNER, LAST TEST, EXPIRES, SOURCE, by name', async () => {
     const ctx = fourConnections();
     const { code } = await exitOf(listRun(ctx, opts()));
     expect(code).toBe(0);
@@ -67,8 +67,9 @@ describe('list', () => {
     const named = byName(rows);
     expect(named.prod).toMatchObject({ 'ORG URL': ORG, OWNER: 'ada@acme.com', EXPIRES: 'in 23d', SOURCE: 'keychain' });
     expect(named.prod?.['LAST TEST']).toMatch(/ok/);
-    expect(named.old).toMatchObject({ OWNER: '-', EXPIRES: 'likely expired', SOURCE: 'keychain' });
-    expect(named.old?.['LAST TEST']).toMatch(/fail/);
+    // old's last test was a 401: the token is dead, whatever the idle count says; LAST TEST says it in words.
+    expect(named.old).toMatchObject({ KIND: 'token', OWNER: '-', EXPIRES: 'dead', SOURCE: 'keychain', 'LAST TEST': 'revoked (401) 31d ago' });
+    expect(named.prod?.['LAST TEST']).toBe('ok 7d ago');
     expect(named.soon).toMatchObject({ EXPIRES: 'in 4d', SOURCE: 'keychain' });
     expect(named.gone?.['LAST TEST']).toBe('never');
     for (const token of Object.values(tokens)) expect(visibleText(ctx)).not.toContain(token);
@@ -88,7 +89,7 @@ describe('list', () => {
       source: 'keychain',
       createdAt: daysAgo(60),
       owner: { id: '00uADA', login: 'ada@acme.com', status: 'ACTIVE' },
-      lastTest: { at: daysAgo(7), ok: true, code: 0, latencyMs: 120 },
+      lastTest: { at: daysAgo(7), ok: true, code: 0, latencyMs: 120, httpStatus: null },
       lastUsedAt: daysAgo(7),
       idleExpiresAt: new Date(NOW.getTime() + 23 * DAY_MS).toISOString(),
     });
@@ -181,5 +182,74 @@ describe('list', () => {
     const ctx = fourConnections({ tty: true });
     await exitOf(listRun(ctx, opts()));
     expect(ctx.out.text()).toBe(ctx.out.plain());
+  });
+});
+
+describe('list: the words and the width', () => {
+  it.each([
+    [{ code: 7, httpStatus: 200 }, 'not an Okta org'],
+    [{ code: 7, httpStatus: 503 }, 'Okta error (503)'],
+    [{ code: 7, httpStatus: 429 }, 'rate limited (429)'],
+    [{ code: 6, httpStatus: null }, 'unreachable'],
+    [{ code: 5, httpStatus: 403 }, 'no permission (403)'],
+    [{ code: 8, httpStatus: null }, 'keychain error'],
+  ])('LAST TEST for %o reads "%s 3h ago"', async (test, words) => {
+    const ctx = fakeContext({
+      connections: [makeRecord('prod', ORG, { lastTest: { at: new Date(NOW.getTime() - 3 * 3_600_000).toISOString(), ok: false, latencyMs: 1, ...test } })],
+      secrets: { prod: makeToken() },
+    });
+    await exitOf(listRun(ctx, opts()));
+    expect(byName(table(ctx.out.plain())).prod?.['LAST TEST']).toBe(`${words} 3h ago`);
+  });
+
+  it('fits 60 columns: the address cut with "…", OWNER dropped before any line wraps', async () => {
+    const ctx = fakeContext({
+      tty: true,
+      env: { COLUMNS: '60' },
+      connections: [
+        makeRecord('production-eu', 'https://a-very-long-subdomain-name.okta-emea.com', { owner: { id: '00uX', login: 'someone.with.a.long.login@example.com' } }),
+        makeRecord('dev', 'https://dev.okta.com'),
+      ],
+      secrets: { 'production-eu': makeToken(), dev: makeToken() },
+    });
+    await exitOf(listRun(ctx, opts()));
+    const lines = ctx.out.plain().trimEnd().split('\n');
+    for (const line of lines) expect(line.length).toBeLessThanOrEqual(60);
+    expect(lines[0]).not.toContain('OWNER');
+    expect(ctx.out.plain()).toMatch(/https:\/\/a-very[^ ]*…/);
+  });
+
+  it('at 100 columns keeps OWNER and the whole address', async () => {
+    const ctx = fakeContext({
+      tty: true,
+      env: { COLUMNS: '100' },
+      connections: [makeRecord('dev', 'https://dev.okta.com', { owner: { id: '00uX', login: 'ada@acme.com' } })],
+      secrets: { dev: makeToken() },
+    });
+    await exitOf(listRun(ctx, opts()));
+    expect(ctx.out.plain()).toContain('OWNER');
+    expect(ctx.out.plain()).toContain('https://dev.okta.com ');
+  });
+});
+
+describe('list of OAuth connections', () => {
+  const CLIENT = '0oa1abcdefGHIJKLmn0x7';
+  const oauthRecord = (name: string) =>
+    makeRecord(name, ORG, { kind: 'oauth', clientId: CLIENT, scopes: ['okta.users.read'], keyId: 'kid-1', createdAt: daysAgo(60), lastUsedAt: daysAgo(45) });
+
+  it('KIND oauth, OWNER the client id (tested or not), EXPIRES "-" (no idle expiry)', async () => {
+    const ctx = fakeContext({ connections: [oauthRecord('svc')], secrets: { svc: '{}' } });
+    const { code } = await exitOf(() => listRun(ctx, opts()));
+    expect(code).toBe(0);
+    expect(byName(table(ctx.out.plain())).svc).toMatchObject({ KIND: 'oauth', OWNER: CLIENT, 'LAST TEST': 'never', EXPIRES: '-', SOURCE: 'keychain' });
+  });
+
+  it('--json adds clientId, scopes and keyId, and idleExpiresAt is null; token connections are unchanged', async () => {
+    const ctx = fakeContext({ connections: [oauthRecord('svc'), makeRecord('prod', ORG)], secrets: { svc: '{}', prod: makeToken() } });
+    await exitOf(() => listRun(ctx, opts({ json: true })));
+    const items = JSON.parse(ctx.out.text()) as Record<string, unknown>[];
+    const svc = items.find((item) => item.name === 'svc');
+    expect(svc).toMatchObject({ kind: 'oauth', clientId: CLIENT, scopes: ['okta.users.read'], keyId: 'kid-1', idleExpiresAt: null });
+    expect(Object.keys(items.find((item) => item.name === 'prod') ?? {}).sort()).toEqual(ITEM_KEYS);
   });
 });

@@ -37,7 +37,7 @@ describe('run: help and version', () => {
     expect(ctx.err.text()).toBe('');
   });
 
-  it.each([['--version'], ['-V']])('%s prints the version and exits 0', async (flag) => {
+  it.each([['--version'], ['-v']])('%s prints the version and exits 0', async (flag) => {
     const ctx = fakeContext({ version: '1.2.3' });
     expect(await run([flag], () => ctx, ctx.version)).toBe(0);
     expect(ctx.out.text()).toBe('1.2.3\n');

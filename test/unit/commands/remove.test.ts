@@ -1,3 +1,4 @@
+import { fingerprintOf } from '../../../src/domain/credential.js';
 import { parseOptions } from '../../../src/domain/options.js';
 import { describe, expect, it } from 'vitest';
 import { removeOptionsSchema, removeRun, type RemoveOptions } from '../../../src/commands/remove.js';
@@ -184,5 +185,61 @@ describe('remove --revoke', () => {
     expect(code).toBe(2);
     expect(ctx.metadata.get('prod')).toBeDefined();
     expect(ctx.gateway.calls).toEqual([]);
+  });
+});
+
+describe('remove: declining and shared tokens', () => {
+  it('answering No prints "not removed", no error line, and exits 130 (through the one printer)', async () => {
+    const { ctx, token } = withProd({ tty: true, answers: [false] });
+    const { run } = await import('../../../src/main.js');
+    expect(await run(['remove', 'prod'], () => ctx, ctx.version)).toBe(130);
+    expect(ctx.err.plain()).toMatch(/^not removed$/m);
+    expect(ctx.err.plain()).not.toMatch(/error:/);
+    expectKept(ctx, token);
+  });
+
+  it('--revoke warns when another saved connection has the same org and owner, and asks in a terminal', async () => {
+    const owner = { id: '00uSAME', login: 'ada@acme.com', status: 'ACTIVE' };
+    const token = makeToken();
+    const ctx = fakeContext({
+      tty: true,
+      answers: [true, false],
+      connections: [makeRecord('prod', ORG, { owner }), makeRecord('prod-copy', ORG, { owner }), makeRecord('keep', 'https://keep.okta.com', { owner })],
+      secrets: { prod: token, 'prod-copy': token, keep: makeToken() },
+    });
+    ctx.gateway.token(ORG, token);
+    const { code } = await exitOf(removeRun(ctx, opts({ name: 'prod', revoke: true })));
+    expect(code).toBe(130);
+    expect(ctx.err.plain()).toMatch(/! prod-copy uses the same org and owner as "prod", maybe the same token: revoking it would break prod-copy too/);
+    expect(ctx.prompter.questions.map((question) => question.message)).toEqual([expect.stringMatching(/Revoke the token/), 'Revoke it anyway?']);
+    expect(ctx.gateway.calls.filter((call) => call.op === 'revokeCurrentToken')).toEqual([]);
+    expectKept(ctx, token);
+  });
+
+  it('--revoke --yes without a terminal warns about a connection with the same token (fingerprint) and goes on', async () => {
+    const token = makeToken();
+    const fingerprint = fingerprintOf({ kind: 'api-token', token });
+    const ctx = fakeContext({
+      connections: [makeRecord('prod', ORG, { secretFingerprint: fingerprint }), makeRecord('twin', 'https://twin.okta.com', { secretFingerprint: fingerprint })],
+      secrets: { prod: token, twin: token },
+    });
+    ctx.gateway.token(ORG, token);
+    const { code } = await exitOf(removeRun(ctx, opts({ name: 'prod', revoke: true, yes: true })));
+    expect(ctx.err.plain()).toMatch(/! twin has the same token as "prod": revoking it breaks twin too/);
+    expect(code).toBe(0);
+  });
+
+  it('--revoke never sends a keychain secret that is not the one saved for the address: exit 2, nothing removed', async () => {
+    const token = makeToken();
+    const ctx = fakeContext({
+      connections: [makeRecord('prod', ORG, { secretFingerprint: fingerprintOf({ kind: 'api-token', token: makeToken() }) })],
+      secrets: { prod: token },
+    });
+    ctx.gateway.token(ORG, token);
+    const { code, error } = await exitOf(removeRun(ctx, opts({ name: 'prod', revoke: true, yes: true })));
+    expect(code).toBe(2);
+    expect(error?.message).toMatch(/cannot revoke "prod"/);
+    expect(ctx.gateway.tokensSent()).toEqual([]);
+    expectKept(ctx, token);
   });
 });

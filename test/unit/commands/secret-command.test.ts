@@ -4,8 +4,10 @@ import { doctorOptionsSchema, doctorRun } from '../../../src/commands/doctor.js'
 import { execOptionsSchema, execRun } from '../../../src/commands/exec.js';
 import { listOptionsSchema, listRun } from '../../../src/commands/list.js';
 import { removeOptionsSchema, removeRun } from '../../../src/commands/remove.js';
+import { rotateOptionsSchema, rotateRun } from '../../../src/commands/rotate.js';
 import { testOptionsSchema, testRun } from '../../../src/commands/test.js';
 import { tokenOptionsSchema, tokenRun } from '../../../src/commands/token.js';
+import { UsageError } from '../../../src/domain/errors.js';
 import { parseOptions } from '../../../src/domain/options.js';
 import { run } from '../../../src/main.js';
 import { NEVER_ENDING, exitOf, fakeContext, makeRecord, makeToken, visibleText, type FakeContext, type FakeContextOptions } from '../../fakes/context.js';
@@ -62,11 +64,43 @@ describe('use time: test, token, exec, remove --revoke run the command', () => {
     ctx.gateway.token(ORG, keychainToken).token(ORG, envToken).token(ORG, commandToken);
     const { code } = await exitOf(() => testRun(ctx, parseOptions(testOptionsSchema, { all: true })));
     expect(code).toBe(0);
-    expect(ctx.out.plain().split('\n').filter(Boolean).map((line) => line.split('  ')[0])).toEqual(['✓ ci', '✓ kc', '✓ prod']);
+    expect(ctx.out.plain().split('\n').filter(Boolean).map((line) => line.split('  ')[0]).sort()).toEqual(['✓ ci', '✓ kc', '✓ prod']);
     expect(ctx.err.plain()).toMatch(/3 of 3 connections OK/);
     expect(new Set(ctx.gateway.tokensSent())).toEqual(new Set([envToken, keychainToken, commandToken]));
     expect(ctx.commands.runs).toHaveLength(1);
     expect(ctx.metadata.get('prod')?.lastTest).toMatchObject({ ok: true });
+  });
+
+  it('test --all --secret-timeout reaches every command through testMany; a rejected one says where to update it', async () => {
+    const [good, revoked] = [makeToken(), makeToken()];
+    const ctx = fakeContext({
+      connections: [makeRecord('prod', ORG, { secretCommand: PASS }), makeRecord('stage', ORG, { secretCommand: ['pass', 'show', 'okta/stage'] })],
+      commands: { [PASS_LINE]: good, 'pass show okta/stage': revoked },
+    });
+    ctx.gateway.token(ORG, good);
+    const { code } = await exitOf(() => testRun(ctx, parseOptions(testOptionsSchema, { all: true, secretTimeout: '3' })));
+    expect(code).toBe(4);
+    expect(ctx.commands.runs.map((entry) => entry.timeoutMs)).toEqual([3000, 3000]);
+    expect(ctx.err.plain()).toMatch(/hint: .*the token came from pass show okta\/stage: update it in your secret manager/);
+    expect(ctx.err.plain()).not.toMatch(/rotate stage/);
+  });
+
+  it('doctor --test --secret-timeout runs each command once, within that time, and never says rotate for one', async () => {
+    const { ctx } = commandSourced();
+    ctx.metadata.put(makeRecord('stage', ORG, { secretCommand: ['pass', 'show', 'okta/stage'] }));
+    ctx.commands.set('pass show okta/stage', makeToken());
+    const { code } = await exitOf(() => doctorRun(ctx, parseOptions(doctorOptionsSchema, { json: true, test: true, secretTimeout: '4' })));
+    expect(code).toBe(1);
+    expect(ctx.commands.runs.map((entry) => [entry.argv[2], entry.timeoutMs])).toEqual([
+      ['okta/prod', 4000],
+      ['okta/stage', 4000],
+    ]);
+    const { checks } = JSON.parse(ctx.out.text()) as { checks: { name: string; status: string; fix: string | null }[] };
+    expect(checks.find((check) => check.name === 'test prod')).toMatchObject({ status: 'ok' });
+    expect(checks.find((check) => check.name === 'test stage')).toMatchObject({
+      status: 'fail',
+      fix: 'update the token in your secret manager (pass show okta/stage prints it), then: okta-connect test stage',
+    });
   });
 
   it('token prints what the command printed, and nothing else', async () => {
@@ -128,7 +162,7 @@ describe('list and doctor', () => {
     const { code } = await exitOf(() => doctorRun(ctx, parseOptions(doctorOptionsSchema, { json: true })));
     expect(code).toBe(1);
     const { checks } = JSON.parse(ctx.out.text()) as { checks: { name: string; status: string; message: string }[] };
-    expect(checks.find((check) => check.name === 'connection prod')).toMatchObject({ status: 'ok', message: `${ORG}, pass show okta/prod printed a valid token` });
+    expect(checks.find((check) => check.name === 'connection prod')).toMatchObject({ status: 'ok', message: `${ORG}, pass show okta/prod printed a valid token; never tested` });
     expect(checks.find((check) => check.name === 'connection gone')).toMatchObject({ status: 'fail', message: expect.stringMatching(/command not found/) as string });
     expect(ctx.commands.runs.map((run) => run.argv[2])).toEqual(['okta/gone', 'okta/prod']);
     expect(visibleText(ctx)).not.toContain(token);
@@ -141,6 +175,35 @@ describe('list and doctor', () => {
     expect(code).toBe(0);
     const { checks } = JSON.parse(ctx.out.text()) as { checks: { name: string; status: string; message: string }[] };
     expect(checks.find((check) => check.name === 'keychain')).toMatchObject({ status: 'warn', message: expect.stringMatching(/no saved connection needs it/) as string });
+  });
+});
+
+describe('rotate a command-sourced connection', () => {
+  it('exit 2: the secret lives in the secret manager, and how to update it there; nothing read, run or changed', async () => {
+    const { ctx } = commandSourced({ stdin: `${makeToken()}\n` });
+    const before = JSON.stringify(ctx.metadata.all());
+    const { code, error } = await exitOf(() => rotateRun(ctx, parseOptions(rotateOptionsSchema, { name: 'prod', tokenStdin: true, revokeOld: true })));
+    expect(code).toBe(2);
+    expect(error?.message).toBe('"prod" has no token here to rotate: pass show okta/prod prints it, so the secret lives in your secret manager');
+    expect(error?.hint).toMatch(/store the new token in your secret manager where pass show okta\/prod reads it \(pass insert --force okta\/prod\), then check it: okta-connect test prod/);
+    expect(ctx.stdin.wasRead).toBe(false);
+    expect(ctx.commands.runs).toEqual([]);
+    expect(ctx.gateway.calls).toEqual([]);
+    expect(ctx.events.filter((event) => event.startsWith('secrets.'))).toEqual([]);
+    expect(JSON.stringify(ctx.metadata.all())).toBe(before);
+  });
+
+  it('the store refuses to replace its secret too (a connection that became command-sourced while rotate ran)', async () => {
+    const { ctx } = commandSourced();
+    const replacing = ctx.connections.replaceSecret({
+      name: 'prod',
+      orgUrl: ORG,
+      credential: { kind: 'api-token', token: makeToken() },
+      test: { ok: true, code: 0, latencyMs: 1, httpStatus: 200, owner: null },
+    });
+    await expect(replacing).rejects.toBeInstanceOf(UsageError);
+    expect(ctx.secrets.entries.size).toBe(0);
+    expect(ctx.metadata.get('prod')?.secretCommand).toEqual(PASS);
   });
 });
 
@@ -163,6 +226,24 @@ describe('add --secret-command', () => {
     expect(ctx.events.filter((event) => event.startsWith('secrets.'))).toEqual([]);
     expect(ctx.out.plain()).toMatch(/^✓ saved prod {2}https:\/\/acme\.okta\.com {2}as ada@acme\.com/);
     expect(visibleText(ctx)).not.toContain(token);
+  });
+
+  it('needs no keychain: with none reachable, it saves (the keychain is not checked first)', async () => {
+    const token = makeToken();
+    const ctx = fakeContext({ commands: { [PASS_LINE]: token } });
+    ctx.secrets.breakAll();
+    ctx.gateway.token(ORG, token);
+    expect(await add(ctx, addLine)).toBe(0);
+    expect(ctx.metadata.get('prod')).toMatchObject({ secretCommand: PASS });
+    expect(ctx.err.plain()).not.toMatch(/keychain/);
+  });
+
+  it('the name may come before the options, as for add without a command', async () => {
+    const token = makeToken();
+    const ctx = fakeContext({ commands: { [PASS_LINE]: token } });
+    ctx.gateway.token(ORG, token);
+    expect(await add(ctx, ['add', 'prod', '--org-url', ORG, '--secret-command', '--', ...PASS])).toBe(0);
+    expect(ctx.metadata.get('prod')?.secretCommand).toEqual(PASS);
   });
 
   it('--json prints the list --json element: source command, secretCommand', async () => {
@@ -188,7 +269,10 @@ describe('add --secret-command', () => {
     { case: '--secret-command without --', argv: () => ['add', '--name', 'p', '--org-url', ORG, '--secret-command'], why: /needs the command after --/ },
     { case: 'a command without --secret-command', argv: () => ['add', '--name', 'p', '--org-url', ORG, '--', 'pass'], why: /needs --secret-command/ },
     { case: 'an empty command', argv: () => ['add', '--name', 'p', '--org-url', ORG, '--secret-command', '--'], why: /the secret command is empty/ },
-    { case: 'an argument before --', argv: (token: string) => ['add', token, '--secret-command', '--', 'pass'], why: /too many arguments: add takes none but the secret command/ },
+    // A token where the name goes (add [name]): refused as a token, as add without --secret-command does (CONTRACT: say so).
+    { case: 'a token before --', argv: (token: string) => ['add', token, '--secret-command', '--', 'pass'], why: /an argument looks like an API token/ },
+    { case: 'two arguments before --', argv: (token: string) => ['add', 'p', `x${token}`, '--secret-command', '--', 'pass'], why: /too many arguments: add takes one name/ },
+    { case: '--oauth too', argv: () => ['add', '--oauth', '--name', 'p', '--org-url', ORG, '--secret-command', '--', 'pass'], why: /an OAuth connection keeps its private key in the OS keychain/ },
     { case: '--token-stdin too', argv: () => ['add', '--name', 'p', '--org-url', ORG, '--token-stdin', '--secret-command', '--', 'pass'], why: /two places for the token/ },
   ])('refuses $case: exit 2, nothing run, the value never shown', async ({ argv, why }) => {
     const token = makeToken();

@@ -1,4 +1,4 @@
-import { parseOptions } from '../../../src/domain/options.js';
+import { parseOptions, withPositionalName } from '../../../src/domain/options.js';
 import { describe, expect, it } from 'vitest';
 import { testOptionsSchema, testRun, type TestOptions } from '../../../src/commands/test.js';
 import { BadResponseError, CliError, NetworkError, PermissionError } from '../../../src/domain/errors.js';
@@ -68,7 +68,7 @@ describe('test --name', () => {
       secretCommand: null,
       createdAt: daysAgo(40),
       owner: { id: DEFAULT_OWNER.id, login: DEFAULT_OWNER.login, status: 'ACTIVE' },
-      lastTest: { at: NOW.toISOString(), ok: true, code: 0, latencyMs: expect.any(Number) as number },
+      lastTest: { at: NOW.toISOString(), ok: true, code: 0, latencyMs: expect.any(Number) as number, httpStatus: null },
       lastUsedAt: NOW.toISOString(),
     });
   });
@@ -252,8 +252,45 @@ describe('test: a token inside an error message never reaches the output', () =>
 });
 
 describe('test without --name', () => {
-  it('is exit 2 without a terminal, and asks nothing', async () => {
+  it('with exactly one connection, tests that one', async () => {
     const { ctx } = withProd();
+    expect((await exitOf(testRun(ctx, opts()))).code).toBe(0);
+    expect(ctx.out.plain()).toMatch(/^✓ prod /);
+  });
+
+  it('OKTA_CONNECT_NAME names the connection when none is given', async () => {
+    const { ctx } = withProd({}, { env: { OKTA_CONNECT_NAME: 'Prod' } });
+    ctx.metadata.put(makeRecord('other', ORG));
+    expect((await exitOf(testRun(ctx, opts()))).code).toBe(0);
+    expect(ctx.out.plain()).toMatch(/^✓ prod /);
+  });
+
+  it('an invalid OKTA_CONNECT_NAME is exit 2 naming the variable', async () => {
+    const { ctx } = withProd({}, { env: { OKTA_CONNECT_NAME: 'no way!' } });
+    const { code, error } = await exitOf(testRun(ctx, opts()));
+    expect(code).toBe(2);
+    expect(error?.message).toMatch(/^OKTA_CONNECT_NAME: invalid name/);
+  });
+
+  it('a positional name works as --name does, and two different names are exit 2', async () => {
+    const { ctx } = withProd();
+    ctx.metadata.put(makeRecord('other', ORG));
+    expect((await exitOf(() => testRun(ctx, parseOptions(testOptionsSchema, withPositionalName('prod', {}))))).code).toBe(0);
+    expect((await exitOf(() => testRun(ctx, parseOptions(testOptionsSchema, withPositionalName('prod', { name: 'other' }))))).code).toBe(2);
+  });
+
+  it('a token-shaped name is refused without echoing it', async () => {
+    const { ctx } = withProd();
+    const token = makeToken();
+    const { code, error } = await exitOf(() => testRun(ctx, opts({ name: token })));
+    expect(code).toBe(2);
+    expect(`${error?.message ?? ''} ${error?.hint ?? ''}`).not.toContain(token);
+    expect(error?.message).toMatch(/looks like an API token/);
+  });
+
+  it('with several connections and no terminal, is exit 2 and asks nothing', async () => {
+    const { ctx } = withProd();
+    ctx.metadata.put(makeRecord('other', ORG));
     const { code, error } = await exitOf(testRun(ctx, opts()));
     expect(code).toBe(2);
     expect(error?.message).toMatch(/--name/);
@@ -296,15 +333,29 @@ describe('test --all', () => {
     return { ctx, tokens };
   }
 
-  it('prints one line per connection in name order and exits with the first failure in name order', async () => {
+  it('in a terminal, aligns the name and address columns', async () => {
+    const tokens = { a: makeToken(), 'long-name': makeToken() };
+    const ctx = fakeContext({ tty: true, connections: [makeRecord('a', 'https://a.okta.com'), makeRecord('long-name', 'https://long.oktapreview.com')], secrets: tokens });
+    ctx.gateway.token('https://a.okta.com', tokens.a).token('https://long.oktapreview.com', tokens['long-name']);
+    expect((await exitOf(testRun(ctx, opts({ all: true })))).code).toBe(0);
+    const lines = ctx.out.plain().trimEnd().split('\n');
+    expect(lines.map((line) => line.indexOf('https://'))).toEqual([lines[0]?.indexOf('https://'), lines[0]?.indexOf('https://')]);
+    expect(lines.map((line) => line.indexOf(' as '))).toEqual([lines[0]?.indexOf(' as '), lines[0]?.indexOf(' as ')]);
+  });
+
+  it('prints each line as soon as its connection is done (slow alpha last), and exits with the first failure in name order', async () => {
     const { ctx, tokens } = three();
     const { code } = await exitOf(testRun(ctx, opts({ all: true })));
     expect(code).toBe(6);
     const lines = ctx.out.plain().trimEnd().split('\n');
     expect(lines).toHaveLength(3);
-    expect(lines[0]).toMatch(/^✗ alpha /);
-    expect(lines[1]).toMatch(/^✗ beta /);
-    expect(lines[2]).toMatch(/^✓ gamma /);
+    expect(lines[0]).toMatch(/^✗ beta {2}https:\/\/beta\.okta\.com {2}Okta rejected the token/);
+    expect(lines[1]).toMatch(/^✓ gamma /);
+    expect(lines[2]).toMatch(/^✗ alpha {2}https:\/\/alpha\.okta\.com {2}cannot resolve/);
+    // The name once per line; each failure's hint on its own line, naming what to run.
+    for (const line of lines) expect(line.split(/\s+/).filter((word) => /^(alpha|beta|gamma):?$/.test(word))).toHaveLength(1);
+    expect(ctx.err.plain()).toMatch(/^ {2}hint: .*then save it with: okta-connect rotate beta$/m);
+    expect(ctx.err.plain()).toMatch(/^1 of 3 connections OK; failed: alpha, beta$/m);
     for (const token of Object.values(tokens)) expect(visibleText(ctx)).not.toContain(token);
     expect(ctx.gateway.tokenSentBeforeOrgCheck()).toEqual([]);
   });

@@ -1,0 +1,117 @@
+import { describe, expect, it } from 'vitest';
+import { describeRun, expectCleanFailure, nonEmptyLines, useFakeOkta, useSandbox } from './harness.js';
+import type { NewApp } from '../fixtures/fake-okta-oauth.js';
+import { keyLeaks } from './oauth-leaks.js';
+
+/**
+ * OAuth 2.0 service-app connections (private key JWT, scopes, DPoP) tested against the fake Okta's real token endpoint:
+ * it verifies the client assertion's signature with node:crypto against the registered public JWK. Keys are made at
+ * test time. These connections come from the CI variables, so no keychain is needed.
+ */
+const fake = useFakeOkta();
+
+function oauthEnv(name: string, made: NewApp, options: { key?: string; scopes?: string; keyId?: string } = {}): Record<string, string> {
+  const key = name.toUpperCase();
+  return {
+    [`OKTA_CONNECT_${key}_ORG_URL`]: fake.url,
+    [`OKTA_CONNECT_${key}_CLIENT_ID`]: made.app.clientId,
+    [`OKTA_CONNECT_${key}_PRIVATE_KEY`]: options.key ?? made.privatePem,
+    [`OKTA_CONNECT_${key}_SCOPES`]: options.scopes ?? made.app.grantedScopes.join(' '),
+    ...(options.keyId === undefined && options.key === undefined ? { [`OKTA_CONNECT_${key}_KEY_ID`]: made.kid } : options.keyId === undefined ? {} : { [`OKTA_CONNECT_${key}_KEY_ID`]: options.keyId }),
+  };
+}
+
+describe('test of an OAuth connection', () => {
+  const sandbox = useSandbox();
+
+  it('RSA PEM: the org check, a client_credentials token through a verified private key JWT, then GET /api/v1/users?limit=1', async () => {
+    const made = fake.oauth.addApp({ scopes: ['okta.users.read'] });
+    const before = fake.requests.length;
+    const result = await sandbox.run(['test', 'svc'], { env: oauthEnv('svc', made) });
+    expect(result.code, describeRun(result)).toBe(0);
+    expect(result.stdout).toMatch(new RegExp(`✓ svc .*as client ${made.app.clientId}.*scopes okta\\.users\\.read.*token 1h.*no DPoP.*GET /api/v1/users\\?limit=1`));
+    const paths = fake.requests.slice(before).map((request) => `${request.method} ${request.path}`);
+    expect(paths).toEqual(['GET /.well-known/okta-organization', 'POST /oauth2/v1/token', 'GET /api/v1/users']);
+    const call = fake.requests.at(-1);
+    expect(call?.authorization).toMatch(/^Bearer eyJ/);
+    expect(call?.userAgent).toMatch(/okta-connect/);
+    expect(keyLeaks(made, sandbox, [result])).toEqual([]);
+  });
+
+  it('EC P-256 JWK with DPoP required: the nonce challenge is answered once, the call carries a DPoP proof', async () => {
+    const made = fake.oauth.addApp({ keyType: 'ec', scopes: ['okta.users.read', 'okta.groups.read'], requireDpop: true });
+    const logBefore = fake.oauth.log.length;
+    const result = await sandbox.run(['test', 'dp', '--json'], { env: oauthEnv('dp', made, { key: JSON.stringify(made.privateJwk) }) });
+    expect(result.code, describeRun(result)).toBe(0);
+    const json = JSON.parse(result.stdout) as { ok: boolean; oauth: { isDPoP: boolean; scopes: string[]; expiresInS: number; checked: string } };
+    expect(json.oauth).toEqual({ isDPoP: true, scopes: ['okta.users.read', 'okta.groups.read'], expiresInS: 3600, checked: 'GET /api/v1/users?limit=1' });
+    expect(fake.oauth.log.slice(logBefore).map((entry) => entry.error ?? 'granted')).toEqual(['use_dpop_nonce', 'granted']);
+    const call = fake.requests.at(-1);
+    expect(call?.authorization).toMatch(/^DPoP eyJ/);
+    expect(call?.dpop).toBeDefined();
+    expect(keyLeaks(made, sandbox, [result])).toEqual([]);
+  });
+
+  it('invalid_scope: exit 5, naming the scope and where to grant it', async () => {
+    const made = fake.oauth.addApp({ scopes: ['okta.users.read'] });
+    const result = await sandbox.run(['test', 'scoped'], { env: oauthEnv('scoped', made, { scopes: 'okta.users.read okta.groups.manage' }) });
+    const error = expectCleanFailure(result, 5);
+    expect(error).toMatch(/did not grant the scope okta\.groups\.manage to the app 0oa/);
+    expect(result.stderr).toMatch(/hint: grant okta\.groups\.manage on the app's "Okta API Scopes" tab/);
+    expect(keyLeaks(made, sandbox, [result])).toEqual([]);
+  });
+
+  const AUTH_CASES: [string, (made: NewApp) => Record<string, string>, RegExp, (() => void)?][] = [
+    ['an unknown client id', (made) => ({ ...oauthEnv('c1', made), OKTA_CONNECT_C1_CLIENT_ID: '0oaunknownclient1234' }), /rejected the client 0oaunknownclient1234 \(invalid_client/],
+    ['a key id that is not registered', (made) => oauthEnv('c1', made, { keyId: 'not-registered' }), /rejected the client .*kid is not registered/],
+    ['a key that is not the registered one', (made) => oauthEnv('c1', { ...made, privatePem: fake.oauth.addApp().privatePem }), /signature is invalid/],
+  ];
+  for (const [what, env, message] of AUTH_CASES) {
+    it(`invalid_client for ${what}: exit 4 with the app's link`, async () => {
+      const made = fake.oauth.addApp();
+      const result = await sandbox.run(['test', 'c1'], { env: env(made) });
+      const error = expectCleanFailure(result, 4);
+      expect(error).toMatch(message);
+      expect(result.stderr).toMatch(/hint: check the client id, and that the public key with kid .* is under the app's Public keys/);
+    });
+  }
+
+  it("a clock that is off: exit 4, saying to check the clock", async () => {
+    const made = fake.oauth.addApp();
+    fake.oauth.clockSkewS = 3600;
+    try {
+      const result = await sandbox.run(['test', 'clk'], { env: oauthEnv('clk', made) });
+      expectCleanFailure(result, 4);
+      expect(result.stderr).toMatch(/error: .*client assertion's time/);
+      expect(result.stderr).toMatch(/hint: check this machine's clock/);
+    } finally {
+      fake.oauth.clockSkewS = 0;
+    }
+  });
+
+  it('an app whose client authentication is not private key JWT: exit 4, saying which setting to change', async () => {
+    const made = fake.oauth.addApp({ authMethod: 'client_secret_basic' });
+    const result = await sandbox.run(['test', 'sec'], { env: oauthEnv('sec', made) });
+    expectCleanFailure(result, 4);
+    expect(result.stderr).toMatch(/does not use private key JWT client authentication/);
+    expect(result.stderr).toMatch(/hint: .*"Public key \/ Private key"/);
+  });
+
+  it('refuses a public key, a bad scope name and a PEM that does not parse before any request (exit 2)', async () => {
+    const made = fake.oauth.addApp();
+    const before = fake.requests.length;
+    const { publicKeys } = made.app;
+    const cases: [Record<string, string>, RegExp][] = [
+      [oauthEnv('bad', made, { key: JSON.stringify(publicKeys[0]) }), /is a public key/],
+      [oauthEnv('bad', made, { scopes: 'users.read' }), /"users\.read" is not an Okta API scope/],
+      [oauthEnv('bad', made, { key: '-----BEGIN PRIVATE KEY-----\nnot a key\n-----END PRIVATE KEY-----' }), /does not parse/],
+    ];
+    for (const [env, message] of cases) {
+      const result = await sandbox.run(['test', 'bad'], { env });
+      const error = expectCleanFailure(result, 2);
+      expect(error).toMatch(message);
+      expect(nonEmptyLines(result.stderr).join('\n')).not.toContain('not a key');
+    }
+    expect(fake.requests.length).toBe(before);
+  });
+});

@@ -1,0 +1,177 @@
+/**
+ * A signal in the middle of a write: the ConnectionStore marks the span from its first write to its commit or rollback
+ * as critical (cli.ts then defers SIGINT/SIGTERM/SIGHUP), rolls back at its next safe point when one came, and gives
+ * the line cli.ts prints before exiting 130. The fake context records that line instead of exiting.
+ */
+import { describe, expect, it } from 'vitest';
+import { fingerprintOf } from '../../src/domain/credential.js';
+import { CancelledError } from '../../src/domain/errors.js';
+import { fakeContext, makeRecord, makeToken, type FakeContext } from '../fakes/context.js';
+
+const ORG_A = 'https://acme.okta.com';
+const ORG_B = 'https://globex.okta.com';
+
+/** The next `secrets.<op>` call succeeds, and a signal arrives while it runs. */
+function signalDuring(ctx: FakeContext, op: 'set' | 'delete'): void {
+  const real = ctx.secrets[op].bind(ctx.secrets) as (name: string, value: string) => Promise<unknown>;
+  ctx.secrets[op] = (async (name: string, value: string) => {
+    const result = await real(name, value);
+    ctx.isInterrupted = true;
+    return result;
+  }) as never;
+}
+
+/** A signal arrives after the change is computed, while the metadata file is being written. */
+function signalDuringMetadataWrite(ctx: FakeContext): void {
+  const real = ctx.metadata.update.bind(ctx.metadata);
+  ctx.metadata.update = (change, afterWrite) =>
+    real(async (connections) => {
+      const next = await change(connections);
+      ctx.isInterrupted = true;
+      return next;
+    }, afterWrite);
+}
+
+function saveRequest(name: string, orgUrl: string, token: string, force: boolean): Parameters<FakeContext['connections']['save']>[0] {
+  return { name, orgUrl, credential: { kind: 'api-token', token }, force, test: undefined };
+}
+
+describe('save, interrupted', () => {
+  it('during the keychain write of a new connection: the token is deleted again, nothing saved', async () => {
+    const ctx = fakeContext();
+    signalDuring(ctx, 'set');
+    const save = ctx.connections.save(saveRequest('prod', ORG_A, makeToken(), false));
+    await expect(save).rejects.toBeInstanceOf(CancelledError);
+    expect([...ctx.secrets.entries]).toEqual([]);
+    expect(ctx.metadata.all()).toEqual([]);
+    expect(ctx.interruptMessages).toEqual(['"prod" was not saved; the keychain is as it was']);
+  });
+
+  it('add --force --org-url B during the keychain write: the old token and address stay together', async () => {
+    const oldToken = makeToken();
+    const record = makeRecord('prod', ORG_A, { secretFingerprint: fingerprintOf({ kind: 'api-token', token: oldToken }) });
+    const ctx = fakeContext({ connections: [record], secrets: { prod: oldToken } });
+    signalDuring(ctx, 'set');
+    await expect(ctx.connections.save(saveRequest('prod', ORG_B, makeToken(), true))).rejects.toBeInstanceOf(CancelledError);
+    expect(ctx.secrets.entries.get('prod')).toBe(oldToken);
+    expect(ctx.metadata.all()).toEqual([record]);
+    const resolved = await ctx.connections.resolve('prod');
+    expect(resolved.orgUrl).toBe(ORG_A);
+    expect(resolved.credential).toEqual({ kind: 'api-token', token: oldToken });
+  });
+
+  it('during the metadata write: it commits, and says it was saved', async () => {
+    const ctx = fakeContext();
+    const token = makeToken();
+    signalDuringMetadataWrite(ctx);
+    await ctx.connections.save(saveRequest('prod', ORG_B, token, false));
+    expect(ctx.secrets.entries.get('prod')).toBe(token);
+    expect(ctx.metadata.get('prod')?.orgUrl).toBe(ORG_B);
+    expect(ctx.interruptMessages).toEqual([`"prod" was saved (${ORG_B}) before the interrupt took effect`]);
+  });
+
+  it('a rollback that fails says so, and does not claim the keychain is as it was', async () => {
+    const ctx = fakeContext();
+    signalDuring(ctx, 'set');
+    ctx.secrets.failures.delete = new Error('the keyring went away');
+    await expect(ctx.connections.save(saveRequest('prod', ORG_A, makeToken(), false))).rejects.toBeInstanceOf(CancelledError);
+    expect(ctx.err.text()).toContain('could not put the keychain entry of "prod" back as it was (the keyring went away)');
+    expect(ctx.interruptMessages).toEqual(['"prod" was not saved']);
+  });
+
+  it('no signal: the critical section is entered once, and nothing is reported', async () => {
+    const ctx = fakeContext();
+    await ctx.connections.save(saveRequest('prod', ORG_A, makeToken(), false));
+    expect(ctx.criticalEntered).toBe(1);
+    expect(ctx.interruptMessages).toEqual([]);
+  });
+
+  it('refused before any write (the name exists): no critical section was entered', async () => {
+    const ctx = fakeContext({ connections: [makeRecord('prod', ORG_A)], secrets: { prod: makeToken() } });
+    await expect(ctx.connections.save(saveRequest('prod', ORG_A, makeToken(), false))).rejects.toThrow(/already|just created/);
+    expect(ctx.criticalEntered).toBe(0);
+  });
+});
+
+describe('rotate (replaceSecret), interrupted', () => {
+  const test = { ok: true, code: 0 as const, latencyMs: 5, httpStatus: 200, owner: null };
+
+  it('during the keychain write: the old token is put back, the record keeps its fingerprint', async () => {
+    const oldToken = makeToken();
+    const record = makeRecord('prod', ORG_A, { secretFingerprint: fingerprintOf({ kind: 'api-token', token: oldToken }) });
+    const ctx = fakeContext({ connections: [record], secrets: { prod: oldToken } });
+    signalDuring(ctx, 'set');
+    const rotation = ctx.connections.replaceSecret({ name: 'prod', orgUrl: ORG_A, credential: { kind: 'api-token', token: makeToken() }, test });
+    await expect(rotation).rejects.toBeInstanceOf(CancelledError);
+    expect(ctx.secrets.entries.get('prod')).toBe(oldToken);
+    expect(ctx.metadata.all()).toEqual([record]);
+    expect(ctx.interruptMessages).toEqual(['the token of "prod" was not replaced; the keychain is as it was']);
+  });
+
+  it('during the metadata write: it completes, and says so', async () => {
+    const record = makeRecord('prod', ORG_A);
+    const ctx = fakeContext({ connections: [record], secrets: { prod: makeToken() } });
+    const newToken = makeToken();
+    signalDuringMetadataWrite(ctx);
+    await ctx.connections.replaceSecret({ name: 'prod', orgUrl: ORG_A, credential: { kind: 'api-token', token: newToken }, test });
+    expect(ctx.secrets.entries.get('prod')).toBe(newToken);
+    expect(ctx.metadata.get('prod')?.secretFingerprint).toBe(fingerprintOf({ kind: 'api-token', token: newToken }));
+    expect(ctx.interruptMessages).toEqual(['the token of "prod" was replaced before the interrupt took effect']);
+  });
+});
+
+describe('remove, interrupted', () => {
+  it('during the keychain delete: both go, and it says so', async () => {
+    const ctx = fakeContext({ connections: [makeRecord('prod', ORG_A)], secrets: { prod: makeToken() } });
+    signalDuring(ctx, 'delete');
+    await ctx.connections.remove('prod');
+    expect(ctx.metadata.all()).toEqual([]);
+    expect([...ctx.secrets.entries]).toEqual([]);
+    expect(ctx.interruptMessages).toEqual(['"prod" was removed before the interrupt took effect']);
+  });
+
+  it('a keychain delete that fails after the record went: the message says the token may remain', async () => {
+    const ctx = fakeContext({ connections: [makeRecord('prod', ORG_A)], secrets: { prod: makeToken() } });
+    signalDuringMetadataWrite(ctx);
+    ctx.secrets.failures.delete = new Error('the keyring went away');
+    await expect(ctx.connections.remove('prod')).rejects.toThrow('the keyring went away');
+    expect(ctx.interruptMessages).toEqual([
+      `"prod" was removed from ${ctx.metadata.path}, but its token may still be in the keychain (okta-connect doctor shows it)`,
+    ]);
+  });
+});
+
+describe('recording a use or a test, interrupted', () => {
+  it('the single metadata write completes', async () => {
+    const token = makeToken();
+    const ctx = fakeContext({ connections: [makeRecord('prod', ORG_A)], secrets: { prod: token } });
+    const connection = await ctx.connections.resolve('prod');
+    signalDuringMetadataWrite(ctx);
+    await ctx.connections.markUsed(connection);
+    expect(ctx.metadata.get('prod')?.lastUsedAt).not.toBeNull();
+    expect(ctx.interruptMessages).toEqual(['nothing was left half-written']);
+  });
+});
+
+describe('a command-sourced connection, interrupted', () => {
+  const PASS = ['pass', 'show', 'okta/prod'];
+
+  it('save during the metadata write: it commits, says so, and the keychain is never touched', async () => {
+    const ctx = fakeContext();
+    signalDuringMetadataWrite(ctx);
+    await ctx.connections.save({ ...saveRequest('prod', ORG_A, makeToken(), false), secretCommand: PASS });
+    expect(ctx.metadata.get('prod')?.secretCommand).toEqual(PASS);
+    expect(ctx.events.filter((event) => event.startsWith('secrets.'))).toEqual([]);
+    expect(ctx.interruptMessages).toEqual([`"prod" was saved (${ORG_A}) before the interrupt took effect`]);
+  });
+
+  it('remove during the metadata write: the record goes, a keychain entry of that name (not its own) stays', async () => {
+    const other = makeToken();
+    const ctx = fakeContext({ connections: [makeRecord('prod', ORG_A, { secretCommand: PASS })], secrets: { prod: other } });
+    signalDuringMetadataWrite(ctx);
+    await ctx.connections.remove('prod');
+    expect(ctx.metadata.all()).toEqual([]);
+    expect(ctx.secrets.entries.get('prod')).toBe(other);
+    expect(ctx.interruptMessages).toEqual(['"prod" was removed before the interrupt took effect']);
+  });
+});
