@@ -6,7 +6,7 @@ import { tokenOptionsSchema, tokenRun } from '../../../src/commands/token.js';
 import { fingerprintOf, oauthCredential, secretOf, type OAuthCredential } from '../../../src/domain/credential.js';
 import { BadResponseError } from '../../../src/domain/errors.js';
 import { parseOptions } from '../../../src/domain/options.js';
-import { exitOf, fakeContext, makeRecord, makeToken, visibleText, type FakeContext } from '../../fakes/context.js';
+import { exitOf, fakeContext, makeRecord, visibleText, type FakeContext } from '../../fakes/context.js';
 import type { FakeTokenBehaviour } from '../../fakes/okta-gateway.js';
 
 const ORG = 'https://acme.okta.com';

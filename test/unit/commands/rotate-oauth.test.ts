@@ -40,11 +40,11 @@ function withSvc(extra: FakeContextOptions = {}): { ctx: FakeContext; old: OAuth
   ctx.gateway.token(ORG, secretOf(old));
   // The new key as the command made it (intake sees every secret before it is used).
   let made: OAuthCredential | undefined;
-  const { intake } = ctx.connections;
+  const store = ctx.connections;
   ctx.connections = {
-    ...ctx.connections,
+    ...store,
     intake: (kind, raw) => {
-      const normalised = intake(kind, raw);
+      const normalised = store.intake(kind, raw);
       if (normalised.value.kind === 'oauth') made = normalised.value;
       return normalised;
     },
