@@ -245,9 +245,15 @@ async function testKey(deps: RotateDeps, orgUrl: string, credential: OAuthCreden
 }
 
 function keyFailed(name: string, orgUrl: string, clientId: string, error: CliError): CliError {
+  const link = appConsoleUrl(orgUrl, clientId);
   return rephrase(error, {
     message: (message) => `${name}: the new key failed its test, so nothing was changed: ${message}`,
-    hint: `add the public key above to the app (${appConsoleUrl(orgUrl, clientId)}), then run this again, or swap it untested with --no-test; ${error.hint ?? ''}`.replace(/; $/, ''),
+    hint: [
+      `add the public key above to the app${error.hint?.includes(link) === true ? '' : ` (${link})`}, then run this again (or swap it in untested with --no-test)`,
+      error.hint,
+    ]
+      .filter((part) => part !== undefined && part !== '')
+      .join('; '),
   });
 }
 
