@@ -106,15 +106,16 @@ const envFor = (name, orgUrl, token) => ({
   [`OKTA_CONNECT_${name.toUpperCase().replace(/-/g, '_')}_TOKEN`]: token,
   [`OKTA_CONNECT_${name.toUpperCase().replace(/-/g, '_')}_ORG_URL`]: orgUrl,
 });
-function store(name, token) {
-  execFileSync('secret-tool', ['store', '--label', `okta-connect ${name}`, 'service', 'okta-connect', 'username', name], { input: token });
+// A config folder chosen with OKTA_CONNECT_CONFIG_DIR has its own keychain service, `okta-connect:<absolute folder>`.
+function store(name, token, folder) {
+  execFileSync('secret-tool', ['store', '--label', `okta-connect ${name}`, 'service', `okta-connect:${resolve(folder)}`, 'username', name], { input: token });
 }
 
 let testEnv = baseEnv;
 let allEnv = { ...baseEnv, OKTA_CONNECT_CONFIG_DIR: join(home, 'config-all') };
 if (hasKeyring) {
-  store('x', fastToken);
-  slowNames.forEach((name, i) => { store(name, slowTokens[i]); });
+  store('x', fastToken, configDir);
+  slowNames.forEach((name, i) => { store(name, slowTokens[i], allEnv.OKTA_CONNECT_CONFIG_DIR); });
   mkdirSync(allEnv.OKTA_CONNECT_CONFIG_DIR, { recursive: true, mode: 0o700 });
   writeFileSync(join(allEnv.OKTA_CONNECT_CONFIG_DIR, 'connections.json'), JSON.stringify({ version: 1, connections: slowNames.map((name) => record(name, slow.url)) }), { mode: 0o600 });
 } else {
