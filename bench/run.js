@@ -106,15 +106,16 @@ const envFor = (name, orgUrl, token) => ({
   [`OKTA_CONNECT_${name.toUpperCase().replace(/-/g, '_')}_TOKEN`]: token,
   [`OKTA_CONNECT_${name.toUpperCase().replace(/-/g, '_')}_ORG_URL`]: orgUrl,
 });
-function store(name, token) {
-  execFileSync('secret-tool', ['store', '--label', `okta-connect ${name}`, 'service', 'okta-connect', 'username', name], { input: token });
+// A config folder chosen with OKTA_CONNECT_CONFIG_DIR has its own keychain service, `okta-connect:<absolute folder>`.
+function store(name, token, folder) {
+  execFileSync('secret-tool', ['store', '--label', `okta-connect ${name}`, 'service', `okta-connect:${resolve(folder)}`, 'username', name], { input: token });
 }
 
 let testEnv = baseEnv;
 let allEnv = { ...baseEnv, OKTA_CONNECT_CONFIG_DIR: join(home, 'config-all') };
 if (hasKeyring) {
-  store('x', fastToken);
-  slowNames.forEach((name, i) => { store(name, slowTokens[i]); });
+  store('x', fastToken, configDir);
+  slowNames.forEach((name, i) => { store(name, slowTokens[i], allEnv.OKTA_CONNECT_CONFIG_DIR); });
   mkdirSync(allEnv.OKTA_CONNECT_CONFIG_DIR, { recursive: true, mode: 0o700 });
   writeFileSync(join(allEnv.OKTA_CONNECT_CONFIG_DIR, 'connections.json'), JSON.stringify({ version: 1, connections: slowNames.map((name) => record(name, slow.url)) }), { mode: 0o600 });
 } else {
@@ -124,6 +125,18 @@ if (hasKeyring) {
 writeFileSync(join(configDir, 'connections.json'), JSON.stringify({ version: 1, connections: [...listConnections, ...(hasKeyring ? [record('x', fast.url)] : [])] }), { mode: 0o600 });
 const oneSlowEnv = hasKeyring ? allEnv : { ...baseEnv, OKTA_CONNECT_CONFIG_DIR: join(home, 'config-one'), ...envFor('slow-00', slow.url, slowTokens[0]) };
 const minimalEnv = { ...baseEnv, BENCH_ORG_URL: fast.url, BENCH_TOKEN: fastToken };
+// An OAuth service app at the fast fake (its token endpoint verifies the assertion), through the environment overrides
+// in both modes: no keychain entry. The key is made here, at run time.
+const app = fast.oauth.addApp({ scopes: ['okta.users.read'] });
+const oauthEnv = {
+  ...baseEnv,
+  OKTA_CONNECT_SVC_ORG_URL: fast.url,
+  OKTA_CONNECT_SVC_CLIENT_ID: app.app.clientId,
+  OKTA_CONNECT_SVC_PRIVATE_KEY: app.privatePem,
+  OKTA_CONNECT_SVC_KEY_ID: app.kid,
+  OKTA_CONNECT_SVC_SCOPES: 'okta.users.read',
+};
+const minimalOAuthEnv = { ...baseEnv, BENCH_ORG_URL: fast.url, BENCH_CLIENT_ID: app.app.clientId, BENCH_PRIVATE_KEY: app.privatePem, BENCH_KEY_ID: app.kid, BENCH_SCOPES: 'okta.users.read' };
 
 console.log(`okta-connect bench: ${String(RUNS)} runs each after ${String(WARMUP)} warm-up, interleaved; tokens from the ${hasKeyring ? 'keychain (gnome-keyring)' : 'environment'}; node ${process.version}\n`);
 const rows = [];
@@ -146,6 +159,11 @@ if (hasKeyring) report('2b. list, 50, keychain look', 'okta-connect list (asks g
 else console.log('2b. list with the keychain look: no Secret Service in this run (npm run bench starts one)\n');
 const testPair = await pair(cli(['test', '--name', 'x'], testEnv), [process.execPath, [join(ROOT, 'bench/minimal-test.mjs')], minimalEnv]);
 report('3. test', 'okta-connect test --name x', 'fetch script, same two requests', testPair, 1.5);
+const oauthPair = await pair(cli(['test', '--name', 'svc'], oauthEnv), [process.execPath, [join(ROOT, 'bench/minimal-oauth-test.mjs')], minimalOAuthEnv]);
+// Both sides must really have been granted a token each run (the fake verifies every assertion).
+const grants = fast.oauth.log.filter((entry) => entry.grantedTo === app.app.clientId).length;
+if (grants !== 2 * (WARMUP + RUNS)) throw new Error(`the OAuth pair got ${String(grants)} tokens, not ${String(2 * (WARMUP + RUNS))}`);
+report('3b. test, OAuth', 'okta-connect test --name svc (OAuth)', 'fetch + node:crypto, same three requests', oauthPair, 1.5);
 report('4. test --all, 20 x 300 ms', 'okta-connect test --all', 'okta-connect test --name slow-00', await pair(cli(['test', '--all'], allEnv), cli(['test', '--name', 'slow-00'], oneSlowEnv)), 3);
 if (TIME) report('5. peak RSS of test', 'okta-connect test --name x', 'fetch script, same two requests', testPair, 1.3, 'rss');
 else console.log('5. peak RSS: /usr/bin/time is not installed (apt-get install time)\n');

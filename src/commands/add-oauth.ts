@@ -15,9 +15,13 @@ import { askName, askOrgUrl, assertFree, confirmReplace } from './add.js';
 
 const MAX_KEY_FILE_BYTES = 64 * 1024;
 const EXAMPLE = 'okta-connect add --oauth --name svc --org-url https://acme.okta.com --client-id 0oa… --scopes okta.users.read --generate-key';
+const STDIN_EXAMPLE = 'okta-connect add --oauth --token-stdin … < key.pem';
+
+/** The flags that say where a private key comes from (add --oauth and rotate share them). */
+export type KeyFlags = Pick<AddOptions, 'privateKeyFile' | 'tokenStdin' | 'generateKey' | 'keyType'>;
 
 /** Where the private key comes from: a file, stdin, or made here. */
-type KeySource = { from: 'file'; path: string } | { from: 'stdin' } | { from: 'generate'; keyType: 'rsa' | 'ec' };
+export type KeySource = { from: 'file'; path: string } | { from: 'stdin' } | { from: 'generate'; keyType: 'rsa' | 'ec' };
 
 /**
  * `add --oauth`: an OAuth 2.0 service app (private key JWT). The private key goes only to the keychain, inside the one
@@ -52,14 +56,13 @@ export async function addOAuthRun(deps: AddDeps, opts: AddOptions): Promise<void
   const flagged = opts.name === undefined ? undefined : existing(opts.name);
   if (flagged && interactive) await confirmReplace(deps, flagged);
 
-  const pipedKey = source?.from === 'stdin' ? await readStdinSecret(deps.io.stdin, 'okta-connect add --oauth --token-stdin … < key.pem', 'private key') : undefined;
-  const fileKey = source?.from === 'file' ? await readKeyFile(source.path) : undefined;
+  const givenKey = source !== undefined && source.from !== 'generate' ? await readKey(deps, source, STDIN_EXAMPLE) : undefined;
 
   const { orgUrl } = opts.orgUrl ? { orgUrl: opts.orgUrl.value } : await askOrgUrl(deps, opts);
   const clientId = flagClientId ?? parseClientId(await deps.prompter.input("Client ID of the API Services app (General tab, starts with 0oa):", { validate: validWith(parseClientId) }));
   const scopes = flagScopes ?? parseScopes(await deps.prompter.input('Okta API scopes granted to the app (e.g. okta.users.read okta.groups.read):', { validate: validWith(parseScopes) }));
   const chosen = source ?? (await askKeySource(deps));
-  const keyText = pipedKey ?? fileKey ?? (chosen.from === 'generate' ? generatedKey(chosen.keyType) : chosen.from === 'file' ? await readKeyFile(chosen.path) : '');
+  const keyText = givenKey ?? (await readKey(deps, chosen, STDIN_EXAMPLE));
   const made = oauthCredential({ clientId: clientId.value, scopes: scopes.join(' '), privateKey: keyText, keyId: opts.keyId });
   made.notices.forEach((notice) => {
     deps.notify(notice);
@@ -116,14 +119,15 @@ export async function addOAuthRun(deps: AddDeps, opts: AddOptions): Promise<void
   if (deps.env[clientIdVar(name)]) deps.notify(`${clientIdVar(name)} is set: the environment wins over the keychain for this connection`);
 }
 
-function keySource(opts: AddOptions): KeySource | undefined {
+/** Where the key comes from, by flag (undefined: none given); `example` and `stdinExample` are the hints' commands. */
+export function keySource(opts: KeyFlags, example = EXAMPLE, stdinExample = STDIN_EXAMPLE): KeySource | undefined {
   const given = [opts.privateKeyFile !== undefined, opts.tokenStdin, opts.generateKey].filter(Boolean).length;
-  if (given > 1) throw new UsageError('give the private key one way: --private-key-file, --token-stdin or --generate-key', { hint: EXAMPLE });
-  if (opts.keyType !== undefined && !opts.generateKey) throw new UsageError('--key-type is for --generate-key', { hint: EXAMPLE });
+  if (given > 1) throw new UsageError('give the private key one way: --private-key-file, --token-stdin or --generate-key', { hint: example });
+  if (opts.keyType !== undefined && !opts.generateKey) throw new UsageError('--key-type is for --generate-key', { hint: example });
   if (opts.privateKeyFile !== undefined) {
     if (/-----BEGIN|^\s*\{/.test(opts.privateKeyFile)) {
       throw new UsageError('--private-key-file takes a file name, and this looks like the key itself: a key in the arguments leaks into ps and shell history', {
-        hint: 'save it to a file (chmod 600) and give its name, or pipe it: okta-connect add --oauth --token-stdin … < key.pem',
+        hint: `save it to a file (chmod 600) and give its name, or pipe it: ${stdinExample}`,
       });
     }
     return { from: 'file', path: opts.privateKeyFile };
@@ -131,6 +135,13 @@ function keySource(opts: AddOptions): KeySource | undefined {
   if (opts.tokenStdin) return { from: 'stdin' };
   if (opts.generateKey) return { from: 'generate', keyType: opts.keyType ?? 'rsa' };
   return undefined;
+}
+
+/** The key's text from its source: stdin (`stdinExample` is the hint when it is empty), a file, or a new key pair. */
+export async function readKey(deps: Pick<AddDeps, 'io'>, source: KeySource, stdinExample: string): Promise<string> {
+  if (source.from === 'stdin') return readStdinSecret(deps.io.stdin, stdinExample, 'private key');
+  if (source.from === 'file') return readKeyFile(source.path);
+  return generatedKey(source.keyType);
 }
 
 async function readKeyFile(path: string): Promise<string> {
@@ -155,7 +166,7 @@ function generatedKey(keyType: 'rsa' | 'ec'): string {
 }
 
 /** The public JWK, one line (for copy and paste, or grep '^{'), and where to add it. */
-function printPublicKey(deps: AddDeps, orgUrl: string, credential: OAuthCredential, json: boolean): void {
+export function printPublicKey(deps: Pick<AddDeps, 'io'>, orgUrl: string, credential: OAuthCredential, json: boolean): void {
   const jwk = publicJwkOf(credential.privateKey);
   // With --json, stdout is the one JSON document (it carries publicJwk and addKeyUrl); these lines go to stderr.
   (json ? deps.io.stderr : deps.io.stdout).write(
@@ -168,7 +179,7 @@ function printPublicKey(deps: AddDeps, orgUrl: string, credential: OAuthCredenti
   );
 }
 
-async function askKeySource(deps: AddDeps): Promise<KeySource> {
+export async function askKeySource(deps: Pick<AddDeps, 'prompter'>): Promise<KeySource> {
   const how = await deps.prompter.select(
     'The private key:',
     [
@@ -194,6 +205,6 @@ function validWith(parse: (raw: string) => unknown): (value: string) => string |
   };
 }
 
-function reportFailure(deps: AddDeps, failure: CliError): void {
+export function reportFailure(deps: Pick<AddDeps, 'io' | 'theme'>, failure: CliError): void {
   deps.io.stderr.write(`${deps.theme.failMark} ${printable(failure.message)}\n${failure.hint ? `  ${printable(failure.hint)}\n` : ''}`);
 }

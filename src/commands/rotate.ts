@@ -1,12 +1,15 @@
 import { Command } from 'commander';
 import * as z from 'zod/mini';
 import type { Context } from '../context.js';
-import { probeConnection, testRecordOf } from '../connections/probe.js';
+import { probeConnection, testRecordOf, type ProbeResult } from '../connections/probe.js';
 import { rotatedElsewhere } from '../connections/secret-command.js';
 import { ownerText } from '../connections/views.js';
-import { tokenPageUrl, tokenSchema } from '../domain/connection.js';
-import type { Credential } from '../domain/credential.js';
-import { CliError, ExitCode, NotFoundError, UsageError, rephrase } from '../domain/errors.js';
+import { tokenPageUrl, tokenSchema, type ConnectionRecord } from '../domain/connection.js';
+import { oauthCredential, secretOf, type Credential, type OAuthCredential } from '../domain/credential.js';
+import { CancelledError, CliError, ExitCode, NotFoundError, UsageError, rephrase } from '../domain/errors.js';
+import { appConsoleUrl, publicJwkOf } from '../domain/oauth.js';
+import { jsonText } from '../domain/printable.js';
+import { askKeySource, keySource, printPublicKey, readKey, reportFailure } from './add-oauth.js';
 import { optionFields, parseOptions, promptValidator, withPositionalName } from '../domain/options.js';
 import { readStdinSecret } from '../io/streams.js';
 import { startSpinner } from '../io/spinner.js';
@@ -17,6 +20,11 @@ export const rotateOptionsSchema = z.object({
   revokeOld: optionFields.flag,
   json: optionFields.flag,
   timeout: optionFields.timeout,
+  test: z._default(z.boolean(), true),
+  privateKeyFile: z.optional(z.string()),
+  generateKey: optionFields.flag,
+  keyType: z.optional(z.enum(['rsa', 'ec'])),
+  keyId: z.optional(z.string()),
 });
 export type RotateOptions = z.output<typeof rotateOptionsSchema>;
 export type RotateDeps = Pick<Context, 'io' | 'theme' | 'connections' | 'prompter' | 'okta' | 'notify'>;
@@ -26,8 +34,13 @@ export function rotateCommand(run: (opts: RotateOptions) => Promise<void>): Comm
     .description('replace only the token of a saved connection: test the new one, swap it atomically')
     .argument('[name]', 'the connection (or --name; always named)')
     .option('-n, --name <name>', 'the connection')
-    .option('--token-stdin', 'read the new token from stdin (else it is asked, masked, in a terminal)')
-    .option('--revoke-old', 'then revoke the old token at Okta (DELETE /api/v1/api-tokens/current)')
+    .option('--token-stdin', 'read the new token (or, for an OAuth connection, the new private key) from stdin (else it is asked, masked, in a terminal)')
+    .option('--revoke-old', 'then revoke the old token at Okta (DELETE /api/v1/api-tokens/current); for OAuth, says which key to delete from the app')
+    .option('--generate-key', 'OAuth: make a new key pair and print its public JWK to add to the app')
+    .option('--key-type <type>', 'with --generate-key: rsa (2048, the default) or ec (P-256)')
+    .option('--private-key-file <file>', 'OAuth: the new private key, PEM (PKCS#1/PKCS#8/SEC1) or JWK')
+    .option('--key-id <kid>', "OAuth: the new key's kid (default: the JWK's own, else its thumbprint)")
+    .option('--no-test', 'OAuth: swap the new key in without testing it (its public half is not in the app yet)')
     .option('--json', 'print the connection as JSON on stdout')
     .option('--timeout <seconds>', 'time allowed for the test (and the revocation)', '15')
     .addHelpText(
@@ -37,8 +50,9 @@ export function rotateCommand(run: (opts: RotateOptions) => Promise<void>): Comm
         'Examples:',
         '  okta-connect rotate prod                       # asks the new token, masked',
         '  printf %s "$NEW_TOKEN" | okta-connect rotate prod --token-stdin --revoke-old',
+        '  okta-connect rotate svc --generate-key          # OAuth: prints the public JWK, asks to test once it is added',
         '',
-        'The address and the name stay; nothing changes unless the new token passes the test.',
+        'The address and the name stay; nothing changes unless the new secret passes the test (or --no-test, OAuth only).',
         'A connection whose token a secret command prints is rotated in the secret manager instead (exit 2 here).',
       ].join('\n'),
     )
@@ -60,9 +74,14 @@ export async function rotateRun(deps: RotateDeps, opts: RotateOptions): Promise<
   // Nothing to read or ask: a command prints this connection's token, from the user's secret manager.
   if (record.secretCommand) throw rotatedElsewhere({ argv: record.secretCommand, name, orgUrl: record.orgUrl });
   if (record.kind === 'oauth') {
-    // A token must never take an OAuth connection's place in the keychain; a new key for the app is not done yet.
-    throw new UsageError(`rotate does not replace the key of an OAuth connection yet ("${name}")`, {
-      hint: `make a new key with okta-connect add --oauth ${name} --force --org-url ${record.orgUrl} --client-id ${record.clientId ?? '<id>'} --scopes ${(record.scopes ?? []).join(',') || '<scopes>'} --generate-key, add its public JWK to the app, then delete the old key there`,
+    await rotateOAuth(deps, opts, record);
+    return;
+  }
+  const oauthOnly = OAUTH_ONLY.filter(([key]) => (key === 'test' ? !opts.test : opts[key] !== undefined && opts[key] !== false)).map(([, flag]) => flag);
+  if (oauthOnly.length > 0) {
+    // A key must never take a token's place: refused before anything is read or made.
+    throw new UsageError(`${oauthOnly.join(', ')}: for an OAuth connection, and "${name}" holds an API token`, {
+      hint: `printf %s "$NEW_TOKEN" | okta-connect rotate ${name} --token-stdin`,
     });
   }
   if (!opts.tokenStdin && !deps.io.canPrompt) {
@@ -121,6 +140,125 @@ async function revokeOld(deps: RotateDeps, name: string, orgUrl: string, credent
   } finally {
     spinner.stop();
   }
+}
+
+const OAUTH_ONLY: [keyof RotateOptions, string][] = [
+  ['generateKey', '--generate-key'],
+  ['keyType', '--key-type'],
+  ['privateKeyFile', '--private-key-file'],
+  ['keyId', '--key-id'],
+  ['test', '--no-test'],
+];
+
+/**
+ * A new key for an OAuth connection. Okta accepts it only once its public half is in the app, so the public JWK is
+ * printed first; the key is tested (with the saved client id and scopes, at the saved address) when the user says it
+ * is added, and swapped in only if it passes. `--no-test` swaps it untested. Nothing is ever revoked at Okta.
+ */
+async function rotateOAuth(deps: RotateDeps, opts: RotateOptions, record: ConnectionRecord): Promise<void> {
+  const { name, orgUrl } = record;
+  const example = `okta-connect rotate ${name} --generate-key`;
+  const stdinExample = `okta-connect rotate ${name} --token-stdin < key.pem`;
+  const source = keySource(opts, example, stdinExample);
+  const interactive = deps.io.canPrompt;
+  if (!interactive && source === undefined) {
+    throw new UsageError('missing --generate-key, --private-key-file <file> or --token-stdin (the key on stdin): no terminal to ask in', { hint: example });
+  }
+  // A generated key cannot pass a test before its public half is in the app, and without a terminal nobody can say it
+  // is: refused before it is made, rather than printing a key that is then thrown away.
+  if (!interactive && source?.from === 'generate' && opts.test) {
+    throw new UsageError('without a terminal, --generate-key needs --no-test: the new key cannot pass a test before its public half is added to the app', {
+      hint: `${example} --no-test, add the printed public key to the app, then: okta-connect test ${name}`,
+    });
+  }
+  if (record.clientId == null || record.scopes == null) {
+    throw new UsageError(`the record of "${name}" has no client id or scopes`, { hint: `save it again: okta-connect add --oauth ${name} --force` });
+  }
+  const { clientId, scopes } = record;
+  // Before any secret is read, asked or made: a keychain that cannot take it is said at once (exit 8).
+  await deps.connections.checkCanSave();
+  const chosen = source ?? (await askKeySource(deps));
+  const keyText = await readKey(deps, chosen, stdinExample);
+  const made = oauthCredential({ clientId, scopes: scopes.join(' '), privateKey: keyText, keyId: opts.keyId });
+  made.notices.forEach(deps.notify);
+  // Registered for redaction: from here on, no error or output can carry the key.
+  const credential = deps.connections.intake('oauth', secretOf(made.value)).value as OAuthCredential;
+  if (record.keyId != null && credential.keyId === record.keyId) {
+    throw new UsageError(`the new key's kid is the old one's (${record.keyId}): Okta needs a different kid for each of the app's keys`, {
+      hint: `give another with --key-id, e.g. ${example} --key-id ${record.keyId}-2`,
+    });
+  }
+  printPublicKey(deps, orgUrl, credential, opts.json);
+
+  let result: ProbeResult | undefined;
+  if (opts.test) {
+    if (!interactive) {
+      result = await testKey(deps, orgUrl, credential, opts.timeout);
+      if (result.error) throw keyFailed(name, orgUrl, clientId, result.error);
+    } else {
+      if (!(await deps.prompter.confirm('Test the new key now? (add the public key to the app first)', true))) {
+        throw new CancelledError(`not rotated: ${name} keeps its old key, and the new one was not saved`, {
+          hint: `to swap it in untested: okta-connect rotate ${name} --no-test (with the key given again, or a new one)`,
+        });
+      }
+      for (;;) {
+        result = await testKey(deps, orgUrl, credential, opts.timeout);
+        if (!result.error) break;
+        reportFailure(deps, result.error);
+        const next = await deps.prompter.select(
+          'The new key failed its test. What now?',
+          [
+            { value: 'again', name: 'Test again (after adding the public key to the app in the Admin Console)' },
+            { value: 'cancel', name: 'Cancel (the old key stays, the new one is not saved)' },
+          ],
+          'again',
+        );
+        if (next === 'cancel') throw new CancelledError(`not rotated: ${name} keeps its old key, and the new one was not saved`);
+      }
+    }
+  }
+
+  const { record: saved, previous } = await deps.connections.replaceSecret({ name, orgUrl, credential, test: result && testRecordOf(result) });
+  const tested = result === undefined ? '  (not tested)' : '';
+  if (opts.json) {
+    deps.io.stdout.write(
+      `${jsonText({ name, kind: 'oauth', orgUrl: saved.orgUrl, rotated: true, tested: result !== undefined, clientId, keyId: credential.keyId, publicJwk: publicJwkOf(credential.privateKey), addKeyUrl: appConsoleUrl(orgUrl, clientId), lastTest: saved.lastTest })}\n`,
+    );
+  } else {
+    deps.io.stdout.write(`${deps.theme.okMark} rotated ${name}  ${saved.orgUrl}  as client ${clientId}  kid ${credential.keyId}${tested}\n`);
+  }
+  if (result === undefined) deps.notify(`${name} now uses the new key, untested (--no-test); once its public key is added to the app, run: okta-connect test ${name}`);
+
+  const oldKid = previous?.kind === 'oauth' ? previous.keyId : (record.keyId ?? undefined);
+  if (opts.revokeOld) {
+    deps.notify(
+      `Okta has no revocation for a key: revoke the old one${oldKid === undefined ? '' : ` (kid ${oldKid})`} by deleting it from the app's Public keys (General > Public keys): ${appConsoleUrl(orgUrl, clientId)}`,
+    );
+  } else if (oldKid !== undefined) {
+    deps.notify(`the old key (kid ${oldKid}) still works at Okta until it is deleted from the app's Public keys`);
+  }
+}
+
+async function testKey(deps: RotateDeps, orgUrl: string, credential: OAuthCredential, timeoutMs: number): Promise<ProbeResult> {
+  const spinner = startSpinner(deps.io, `testing the new key at ${orgUrl}…`);
+  try {
+    return await probeConnection(await deps.okta(), { orgUrl, credential, timeoutMs });
+  } finally {
+    spinner.stop();
+  }
+}
+
+function keyFailed(name: string, orgUrl: string, clientId: string, error: CliError): CliError {
+  const link = appConsoleUrl(orgUrl, clientId);
+  return rephrase(error, {
+    message: (message) => `${name}: the new key failed its test, so nothing was changed: ${message}`,
+    hint: [
+      `add the public key above to the app${error.hint?.includes(link) === true ? '' : ` (${link})`}, then run this again (or swap it in untested with --no-test)`,
+      error.hint,
+    ]
+      .filter((part) => part !== undefined && part !== '')
+      .join('; '),
+  });
 }
 
 async function readStdinToken(deps: RotateDeps, name: string): Promise<Credential> {

@@ -117,7 +117,8 @@ export interface ConnectionStore {
    * test together, or neither. The address stays. Returns the credential it replaced, if the keychain held one. A
    * command-sourced connection has no secret here to replace: refused (exit 2).
    */
-  replaceSecret(request: { name: string; orgUrl: string; credential: Credential; test: TestRecord }): Promise<{ record: ConnectionRecord; previous: Credential | undefined }>;
+  /** `test` undefined: swapped untested (an OAuth key whose public half may not be at Okta yet); lastTest becomes null. */
+  replaceSecret(request: { name: string; orgUrl: string; credential: Credential; test: TestRecord | undefined }): Promise<{ record: ConnectionRecord; previous: Credential | undefined }>;
   /** Metadata first, then the secret (none for a command-sourced connection), under one lock. */
   remove(name: string): Promise<void>;
   /** The test results of saved connections (not environment ones), in one write; a failure to write is a notice. */
@@ -434,9 +435,10 @@ export function connectionStore(deps: ConnectionStoreDeps): ConnectionStore {
         isRestored: true,
         record: undefined,
       };
+      const what = request.credential.kind === 'oauth' ? 'key' : 'token';
       const says = (isDone: boolean): string => {
-        if (isDone) return `the token of "${request.name}" was replaced before the interrupt took effect`;
-        return state.isRestored ? `the token of "${request.name}" was not replaced; the keychain is as it was` : `the token of "${request.name}" was not replaced`;
+        if (isDone) return `the ${what} of "${request.name}" was replaced before the interrupt took effect`;
+        return state.isRestored ? `the ${what} of "${request.name}" was not replaced; the keychain is as it was` : `the ${what} of "${request.name}" was not replaced`;
       };
       await deps.critical(async (section) => {
         try {
@@ -454,12 +456,12 @@ export function connectionStore(deps: ConnectionStoreDeps): ConnectionStore {
             section.enter();
             await secrets.set(request.name, secretOf(request.credential));
             state.isSecretWritten = true;
-            if (section.isInterrupted()) throw new CancelledError('interrupted: the token was not replaced');
+            if (section.isInterrupted()) throw new CancelledError(`interrupted: the ${what} was not replaced`);
             state.record = {
               ...existing,
-              owner: test.owner ? { id: test.owner.id, login: test.owner.login, status: test.owner.status } : existing.owner,
-              lastTest: lastTestOf(test, at),
-              lastUsedAt: test.ok ? at : existing.lastUsedAt,
+              owner: test?.owner ? { id: test.owner.id, login: test.owner.login, status: test.owner.status } : existing.owner,
+              lastTest: test ? lastTestOf(test, at) : null,
+              lastUsedAt: test?.ok === true ? at : existing.lastUsedAt,
               secretFingerprint: fingerprintOf(request.credential),
               ...oauthFields(request.credential),
             };

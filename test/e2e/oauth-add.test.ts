@@ -4,8 +4,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { JsonWebKey } from 'node:crypto';
-import { describeRun, expectCleanFailure, findLeaks, forgetSecrets, readConnections, requireKeyring, secretToolLookup, uniqueName, useFakeOkta, useSandbox, type RunResult, type Sandbox } from './harness.js';
-import { keyLeaks } from './oauth-leaks.js';
+import { describeRun, expectCleanFailure, forgetSecrets, readConnections, requireKeyring, secretToolLookup, uniqueName, useFakeOkta, useSandbox, type RunResult } from './harness.js';
+import { keyLeaks, storedKeyLeaks } from './oauth-leaks.js';
 import { testTls } from '../fixtures/tls.js';
 
 /**
@@ -30,16 +30,6 @@ function named(prefix: string): string {
 
 function oauthArgs(name: string, clientId: string, scopes: string, ...extra: string[]): string[] {
   return ['add', '--oauth', '--name', name, '--org-url', fake.url, '--client-id', clientId, '--scopes', scopes, '--timeout', '60', ...extra];
-}
-
-/** The private members of the key the keychain holds for `name` (a generated key is known nowhere else). */
-function storedKeyLeaks(name: string, sandbox: Sandbox, results: RunResult[]): string[] {
-  const secret = secretToolLookup(name);
-  expect(secret, 'the keychain holds the OAuth secret').toBeDefined();
-  const { privateKey } = JSON.parse(secret ?? '{}') as { privateKey: Record<string, string> };
-  const privateParts = ['d', 'p', 'q', 'dp', 'dq', 'qi'].map((member) => privateKey[member]).filter((value): value is string => typeof value === 'string');
-  expect(privateParts.length).toBeGreaterThan(0);
-  return privateParts.flatMap((part) => findLeaks(part, sandbox, results));
 }
 
 describe('add --oauth, non-interactive', () => {

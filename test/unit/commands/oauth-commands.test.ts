@@ -2,12 +2,11 @@ import { generateKeyPairSync } from 'node:crypto';
 import { describe, expect, it } from 'vitest';
 import { doctorOptionsSchema, doctorRun } from '../../../src/commands/doctor.js';
 import { removeOptionsSchema, removeRun } from '../../../src/commands/remove.js';
-import { rotateOptionsSchema, rotateRun } from '../../../src/commands/rotate.js';
 import { tokenOptionsSchema, tokenRun } from '../../../src/commands/token.js';
 import { fingerprintOf, oauthCredential, secretOf, type OAuthCredential } from '../../../src/domain/credential.js';
 import { BadResponseError } from '../../../src/domain/errors.js';
 import { parseOptions } from '../../../src/domain/options.js';
-import { exitOf, fakeContext, makeRecord, makeToken, visibleText, type FakeContext } from '../../fakes/context.js';
+import { exitOf, fakeContext, makeRecord, visibleText, type FakeContext } from '../../fakes/context.js';
 import type { FakeTokenBehaviour } from '../../fakes/okta-gateway.js';
 
 const ORG = 'https://acme.okta.com';
@@ -102,17 +101,5 @@ describe('doctor and OAuth keys', () => {
     const { code } = await exitOf(doctorRun(ctx, parseOptions(doctorOptionsSchema, {})));
     expect(code).toBe(1);
     expect(ctx.out.plain()).toMatch(/^✗ oauth key svc: the key in the keychain is not the one saved for this connection \(another client, kid or key\): it is not used$/m);
-  });
-});
-
-describe('rotate of an OAuth connection', () => {
-  it('is refused (exit 2) before anything is read: a token never replaces the key', async () => {
-    const { ctx, credential } = withSvc();
-    const piped = fakeContext({ stdin: makeToken(), context: { connections: ctx.connections } });
-    const { code, error } = await exitOf(() => rotateRun(piped, parseOptions(rotateOptionsSchema, { name: 'svc', tokenStdin: true })));
-    expect(code).toBe(2);
-    expect(error?.message).toMatch(/rotate does not replace the key of an OAuth connection yet/);
-    expect(error?.hint).toMatch(/okta-connect add --oauth svc --force .*--generate-key/);
-    expect(ctx.secrets.entries.get('svc')).toBe(secretOf(credential));
   });
 });
