@@ -2,6 +2,7 @@ import { createPrivateKey, generateKeyPairSync } from 'node:crypto';
 import { describe, expect, it } from 'vitest';
 import { childEnv, EXEC_VARIABLES } from '../../../src/commands/exec.js';
 import { oauthCredential } from '../../../src/domain/credential.js';
+import { makeToken } from '../../fakes/context.js';
 
 const ORG = 'https://acme.okta.com';
 const CLIENT = '0oa1abcdefGHIJKLmn0x7';
@@ -61,17 +62,18 @@ describe('exec: the child environment of an OAuth connection', () => {
   });
 
   it('an API-token connection gets no OAuth variable, inherited or not', () => {
+    const token = makeToken();
     const env = childEnv(
       { OKTA_API_CLIENT_ID: 'inherited', OKTA_CLIENT_PRIVATEKEY: 'inherited' },
-      { name: 'prod', orgUrl: ORG, credential: { kind: 'api-token', token: '00abcdefghijklmnopqrstuvwxyz0123456789ABCD' } } as unknown as Parameters<typeof childEnv>[1],
+      { name: 'prod', orgUrl: ORG, credential: { kind: 'api-token', token } } as unknown as Parameters<typeof childEnv>[1],
     );
     expect(env).toEqual({
       OKTA_CLIENT_ORGURL: ORG,
-      OKTA_CLIENT_TOKEN: '00abcdefghijklmnopqrstuvwxyz0123456789ABCD',
+      OKTA_CLIENT_TOKEN: token,
       OKTA_CLIENT_AUTHORIZATIONMODE: 'SSWS',
       OKTA_ORG_NAME: 'acme',
       OKTA_BASE_URL: 'okta.com',
-      OKTA_API_TOKEN: '00abcdefghijklmnopqrstuvwxyz0123456789ABCD',
+      OKTA_API_TOKEN: token,
       OKTA_CONNECT_CONNECTION: 'prod',
     });
   });
