@@ -1,5 +1,5 @@
 import { lstat } from 'node:fs/promises';
-import { createConnection, type Socket } from 'node:net';
+import type { Socket } from 'node:net';
 import { join } from 'node:path';
 
 /**
@@ -90,7 +90,9 @@ async function converse<T>(bus: SessionBus, calls: Buffer[], timeoutMs: number, 
 }
 
 /** A connected socket, undefined when this address refuses, or 'silent' when connecting outlasts the bound. */
-function connectWithin(path: string, timeoutMs: number): Promise<Socket | undefined | 'silent'> {
+async function connectWithin(path: string, timeoutMs: number): Promise<Socket | undefined | 'silent'> {
+  // Loaded here, not at start-up: --help and a list without a bus never need it.
+  const { createConnection } = await import('node:net');
   return new Promise((resolve) => {
     const socket = createConnection({ path });
     const timer = setTimeout(() => {

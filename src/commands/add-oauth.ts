@@ -1,5 +1,5 @@
-import { generateKeyPairSync } from 'node:crypto';
 import { readFile, stat } from 'node:fs/promises';
+import { nodeCrypto } from '../domain/builtins.js';
 import { probeConnection, testRecordOf, type ProbeResult } from '../connections/probe.js';
 import { listItem, ownerText } from '../connections/views.js';
 import { subdomainOf, type ConnectionRecord } from '../domain/connection.js';
@@ -161,7 +161,7 @@ async function readKeyFile(path: string): Promise<string> {
 /** RSA 2048 or EC P-256, as a private JWK: its kid is the thumbprint the parser gives it. */
 function generatedKey(keyType: 'rsa' | 'ec'): string {
   const { privateKey } =
-    keyType === 'rsa' ? generateKeyPairSync('rsa', { modulusLength: 2048 }) : generateKeyPairSync('ec', { namedCurve: 'P-256' });
+    keyType === 'rsa' ? nodeCrypto().generateKeyPairSync('rsa', { modulusLength: 2048 }) : nodeCrypto().generateKeyPairSync('ec', { namedCurve: 'P-256' });
   return JSON.stringify(privateKey.export({ format: 'jwk' }));
 }
 

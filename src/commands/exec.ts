@@ -1,6 +1,6 @@
-import { createPrivateKey } from 'node:crypto';
 import { constants } from 'node:os';
 import { Command } from 'commander';
+import { nodeCrypto } from '../domain/builtins.js';
 import * as z from 'zod/mini';
 import type { Context } from '../context.js';
 import type { ResolvedConnection } from '../connections/store.js';
@@ -99,7 +99,7 @@ export function childEnv(env: Context['env'], connection: ResolvedConnection): R
   const { credential } = connection;
   if (credential.kind === 'oauth') {
     // PKCS#8 PEM: what Terraform's provider documents (PKCS#1 or PKCS#8, unencrypted), and the SDK reads PEM or JWK.
-    const pem = createPrivateKey({ key: credential.privateKey, format: 'jwk' }).export({ format: 'pem', type: 'pkcs8' }).toString();
+    const pem = nodeCrypto().createPrivateKey({ key: credential.privateKey, format: 'jwk' }).export({ format: 'pem', type: 'pkcs8' }).toString();
     return {
       ...out,
       // @okta/okta-sdk-nodejs src/config-loader.js: OKTA_ + the flattened client.* key upper-cased; client.js splits

@@ -1,4 +1,3 @@
-import { performance } from 'node:perf_hooks';
 import type { Owner } from '../domain/connection.js';
 import { secretParts, type Credential } from '../domain/credential.js';
 import { CliError, ExitCode } from '../domain/errors.js';

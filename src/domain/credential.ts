@@ -1,4 +1,4 @@
-import { createHash } from 'node:crypto';
+import { nodeCrypto } from './builtins.js';
 import { parseToken, type Normalised } from './connection.js';
 import { UsageError } from './errors.js';
 import { parseClientId, parsePrivateKey, parseScopes, privateKeyParts, type PrivateJwk } from './oauth.js';
@@ -99,5 +99,5 @@ export function secretParts(credential: Credential): string[] {
  * does not match it (another process's half-done save, a hand-edited keychain) is never sent.
  */
 export function fingerprintOf(credential: Credential): string {
-  return `sha256:${createHash('sha256').update(secretOf(credential)).digest('hex').slice(0, 16)}`;
+  return `sha256:${nodeCrypto().createHash('sha256').update(secretOf(credential)).digest('hex').slice(0, 16)}`;
 }

@@ -1,4 +1,5 @@
-import { createHash, createPrivateKey, createPublicKey, type JsonWebKey, type KeyObject } from 'node:crypto';
+import type { JsonWebKey, KeyObject } from 'node:crypto';
+import { nodeCrypto } from './builtins.js';
 import type { Normalised } from './connection.js';
 import { UsageError } from './errors.js';
 import { tokenPageUrl } from './org-url.js';
@@ -31,7 +32,7 @@ export function thumbprintOf(publicJwk: JsonWebKey): string {
     publicJwk.kty === 'EC'
       ? { crv: publicJwk.crv, kty: 'EC', x: publicJwk.x, y: publicJwk.y }
       : { e: publicJwk.e, kty: 'RSA', n: publicJwk.n };
-  return createHash('sha256').update(JSON.stringify(members)).digest('base64url');
+  return nodeCrypto().createHash('sha256').update(JSON.stringify(members)).digest('base64url');
 }
 
 function checkKey(key: KeyObject): 'RSA' | 'EC' {
@@ -74,7 +75,7 @@ export function parsePrivateKey(raw: string, keyId?: string): Normalised<Private
     if (jwk.kty !== 'RSA' && jwk.kty !== 'EC') refuse(`the JWK has kty ${String(jwk.kty)}: RSA or EC P-256 is needed`);
     ownKid = typeof jwk.kid === 'string' && jwk.kid !== '' ? jwk.kid : undefined;
     try {
-      key = createPrivateKey({ key: jwk, format: 'jwk' });
+      key = nodeCrypto().createPrivateKey({ key: jwk, format: 'jwk' });
     } catch {
       return refuse('the JWK is not a valid private key');
     }
@@ -89,7 +90,7 @@ export function parsePrivateKey(raw: string, keyId?: string): Normalised<Private
       refuse('the private key is neither a PEM private key nor a JWK');
     }
     try {
-      key = createPrivateKey({ key: text, format: 'pem' });
+      key = nodeCrypto().createPrivateKey({ key: text, format: 'pem' });
     } catch {
       return refuse('the PEM private key does not parse');
     }
@@ -108,7 +109,7 @@ export function parsePrivateKey(raw: string, keyId?: string): Normalised<Private
 
 /** The public half, as it is pasted under the app's Public keys in the Admin Console. */
 export function publicJwkOf(privateJwk: PrivateJwk): Record<string, string> {
-  const exported = createPublicKey({ key: privateJwk as JsonWebKey, format: 'jwk' }).export({ format: 'jwk' }) as Record<string, string>;
+  const exported = nodeCrypto().createPublicKey({ key: privateJwk as JsonWebKey, format: 'jwk' }).export({ format: 'jwk' }) as Record<string, string>;
   return { ...exported, kid: privateJwk.kid, alg: privateJwk.alg, use: 'sig' };
 }
 
@@ -116,7 +117,7 @@ export function publicJwkOf(privateJwk: PrivateJwk): Record<string, string> {
 export function privateKeyParts(privateJwk: PrivateJwk): string[] {
   const parts = PRIVATE_MEMBERS.map((member) => privateJwk[member]).filter((value): value is string => typeof value === 'string' && value !== '');
   try {
-    const key = createPrivateKey({ key: privateJwk as JsonWebKey, format: 'jwk' });
+    const key = nodeCrypto().createPrivateKey({ key: privateJwk as JsonWebKey, format: 'jwk' });
     const pems = [key.export({ format: 'pem', type: 'pkcs8' }).toString(), key.export({ format: 'pem', type: privateJwk.kty === 'RSA' ? 'pkcs1' : 'sec1' }).toString()];
     for (const pem of pems) parts.push(...pem.split('\n').filter((line) => line.length >= 16 && !line.startsWith('-----')));
   } catch {
