@@ -3,7 +3,7 @@ import { existsSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { generateToken } from '../fixtures/fake-okta.js';
-import { BIN, disposeSandbox, makeSandbox, uniqueName, type Sandbox } from './harness.js';
+import { BIN, disposeSandbox, isAlive, makeSandbox, uniqueName, waitFor, type Sandbox } from './harness.js';
 
 /**
  * exec and signals as a terminal delivers them: Ctrl-C and Ctrl-\ go to the whole foreground process group (okta-connect
@@ -51,22 +51,6 @@ afterAll(() => {
   disposeSandbox(sandbox);
 });
 
-async function waitFor(what: string, check: () => boolean, timeoutMs = 30_000): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!check()) {
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((resolve) => setTimeout(resolve, 25));
-  }
-}
-
-function isAlive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch {
-    return false;
-  }
-}
 
 interface Session {
   proc: ChildProcess;
@@ -93,7 +77,7 @@ async function start(): Promise<Session> {
     proc.on('close', (code, signal) => { resolve({ code, signal }); });
   });
   const ready = join(dir, 'ready');
-  await waitFor(`the child (stderr: ${stderr})`, () => existsSync(ready) && readFileSync(ready, 'utf8') !== '');
+  await waitFor(`the child (stderr: ${stderr})`, () => existsSync(ready) && readFileSync(ready, 'utf8') !== '', 30_000);
   const got = (): string[] => (existsSync(join(dir, 'got')) ? readFileSync(join(dir, 'got'), 'utf8').split('\n').filter(Boolean) : []);
   return { proc, dir, childPid: Number(readFileSync(ready, 'utf8')), stderr: () => stderr, exited, got };
 }

@@ -8,7 +8,7 @@ import { join, resolve } from 'node:path';
 import { afterAll, afterEach, beforeAll, expect } from 'vitest';
 import { startFakeOkta, type FakeOkta, type FakeOktaOptions } from '../fixtures/fake-okta.js';
 import { testTls } from '../fixtures/tls.js';
-import type { Pty } from './pty.js';
+import { closeAllPtys, startPty, type Pty } from './pty.js';
 
 export const ROOT = resolve(import.meta.dirname, '..', '..');
 /** The binary users get. OKTA_CONNECT_BIN points the tests at an installed package instead. */
@@ -526,6 +526,35 @@ export function describeRun(
 }
 
 /** add's question where the token is kept (the keychain, or a secret command): its first choice, the keychain. */
+/** Whether a process still exists (signal 0 checks without sending anything). */
+export function isAlive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+/** The questions of `okta-connect add` in a terminal, as the tmux tests wait for them. */
+export const ADD_PROMPTS = {
+  address: "Okta API address (your org's URL, e.g. https://acme.okta.com):",
+  token: 'API token (input masked):',
+  name: 'Name for this connection:',
+  menu: 'The test failed. What now?',
+} as const;
+
+/** The CLI in a real terminal (tmux), with the sandbox's environment (no CI: the scrubbed one does not carry it). */
+export function startCli(box: Sandbox, args: string[], options: { width?: number; env?: Record<string, string> } = {}): Promise<Pty> {
+  return startPty({ env: { ...box.env, TERM: 'screen', ...options.env }, cwd: box.cwd, command: [process.execPath, BIN, ...args], width: options.width });
+}
+
+/** Every terminal a test opened is closed after it, and after the file. */
+export function usePtys(): void {
+  afterEach(closeAllPtys);
+  afterAll(closeAllPtys);
+}
+
 export async function chooseKeychain(pty: Pty): Promise<void> {
   await pty.waitFor("❯ This computer's keychain");
   await pty.press('Enter');

@@ -1,33 +1,24 @@
 import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { beforeAll, describe, expect, it } from 'vitest';
 import { generateToken } from '../fixtures/fake-okta.js';
-import { addArgs, BIN, chooseKeychain, makeSandbox, requireKeyring, secretToolLookup, uniqueName, useFakeOkta, type Sandbox } from './harness.js';
-import { closeAllPtys, startPty, type Pty } from './pty.js';
+import { ADD_PROMPTS, addArgs, chooseKeychain, makeSandbox, requireKeyring, secretToolLookup, startCli, uniqueName, useFakeOkta, usePtys, type Sandbox } from './harness.js';
+import { startPty, type Pty } from './pty.js';
 
 // The interactive flows of the contract, in a real pseudo-terminal (tmux): prompts on the terminal, masked token input,
 // Ctrl-C, arrow-key menus. Every connection goes into the real Secret Service of test/run-with-keyring.sh.
 
 beforeAll(requireKeyring);
 const okta = useFakeOkta({ resetAfterEach: true });
-afterEach(async () => {
-  await closeAllPtys();
-});
-afterAll(async () => {
-  await closeAllPtys();
-});
+usePtys();
 
-const ADDRESS_PROMPT = "Okta API address (your org's URL, e.g. https://acme.okta.com):";
-const TOKEN_PROMPT = 'API token (input masked):';
-const NAME_PROMPT = 'Name for this connection:';
-const MENU_PROMPT = 'The test failed. What now?';
+const { address: ADDRESS_PROMPT, token: TOKEN_PROMPT, name: NAME_PROMPT, menu: MENU_PROMPT } = ADD_PROMPTS;
 const HOW_TO = 'Security > API > Tokens > Create Token';
 // A single-label host has no "-admin" sibling, so the link keeps the host as it is (acme.okta.com → acme-admin.okta.com).
 const tokenPage = (): string => `https://localhost:${String(okta.port)}/admin/access/api/tokens`;
 
 function cli(sandbox: Sandbox, args: string[], env: Record<string, string> = {}): Promise<Pty> {
-  // CI is deliberately absent: the scrubbed sandbox environment does not carry it.
-  return startPty({ env: { ...sandbox.env, TERM: 'screen', ...env }, cwd: sandbox.cwd, command: [process.execPath, BIN, ...args] });
+  return startCli(sandbox, args, { env });
 }
 
 interface SavedRecord {

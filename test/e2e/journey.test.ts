@@ -1,6 +1,6 @@
-import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { addArgs, BIN, chooseKeychain, describeRun, expectCleanFailure, requireKeyring, secretToolLookup, storedConnection, uniqueName, useFakeOkta, useSandbox, type Sandbox } from './harness.js';
-import { closeAllPtys, startPty, type Pty } from './pty.js';
+import { beforeAll, describe, expect, it } from 'vitest';
+import { ADD_PROMPTS, addArgs, chooseKeychain, describeRun, expectCleanFailure, requireKeyring, secretToolLookup, storedConnection, uniqueName, startCli, useFakeOkta, usePtys, useSandbox, type Sandbox } from './harness.js';
+import type { Pty } from './pty.js';
 
 // The user's journey through mistakes (issue 11), as a new user meets it: a real terminal (tmux), a real keychain and an
 // HTTPS Okta stand-in. Each test is one mistake the tool used to let through.
@@ -9,19 +9,12 @@ beforeAll(requireKeyring);
 const okta = useFakeOkta({ resetAfterEach: true });
 const slow = useFakeOkta();
 const sandbox = useSandbox();
-afterEach(async () => {
-  await closeAllPtys();
-});
-afterAll(async () => {
-  await closeAllPtys();
-});
+usePtys();
 
-const ADDRESS_PROMPT = "Okta API address (your org's URL, e.g. https://acme.okta.com):";
-const TOKEN_PROMPT = 'API token (input masked):';
-const MENU_PROMPT = 'The test failed. What now?';
+const { address: ADDRESS_PROMPT, token: TOKEN_PROMPT, menu: MENU_PROMPT } = ADD_PROMPTS;
 
-function terminal(box: Sandbox, args: string[], width = 100, env: Record<string, string> = {}): Promise<Pty> {
-  return startPty({ env: { ...box.env, TERM: 'screen', ...env }, cwd: box.cwd, command: [process.execPath, BIN, ...args], width });
+function terminal(box: Sandbox, args: string[], width = 100): Promise<Pty> {
+  return startCli(box, args, { width });
 }
 
 async function saved(name: string, token: string, orgUrl = okta.url): Promise<void> {

@@ -1,9 +1,9 @@
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { JsonWebKey } from 'node:crypto';
-import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { BIN, forgetSecrets, requireKeyring, secretToolLookup, uniqueName, useFakeOkta, useSandbox, type Sandbox } from './harness.js';
-import { closeAllPtys, startPty, type Pty } from './pty.js';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { forgetSecrets, requireKeyring, secretToolLookup, startCli, uniqueName, useFakeOkta, usePtys, useSandbox, type Sandbox } from './harness.js';
+import type { Pty } from './pty.js';
 
 /**
  * `add --oauth --generate-key` and a failed `invalid_scope` test in a real terminal (tmux), as a person sees them. With
@@ -13,16 +13,13 @@ beforeAll(requireKeyring);
 const fake = useFakeOkta();
 const sandbox = useSandbox();
 const names: string[] = [];
-afterEach(async () => {
-  await closeAllPtys();
-});
+usePtys();
 afterAll(async () => {
-  await closeAllPtys();
   await forgetSecrets(names);
 });
 
-function terminal(box: Sandbox, args: string[]): Promise<Pty> {
-  return startPty({ env: { ...box.env, TERM: 'screen' }, cwd: box.cwd, command: [process.execPath, BIN, ...args], width: 120 });
+function terminal(box: Sandbox, args: string[], env: Record<string, string> = {}): Promise<Pty> {
+  return startCli(box, args, { width: 120, env });
 }
 
 function keep(file: string, screen: string): void {
@@ -61,15 +58,13 @@ describe('OAuth in a terminal', () => {
     const name = uniqueName('scoped');
     const key = name.toUpperCase().replace(/-/g, '_');
     const env = {
-      ...sandbox.env,
-      TERM: 'screen',
       [`OKTA_CONNECT_${key}_ORG_URL`]: fake.url,
       [`OKTA_CONNECT_${key}_CLIENT_ID`]: made.app.clientId,
       [`OKTA_CONNECT_${key}_PRIVATE_KEY`]: made.privatePem,
       [`OKTA_CONNECT_${key}_KEY_ID`]: made.kid,
       [`OKTA_CONNECT_${key}_SCOPES`]: 'okta.users.read okta.groups.manage',
     };
-    const pty = await startPty({ env, cwd: sandbox.cwd, command: [process.execPath, BIN, 'test', name], width: 120 });
+    const pty = await terminal(sandbox, ['test', name], env);
     const screen = await pty.waitFor(/hint: .*\n?.*Okta API Scopes/);
     expect(await pty.exitCode()).toBe(5);
     expect(screen).toMatch(/error: .*did not grant the scope okta\.groups\.manage to the app 0oa/);

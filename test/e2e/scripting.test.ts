@@ -4,7 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { generateToken } from '../fixtures/fake-okta.js';
-import { addArgs, BIN, connectionsPath, disposeSandbox, envKey, expectCleanFailure, forgetSecrets, linesStarting, makeSandbox, nonEmptyLines, requireKeyring, runProcess, saveConnection, secretToolLookup, tokenVar, UNREACHABLE_DBUS, uniqueName, urlVar, useFakeOkta, useSandbox, waitFor, type RunResult, type Sandbox, describeRun } from './harness.js';
+import { addArgs, BIN, isAlive, connectionsPath, disposeSandbox, envKey, expectCleanFailure, forgetSecrets, linesStarting, makeSandbox, nonEmptyLines, requireKeyring, runProcess, saveConnection, secretToolLookup, tokenVar, UNREACHABLE_DBUS, uniqueName, urlVar, useFakeOkta, useSandbox, waitFor, type RunResult, type Sandbox, describeRun } from './harness.js';
 
 /** End-to-end tests of what CI pipelines and scripts rely on: env overrides, test --all, exec, token, completion. */
 
@@ -493,15 +493,6 @@ describe('exec forwards signals', () => {
     expect(isAlive(outcome.childPid)).toBe(false);
   });
 });
-
-function isAlive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch {
-    return false;
-  }
-}
 
 // ---- token ----------------------------------------------------------------------------------------------------------
 
