@@ -6,7 +6,7 @@ import { subdomainOf, type ConnectionRecord } from '../domain/connection.js';
 import { oauthCredential, secretOf, type OAuthCredential } from '../domain/credential.js';
 import { clientIdVar } from '../domain/env-overrides.js';
 import { CancelledError, ExitCode, UsageError, rephrase, type CliError } from '../domain/errors.js';
-import { appConsoleUrl, parseClientId, parseScopes, publicJwkOf } from '../domain/oauth.js';
+import { appConsoleUrl, parseClientId, parseKeyId, parseScopes, publicJwkOf } from '../domain/oauth.js';
 import { jsonText, printable } from '../domain/printable.js';
 import { readStdinSecret } from '../io/streams.js';
 import { startSpinner } from '../io/spinner.js';
@@ -60,10 +60,14 @@ export async function addOAuthRun(deps: AddDeps, opts: AddOptions): Promise<void
 
   const { orgUrl } = opts.orgUrl ? { orgUrl: opts.orgUrl.value } : await askOrgUrl(deps, opts);
   const clientId = flagClientId ?? parseClientId(await deps.prompter.input("Client ID of the API Services app (General tab, starts with 0oa):", { validate: validWith(parseClientId) }));
+  clientId.notices.forEach((notice) => {
+    deps.notify(notice);
+  });
   const scopes = flagScopes ?? parseScopes(await deps.prompter.input('Okta API scopes granted to the app (e.g. okta.users.read okta.groups.read):', { validate: validWith(parseScopes) }));
   const chosen = source ?? (await askKeySource(deps));
   const keyText = givenKey ?? (await readKey(deps, chosen, STDIN_EXAMPLE));
-  const made = oauthCredential({ clientId: clientId.value, scopes: scopes.join(' '), privateKey: keyText, keyId: opts.keyId });
+  const keyId = opts.keyId ?? (interactive && isPem(keyText) ? await askKeyId(deps) : undefined);
+  const made = oauthCredential({ clientId: clientId.value, scopes: scopes.join(' '), privateKey: keyText, keyId });
   made.notices.forEach((notice) => {
     deps.notify(notice);
   });
@@ -192,6 +196,14 @@ export async function askKeySource(deps: Pick<AddDeps, 'prompter'>): Promise<Key
   if (how === 'rsa' || how === 'ec') return { from: 'generate', keyType: how };
   const path = await deps.prompter.input('Private key file:', { validate: (value) => (value.trim() === '' ? 'give the file name' : true) });
   return { from: 'file', path: path.trim() };
+}
+
+/** A PEM carries no kid (a JWK may): the one the app's Public keys list shows must be sent, or Okta refuses the assertion. */
+const isPem = (keyText: string): boolean => !keyText.trimStart().startsWith('{');
+
+async function askKeyId(deps: Pick<AddDeps, 'prompter'>): Promise<string | undefined> {
+  const answer = await deps.prompter.input("Key ID (KID) of this key, as the app's Public keys list shows it (Enter: its JWK thumbprint):", { validate: validWith(parseKeyId) });
+  return parseKeyId(answer);
 }
 
 function validWith(parse: (raw: string) => unknown): (value: string) => string | true {

@@ -54,7 +54,8 @@ export function oauthCredential(parts: { clientId: string; scopes: string; priva
   const key = parsePrivateKey(parts.privateKey, parts.keyId);
   return {
     value: { kind: 'oauth', clientId: clientId.value, scopes, keyId: key.value.kid, privateKey: key.value },
-    notices: [...clientId.notices, ...key.notices],
+    // The client id's shape notice is said where the id is typed or given (parseClientId), not again here.
+    notices: key.notices,
   };
 }
 

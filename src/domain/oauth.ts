@@ -96,15 +96,25 @@ export function parsePrivateKey(raw: string, keyId?: string): Normalised<Private
     }
   }
   const kty = checkKey(key);
-  const wanted = keyId?.trim() === '' ? undefined : keyId?.trim();
-  if (wanted !== undefined && !/^[\x21-\x7e]{1,200}$/.test(wanted)) refuse('the key id has spaces or characters a kid never has', 'copy the KID shown under the app\'s Public keys');
+  const wanted = keyId === undefined ? undefined : parseKeyId(keyId);
   if (ownKid !== undefined && wanted !== undefined && ownKid !== wanted) {
     refuse(`the JWK's own kid is "${ownKid}", not "${wanted}"`, 'leave out --key-id, or give the kid the JWK carries');
   }
   const exported = key.export({ format: 'jwk' });
   const kid = ownKid ?? wanted ?? thumbprintOf(exported);
   const value: PrivateJwk = { ...(exported as Record<string, string>), kty, kid, alg: kty === 'RSA' ? 'RS256' : 'ES256' };
-  return { value, notices: [] };
+  // Okta refuses an assertion whose kid is not the registered key's (invalid_client): a PEM has none to go by.
+  const isPem = !text.startsWith('{');
+  const notices = isPem && wanted === undefined ? [`the PEM key carries no key id: its JWK thumbprint ${kid} is sent as the kid; if the app's Public keys show another KID, give it with --key-id`] : [];
+  return { value, notices };
+}
+
+/** A key id as given (--key-id, the question, _KEY_ID): empty is none (the key's own kid or its thumbprint is used). */
+export function parseKeyId(raw: string): string | undefined {
+  const value = raw.trim();
+  if (value === '') return undefined;
+  if (!/^[\x21-\x7e]{1,200}$/.test(value)) refuse('the key id has spaces or characters a kid never has', "copy the KID shown under the app's Public keys");
+  return value;
 }
 
 /** The public half, as it is pasted under the app's Public keys in the Admin Console. */

@@ -1,7 +1,7 @@
 import { generateKeyPairSync } from 'node:crypto';
 import { describe, expect, it } from 'vitest';
 import { credentialFromSecret, oauthCredential, secretOf, secretParts } from '../../src/domain/credential.js';
-import { parsePrivateKey, parseScopes, publicJwkOf, thumbprintOf } from '../../src/domain/oauth.js';
+import { parseKeyId, parsePrivateKey, parseScopes, publicJwkOf, thumbprintOf } from '../../src/domain/oauth.js';
 
 const rsa = generateKeyPairSync('rsa', { modulusLength: 2048 }).privateKey;
 const ecKey = generateKeyPairSync('ec', { namedCurve: 'P-256' }).privateKey;
@@ -28,6 +28,19 @@ describe('parsePrivateKey', () => {
     expect(parsePrivateKey(jwk, 'own').value.kid).toBe('own');
     expect(() => parsePrivateKey(jwk, 'other')).toThrow(/own kid is "own", not "other"/);
     expect(parsePrivateKey(rsa.export({ format: 'pem', type: 'pkcs8' }).toString(), 'given').value.kid).toBe('given');
+  });
+
+  it('says when a PEM is sent with its thumbprint as the kid (Okta refuses a kid it did not register), and only then', () => {
+    const pem = rsa.export({ format: 'pem', type: 'pkcs8' }).toString();
+    const { value, notices } = parsePrivateKey(pem);
+    expect(notices).toEqual([`the PEM key carries no key id: its JWK thumbprint ${value.kid} is sent as the kid; if the app's Public keys show another KID, give it with --key-id`]);
+    expect(parsePrivateKey(pem, 'given').notices).toEqual([]);
+    expect(parsePrivateKey(pem, '  ').notices).toHaveLength(1);
+    expect(parsePrivateKey(JSON.stringify(rsa.export({ format: 'jwk' }))).notices).toEqual([]);
+  });
+
+  it.each(['has space', 'tab\there', 'x'.repeat(201), 'é'])('refuses the key id %j', (keyId) => {
+    expect(() => parseKeyId(keyId)).toThrow(/the key id has spaces or characters a kid never has/);
   });
 
   const small = generateKeyPairSync('rsa', { modulusLength: 1024 }).privateKey;

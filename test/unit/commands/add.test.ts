@@ -735,10 +735,15 @@ describe('add --oauth in a terminal', () => {
     try {
       const file = join(dir, 'key.pem');
       writeFileSync(file, generateKeyPairSync('rsa', { modulusLength: 2048 }).privateKey.export({ format: 'pem', type: 'pkcs8' }).toString(), { mode: 0o600 });
-      const ctx = fakeContext({ tty: true, answers: ['cancel'] });
+      // A PEM carries no kid: the one the app lists is asked for first (Enter keeps the thumbprint).
+      const ctx = fakeContext({ tty: true, answers: ['', 'cancel'] });
       ctx.gateway.org(ORG);
       const { code } = await exitOf(() => addRun(ctx, opts({ oauth: true, name: 'svc', orgUrl: ORG, clientId: CLIENT, scopes: 'okta.users.read', privateKeyFile: file })));
       expect(code).toBe(130);
+      expect(ctx.prompter.questions.map((question) => question.message)).toEqual([
+        "Key ID (KID) of this key, as the app's Public keys list shows it (Enter: its JWK thumbprint):",
+        'The test failed. What now?',
+      ]);
       expect(ctx.prompter.questions.at(-1)?.choices).toEqual(['again', 'save', 'cancel']);
       expect(ctx.metadata.all()).toEqual([]);
     } finally {
