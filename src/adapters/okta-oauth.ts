@@ -36,7 +36,7 @@ export function tokenEndpointFailure(error: TokenEndpointError, orgUrl: string, 
       const scopes = named && named.length > 0 ? named : credential.scopes;
       return new PermissionError(`Okta did not grant the scope${scopes.length > 1 ? 's' : ''} ${scopes.join(', ')} to the app ${credential.clientId} (invalid_scope${said})`, {
         ...details,
-        hint: `grant ${scopes.join(', ')} on the app's "Okta API Scopes" tab (${app.replace('#tab-general', '#tab-okta-api-scopes')}), or save the connection with only the scopes it has`,
+        hint: `grant ${scopes.join(', ')} on the app's "Okta API Scopes" tab (${app.replace('#tab-general', '#tab-okta-api-scopes')}), or ask only for scopes it has (add --oauth --force with fewer --scopes; in CI, the connection's _SCOPES variable)`,
       });
     }
     case 'invalid_client':
