@@ -89,6 +89,20 @@ describe('test of an OAuth connection', () => {
     }
   });
 
+  it('invalid_dpop_proof (a clock two minutes slow passes the assertion but not the DPoP proof): exit 4, its own message, the clock named', async () => {
+    const made = fake.oauth.addApp({ requireDpop: true });
+    fake.oauth.clockSkewS = 120;
+    try {
+      const result = await sandbox.run(['test', 'dpc'], { env: oauthEnv('dpc', made) });
+      const error = expectCleanFailure(result, 4);
+      expect(error).toMatch(/Okta rejected the DPoP proof \(invalid_dpop_proof: 'iat' claim in the DPoP proof JWT is out of range\)/);
+      expect(result.stderr).toMatch(/hint: check this machine's clock/);
+      expect(keyLeaks(made, sandbox, [result])).toEqual([]);
+    } finally {
+      fake.oauth.clockSkewS = 0;
+    }
+  });
+
   it('an app whose client authentication is not private key JWT: exit 4, saying which setting to change', async () => {
     const made = fake.oauth.addApp({ authMethod: 'client_secret_basic' });
     const result = await sandbox.run(['test', 'sec'], { env: oauthEnv('sec', made) });
