@@ -85,6 +85,11 @@ const GLOBAL_FLAGS = ['--help', '--version', '-v', '--no-color', '--quiet', '-q'
 /** The commands that take a connection name as their first argument (add's is a new name: nothing to offer). */
 const NAMED_COMMANDS = ['test', 'token', 'exec', 'remove', 'rotate', 'rm'];
 
+/** Every flag that takes a value, and every one whose value is a file. */
+function flagValues(specs: CommandSpec[]): { values: string[]; files: string[] } {
+  return { values: [...new Set(specs.flatMap((spec) => spec.values ?? []))], files: [...new Set(specs.flatMap((spec) => spec.files ?? []))] };
+}
+
 /** A case pattern for a command and its aliases. */
 const casePattern = (spec: CommandSpec): string => [spec.name, ...(spec.aliases ?? [])].join('|');
 
@@ -92,6 +97,9 @@ function bashScript(specs: CommandSpec[]): string {
   const words = (list: string[]): string => `printf '%s\\n' ${list.join(' ')}`;
   const cases = specs.map((spec) => `    ${casePattern(spec)}) _okta_connect_match < <(${words(spec.flags)}) ;;`).join('\n');
   const top = [...specs.map((spec) => spec.name), ...GLOBAL_FLAGS];
+  // A flag takes a value in every command that has it or in none (a unit test checks): one list serves all commands.
+  const { values, files } = flagValues(specs);
+  const others = values.filter((flag) => !files.includes(flag) && !NAME_FLAGS.split('|').includes(flag));
   return `# bash completion for okta-connect
 # Candidates are matched by prefix here, never through compgen -W, which expands $(…), \`…\` and globs in its word
 # list: what __complete-names prints (names from a file and the environment) stays data.
@@ -117,7 +125,7 @@ _okta_connect() {
       [[ "$word" != -* ]] && cmd="$word" && at=$i
     elif [[ "$word" == "--" ]]; then
       dashes=$i
-    elif [[ "$word" != -* && "$word" != "=" && "\${COMP_WORDS[i-1]}" != --name && "\${COMP_WORDS[i-1]}" != -n && "\${COMP_WORDS[i-1]}" != "=" ]]; then
+    elif [[ "$word" != -* && "$word" != "=" && "\${COMP_WORDS[i-1]}" != "=" && " ${values.join(' ')} " != *" \${COMP_WORDS[i-1]} "* ]]; then
       (( dashes == 0 )) && args=$((args + 1))
     fi
   done
@@ -135,6 +143,9 @@ _okta_connect() {
       # add --name takes a new name: the saved ones are the names it must not be.
       [[ "$cmd" != add ]] && _okta_connect_match < <(okta-connect __complete-names 2>/dev/null)
       return 0 ;;
+    ${files.join('|')}) COMPREPLY=( $(compgen -f -- "$cur") ); return 0 ;;
+    # Another value to type (seconds, an address): nothing to offer.
+    ${others.join('|')}) return 0 ;;
   esac
   if [[ "$cur" != -* && $args -eq 0 ]]; then
     case "$cmd" in
@@ -232,7 +243,7 @@ if [[ \${funcstack[1]} == _okta-connect ]]; then _okta-connect "$@"; fi
 }
 
 function fishScript(specs: CommandSpec[]): string {
-  const values = [...new Set(specs.flatMap((spec) => spec.values ?? []))];
+  const { values } = flagValues(specs);
   const lines = [
     '# fish completion for okta-connect',
     '# Saved names come from `okta-connect __complete-names`, one a line: fish takes each line of a command substitution',
