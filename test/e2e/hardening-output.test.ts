@@ -192,19 +192,28 @@ describe.each(['zsh', 'fish'] as const)('%s completion: names are data, never ex
   it('in a terminal, Tab inserts each name quoted and okta-connect gets it as one argument, with nothing run', async () => {
     const pty = shell === 'zsh' ? await startZsh(script, { env, cwd: sandbox.cwd, zdotdir: join(sandbox.home, 'zdot') }) : await startFish({ env, cwd: sandbox.cwd });
     await pty.waitFor(`${shell}> `);
-    // Each prefix matches one name only, so Tab completes it (and adds the space after it).
-    const prefixes = ['\\$\\(touch\\ p', '\\`', 'a', "it\\'", 'x', '\\*', '\\$\\{', '\\!'];
+    // Each prefix matches one name only, so Tab completes it; what then shows (in either shell's quoting) is waited for.
+    const steps: [string, RegExp, string][] = [
+      ['\\$\\(touch\\ p', /pwned-dollar/, '$(touch pwned-dollar)'],
+      ['\\`', /pwned-backtick/, '`touch pwned-backtick`'],
+      ['a', /a\\ b/, 'a b'],
+      ["it\\'", /it\\'s/, "it's"],
+      ['x', /pwned-semicolon/, 'x;touch pwned-semicolon'],
+      ['\\[', /a-z/, '[a-z]*'],
+      ['\\$\\{', /HOME/, '${HOME}'],
+      ['\\!', /!\\?!/, '!!'],
+    ];
     await pty.type('okta-connect exec ');
-    for (const prefix of prefixes) {
+    for (const [prefix, shows] of steps) {
       await pty.type(`--name ${prefix}`);
       await pty.press('Tab');
-      await new Promise((resolve) => setTimeout(resolve, 300));
+      await pty.waitFor(shows);
+      await pty.type(' ');
     }
     await pty.type('-- true');
     await pty.press('Enter');
     await waitFor('okta-connect to record its arguments', () => existsSync(argvFile));
-    const names = ['$(touch pwned-dollar)', '`touch pwned-backtick`', 'a b', "it's", 'x;touch pwned-semicolon', '*', '${HOME}', '!!'];
-    expect(readFileSync(argvFile, 'utf8').split('\0').slice(0, -1), await pty.screen()).toEqual(['exec', ...names.flatMap((name) => ['--name', name]), '--', 'true']);
+    expect(readFileSync(argvFile, 'utf8').split('\0').slice(0, -1), await pty.screen()).toEqual(['exec', ...steps.flatMap(([, , name]) => ['--name', name]), '--', 'true']);
     expect(pwned()).toEqual([]);
   });
 });
