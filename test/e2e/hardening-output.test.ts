@@ -12,10 +12,13 @@ import {
   makeSandbox,
   requireKeyring,
   uniqueName,
+  usePtys,
+  waitFor,
   type RunResult,
   type Sandbox,
   describeRun,
 } from './harness.js';
+import { fishOffers, hasProgram, installFishScript, startFish, startZsh, zshOffers } from './shells.js';
 
 /** What okta-connect prints from values that came from outside: shell completion lists, terminal output. */
 
@@ -37,28 +40,29 @@ function runBash(script: string, env: Record<string, string>, cwd: string): Prom
   });
 }
 
+// What a `__complete-names` might print (a name from a hand-edited file, an older okta-connect): each line one word.
+const HOSTILE = [
+  '$(touch pwned-dollar)',
+  '`touch pwned-backtick`',
+  '$(touch${IFS}pwned-ifs)',
+  '*',
+  '?',
+  '[a-z]*',
+  '~',
+  '${HOME}',
+  '$((6*7))',
+  '!!',
+  'a b',
+  'x;touch pwned-semicolon',
+  "it's",
+  '\\n',
+  'plain-name',
+];
+
 describe('bash completion: names are data, never expanded by the shell', () => {
   let sandbox: Sandbox;
   let binDir: string;
   let script: string;
-  // What a `__complete-names` might print (a name from a hand-edited file, an older okta-connect): each line one word.
-  const HOSTILE = [
-    '$(touch pwned-dollar)',
-    '`touch pwned-backtick`',
-    '$(touch${IFS}pwned-ifs)',
-    '*',
-    '?',
-    '[a-z]*',
-    '~',
-    '${HOME}',
-    '$((6*7))',
-    '!!',
-    'a b',
-    'x;touch pwned-semicolon',
-    "it's",
-    '\\n',
-    'plain-name',
-  ];
 
   beforeAll(async () => {
     sandbox = makeSandbox();
@@ -117,6 +121,100 @@ describe('bash completion: names are data, never expanded by the shell', () => {
     expect(await complete(['okta-connect', 't'])).toEqual(['test', 'token']);
     expect(await complete(['okta-connect', 'test', '--j'])).toEqual(['--json']);
     expect(await complete(['okta-connect', 'completion', ''])).toEqual(['bash', 'zsh', 'fish', 'powershell', '--help']);
+  });
+});
+
+/**
+ * zsh and fish, for real: the hostile names from an `okta-connect` on PATH, offered as themselves; then, in a terminal,
+ * Tab inserts them quoted and Enter hands each to okta-connect as one argument, byte for byte, with nothing run.
+ */
+describe.each(['zsh', 'fish'] as const)('%s completion: names are data, never expanded by the shell', (shell) => {
+  if (!hasProgram(shell)) {
+    it.skip(`${shell} is not installed on this machine`, () => undefined);
+    return;
+  }
+  usePtys();
+  let sandbox: Sandbox;
+  let binDir: string;
+  let argvFile: string;
+  let env: Record<string, string>;
+  let script: string;
+
+  beforeAll(async () => {
+    sandbox = makeSandbox();
+    const result = await sandbox.run(['completion', shell]);
+    expect(result.code, describeRun(result)).toBe(0);
+    script = result.stdout;
+    // `okta-connect` on PATH: the hostile list for __complete-names; anything else records its arguments, NUL-ended.
+    binDir = mkdtempSync(join(tmpdir(), `okta-connect-hostile-${shell}-`));
+    const list = join(binDir, 'names.txt');
+    argvFile = join(binDir, 'argv');
+    writeFileSync(list, `${HOSTILE.join('\n')}\n`);
+    writeFileSync(join(binDir, 'okta-connect'), `#!/bin/sh\n[ "$1" = __complete-names ] && exec cat ${shellQuote(list)}\nprintf '%s\\0' "$@" > ${shellQuote(argvFile)}\n`, { mode: 0o755 });
+    for (const file of ['alpha', 'beta']) writeFileSync(join(sandbox.cwd, file), '');
+    const configHome = join(sandbox.home, '.config');
+    if (shell === 'fish') installFishScript(configHome, script);
+    env = { PATH: `${binDir}:${process.env.PATH ?? '/usr/bin:/bin'}`, HOME: sandbox.home, XDG_CONFIG_HOME: configHome, LANG: 'C.UTF-8' };
+  });
+  afterAll(() => {
+    disposeSandbox(sandbox);
+    rmSync(binDir, { recursive: true, force: true });
+  });
+
+  const offers = (lines: string[]): Promise<string[][]> => (shell === 'zsh' ? zshOffers(script, lines, { env, cwd: sandbox.cwd }) : fishOffers(lines, { env, cwd: sandbox.cwd }));
+  const pwned = (): string[] => readdirSync(sandbox.cwd).filter((file) => file.startsWith('pwned'));
+
+  it('every line of __complete-names is offered as itself (as the name, after --name and --name=), and nothing runs or globs', async () => {
+    const all = [...HOSTILE].sort();
+    expect(await offers(['okta-connect test ', 'okta-connect exec --name ', 'okta-connect rotate --name=', 'okta-connect --quiet rm -n '])).toEqual([
+      all,
+      all,
+      shell === 'fish' ? all.map((name) => `--name=${name}`) : all,
+      all,
+    ]);
+    expect(pwned()).toEqual([]);
+  });
+
+  it.each([
+    ['\\$', ['$(touch pwned-dollar)', '$(touch${IFS}pwned-ifs)', '${HOME}', '$((6*7))']],
+    ['\\*', ['*']],
+    ['\\[', ['[a-z]*']],
+    ['a', ['a b']],
+    ['a\\ ', ['a b']],
+    ["it\\'", ["it's"]],
+    ['pl', ['plain-name']],
+    ['nothing-matches', []],
+  ])('the prefix %s (as typed) matches literally', async (prefix, expected) => {
+    expect(await offers([`okta-connect exec -n ${prefix}`, `okta-connect token ${prefix}`])).toEqual([[...expected].sort(), [...expected].sort()]);
+    expect(pwned()).toEqual([]);
+  });
+
+  it('in a terminal, Tab inserts each name quoted and okta-connect gets it as one argument, with nothing run', async () => {
+    const pty = shell === 'zsh' ? await startZsh(script, { env, cwd: sandbox.cwd, zdotdir: join(sandbox.home, 'zdot') }) : await startFish({ env, cwd: sandbox.cwd });
+    await pty.waitFor(`${shell}> `);
+    // Each prefix matches one name only, so Tab completes it; what then shows (in either shell's quoting) is waited for.
+    const steps: [string, RegExp, string][] = [
+      ['\\$\\(touch\\ p', /pwned-dollar/, '$(touch pwned-dollar)'],
+      ['\\`', /pwned-backtick/, '`touch pwned-backtick`'],
+      ['a', /a\\ b/, 'a b'],
+      ["it\\'", /it\\'s/, "it's"],
+      ['x', /pwned-semicolon/, 'x;touch pwned-semicolon'],
+      ['\\[', /a-z/, '[a-z]*'],
+      ['\\$\\{', /HOME/, '${HOME}'],
+      ['\\!', /!\\?!/, '!!'],
+    ];
+    await pty.type('okta-connect exec ');
+    for (const [prefix, shows] of steps) {
+      await pty.type(`--name ${prefix}`);
+      await pty.press('Tab');
+      await pty.waitFor(shows);
+      await pty.type(' ');
+    }
+    await pty.type('-- true');
+    await pty.press('Enter');
+    await waitFor('okta-connect to record its arguments', () => existsSync(argvFile));
+    expect(readFileSync(argvFile, 'utf8').split('\0').slice(0, -1), await pty.screen()).toEqual(['exec', ...steps.flatMap(([, , name]) => ['--name', name]), '--', 'true']);
+    expect(pwned()).toEqual([]);
   });
 });
 

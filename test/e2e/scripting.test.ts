@@ -5,6 +5,7 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { generateToken } from '../fixtures/fake-okta.js';
 import { addArgs, BIN, isAlive, connectionsPath, disposeSandbox, envKey, expectCleanFailure, forgetSecrets, linesStarting, makeSandbox, nonEmptyLines, requireKeyring, runProcess, saveConnection, secretToolLookup, tokenVar, UNREACHABLE_DBUS, uniqueName, urlVar, useFakeOkta, useSandbox, waitFor, type RunResult, type Sandbox, describeRun } from './harness.js';
+import { fishOffers, hasProgram, installFishScript, zshOffers } from './shells.js';
 
 /** End-to-end tests of what CI pipelines and scripts rely on: env overrides, test --all, exec, token, completion. */
 
@@ -39,10 +40,6 @@ function tree(dir: string): string[] {
 /** A shell or other program in the completion tests' environment, killed after a generous time. */
 function runProgram(command: string, args: string[], options: { env: Record<string, string>; cwd: string }): Promise<RunResult> {
   return runProcess(command, args, { ...options, timeoutMs: 60_000 });
-}
-
-function hasProgram(name: string): boolean {
-  return (process.env.PATH ?? '').split(':').some((dir) => dir !== '' && existsSync(join(dir, name)));
 }
 
 const shellQuote = (text: string): string => `'${text.replace(/'/g, `'\\''`)}'`;
@@ -613,6 +610,75 @@ describe('completion', () => {
     writeFileSync(file, (await sandbox.run(['completion', shell])).stdout);
     const result = await runProgram(shell, [...flags, file], { env: shellEnv, cwd: sandbox.cwd });
     expect(result.code, describeRun(result)).toBe(0);
+  });
+
+  /** What zsh (an interactive one, the script on $fpath) or fish (the script in its completions folder) offers. */
+  async function offers(shell: 'zsh' | 'fish', lines: string[]): Promise<string[][]> {
+    const script = (await sandbox.run(['completion', shell], { env: NO_KEYCHAIN })).stdout;
+    const configHome = join(sandbox.home, '.config');
+    const env = { ...shellEnv, XDG_CONFIG_HOME: configHome };
+    if (shell === 'zsh') return zshOffers(script, lines, { env, cwd: sandbox.cwd });
+    installFishScript(configHome, script);
+    return fishOffers(lines, { env, cwd: sandbox.cwd });
+  }
+
+  describe.each(['zsh', 'fish'] as const)('%s, for real', (shell) => {
+    if (!hasProgram(shell)) {
+      it.skip(`${shell} is not installed on this machine`, () => undefined);
+      return;
+    }
+
+    it('completes saved names from metadata alone: as the positional name of every command that takes one, after global flags, --name and --name=', async () => {
+      const all = [...saved, otherName].sort();
+      const lines = ['test', 'token', 'exec', 'remove', 'rm', 'rotate'].map((command) => `okta-connect ${command} `);
+      expect(await offers(shell, lines)).toEqual(lines.map(() => all));
+      const [afterGlobal, afterFlag, afterEquals, afterShort, prefix, second] = await offers(shell, [
+        'okta-connect --quiet --no-color test ',
+        'okta-connect test --name ',
+        'okta-connect exec --name=comp',
+        'okta-connect token -n ',
+        'okta-connect test comp',
+        `okta-connect test ${otherName} `,
+      ]);
+      expect(afterGlobal).toEqual(all);
+      expect(afterFlag).toEqual(all);
+      expect(afterEquals).toEqual(shell === 'fish' ? saved.map((name) => `--name=${name}`).sort() : [...saved].sort());
+      expect(afterShort).toEqual(all);
+      expect(prefix).toEqual([...saved].sort());
+      // One name is enough: no second one is offered (fish offers flags only after a "-").
+      expect(second).toEqual(shell === 'fish' ? [] : ['--all', '--help', '--json', '--name', '--secret-timeout', '--timeout', '-a', '-n']);
+    });
+
+    it('offers no saved names after add --name, nor for a flag value such as --timeout; the value is skipped after it', async () => {
+      const [addName, addEquals, timeout, afterTimeout] = await offers(shell, ['okta-connect add --name ', 'okta-connect add --name=', 'okta-connect test --timeout ', 'okta-connect test --timeout 5 ']);
+      expect({ addName, addEquals, timeout }).toEqual({ addName: [], addEquals: [], timeout: [] });
+      expect(afterTimeout).toEqual([...saved, otherName].sort());
+    });
+
+    it('offers commands after exec <name> --, then what the shell completes for that command (its options, files)', async () => {
+      writeFileSync(join(sandbox.cwd, 'key-file.pem'), '');
+      const [command, tarOption, file, secretCommand, keyFile] = await offers(shell, [
+        `okta-connect exec ${saved[0] ?? ''} -- bas`,
+        'okta-connect exec -- tar --crea',
+        `okta-connect exec --name ${saved[0] ?? ''} -- cat key-`,
+        'okta-connect add --secret-command -- tar --crea',
+        'okta-connect add --oauth --private-key-file key-',
+      ]);
+      expect(command).toContain('bash');
+      expect(command?.every((word) => word.startsWith('bas'))).toBe(true);
+      expect({ tarOption, file, secretCommand, keyFile }).toEqual({ tarOption: ['--create'], file: ['key-file.pem'], secretCommand: ['--create'], keyFile: ['key-file.pem'] });
+    });
+
+    it('completes commands (also after global flags), global flags, the flags of a command and of its alias, and the shells', async () => {
+      const [top, afterGlobal, testFlags, rmFlags, shells] = await offers(shell, ['okta-connect ', 'okta-connect --debug ', 'okta-connect test --', 'okta-connect rm --', 'okta-connect completion ']);
+      for (const command of COMMANDS) expect(top).toContain(command);
+      expect(top?.some((word) => word.startsWith('__'))).toBe(false);
+      expect(afterGlobal).toEqual(expect.arrayContaining(COMMANDS));
+      expect(await offers(shell, ['okta-connect --'])).toEqual([['--debug', '--help', '--no-color', '--quiet', '--version']]);
+      expect(testFlags).toEqual(['--all', '--help', '--json', '--name', '--secret-timeout', '--timeout']);
+      expect(rmFlags).toEqual(['--help', '--name', '--revoke', '--secret-timeout', '--timeout', '--yes']);
+      expect(shells).toEqual(expect.arrayContaining(['bash', 'fish', 'powershell', 'zsh']));
+    });
   });
 
   it('an unknown shell is exit 2', async () => {

@@ -5,8 +5,9 @@ import { tmpdir } from 'node:os';
 import { delimiter, join } from 'node:path';
 import { Language, Parser, type Node } from 'web-tree-sitter';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { SHELLS, powershellScript, type CommandSpec } from '../../src/commands/completion.js';
+import { SHELLS, commandSpecs, powershellScript, type CommandSpec } from '../../src/commands/completion.js';
 import { run } from '../../src/main.js';
+import { buildProgram } from '../../src/program.js';
 import { fakeContext } from '../fakes/context.js';
 
 const SPECS: CommandSpec[] = [
@@ -145,6 +146,18 @@ COMP_WORDS=("$@"); COMP_CWORD=$((\${#COMP_WORDS[@]} - 1)); COMPREPLY=(); _okta_c
     expect(await complete('okta-connect', 'add', '--name', '')).toEqual([]);
   });
 
+  it('skips the value of a flag: nothing offered for it (files for a key file), names still after it', async () => {
+    expect(await complete('okta-connect', 'test', '--timeout', '')).toEqual([]);
+    expect(await complete('okta-connect', 'test', '--timeout', '5', '')).toEqual(['prod', 'dev']);
+    expect(await complete('okta-connect', 'rotate', '--key-type', '=', 'rsa', '')).toEqual(['prod', 'dev']);
+    expect(await complete('okta-connect', 'add', '--oauth', '--private-key-file', '/bi')).toEqual(['/bin']);
+  });
+
+  it('offers the flags of a command after its alias', async () => {
+    expect(await complete('okta-connect', 'rm', '--y')).toEqual(['--yes']);
+    expect(await complete('okta-connect', 'ls', '--')).toEqual(['--json', '--help']);
+  });
+
   it('offers commands, then files, after exec <name> --', async () => {
     expect(await complete('okta-connect', 'exec', 'prod', '--', 'bas')).toContain('bash');
     expect(await complete('okta-connect', 'exec', 'prod', '--', 'ls', '/bi')).toEqual(['/bin']);
@@ -153,5 +166,27 @@ COMP_WORDS=("$@"); COMP_CWORD=$((\${#COMP_WORDS[@]} - 1)); COMPREPLY=(); _okta_c
   it('offers commands, then files, after add --secret-command --', async () => {
     expect(await complete('okta-connect', 'add', 'prod', '--secret-command', '--', 'bas')).toContain('bash');
     expect(await complete('okta-connect', 'add', 'prod', '--secret-command', '--', 'cat', '/bi')).toEqual(['/bin']);
+  });
+});
+
+describe('the command specs the scripts are made from', () => {
+  const ctx = fakeContext();
+  const specs = commandSpecs(buildProgram(() => ctx, ctx.version, []));
+  const spec = (name: string): CommandSpec | undefined => specs.find((one) => one.name === name);
+
+  it('know the aliases, the flags that take a value and those whose value is a file', () => {
+    expect(spec('remove')?.aliases).toEqual(['rm']);
+    expect(spec('list')?.aliases).toEqual(['ls']);
+    expect(spec('test')?.values).toEqual(['--name', '-n', '--timeout', '--secret-timeout']);
+    expect(spec('rotate')?.files).toEqual(['--private-key-file']);
+    expect(spec('add')?.files).toEqual(['--private-key-file']);
+    expect(specs.some((one) => one.name.startsWith('__'))).toBe(false);
+  });
+
+  // fish's script skips the value after any flag of the union: that is right only while no flag is both.
+  it('a flag takes a value in every command that has it, or in none', () => {
+    const takes = new Map<string, Set<boolean>>();
+    for (const one of specs) for (const flag of one.flags.filter((word) => word.startsWith('-'))) takes.set(flag, (takes.get(flag) ?? new Set()).add(one.values?.includes(flag) ?? false));
+    expect([...takes].filter(([, kinds]) => kinds.size > 1).map(([flag]) => flag)).toEqual([]);
   });
 });
