@@ -9,12 +9,12 @@ import {
   type Credential,
   type SecretSource,
 } from '../domain/credential.js';
-import { clientIdVar, orgUrlVar, tokenVar } from '../domain/env-overrides.js';
+import { clientIdVar, keyIdVar, orgUrlVar, privateKeyVar, scopesVar, tokenVar } from '../domain/env-overrides.js';
 import { CancelledError, CliError, KeychainError, NotFoundError, UsageError, type ExitCodeValue } from '../domain/errors.js';
 import type { Redactor } from '../domain/redact.js';
 import { DEFAULT_SECRET_TIMEOUT_MS, type SecretCommand } from '../domain/secret-command.js';
 import type { Critical, MetadataStore, SecretCommandRunner, SecretStore } from './ports.js';
-import { connectionNames, envOnlyNames, envOverride, notFound } from './resolve.js';
+import { connectionNames, envOnlyNames, envOverride, isOAuthInEnv, notFound } from './resolve.js';
 import { commandFailure, invalidOutput, rotatedElsewhere, type CommandOwner } from './secret-command.js';
 
 export type { MetadataStore, SecretCommandRunner, SecretStore } from './ports.js';
@@ -26,8 +26,8 @@ export interface ListedConnection {
   orgUrl: string;
   source: SecretSource | 'missing';
   record: ConnectionRecord | undefined;
-  /** An environment-only OAuth connection's OKTA_CONNECT_<NAME>_CLIENT_ID (a saved one's is in its record). */
-  clientId?: string;
+  /** An environment-only OAuth connection's _CLIENT_ID, _SCOPES and _KEY_ID, as set (a saved one's are in its record). */
+  env?: { clientId: string | undefined; scopes: string[] | undefined; keyId: string | undefined };
 }
 
 /** A connection ready to use: its address, its credential, and where each came from. */
@@ -215,8 +215,10 @@ export function connectionStore(deps: ConnectionStoreDeps): ConnectionStore {
   /** A saved secret goes only to the address it was saved with. */
   function assertSavedAddress(name: string, orgUrl: string, record: ConnectionRecord | undefined): void {
     if (record && orgUrl !== record.orgUrl) {
-      throw new UsageError(`${orgUrlVar(name)} points the saved token of "${name}" at ${orgUrl}, not the address it was saved for (${record.orgUrl})`, {
-        hint: `a secret goes only to the address it was saved with: set ${tokenVar(name)} too, or unset ${orgUrlVar(name)}`,
+      const what = record.kind === 'oauth' ? 'key' : 'token';
+      const own = record.kind === 'oauth' ? `${clientIdVar(name)}, ${privateKeyVar(name)} and ${scopesVar(name)}` : tokenVar(name);
+      throw new UsageError(`${orgUrlVar(name)} points the saved ${what} of "${name}" at ${orgUrl}, not the address it was saved for (${record.orgUrl})`, {
+        hint: `a secret goes only to the address it was saved with: set ${own} too, or unset ${orgUrlVar(name)}`,
       });
     }
   }
@@ -229,7 +231,7 @@ export function connectionStore(deps: ConnectionStoreDeps): ConnectionStore {
     const orgUrl = env.orgUrl ?? record?.orgUrl;
     if (orgUrl === undefined) {
       if (env.credential) {
-        throw new NotFoundError(`no connection named "${name}": ${tokenVar(name)} is set but ${orgUrlVar(name)} is not`, {
+        throw new NotFoundError(`no connection named "${name}": ${env.secretVar ?? tokenVar(name)} is set but ${orgUrlVar(name)} is not`, {
           hint: `set ${orgUrlVar(name)}=https://<your-org>.okta.com as well`,
         });
       }
@@ -326,14 +328,19 @@ export function connectionStore(deps: ConnectionStoreDeps): ConnectionStore {
           name: record.name,
           kind: record.kind,
           orgUrl: orgUrl ?? record.orgUrl,
-          source: deps.env[record.kind === 'oauth' ? clientIdVar(record.name) : tokenVar(record.name)] ? 'env' : record.secretCommand ? 'command' : 'keychain',
+          source: deps.env[tokenVar(record.name)] || isOAuthInEnv(deps.env, record.name) ? 'env' : record.secretCommand ? 'command' : 'keychain',
           record,
         };
       });
       const envOnly = envOnlyNames(deps.env, records).map(
         (name): ListedConnection => {
-          const clientId = deps.env[clientIdVar(name)];
-          return { name, kind: clientId ? 'oauth' : 'token', orgUrl: deps.env[orgUrlVar(name)] ?? '', source: 'env', record: undefined, ...(clientId ? { clientId } : {}) };
+          const orgUrl = deps.env[orgUrlVar(name)] ?? '';
+          if (!isOAuthInEnv(deps.env, name)) return { name, kind: 'token', orgUrl, source: 'env', record: undefined };
+          // What the CI variables say, without reading the key: list never touches a secret.
+          const clientId = deps.env[clientIdVar(name)] || undefined;
+          const scopes = deps.env[scopesVar(name)]?.split(/[\s,]+/).filter((scope) => scope !== '');
+          const keyId = deps.env[keyIdVar(name)] || undefined;
+          return { name, kind: 'oauth', orgUrl, source: 'env', record: undefined, env: { clientId, scopes: scopes?.length ? scopes : undefined, keyId } };
         },
       );
       const all = [...saved, ...envOnly].sort(byName);
@@ -361,14 +368,15 @@ export function connectionStore(deps: ConnectionStoreDeps): ConnectionStore {
         const credential = options.needsSecret === true ? (await runSecretCommand(owner, record.kind, options)).value : undefined;
         return { record, credential, records };
       }
-      const isEnvOnly = !record && Boolean(deps.env[tokenVar(name)]);
+      const envVar = [tokenVar(name), clientIdVar(name)].find((variable) => deps.env[variable]);
+      const isEnvOnly = !record && envVar !== undefined;
       // An env-only name on a machine without a keychain (CI) is "not found", with the hint to unset the variable.
       const secret = await readSecret(name).catch((error: unknown) => {
         if (isEnvOnly && error instanceof KeychainError) return undefined;
         throw error;
       });
       if (!record && secret === undefined) {
-        throw notFound(name, records, isEnvOnly ? `"${name}" comes from ${tokenVar(name)} only: unset that variable instead` : undefined);
+        throw notFound(name, records, isEnvOnly ? `"${name}" comes from ${envVar} only: unset that variable instead` : undefined);
       }
       const stored = secret === undefined ? undefined : fromStore(name, record?.kind ?? 'token', secret);
       // A secret that is not the one saved for this address is deleted with it, but never sent (no revocation).
