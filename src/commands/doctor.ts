@@ -2,6 +2,7 @@ import { Command } from 'commander';
 import * as z from 'zod/mini';
 import type { Context } from '../context.js';
 import type { ConnectionRecord } from '../domain/connection.js';
+import { printedSecretOf } from '../domain/credential.js';
 import { clientIdVar, envConnectionKeys, envKey, keyIdVar, orgUrlVar, privateKeyVar, scopesVar, tokenVar } from '../domain/env-overrides.js';
 import { envOverride, type EnvOverride } from '../connections/resolve.js';
 import { CliError, ExitCode, SilentError } from '../domain/errors.js';
@@ -221,9 +222,9 @@ async function commandChecks(deps: DoctorDeps, records: ConnectionRecord[], secr
     if (!record.secretCommand) continue;
     const owner = { argv: record.secretCommand, name: record.name, orgUrl: record.orgUrl };
     try {
-      await deps.connections.runSecretCommand(owner, record.kind, { secretTimeoutMs });
+      await deps.connections.runSecretCommand(owner, printedSecretOf(record), { secretTimeoutMs });
       const last = lastTestOf(record, now);
-      add(`connection ${record.name}`, last.status, `${record.orgUrl}, ${displayCommand(record.secretCommand)} printed a valid token; ${last.text}`, last.fix);
+      add(`connection ${record.name}`, last.status, `${record.orgUrl}, ${displayCommand(record.secretCommand)} printed a valid ${record.kind === 'oauth' ? 'private key' : 'token'}; ${last.text}`, last.fix);
     } catch (error) {
       if (!(error instanceof CliError)) throw error;
       add(`connection ${record.name}`, 'fail', error.message, error.hint ?? null);

@@ -1,12 +1,15 @@
 import { byName, type ConnectionRecord, type Normalised, type Owner } from '../domain/connection.js';
 import {
+  credentialFromPrinted,
   credentialFromSecret,
   fingerprintOf,
+  printedSecretOf,
   kindOf,
   secretOf,
   secretParts,
   type ConnectionKind,
   type Credential,
+  type PrintedSecret,
   type SecretSource,
 } from '../domain/credential.js';
 import { clientIdVar, keyIdVar, orgUrlVar, privateKeyVar, scopesVar, tokenVar } from '../domain/env-overrides.js';
@@ -95,8 +98,11 @@ export interface ConnectionStore {
   list(glanceMs: number): Promise<{ connections: ListedConnection[]; isKeychainChecked: boolean }>;
   /** A credential from what a person typed or piped, validated and registered for redaction. */
   intake(kind: ConnectionKind, raw: string): Normalised<Credential>;
-  /** Run a secret command once; what it prints is a credential, registered for redaction first, then validated (add, doctor). */
-  runSecretCommand(owner: CommandOwner, kind: ConnectionKind, options?: UseOptions): Promise<Normalised<Credential>>;
+  /**
+   * Run a secret command once; what it prints (a token, or an OAuth app's private key) is registered for redaction
+   * first, then validated (add, doctor).
+   */
+  runSecretCommand(owner: CommandOwner, expected: PrintedSecret, options?: UseOptions): Promise<Normalised<Credential>>;
   /** The address and credential to use: the environment wins over a secret command, which wins over the keychain. */
   resolve(name: string, records?: ConnectionRecord[], options?: UseOptions): Promise<ResolvedConnection>;
   /**
@@ -196,20 +202,24 @@ export function connectionStore(deps: ConnectionStoreDeps): ConnectionStore {
   }
 
   /** Only these few lines see a command's output before the redactor does. Too short a value cannot be a secret. */
-  async function runSecretCommand(owner: CommandOwner, kind: ConnectionKind, options: UseOptions = {}): Promise<Normalised<Credential>> {
+  async function runSecretCommand(owner: CommandOwner, expected: PrintedSecret, options: UseOptions = {}): Promise<Normalised<Credential>> {
     const outcome = await deps.commands.run(owner.argv, options.secretTimeoutMs ?? DEFAULT_SECRET_TIMEOUT_MS);
     if (outcome.kind !== 'printed') throw commandFailure(outcome, owner, '--secret-timeout');
     const printed = outcome.stdout.trim();
     for (const piece of [outcome.stdout, printed, ...printed.split('\n').map((line) => line.trim())]) {
       if (piece.length >= MIN_SECRET_CHARS) redactor.add(piece);
     }
-    if (printed === '') throw invalidOutput(owner, undefined);
+    if (printed === '') throw invalidOutput(owner, expected.kind, undefined);
+    let parsed: Normalised<Credential>;
     try {
-      return credentialFromSecret(kind, outcome.stdout);
+      parsed = credentialFromPrinted(expected, outcome.stdout);
     } catch (error) {
-      if (error instanceof CliError) throw invalidOutput(owner, error.message);
+      if (error instanceof CliError) throw invalidOutput(owner, expected.kind, error.message);
       throw error;
     }
+    // A key's other forms (its JWK members, the PEM that exec hands on) are secrets too.
+    register(parsed.value);
+    return parsed;
   }
 
   /** A saved secret goes only to the address it was saved with. */
@@ -242,7 +252,7 @@ export function connectionStore(deps: ConnectionStoreDeps): ConnectionStore {
       // Checked before the command runs: its secret would go nowhere anyway.
       assertSavedAddress(name, orgUrl, record);
       const owner = { argv: record.secretCommand, name, orgUrl: record.orgUrl };
-      const { value } = await runSecretCommand(owner, record.kind, options);
+      const { value } = await runSecretCommand(owner, printedSecretOf(record), options);
       return { name, orgUrl, credential: value, source: 'command', record };
     }
     const secret = await readSecret(name);
@@ -365,7 +375,7 @@ export function connectionStore(deps: ConnectionStoreDeps): ConnectionStore {
       const record = records.find((candidate) => candidate.name === name);
       if (record?.secretCommand) {
         const owner = { argv: record.secretCommand, name, orgUrl: record.orgUrl };
-        const credential = options.needsSecret === true ? (await runSecretCommand(owner, record.kind, options)).value : undefined;
+        const credential = options.needsSecret === true ? (await runSecretCommand(owner, printedSecretOf(record), options)).value : undefined;
         return { record, credential, records };
       }
       const envVar = [tokenVar(name), clientIdVar(name)].find((variable) => deps.env[variable]);
@@ -458,7 +468,7 @@ export function connectionStore(deps: ConnectionStoreDeps): ConnectionStore {
                 hint: `nothing was changed; see okta-connect list, then run okta-connect rotate ${request.name} again`,
               });
             }
-            if (existing.secretCommand) throw rotatedElsewhere({ argv: existing.secretCommand, name: request.name, orgUrl: existing.orgUrl });
+            if (existing.secretCommand) throw rotatedElsewhere({ argv: existing.secretCommand, name: request.name, orgUrl: existing.orgUrl }, existing.kind);
             state.previous = await readSecret(request.name);
             // The first write: from here a signal waits until the metadata is written or the old token put back.
             section.enter();
