@@ -41,7 +41,9 @@ export interface SdkRequest {
 export type SdkFailure =
   | { kind: 'okta-api'; status: number; errorCode: string | undefined; errorSummary: string | undefined; errorId: string | undefined }
   | { kind: 'http'; status: number }
-  | { kind: 'rate-limited'; isWaitTooLong: boolean };
+  | { kind: 'rate-limited'; isWaitTooLong: boolean }
+  /** RFC 9449 §9 nonce challenge not met: asked again after one was sent, given no nonce, or sent to a Bearer token. */
+  | { kind: 'resource-nonce'; why: 'repeated' | 'no-nonce' | 'not-dpop' };
 
 /** The error class names the SDK's errors carry (`src/api-error.js`, `src/http-error.js`). */
 export const SDK_ERROR_NAMES = { api: 'OktaApiError', http: 'HttpError' } as const;
@@ -96,6 +98,11 @@ export function classifySdkError(error: unknown, lastStatus: number | undefined)
   const err = (error ?? {}) as { name?: unknown; status?: unknown; errorCode?: unknown; errorSummary?: unknown; errorId?: unknown; message?: unknown };
   const status = typeof err.status === 'number' ? err.status : undefined;
   const text = (value: unknown): string | undefined => (typeof value === 'string' ? value : undefined);
+  if (error instanceof ResourceNonceError) return { kind: 'resource-nonce', why: error.isRepeated ? 'repeated' : 'no-nonce' };
+  const headers = (error as { headers?: { get?: unknown } } | null)?.headers;
+  if (status !== undefined && typeof headers?.get === 'function' && isResourceNonceChallenge(status, headers as SdkResponse['headers'])) {
+    return { kind: 'resource-nonce', why: 'not-dpop' };
+  }
   if (err.name === SDK_ERROR_NAMES.api && status !== undefined) {
     return { kind: 'okta-api', status, errorCode: text(err.errorCode), errorSummary: text(err.errorSummary), errorId: text(err.errorId) };
   }
@@ -119,6 +126,10 @@ export function classifySdkError(error: unknown, lastStatus: number | undefined)
 //     → the proof generator is replaced with one made with node:crypto, before src/oauth.js reads it.
 //  4. The token request is sent without the proxy agent (okta/okta-sdk-nodejs#383). → every request, the token
 //     request's too, goes through the one verifying agent (the proxy's, if any), as sdkRequest's do.
+//  5. A resource server's DPoP nonce challenge (RFC 9449 §9: 401, `WWW-Authenticate: DPoP error="use_dpop_nonce"`,
+//     a `DPoP-Nonce` header) is never answered: Http#http clears the token and sends a new proof without a nonce, and
+//     the 401 is then an HttpError like a revoked token's. → the call is sent again once with a proof carrying the
+//     nonce; a second challenge, or one without a nonce, is a ResourceNonceError (its own message, not "revoked").
 // ---------------------------------------------------------------------------------------------------------------------
 
 
@@ -179,6 +190,38 @@ export class TokenEndpointError extends Error {
   }
 }
 
+/** A management call's DPoP nonce challenge that could not be met (patch 5): asked again, or asked without a nonce. */
+export class ResourceNonceError extends Error {
+  /** Not `status`: Http#http would take a `status` 401 for a stale token, and ask for a new one and retry. */
+  constructor(
+    readonly httpStatus: number,
+    readonly isRepeated: boolean,
+  ) {
+    super(`the API answered HTTP ${String(httpStatus)} use_dpop_nonce ${isRepeated ? 'again after the nonce was sent' : 'without a DPoP-Nonce header'}`);
+    this.name = 'ResourceNonceError';
+  }
+}
+
+/** RFC 9449 §9: the resource server wants a nonce in the proof (`WWW-Authenticate: DPoP error="use_dpop_nonce"`). */
+export function isResourceNonceChallenge(status: number, headers: { get(name: string): string | null }): boolean {
+  return status === 401 && /\bDPoP\b[\s\S]*?\berror\s*=\s*"?use_dpop_nonce\b/i.test(headers.get('www-authenticate') ?? '');
+}
+
+/** What the executor's fetch resolves to (a node-fetch Response), as far as the seam reads it. */
+interface FetchedResponse {
+  status: number;
+  headers: SdkResponse['headers'];
+  text(): Promise<string>;
+  clone(): { text(): Promise<string> };
+}
+
+/** A request as the executor's fetch receives it from Http#http. */
+interface ResourceRequest {
+  url: string;
+  method: string;
+  headers: Record<string, string>;
+}
+
 export interface OAuthConfig {
   orgUrl: string;
   clientId: string;
@@ -213,20 +256,22 @@ export async function oauthSession(config: OAuthConfig): Promise<OAuthSession> {
   const executor = new sdk.DefaultRequestExecutor({ maxRetries: 1, requestTimeout: config.timeoutMs });
   const fetchOriginal = executor.fetch.bind(executor);
   const tokenUrl = `${config.orgUrl}/oauth2/v1/token`;
-  const state: { seen: { lastStatus?: number }; last: SdkResponse['headers'] | undefined; challenges: number } = { seen: {}, last: undefined, challenges: 0 };
+  const state: { seen: { lastStatus?: number }; last: SdkResponse['headers'] | undefined; challenges: number; resourceChallenges: number } = {
+    seen: {},
+    last: undefined,
+    challenges: 0,
+    resourceChallenges: 0,
+  };
   const http = new sdk.Http({ requestExecutor: executor, cacheMiddleware: null, ...(config.proxy ? { httpsProxy: config.proxy } : {}) });
   executor.fetch = async (request) => {
     const isToken = (request as { url?: string }).url === tokenUrl;
     // Patch 4: the verifying agent on the token request too; and our User-Agent, as on every other call.
     if (isToken) (request as { headers: Record<string, string> }).headers['User-Agent'] = config.userAgent;
-    const response = (await fetchOriginal(Object.assign(request, { redirect: 'manual' as const, agent: config.agent }))) as unknown as {
-      status: number;
-      headers: SdkResponse['headers'];
-      clone(): { text(): Promise<string> };
-    };
+    const response = (await fetchOriginal(Object.assign(request, { redirect: 'manual' as const, agent: config.agent }))) as unknown as FetchedResponse;
     state.seen.lastStatus = response.status;
     state.last = response.headers;
-    if (!isToken || (response.status >= 200 && response.status < 300)) return response as never;
+    if (!isToken) return (await answerResourceNonce(request as unknown as ResourceRequest, response)) as never;
+    if (response.status >= 200 && response.status < 300) return response as never;
     // Patch 1: the SDK would take this answer for a token. Patch 2: one nonce challenge only.
     let body: { error?: unknown; error_description?: unknown } = {};
     try {
@@ -252,6 +297,21 @@ export async function oauthSession(config: OAuthConfig): Promise<OAuthSession> {
     requestExecutor: executor,
   };
   const oauth = new OAuth(client);
+  /** Patch 5: one more try with the resource server's nonce in a new proof; then its answer, whatever it is. */
+  const answerResourceNonce = async (request: ResourceRequest, response: FetchedResponse): Promise<FetchedResponse> => {
+    if (!isResourceNonceChallenge(response.status, response.headers) || request.headers.DPoP === undefined) return response;
+    const nonce = response.headers.get('dpop-nonce');
+    if (nonce === null || nonce === '' || state.resourceChallenges > 0) throw new ResourceNonceError(response.status, nonce !== null && nonce !== '');
+    state.resourceChallenges += 1;
+    await response.text().catch(() => ''); // frees the connection
+    const accessToken = (request.headers.Authorization ?? '').replace(/^DPoP /, '');
+    request.headers.DPoP = await dpopProof({ method: request.method, url: request.url }, client, accessToken, nonce);
+    const again = (await fetchOriginal(Object.assign(request, { redirect: 'manual' as const, agent: config.agent }))) as unknown as FetchedResponse;
+    state.seen.lastStatus = again.status;
+    state.last = again.headers;
+    if (isResourceNonceChallenge(again.status, again.headers)) throw new ResourceNonceError(again.status, true);
+    return again;
+  };
   const grantOf = (answer: Record<string, unknown>): TokenGrant => {
     const accessToken = answer.access_token;
     if (typeof accessToken !== 'string' || accessToken === '') throw new TokenEndpointError(200, 'no_access_token', undefined);
@@ -282,6 +342,7 @@ export async function oauthSession(config: OAuthConfig): Promise<OAuthSession> {
     token,
     async request(request, seen) {
       state.seen = seen;
+      state.resourceChallenges = 0;
       http.defaultHeaders = request.headers;
       const response = await http.http(request.url, { method: request.method });
       const text = await response.text();

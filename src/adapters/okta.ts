@@ -268,6 +268,7 @@ function mapError(error: unknown, call: OktaCall, what: string, lastStatus: numb
     return tokenEndpointFailure(error, call.orgUrl, call.credential, (text) => redact(text, secrets));
   }
   const failure = classifySdkError(error, lastStatus);
+  if (failure?.kind === 'resource-nonce') return resourceNonceFailure(failure.why, what);
   if (call.credential.kind === 'oauth' && failure?.kind === 'okta-api' && (failure.status === 401 || failure.status === 403)) {
     return oauthCallFailure(failure.status, failure.errorCode, failure.errorId, what, call.credential, call.orgUrl);
   }
@@ -319,6 +320,23 @@ function rateLimited(details: { httpStatus?: number | undefined; oktaErrorCode?:
     ...details,
     httpStatus: 429,
     hint: 'wait for the rate limit to reset (about a minute) and try again; other jobs may share this token',
+  });
+}
+
+/**
+ * A DPoP nonce challenge from the API (RFC 9449 §9) that one retry with the nonce did not meet. Not a revoked or
+ * rejected token: Okta's answer was not what its protocol says (exit 7).
+ */
+function resourceNonceFailure(why: 'repeated' | 'no-nonce' | 'not-dpop', what: string): BadResponseError {
+  const said = {
+    repeated: `Okta asked for a new DPoP nonce on ${what} again after one was sent (use_dpop_nonce)`,
+    'no-nonce': `Okta asked for a DPoP nonce on ${what} but sent none (use_dpop_nonce without a DPoP-Nonce header)`,
+    'not-dpop': `Okta asked for a DPoP proof with a nonce on ${what}, for an access token that is not DPoP-bound (use_dpop_nonce)`,
+  }[why];
+  return new BadResponseError(said, {
+    httpStatus: 401,
+    oktaErrorCode: 'use_dpop_nonce',
+    hint: 'this is not a revoked or rejected key: try again; if it persists, check the clock, then report it with the output of --debug',
   });
 }
 

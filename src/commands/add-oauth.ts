@@ -2,10 +2,11 @@ import { readFile, stat } from 'node:fs/promises';
 import { nodeCrypto } from '../domain/builtins.js';
 import { probeConnection, testRecordOf, type ProbeResult } from '../connections/probe.js';
 import { listItem, ownerText } from '../connections/views.js';
-import { subdomainOf, type ConnectionRecord } from '../domain/connection.js';
-import { oauthCredential, secretOf, type OAuthCredential } from '../domain/credential.js';
+import { subdomainOf, type ConnectionRecord, type Normalised } from '../domain/connection.js';
+import { oauthCredential, secretOf, type Credential, type OAuthCredential } from '../domain/credential.js';
+import type { SecretCommand } from '../domain/secret-command.js';
 import { clientIdVar } from '../domain/env-overrides.js';
-import { CancelledError, ExitCode, UsageError, rephrase, type CliError } from '../domain/errors.js';
+import { CancelledError, CliError, ExitCode, UsageError, rephrase } from '../domain/errors.js';
 import { appConsoleUrl, parseClientId, parseKeyId, parseScopes, publicJwkOf } from '../domain/oauth.js';
 import { jsonText, printable } from '../domain/printable.js';
 import { readStdinSecret } from '../io/streams.js';
@@ -16,12 +17,14 @@ import { askName, askOrgUrl, assertFree, confirmReplace } from './add.js';
 const MAX_KEY_FILE_BYTES = 64 * 1024;
 const EXAMPLE = 'okta-connect add --oauth --name svc --org-url https://acme.okta.com --client-id 0oa… --scopes okta.users.read --generate-key';
 const STDIN_EXAMPLE = 'okta-connect add --oauth --token-stdin … < key.pem';
+const COMMAND_EXAMPLE = 'okta-connect add --oauth --name svc --org-url https://acme.okta.com --client-id 0oa… --scopes okta.users.read --secret-command -- pass show okta/svc-key';
 
 /** The flags that say where a private key comes from (add --oauth and rotate share them). */
 export type KeyFlags = Pick<AddOptions, 'privateKeyFile' | 'tokenStdin' | 'generateKey' | 'keyType'>;
 
-/** Where the private key comes from: a file, stdin, or made here. */
+/** Where the private key comes from: a file, stdin, or made here (and, for add, a command that prints it at each use). */
 export type KeySource = { from: 'file'; path: string } | { from: 'stdin' } | { from: 'generate'; keyType: 'rsa' | 'ec' };
+type AddKeySource = KeySource | { from: 'command'; argv: SecretCommand };
 
 /**
  * `add --oauth`: an OAuth 2.0 service app (private key JWT). The private key goes only to the keychain, inside the one
@@ -34,6 +37,10 @@ export async function addOAuthRun(deps: AddDeps, opts: AddOptions): Promise<void
     deps.notify(notice);
   });
   const source = keySource(opts);
+  const command = opts.secretCommand;
+  if (command && source !== undefined) {
+    throw new UsageError('--secret-command and --private-key-file, --token-stdin or --generate-key are two places for the key: give one', { hint: COMMAND_EXAMPLE });
+  }
   const records = await deps.connections.records();
   if (opts.name !== undefined) assertFree(records, opts.name, opts.force);
   const interactive = deps.io.canPrompt;
@@ -42,7 +49,7 @@ export async function addOAuthRun(deps: AddDeps, opts: AddOptions): Promise<void
       opts.orgUrl === undefined ? '--org-url <url>' : null,
       opts.clientId === undefined ? '--client-id <id>' : null,
       opts.scopes === undefined ? '--scopes <list>' : null,
-      source === undefined ? '--private-key-file <file>, --token-stdin (the key on stdin) or --generate-key' : null,
+      source === undefined && !command ? '--private-key-file <file>, --token-stdin (the key on stdin), --generate-key or --secret-command -- <command…>' : null,
       opts.name === undefined ? '--name <name>' : null,
     ].filter((flag) => flag !== null);
     if (missing.length > 0) throw new UsageError(`missing ${missing.join(', ')}: no terminal to ask in`, { hint: EXAMPLE });
@@ -50,8 +57,9 @@ export async function addOAuthRun(deps: AddDeps, opts: AddOptions): Promise<void
   // Values given by flag are checked before anything else happens: a typo is exit 2 with nothing read or asked.
   const flagClientId = opts.clientId === undefined ? undefined : parseClientId(opts.clientId);
   const flagScopes = opts.scopes === undefined ? undefined : parseScopes(opts.scopes);
-  // Before any secret is read, asked or made: a keychain that cannot take it is said at once (exit 8).
-  await deps.connections.checkCanSave();
+  // Before any secret is read, asked or made: a keychain that cannot take it is said at once (exit 8). A key that a
+  // command prints needs no keychain.
+  if (!command) await deps.connections.checkCanSave();
   const existing = (name: string): ConnectionRecord | undefined => records.find((record) => record.name === name);
   const flagged = opts.name === undefined ? undefined : existing(opts.name);
   if (flagged && interactive) await confirmReplace(deps, flagged);
@@ -64,15 +72,24 @@ export async function addOAuthRun(deps: AddDeps, opts: AddOptions): Promise<void
     deps.notify(notice);
   });
   const scopes = flagScopes ?? parseScopes(await deps.prompter.input('Okta API scopes granted to the app (e.g. okta.users.read okta.groups.read):', { validate: validWith(parseScopes) }));
-  const chosen = source ?? (await askKeySource(deps));
-  const keyText = givenKey ?? (await readKey(deps, chosen, STDIN_EXAMPLE));
-  const keyId = opts.keyId ?? (interactive && isPem(keyText) ? await askKeyId(deps) : undefined);
-  const made = oauthCredential({ clientId: clientId.value, scopes: scopes.join(' '), privateKey: keyText, keyId });
+  const chosen: AddKeySource = command ? { from: 'command', argv: command } : (source ?? (await askKeySource(deps)));
+  const keyFrom = async (keyText: string): Promise<Normalised<Credential>> => {
+    const keyId = opts.keyId ?? (interactive && isPem(keyText) ? await askKeyId(deps) : undefined);
+    const parsed = oauthCredential({ clientId: clientId.value, scopes: scopes.join(' '), privateKey: keyText, keyId });
+    parsed.notices.forEach((notice) => {
+      deps.notify(notice);
+    });
+    return deps.connections.intake('oauth', secretOf(parsed.value));
+  };
+  // Registered for redaction: from here on, no error or output can carry the key.
+  const made =
+    chosen.from === 'command'
+      ? await commandKey(deps, opts, chosen.argv, orgUrl, { clientId: clientId.value, scopes })
+      : await keyFrom(givenKey ?? (await readKey(deps, chosen, STDIN_EXAMPLE)));
   made.notices.forEach((notice) => {
     deps.notify(notice);
   });
-  // Registered for redaction: from here on, no error or output can carry the key.
-  const credential = deps.connections.intake('oauth', secretOf(made.value)).value as OAuthCredential;
+  const credential = made.value as OAuthCredential;
   const name = opts.name ?? (await askName(deps, records, subdomainOf(orgUrl), opts.force));
   const replaced = opts.name === undefined ? existing(name) : undefined;
   if (replaced) await confirmReplace(deps, replaced);
@@ -110,9 +127,10 @@ export async function addOAuthRun(deps: AddDeps, opts: AddOptions): Promise<void
     if (next === 'save') break;
   }
 
-  const record = await deps.connections.save({ name, orgUrl, credential, force: opts.force, test: result && testRecordOf(result) });
+  const secretCommand = chosen.from === 'command' ? chosen.argv : null;
+  const record = await deps.connections.save({ name, orgUrl, credential, secretCommand, force: opts.force, test: result && testRecordOf(result) });
   if (opts.json) {
-    const item = listItem({ name, kind: record.kind, orgUrl, source: 'keychain', record });
+    const item = listItem({ name, kind: record.kind, orgUrl, source: secretCommand ? 'command' : 'keychain', record });
     deps.io.stdout.write(`${jsonText(isGenerated ? { ...item, publicJwk: publicJwkOf(credential.privateKey), addKeyUrl: appConsoleUrl(orgUrl, credential.clientId) } : item)}\n`);
   } else {
     const who = result?.ok ? ownerText(result) : `as client ${credential.clientId}`;
@@ -120,7 +138,26 @@ export async function addOAuthRun(deps: AddDeps, opts: AddOptions): Promise<void
     deps.io.stdout.write(`${deps.theme.okMark} saved ${name}  ${orgUrl}  ${who}${tested}\n`);
   }
   if (isGenerated && result?.ok !== true) deps.notify(`once the public key is added to the app, run: okta-connect test ${name}`);
-  if (deps.env[clientIdVar(name)]) deps.notify(`${clientIdVar(name)} is set: the environment wins over the keychain for this connection`);
+  if (deps.env[clientIdVar(name)]) deps.notify(`${clientIdVar(name)} is set: the environment wins over the ${secretCommand ? 'secret command' : 'keychain'} for this connection`);
+}
+
+/**
+ * The key a secret command prints, run once now as at every use: validated as a stored key is (and registered for
+ * redaction by the store). It is never saved: the metadata keeps the command, the client id, the scopes and the kid.
+ */
+async function commandKey(
+  deps: AddDeps,
+  opts: Pick<AddOptions, 'name' | 'secretTimeout' | 'keyId'>,
+  argv: SecretCommand,
+  orgUrl: string,
+  app: { clientId: string; scopes: string[] },
+): Promise<Normalised<Credential>> {
+  try {
+    return await deps.connections.runSecretCommand({ argv, name: opts.name, orgUrl }, { kind: 'oauth', ...app, keyId: opts.keyId }, { secretTimeoutMs: opts.secretTimeout });
+  } catch (error) {
+    if (error instanceof CliError && error.exitCode === ExitCode.keychain) throw rephrase(error, { message: (message) => `${message}: nothing was saved` });
+    throw error;
+  }
 }
 
 /** Where the key comes from, by flag (undefined: none given); `example` and `stdinExample` are the hints' commands. */

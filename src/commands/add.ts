@@ -79,9 +79,9 @@ export function addCommand(run: (opts: AddOptions) => Promise<void>, rawArgs: re
     .option('--generate-key', 'with --oauth: make a new key pair and print its public JWK to add to the app')
     .option('--key-type <type>', 'with --generate-key: rsa (2048, the default) or ec (P-256)')
     .option('--key-id <kid>', "with --oauth: the key's kid (default: the JWK's own, else its thumbprint)")
-    .option('--secret-command', 'the token is kept in a secret manager: the command after -- prints it (run each time it is needed)')
+    .option('--secret-command', 'the token (with --oauth: the private key, PEM or JWK) is kept in a secret manager: the command after -- prints it (run each time it is needed)')
     .option(...SECRET_TIMEOUT_FLAG)
-    .argument('[command...]', 'with --secret-command, after --: the command that prints the token (no shell; sh -c \'…\' for one)')
+    .argument('[command...]', 'with --secret-command, after --: the command that prints the token or key (no shell; sh -c \'…\' for one)')
     .usage('[name] [options] [--secret-command -- <command…>]')
     .addHelpText(
       'after',
@@ -129,11 +129,6 @@ interface Secret {
 }
 
 export async function addRun(deps: AddDeps, opts: AddOptions): Promise<void> {
-  if (opts.oauth && opts.secretCommand) {
-    throw new UsageError('--secret-command prints an API token: an OAuth connection keeps its private key in the OS keychain', {
-      hint: 'give one of them: okta-connect add --oauth --help, or okta-connect add --secret-command -- <command…> for a token',
-    });
-  }
   if (opts.oauth) {
     await addOAuthRun(deps, opts);
     return;
@@ -393,7 +388,7 @@ async function askCommand(deps: AddDeps, previous: SecretCommand | undefined): P
 async function commandSecret(deps: AddDeps, opts: Pick<AddOptions, 'name' | 'secretTimeout'>, first: SecretCommand, orgUrl: string): Promise<Secret> {
   for (let argv = first; ; argv = await askCommand(deps, argv)) {
     try {
-      const { value, notices } = await deps.connections.runSecretCommand({ argv, name: opts.name, orgUrl }, 'token', {
+      const { value, notices } = await deps.connections.runSecretCommand({ argv, name: opts.name, orgUrl }, { kind: 'token' }, {
         secretTimeoutMs: opts.secretTimeout,
       });
       notices.forEach((notice) => {

@@ -1,8 +1,10 @@
 import { Command } from 'commander';
 import * as z from 'zod/mini';
 import type { Context } from '../context.js';
-import { parseOrgUrl, parseToken, type ConnectionRecord } from '../domain/connection.js';
-import { envConnectionKeys, envKey, orgUrlVar, tokenVar } from '../domain/env-overrides.js';
+import type { ConnectionRecord } from '../domain/connection.js';
+import { printedSecretOf } from '../domain/credential.js';
+import { clientIdVar, envConnectionKeys, envKey, keyIdVar, orgUrlVar, privateKeyVar, scopesVar, tokenVar } from '../domain/env-overrides.js';
+import { envOverride, type EnvOverride } from '../connections/resolve.js';
 import { CliError, ExitCode, SilentError } from '../domain/errors.js';
 import { SECRET_TIMEOUT_FLAG, optionFields, parseOptions } from '../domain/options.js';
 import { proxyProblem, safeProxy } from '../domain/org-url.js';
@@ -10,7 +12,7 @@ import { jsonText, printable } from '../domain/printable.js';
 import { displayCommand } from '../domain/secret-command.js';
 import { shellCommand } from '../domain/shell.js';
 import { testMany, type TestManyTimes } from '../connections/test-many.js';
-import { lastTestWords, ownerText } from '../connections/views.js';
+import { lastTestWords, ownerText, replaceStep } from '../connections/views.js';
 
 export const doctorOptionsSchema = z.object({
   json: optionFields.flag,
@@ -191,9 +193,9 @@ function lastTestOf(record: ConnectionRecord, now: Date): { status: CheckStatus;
 }
 
 /** What to run when Okta rejected the token; rotate does not reach one that a secret command prints. */
-function authFix(record: Pick<ConnectionRecord, 'name' | 'secretCommand'>): string {
+function authFix(record: Pick<ConnectionRecord, 'name' | 'kind' | 'secretCommand'>): string {
   return record.secretCommand
-    ? `update the token in your secret manager (${displayCommand(record.secretCommand)} prints it), then: okta-connect test ${record.name}`
+    ? `update the ${record.kind === 'oauth' ? 'key' : 'token'} in your secret manager (${displayCommand(record.secretCommand)} prints it), then: okta-connect test ${record.name}`
     : `okta-connect rotate ${record.name}`;
 }
 
@@ -202,8 +204,12 @@ async function freshTests(deps: DoctorDeps, records: ConnectionRecord[], times: 
   const names = await deps.connections.names(records);
   for (const outcome of await testMany(deps, names, records, times)) {
     const error = outcome.connection ? outcome.result.error : outcome.error;
-    if (!error && outcome.connection) add(`test ${outcome.name}`, 'ok', `${outcome.connection.orgUrl}  ${ownerText(outcome.result)}  ${String(outcome.result.latencyMs)} ms`);
-    else add(`test ${outcome.name}`, 'fail', error?.message ?? 'failed', error?.exitCode === ExitCode.auth ? authFix({ name: outcome.name, secretCommand: outcome.connection?.record?.secretCommand ?? null }) : (error?.hint ?? null));
+    const { connection } = outcome;
+    if (!error && connection) add(`test ${outcome.name}`, 'ok', `${connection.orgUrl}  ${ownerText(outcome.result)}  ${String(outcome.result.latencyMs)} ms`);
+    else if (error?.exitCode === ExitCode.auth && connection) {
+      const fix = connection.source === 'env' ? replaceStep(connection) : authFix({ name: outcome.name, kind: connection.record?.kind ?? 'token', secretCommand: connection.record?.secretCommand ?? null });
+      add(`test ${outcome.name}`, 'fail', error.message, fix);
+    } else add(`test ${outcome.name}`, 'fail', error?.message ?? 'failed', error?.hint ?? null);
   }
 }
 
@@ -216,9 +222,9 @@ async function commandChecks(deps: DoctorDeps, records: ConnectionRecord[], secr
     if (!record.secretCommand) continue;
     const owner = { argv: record.secretCommand, name: record.name, orgUrl: record.orgUrl };
     try {
-      await deps.connections.runSecretCommand(owner, record.kind, { secretTimeoutMs });
+      await deps.connections.runSecretCommand(owner, printedSecretOf(record), { secretTimeoutMs });
       const last = lastTestOf(record, now);
-      add(`connection ${record.name}`, last.status, `${record.orgUrl}, ${displayCommand(record.secretCommand)} printed a valid token; ${last.text}`, last.fix);
+      add(`connection ${record.name}`, last.status, `${record.orgUrl}, ${displayCommand(record.secretCommand)} printed a valid ${record.kind === 'oauth' ? 'private key' : 'token'}; ${last.text}`, last.fix);
     } catch (error) {
       if (!(error instanceof CliError)) throw error;
       add(`connection ${record.name}`, 'fail', error.message, error.hint ?? null);
@@ -226,27 +232,29 @@ async function commandChecks(deps: DoctorDeps, records: ConnectionRecord[], secr
   }
 }
 
+/**
+ * Each connection named in the environment, checked as the commands that use it would check it (envOverride): a
+ * partial OAuth set, a value that does not parse, a token with no address. Only variable names are printed.
+ */
 function envChecks(env: Context['env'], records: ConnectionRecord[], add: Add): void {
   for (const key of envConnectionKeys(env)) {
     const name = key.toLowerCase();
-    const token = env[tokenVar(name)];
-    const url = env[orgUrlVar(name)];
     const saved = records.find((record) => envKey(record.name) === key);
-    const problems: string[] = [];
+    const set = [tokenVar, clientIdVar, privateKeyVar, scopesVar, keyIdVar, orgUrlVar].map((variable) => variable(name)).filter((variable) => env[variable]);
+    const what = set.length > 1 ? `${set.slice(0, -1).join(', ')} and ${set.at(-1) ?? ''}` : (set[0] ?? '');
+    let override: EnvOverride;
     try {
-      if (url) parseOrgUrl(url);
+      override = envOverride(env, name);
     } catch (error) {
-      problems.push(`${orgUrlVar(name)}: ${(error as Error).message}`);
+      if (!(error instanceof CliError)) throw error;
+      add(`environment ${saved?.name ?? name}`, 'fail', error.message, error.hint ?? `fix or unset ${what}`);
+      continue;
     }
-    try {
-      if (token) parseToken(token);
-    } catch (error) {
-      problems.push(`${tokenVar(name)}: ${(error as Error).message}`);
+    if (override.secretVar !== undefined && override.orgUrl === undefined && !saved) {
+      add(`environment ${name}`, 'fail', `${override.secretVar} is set but ${orgUrlVar(name)} is not, and no connection is saved under that name`, `set ${orgUrlVar(name)}=https://<your-org>.okta.com, or unset ${what}`);
+    } else {
+      add(`environment ${saved?.name ?? name}`, 'info', `${what} in effect${saved ? ` (overrides the saved connection)` : ''}`);
     }
-    if (token && !url && !saved) problems.push(`${tokenVar(name)} is set but ${orgUrlVar(name)} is not, and no connection is saved under that name`);
-    const what = [token ? tokenVar(name) : null, url ? orgUrlVar(name) : null].filter(Boolean).join(' and ');
-    if (problems.length > 0) add(`environment ${name}`, 'fail', problems.join('; '), `fix or unset ${what}`);
-    else add(`environment ${saved?.name ?? name}`, 'info', `${what} in effect${saved ? ` (overrides the saved connection)` : ''}`);
   }
   const proxy = env.HTTPS_PROXY ?? env.https_proxy;
   const unusableProxy = proxy ? proxyProblem(proxy) : undefined;

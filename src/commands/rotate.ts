@@ -72,7 +72,7 @@ export async function rotateRun(deps: RotateDeps, opts: RotateOptions): Promise<
     });
   }
   // Nothing to read or ask: a command prints this connection's token, from the user's secret manager.
-  if (record.secretCommand) throw rotatedElsewhere({ argv: record.secretCommand, name, orgUrl: record.orgUrl });
+  if (record.secretCommand) throw rotatedElsewhere({ argv: record.secretCommand, name, orgUrl: record.orgUrl }, record.kind);
   if (record.kind === 'oauth') {
     await rotateOAuth(deps, opts, record);
     return;

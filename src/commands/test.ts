@@ -4,13 +4,11 @@ import type { Context } from '../context.js';
 import { probeConnection, testRecordOf, type ProbeResult } from '../connections/probe.js';
 import type { ResolvedConnection } from '../connections/store.js';
 import { testMany, type TestOutcome } from '../connections/test-many.js';
-import { errorJson, ownerText, testJson, testWarnings } from '../connections/views.js';
+import { errorJson, ownerText, replaceStep, testJson, testWarnings } from '../connections/views.js';
 import { daysUntil, idleExpiresAt, isExpiringSoon, type ConnectionRecord } from '../domain/connection.js';
 import { CliError, ExitCode, SilentError, UsageError, rephrase } from '../domain/errors.js';
-import { tokenVar } from '../domain/env-overrides.js';
 import { SECRET_TIMEOUT_FLAG, optionFields, parseOptions, withPositionalName } from '../domain/options.js';
 import { jsonText, printable } from '../domain/printable.js';
-import { displayCommand } from '../domain/secret-command.js';
 import { chooseConnection } from '../connections/choose.js';
 import { startSpinner } from '../io/spinner.js';
 
@@ -125,14 +123,7 @@ function failureOf(outcome: TestOutcome): CliError | null {
  */
 function nextStep(error: CliError, connection: ResolvedConnection): CliError {
   if (error.exitCode !== ExitCode.auth) return error;
-  const command = connection.source === 'command' ? connection.record?.secretCommand : null;
-  const next =
-    connection.source === 'env'
-      ? `the token came from ${tokenVar(connection.name)}: update that secret`
-      : command
-        ? `the token came from ${displayCommand(command)}: update it in your secret manager`
-        : `then save it with: okta-connect rotate ${connection.name}`;
-  return rephrase(error, { hint: `${error.hint ?? ''}; ${next}`.replace(/^; /, '') });
+  return rephrase(error, { hint: `${error.hint ?? ''}; ${replaceStep(connection)}`.replace(/^; /, '') });
 }
 
 /** The failure with the connection's name in front, and the next step. */

@@ -1,46 +1,81 @@
 import { byName, parseOrgUrl, type ConnectionRecord } from '../domain/connection.js';
 import { credentialFromSecret, oauthCredential, type Credential } from '../domain/credential.js';
-import { clientIdVar, envConnectionKeys, envKey, keyIdVar, orgUrlVar, privateKeyVar, scopesVar, tokenVar } from '../domain/env-overrides.js';
+import { clientIdVar, envConnectionKeys, envKey, keyIdVar, oauthPartVars, orgUrlVar, privateKeyVar, scopesVar, tokenVar } from '../domain/env-overrides.js';
+import { parseClientId, parsePrivateKey, parseScopes } from '../domain/oauth.js';
 import { NotFoundError, UsageError } from '../domain/errors.js';
 
 type Env = Readonly<Record<string, string | undefined>>;
 
-/** What the environment says of one connection: `OKTA_CONNECT_<NAME>_TOKEN` and `_ORG_URL`, each validated. */
+/** What the environment says of one connection: `OKTA_CONNECT_<NAME>_TOKEN` (or the OAuth variables) and `_ORG_URL`, each validated. */
 export interface EnvOverride {
   orgUrl: string | undefined;
   /** The raw secret, for the redactor, and the credential made of it. */
   secret: string | undefined;
   credential: Credential | undefined;
+  /** The variable the secret came from (`_TOKEN` or `_PRIVATE_KEY`), to name in hints. */
+  secretVar: string | undefined;
 }
 
+/**
+ * The environment's connection of this name. A partial or contradictory set of variables (an OAuth part without
+ * `_CLIENT_ID`, `_CLIENT_ID` without its key or scopes, `_TOKEN` and `_CLIENT_ID` both) and a value that does not
+ * parse are usage errors naming the variable: never a silent fall back to the keychain. No message quotes a key.
+ */
 export function envOverride(env: Env, name: string): EnvOverride {
   const rawUrl = env[orgUrlVar(name)];
+  const orgUrl = rawUrl ? fromVariable(orgUrlVar(name), () => parseOrgUrl(rawUrl).value) : undefined;
   const clientId = env[clientIdVar(name)];
+  const token = env[tokenVar(name)];
   if (clientId) {
+    if (token) {
+      throw new UsageError(`${tokenVar(name)} and ${clientIdVar(name)} are both set: a connection is an API token or an OAuth app, not both`, {
+        hint: `unset one of them`,
+      });
+    }
     // An OAuth connection from the environment: all of its parts, or a usage error naming the missing one.
     const key = env[privateKeyVar(name)];
     const scopes = env[scopesVar(name)];
-    const missing = !key ? privateKeyVar(name) : !scopes ? scopesVar(name) : undefined;
-    if (missing) throw new UsageError(`${clientIdVar(name)} is set but ${missing} is not`, { hint: `set ${missing} too, or unset ${clientIdVar(name)}` });
-    return {
-      orgUrl: rawUrl ? fromVariable(orgUrlVar(name), () => parseOrgUrl(rawUrl).value) : undefined,
-      secret: key,
-      credential: fromVariable(privateKeyVar(name), () => oauthCredential({ clientId, scopes: scopes ?? '', privateKey: key ?? '', keyId: env[keyIdVar(name)] }).value),
-    };
+    const missing = [key ? null : privateKeyVar(name), scopes ? null : scopesVar(name)].filter((variable) => variable !== null);
+    if (key === undefined || key === '' || scopes === undefined || scopes === '') {
+      throw new UsageError(`${clientIdVar(name)} is set but ${missing.join(' and ')} ${missing.length > 1 ? 'are' : 'is'} not`, {
+        hint: `set ${missing.join(' and ')} too (the private key, PEM or JWK; the Okta API scopes), or unset ${clientIdVar(name)}`,
+      });
+    }
+    const keyId = env[keyIdVar(name)] || undefined;
+    const credential = oauthFromVariables(name, { clientId, scopes, key, keyId });
+    return { orgUrl, secret: key, credential, secretVar: privateKeyVar(name) };
   }
-  const secret = env[tokenVar(name)];
+  const stray = oauthPartVars(name).find((variable) => env[variable]);
+  if (stray !== undefined) {
+    throw new UsageError(`${stray} is set but ${clientIdVar(name)} is not`, {
+      hint: `set ${clientIdVar(name)} to the app's client id (0oa…) as well, or unset ${stray}`,
+    });
+  }
   return {
-    orgUrl: rawUrl ? fromVariable(orgUrlVar(name), () => parseOrgUrl(rawUrl).value) : undefined,
-    secret: secret || undefined,
-    credential: secret ? fromVariable(tokenVar(name), () => credentialFromSecret('token', secret).value) : undefined,
+    orgUrl,
+    secret: token || undefined,
+    credential: token ? fromVariable(tokenVar(name), () => credentialFromSecret('token', token).value) : undefined,
+    secretVar: token ? tokenVar(name) : undefined,
   };
+}
+
+/** Each part checked under its own variable, so the message names the one to fix. */
+function oauthFromVariables(name: string, parts: { clientId: string; scopes: string; key: string; keyId: string | undefined }): Credential {
+  fromVariable(clientIdVar(name), () => parseClientId(parts.clientId));
+  fromVariable(scopesVar(name), () => parseScopes(parts.scopes));
+  fromVariable(privateKeyVar(name), () => parsePrivateKey(parts.key));
+  return fromVariable(parts.keyId === undefined ? privateKeyVar(name) : keyIdVar(name), () =>
+    oauthCredential({ clientId: parts.clientId, scopes: parts.scopes, privateKey: parts.key, keyId: parts.keyId }).value,
+  );
 }
 
 function fromVariable<T>(variable: string, parse: () => T): T {
   try {
     return parse();
   } catch (error) {
-    if (error instanceof UsageError) throw new UsageError(`${variable}: ${error.message}`, { hint: `fix or unset ${variable}`, cause: error });
+    if (error instanceof UsageError) {
+      throw new UsageError(`${variable}: ${error.message}`, { hint: error.hint ? `${error.hint}; or unset ${variable}` : `fix or unset ${variable}`, cause: error });
+    }
     throw error;
   }
 }
@@ -56,13 +91,21 @@ export function notFound(name: string, records: ConnectionRecord[], hint?: strin
   });
 }
 
-/** Names of connections that exist only in the environment (both variables set, nothing saved). */
+/**
+ * Names of connections that exist only in the environment: an address and a secret variable set (a token, or any OAuth
+ * one: a partial OAuth set is listed, so that test --all and doctor say what is missing), nothing saved.
+ */
 export function envOnlyNames(env: Env, records: ConnectionRecord[]): string[] {
   const savedKeys = new Set(records.map((record) => envKey(record.name)));
   return envConnectionKeys(env)
     .filter((key) => !savedKeys.has(key))
     .map((key) => key.toLowerCase())
-    .filter((name) => (env[tokenVar(name)] || env[clientIdVar(name)]) && env[orgUrlVar(name)]);
+    .filter((name) => env[orgUrlVar(name)] && [tokenVar(name), clientIdVar(name), ...oauthPartVars(name)].some((variable) => env[variable]));
+}
+
+/** The environment names an OAuth connection of this name (its client id, or any other OAuth variable). */
+export function isOAuthInEnv(env: Env, name: string): boolean {
+  return [clientIdVar(name), ...oauthPartVars(name)].some((variable) => env[variable]);
 }
 
 /** Every connection's name, saved or environment-only, in name order: what --all tests and the picker offers. */

@@ -1,5 +1,6 @@
 import { displayCommand } from '../domain/secret-command.js';
 import { CancelledError, SecretCommandError, UsageError, type CliError } from '../domain/errors.js';
+import type { ConnectionKind } from '../domain/credential.js';
 import type { SecretCommandOutcome } from './ports.js';
 
 /** Whose secret command it is, for the message and the hint: a saved connection, or the one `add` is making. */
@@ -59,15 +60,19 @@ export function commandFailure(outcome: Exclude<SecretCommandOutcome, { kind: 'p
 }
 
 /** The command exited 0, but what it printed is no secret of this kind. `why` never quotes the output. */
-export function invalidOutput(owner: CommandOwner, why: string | undefined): SecretCommandError {
+export function invalidOutput(owner: CommandOwner, kind: ConnectionKind, why: string | undefined): SecretCommandError {
   const label = commandLabel(owner);
+  const what = kind === 'oauth' ? 'private key' : 'token';
   if (why === undefined) {
     return new SecretCommandError(`${label} printed nothing`, {
-      hint: `check that the entry exists and holds the token: run ${displayCommand(owner.argv)}`,
+      hint: `check that the entry exists and holds the ${what}: run ${displayCommand(owner.argv)}`,
     });
   }
-  return new SecretCommandError(`${label} printed no valid secret: ${why}`, {
-    hint: "make it print the token alone (for an entry of several lines: sh -c '… | head -n 1'); what it printed was not shown",
+  return new SecretCommandError(`${label} printed no valid ${kind === 'oauth' ? 'private key' : 'secret'}: ${why}`, {
+    hint:
+      kind === 'oauth'
+        ? 'make it print the private key alone, PEM or JWK, whole (pass show prints the whole entry); what it printed was not shown'
+        : "make it print the token alone (for an entry of several lines: sh -c '… | head -n 1'); what it printed was not shown",
   });
 }
 
@@ -79,11 +84,17 @@ function seconds(ms: number): string {
  * rotate has nothing to replace for a connection whose token a command prints: the token lives in the user's secret
  * manager, and the next use reads the new one from there. A usage error (exit 2): nothing was rotated.
  */
-export function rotatedElsewhere(owner: CommandOwner & { name: string }): UsageError {
+export function rotatedElsewhere(owner: CommandOwner & { name: string }, kind: ConnectionKind): UsageError {
   const command = displayCommand(owner.argv);
   const [program, verb, entry] = owner.argv;
   // pass, whose recipe the README gives: the entry that `pass show` prints is overwritten by `pass insert --force`.
   const example = program === 'pass' && verb === 'show' && entry !== undefined && owner.argv.length === 3 ? ` (${displayCommand(['pass', 'insert', '--force', entry])})` : '';
+  if (kind === 'oauth') {
+    // The kid is in the metadata: a new key with another kid needs the connection saved again (the add command).
+    return new UsageError(`"${owner.name}" has no key here to rotate: ${command} prints it, so the private key lives in your secret manager`, {
+      hint: `store the new key where ${command} reads it${example} and add its public half to the app; if its kid changed, save the connection again (okta-connect add --oauth ${owner.name} --force --key-id <kid> … --secret-command -- ${command}); then check it: okta-connect test ${owner.name}; delete the old key in the Admin Console`,
+    });
+  }
   return new UsageError(`"${owner.name}" has no token here to rotate: ${command} prints it, so the secret lives in your secret manager`, {
     hint: `store the new token in your secret manager where ${command} reads it${example}, then check it: okta-connect test ${owner.name}; revoke the old one in the Admin Console`,
   });

@@ -1,20 +1,23 @@
 import { byName, type ConnectionRecord, type Normalised, type Owner } from '../domain/connection.js';
 import {
+  credentialFromPrinted,
   credentialFromSecret,
   fingerprintOf,
+  printedSecretOf,
   kindOf,
   secretOf,
   secretParts,
   type ConnectionKind,
   type Credential,
+  type PrintedSecret,
   type SecretSource,
 } from '../domain/credential.js';
-import { clientIdVar, orgUrlVar, tokenVar } from '../domain/env-overrides.js';
+import { clientIdVar, keyIdVar, orgUrlVar, privateKeyVar, scopesVar, tokenVar } from '../domain/env-overrides.js';
 import { CancelledError, CliError, KeychainError, NotFoundError, UsageError, type ExitCodeValue } from '../domain/errors.js';
 import type { Redactor } from '../domain/redact.js';
 import { DEFAULT_SECRET_TIMEOUT_MS, type SecretCommand } from '../domain/secret-command.js';
 import type { Critical, MetadataStore, SecretCommandRunner, SecretStore } from './ports.js';
-import { connectionNames, envOnlyNames, envOverride, notFound } from './resolve.js';
+import { connectionNames, envOnlyNames, envOverride, isOAuthInEnv, notFound } from './resolve.js';
 import { commandFailure, invalidOutput, rotatedElsewhere, type CommandOwner } from './secret-command.js';
 
 export type { MetadataStore, SecretCommandRunner, SecretStore } from './ports.js';
@@ -26,8 +29,8 @@ export interface ListedConnection {
   orgUrl: string;
   source: SecretSource | 'missing';
   record: ConnectionRecord | undefined;
-  /** An environment-only OAuth connection's OKTA_CONNECT_<NAME>_CLIENT_ID (a saved one's is in its record). */
-  clientId?: string;
+  /** An environment-only OAuth connection's _CLIENT_ID, _SCOPES and _KEY_ID, as set (a saved one's are in its record). */
+  env?: { clientId: string | undefined; scopes: string[] | undefined; keyId: string | undefined };
 }
 
 /** A connection ready to use: its address, its credential, and where each came from. */
@@ -95,8 +98,11 @@ export interface ConnectionStore {
   list(glanceMs: number): Promise<{ connections: ListedConnection[]; isKeychainChecked: boolean }>;
   /** A credential from what a person typed or piped, validated and registered for redaction. */
   intake(kind: ConnectionKind, raw: string): Normalised<Credential>;
-  /** Run a secret command once; what it prints is a credential, registered for redaction first, then validated (add, doctor). */
-  runSecretCommand(owner: CommandOwner, kind: ConnectionKind, options?: UseOptions): Promise<Normalised<Credential>>;
+  /**
+   * Run a secret command once; what it prints (a token, or an OAuth app's private key) is registered for redaction
+   * first, then validated (add, doctor).
+   */
+  runSecretCommand(owner: CommandOwner, expected: PrintedSecret, options?: UseOptions): Promise<Normalised<Credential>>;
   /** The address and credential to use: the environment wins over a secret command, which wins over the keychain. */
   resolve(name: string, records?: ConnectionRecord[], options?: UseOptions): Promise<ResolvedConnection>;
   /**
@@ -196,27 +202,33 @@ export function connectionStore(deps: ConnectionStoreDeps): ConnectionStore {
   }
 
   /** Only these few lines see a command's output before the redactor does. Too short a value cannot be a secret. */
-  async function runSecretCommand(owner: CommandOwner, kind: ConnectionKind, options: UseOptions = {}): Promise<Normalised<Credential>> {
+  async function runSecretCommand(owner: CommandOwner, expected: PrintedSecret, options: UseOptions = {}): Promise<Normalised<Credential>> {
     const outcome = await deps.commands.run(owner.argv, options.secretTimeoutMs ?? DEFAULT_SECRET_TIMEOUT_MS);
     if (outcome.kind !== 'printed') throw commandFailure(outcome, owner, '--secret-timeout');
     const printed = outcome.stdout.trim();
     for (const piece of [outcome.stdout, printed, ...printed.split('\n').map((line) => line.trim())]) {
       if (piece.length >= MIN_SECRET_CHARS) redactor.add(piece);
     }
-    if (printed === '') throw invalidOutput(owner, undefined);
+    if (printed === '') throw invalidOutput(owner, expected.kind, undefined);
+    let parsed: Normalised<Credential>;
     try {
-      return credentialFromSecret(kind, outcome.stdout);
+      parsed = credentialFromPrinted(expected, outcome.stdout);
     } catch (error) {
-      if (error instanceof CliError) throw invalidOutput(owner, error.message);
+      if (error instanceof CliError) throw invalidOutput(owner, expected.kind, error.message);
       throw error;
     }
+    // A key's other forms (its JWK members, the PEM that exec hands on) are secrets too.
+    register(parsed.value);
+    return parsed;
   }
 
   /** A saved secret goes only to the address it was saved with. */
   function assertSavedAddress(name: string, orgUrl: string, record: ConnectionRecord | undefined): void {
     if (record && orgUrl !== record.orgUrl) {
-      throw new UsageError(`${orgUrlVar(name)} points the saved token of "${name}" at ${orgUrl}, not the address it was saved for (${record.orgUrl})`, {
-        hint: `a secret goes only to the address it was saved with: set ${tokenVar(name)} too, or unset ${orgUrlVar(name)}`,
+      const what = record.kind === 'oauth' ? 'key' : 'token';
+      const own = record.kind === 'oauth' ? `${clientIdVar(name)}, ${privateKeyVar(name)} and ${scopesVar(name)}` : tokenVar(name);
+      throw new UsageError(`${orgUrlVar(name)} points the saved ${what} of "${name}" at ${orgUrl}, not the address it was saved for (${record.orgUrl})`, {
+        hint: `a secret goes only to the address it was saved with: set ${own} too, or unset ${orgUrlVar(name)}`,
       });
     }
   }
@@ -229,7 +241,7 @@ export function connectionStore(deps: ConnectionStoreDeps): ConnectionStore {
     const orgUrl = env.orgUrl ?? record?.orgUrl;
     if (orgUrl === undefined) {
       if (env.credential) {
-        throw new NotFoundError(`no connection named "${name}": ${tokenVar(name)} is set but ${orgUrlVar(name)} is not`, {
+        throw new NotFoundError(`no connection named "${name}": ${env.secretVar ?? tokenVar(name)} is set but ${orgUrlVar(name)} is not`, {
           hint: `set ${orgUrlVar(name)}=https://<your-org>.okta.com as well`,
         });
       }
@@ -240,7 +252,7 @@ export function connectionStore(deps: ConnectionStoreDeps): ConnectionStore {
       // Checked before the command runs: its secret would go nowhere anyway.
       assertSavedAddress(name, orgUrl, record);
       const owner = { argv: record.secretCommand, name, orgUrl: record.orgUrl };
-      const { value } = await runSecretCommand(owner, record.kind, options);
+      const { value } = await runSecretCommand(owner, printedSecretOf(record), options);
       return { name, orgUrl, credential: value, source: 'command', record };
     }
     const secret = await readSecret(name);
@@ -326,14 +338,19 @@ export function connectionStore(deps: ConnectionStoreDeps): ConnectionStore {
           name: record.name,
           kind: record.kind,
           orgUrl: orgUrl ?? record.orgUrl,
-          source: deps.env[record.kind === 'oauth' ? clientIdVar(record.name) : tokenVar(record.name)] ? 'env' : record.secretCommand ? 'command' : 'keychain',
+          source: deps.env[tokenVar(record.name)] || isOAuthInEnv(deps.env, record.name) ? 'env' : record.secretCommand ? 'command' : 'keychain',
           record,
         };
       });
       const envOnly = envOnlyNames(deps.env, records).map(
         (name): ListedConnection => {
-          const clientId = deps.env[clientIdVar(name)];
-          return { name, kind: clientId ? 'oauth' : 'token', orgUrl: deps.env[orgUrlVar(name)] ?? '', source: 'env', record: undefined, ...(clientId ? { clientId } : {}) };
+          const orgUrl = deps.env[orgUrlVar(name)] ?? '';
+          if (!isOAuthInEnv(deps.env, name)) return { name, kind: 'token', orgUrl, source: 'env', record: undefined };
+          // What the CI variables say, without reading the key: list never touches a secret.
+          const clientId = deps.env[clientIdVar(name)] || undefined;
+          const scopes = deps.env[scopesVar(name)]?.split(/[\s,]+/).filter((scope) => scope !== '');
+          const keyId = deps.env[keyIdVar(name)] || undefined;
+          return { name, kind: 'oauth', orgUrl, source: 'env', record: undefined, env: { clientId, scopes: scopes?.length ? scopes : undefined, keyId } };
         },
       );
       const all = [...saved, ...envOnly].sort(byName);
@@ -358,17 +375,18 @@ export function connectionStore(deps: ConnectionStoreDeps): ConnectionStore {
       const record = records.find((candidate) => candidate.name === name);
       if (record?.secretCommand) {
         const owner = { argv: record.secretCommand, name, orgUrl: record.orgUrl };
-        const credential = options.needsSecret === true ? (await runSecretCommand(owner, record.kind, options)).value : undefined;
+        const credential = options.needsSecret === true ? (await runSecretCommand(owner, printedSecretOf(record), options)).value : undefined;
         return { record, credential, records };
       }
-      const isEnvOnly = !record && Boolean(deps.env[tokenVar(name)]);
+      const envVar = [tokenVar(name), clientIdVar(name)].find((variable) => deps.env[variable]);
+      const isEnvOnly = !record && envVar !== undefined;
       // An env-only name on a machine without a keychain (CI) is "not found", with the hint to unset the variable.
       const secret = await readSecret(name).catch((error: unknown) => {
         if (isEnvOnly && error instanceof KeychainError) return undefined;
         throw error;
       });
       if (!record && secret === undefined) {
-        throw notFound(name, records, isEnvOnly ? `"${name}" comes from ${tokenVar(name)} only: unset that variable instead` : undefined);
+        throw notFound(name, records, isEnvOnly ? `"${name}" comes from ${envVar} only: unset that variable instead` : undefined);
       }
       const stored = secret === undefined ? undefined : fromStore(name, record?.kind ?? 'token', secret);
       // A secret that is not the one saved for this address is deleted with it, but never sent (no revocation).
@@ -450,7 +468,7 @@ export function connectionStore(deps: ConnectionStoreDeps): ConnectionStore {
                 hint: `nothing was changed; see okta-connect list, then run okta-connect rotate ${request.name} again`,
               });
             }
-            if (existing.secretCommand) throw rotatedElsewhere({ argv: existing.secretCommand, name: request.name, orgUrl: existing.orgUrl });
+            if (existing.secretCommand) throw rotatedElsewhere({ argv: existing.secretCommand, name: request.name, orgUrl: existing.orgUrl }, existing.kind);
             state.previous = await readSecret(request.name);
             // The first write: from here a signal waits until the metadata is written or the old token put back.
             section.enter();

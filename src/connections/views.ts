@@ -2,6 +2,8 @@ import { idleExpiresAt, orgUrlSchema, type ConnectionRecord } from '../domain/co
 import { ExitCode, type CliError } from '../domain/errors.js';
 import { withoutUserInfo } from '../domain/org-url.js';
 import { printable } from '../domain/printable.js';
+import { privateKeyVar, tokenVar } from '../domain/env-overrides.js';
+import { displayCommand } from '../domain/secret-command.js';
 import type { ProbeResult } from './probe.js';
 import type { ListedConnection, ResolvedConnection } from './store.js';
 
@@ -47,11 +49,12 @@ export function listItem(connection: ListedConnection): ListItem {
 function oauthItem(connection: ListedConnection): Pick<ListItem, 'clientId' | 'scopes' | 'keyId'> {
   const { record } = connection;
   const item: Pick<ListItem, 'clientId' | 'scopes' | 'keyId'> = {};
-  const clientId = record?.clientId ?? connection.clientId;
+  const clientId = record?.clientId ?? connection.env?.clientId;
   if (clientId !== undefined) item.clientId = printable(clientId);
-  const scopes = record?.scopes;
+  const scopes = record?.scopes ?? connection.env?.scopes;
   if (scopes !== undefined) item.scopes = scopes.map((scope) => printable(scope));
-  if (record?.keyId !== undefined) item.keyId = printable(record.keyId);
+  const keyId = record?.keyId ?? connection.env?.keyId;
+  if (keyId !== undefined) item.keyId = printable(keyId);
   return item;
 }
 
@@ -64,8 +67,21 @@ function shownOrgUrl(raw: string): string {
   return parsed.success ? parsed.data.value : printable(withoutUserInfo(raw));
 }
 
-/** The `test --json` element. */
-export function testJson(connection: Pick<ResolvedConnection, 'name' | 'orgUrl'>, result: ProbeResult): object {
+/**
+ * Where a secret that Okta rejected gets replaced: the variable it came from, the user's secret manager, or rotate
+ * (which reaches only the keychain).
+ */
+export function replaceStep(connection: Pick<ResolvedConnection, 'name' | 'source' | 'credential' | 'record'>): string {
+  const isOAuth = connection.credential.kind === 'oauth';
+  const what = isOAuth ? 'key' : 'token';
+  const command = connection.source === 'command' ? connection.record?.secretCommand : null;
+  if (connection.source === 'env') return `the ${what} came from ${isOAuth ? privateKeyVar(connection.name) : tokenVar(connection.name)}: update that secret`;
+  if (command) return `the ${what} came from ${displayCommand(command)}: update it in your secret manager`;
+  return `then save it with: okta-connect rotate ${connection.name}`;
+}
+
+/** The `test --json` element. OAuth connections add `oauth`: what the test found, or null when it failed. */
+export function testJson(connection: Pick<ResolvedConnection, 'name' | 'orgUrl' | 'credential'>, result: ProbeResult): object {
   return {
     name: connection.name,
     orgUrl: connection.orgUrl,
@@ -74,7 +90,7 @@ export function testJson(connection: Pick<ResolvedConnection, 'name' | 'orgUrl'>
     owner: result.owner ? { id: result.owner.id, login: result.owner.login, status: result.owner.status ?? null } : null,
     roles: result.roles,
     rateLimit: result.rateLimit,
-    ...(result.oauth ? { oauth: result.oauth } : {}),
+    ...(connection.credential.kind === 'oauth' ? { oauth: result.oauth ?? null } : {}),
     error: errorJson(result.error),
   };
 }

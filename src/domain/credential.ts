@@ -90,6 +90,26 @@ export function credentialFromSecret(kind: ConnectionKind, secret: string): Norm
   return FROM_SECRET[kind](secret);
 }
 
+/**
+ * What a secret command prints: an API token, or the private key (PEM or JWK) of an OAuth app whose client id, scopes
+ * and kid the metadata holds. The key is validated as a stored one is; a JWK whose own kid is not `keyId` is refused.
+ */
+export type PrintedSecret = { kind: 'token' } | { kind: 'oauth'; clientId: string; scopes: readonly string[]; keyId: string | undefined };
+
+export function credentialFromPrinted(expected: PrintedSecret, printed: string): Normalised<Credential> {
+  if (expected.kind === 'token') return credentialFromSecret('token', printed);
+  return oauthCredential({ clientId: expected.clientId, scopes: expected.scopes.join(' '), privateKey: printed, keyId: expected.keyId });
+}
+
+/** What the secret command of a saved connection must print; an OAuth record without its client id or scopes is refused. */
+export function printedSecretOf(record: { name: string; kind: ConnectionKind; clientId?: string | undefined; scopes?: string[] | undefined; keyId?: string | undefined }): PrintedSecret {
+  if (record.kind === 'token') return { kind: 'token' };
+  if (record.clientId === undefined || record.scopes === undefined) {
+    throw new UsageError(`the record of "${record.name}" has no client id or scopes`, { hint: `save it again: okta-connect add --oauth ${record.name} --force` });
+  }
+  return { kind: 'oauth', clientId: record.clientId, scopes: record.scopes, keyId: record.keyId };
+}
+
 /** Every value of the credential that must never be printed. */
 export function secretParts(credential: Credential): string[] {
   return credential.kind === 'oauth' ? [secretOf(credential), JSON.stringify(credential.privateKey), ...privateKeyParts(credential.privateKey)] : [credential.token];

@@ -11,12 +11,15 @@ export const privateKeyVar = (name: string): string => `OKTA_CONNECT_${envKey(na
 export const scopesVar = (name: string): string => `OKTA_CONNECT_${envKey(name)}_SCOPES`;
 export const keyIdVar = (name: string): string => `OKTA_CONNECT_${envKey(name)}_KEY_ID`;
 
-/** The keys of every connection named in the environment (a token or an address variable), e.g. `PROD`, `MY_ORG`. */
+/** The OAuth variables that mean nothing without `_CLIENT_ID` beside them. */
+export const oauthPartVars = (name: string): string[] => [privateKeyVar(name), scopesVar(name), keyIdVar(name)];
+
+/** The keys of every connection named in the environment (any of its variables), e.g. `PROD`, `MY_ORG`. */
 export function envConnectionKeys(env: Readonly<Record<string, string | undefined>>): string[] {
   const keys = new Set<string>();
   for (const [variable, value] of Object.entries(env)) {
     if (value === undefined || value === '') continue;
-    const match = /^OKTA_CONNECT_([A-Z0-9][A-Z0-9_]*)_(TOKEN|ORG_URL|CLIENT_ID)$/.exec(variable);
+    const match = /^OKTA_CONNECT_([A-Z0-9][A-Z0-9_]*)_(TOKEN|ORG_URL|CLIENT_ID|PRIVATE_KEY|SCOPES|KEY_ID)$/.exec(variable);
     if (match?.[1] !== undefined) keys.add(match[1]);
   }
   return [...keys].sort();

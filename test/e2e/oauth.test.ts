@@ -129,3 +129,49 @@ describe('test of an OAuth connection', () => {
     expect(fake.requests.length).toBe(before);
   });
 });
+
+describe("a DPoP nonce asked by the API itself (RFC 9449 §9; the fake's opt-in mode)", () => {
+  const sandbox = useSandbox();
+  const callsTo = (path: string, since: number): number => fake.requests.slice(since).filter((request) => request.path === path).length;
+
+  it('one challenge: the call is sent again once, with the nonce in a new proof, and the test passes on the same token', async () => {
+    const made = fake.oauth.addApp({ keyType: 'ec', requireDpop: true });
+    fake.oauth.resourceNonce = 'once';
+    const [before, challenges] = [fake.requests.length, fake.oauth.resourceChallenges];
+    try {
+      const result = await sandbox.run(['test', 'rn'], { env: oauthEnv('rn', made, { key: JSON.stringify(made.privateJwk) }) });
+      expect(result.code, describeRun(result)).toBe(0);
+      expect(result.stdout).toMatch(/DPoP required/);
+      expect(fake.oauth.resourceChallenges - challenges).toBe(1);
+      expect(callsTo('/api/v1/users', before)).toBe(2);
+      // The nonce retry of the token endpoint, then the grant: no second token for the API's challenge.
+      expect(callsTo('/oauth2/v1/token', before)).toBe(2);
+      const proof = fake.requests.at(-1)?.dpop ?? '';
+      expect(JSON.parse(Buffer.from(proof.split('.')[1] ?? '', 'base64url').toString())).toHaveProperty('nonce');
+      expect(keyLeaks(made, sandbox, [result])).toEqual([]);
+    } finally {
+      fake.oauth.resourceNonce = 'off';
+    }
+  });
+
+  const FAILURES: ['always' | 'no-header', RegExp, number][] = [
+    ['always', /asked for a new DPoP nonce on GET \/api\/v1\/users\?limit=1 again after one was sent \(use_dpop_nonce\)/, 2],
+    ['no-header', /asked for a DPoP nonce on GET \/api\/v1\/users\?limit=1 but sent none/, 1],
+  ];
+  for (const [mode, message, calls] of FAILURES) {
+    it(`a challenge that the retry cannot meet (${mode}): exit 7 with its own message, never "revoked", the retry bounded`, async () => {
+      const made = fake.oauth.addApp({ requireDpop: true });
+      fake.oauth.resourceNonce = mode;
+      const before = fake.requests.length;
+      try {
+        const result = await sandbox.run(['test', 'rn'], { env: oauthEnv('rn', made) });
+        expect(expectCleanFailure(result, 7)).toMatch(message);
+        expect(result.stderr).toMatch(/hint: this is not a revoked or rejected key/);
+        expect(result.stderr).not.toMatch(/30 days|api\/tokens/);
+        expect(callsTo('/api/v1/users', before)).toBe(calls);
+      } finally {
+        fake.oauth.resourceNonce = 'off';
+      }
+    });
+  }
+});

@@ -5,6 +5,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { leftAfter, uniqueSleep } from '../fixtures/processes.js';
+import { gpg, makePassStore, requirePass, stopAgent, type PassStore } from '../fixtures/pass-store.js';
 import {
   connectionsPath,
   describeRun,
@@ -29,67 +30,17 @@ import {
 const fake = useFakeOkta();
 let root = '';
 
-/** A pass store of its own: a GPG home with one key and a password store initialised for it. */
-interface PassStore {
-  env: { GNUPGHOME: string; PASSWORD_STORE_DIR: string };
-  insert(entry: string, value: string): void;
-  remove(entry: string): void;
-}
-
-function gpg(home: string, args: string[]): string {
-  return execFileSync('gpg', ['--batch', ...args], { env: { ...process.env, GNUPGHOME: home }, encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'] });
-}
-
-/** A throw-away key (with a passphrase for a locked store), and `pass init <key id>`. */
-function makePassStore(name: string, passphrase = ''): PassStore {
-  const home = join(root, `${name}-gnupg`);
-  mkdirSync(home, { mode: 0o700 });
-  const env = { GNUPGHOME: home, PASSWORD_STORE_DIR: join(root, `${name}-store`) };
-  gpg(home, ['--pinentry-mode', 'loopback', '--passphrase', passphrase, '--quick-gen-key', `okta-connect ${name} <${name}@example.invalid>`, 'future-default', 'default', 'never']);
-  const keyId = /^fpr:+([0-9A-F]+):/m.exec(gpg(home, ['--with-colons', '--list-keys']))?.[1];
-  if (keyId === undefined) throw new Error('gpg made no key');
-  const pass = (args: string[], input?: string): void => {
-    execFileSync('pass', args, { env: { ...process.env, ...env }, input, stdio: ['pipe', 'ignore', 'pipe'] });
-  };
-  pass(['init', keyId]);
-  return {
-    env,
-    insert: (entry, value) => {
-      pass(['insert', '--echo', '--force', entry], `${value}\n`);
-    },
-    remove: (entry) => {
-      pass(['rm', '--force', entry]);
-    },
-  };
-}
-
-/** The gpg-agent that a GPG home's first use started, stopped. */
-function stopAgent(home: string | undefined): void {
-  if (home === undefined) return;
-  try {
-    execFileSync('gpgconf', ['--kill', 'gpg-agent'], { env: { ...process.env, GNUPGHOME: home }, stdio: 'ignore' });
-  } catch {
-    // No agent was started.
-  }
-}
-
 let store: PassStore | undefined;
 let locked: PassStore | undefined;
 
 beforeAll(() => {
   requireKeyring();
-  for (const tool of ['pass', 'gpg', 'gpgconf']) {
-    try {
-      execFileSync(tool, ['--version'], { stdio: 'ignore' });
-    } catch {
-      throw new Error(`these tests need ${tool}: apt-get install -y pass gnupg (see the README's test command)`);
-    }
-  }
+  requirePass();
   root = mkdtempSync(join(tmpdir(), 'okc-pass-'));
-  store = makePassStore('open');
+  store = makePassStore(root, 'open');
   // A key WITH a passphrase, and no way to ask for it: the agent forgets what key generation cached, and its pinentry
   // is a program that fails at once (a machine where nobody can type the passphrase).
-  locked = makePassStore('locked', 'correct horse battery staple');
+  locked = makePassStore(root, 'locked', 'correct horse battery staple');
   stopAgent(locked.env.GNUPGHOME);
   writeFileSync(join(locked.env.GNUPGHOME, 'gpg-agent.conf'), 'pinentry-program /bin/false\n');
 }, 60_000);

@@ -1,4 +1,4 @@
-import { randomBytes } from 'node:crypto';
+import { generateKeyPairSync, randomBytes } from 'node:crypto';
 import { describe, expect, it } from 'vitest';
 import {
   IDLE_EXPIRY_DAYS,
@@ -17,7 +17,8 @@ import {
   tokenPageUrl,
   tokenSchema,
 } from '../../src/domain/connection.js';
-import { envConnectionKeys, envKey, orgUrlVar, tokenVar } from '../../src/domain/env-overrides.js';
+import { clientIdVar, envConnectionKeys, envKey, keyIdVar, orgUrlVar, privateKeyVar, scopesVar, tokenVar } from '../../src/domain/env-overrides.js';
+import { envOverride } from '../../src/connections/resolve.js';
 import {
   AuthError,
   BadResponseError,
@@ -506,6 +507,50 @@ describe('environment overrides', () => {
 
   it('is empty for an empty environment', () => {
     expect(envConnectionKeys({})).toEqual([]);
+  });
+
+  it('finds an OAuth connection by any of its variables, so that a partial set is reported rather than ignored', () => {
+    for (const variable of [clientIdVar, privateKeyVar, scopesVar, keyIdVar]) {
+      expect(envConnectionKeys({ [variable('ci-svc')]: 'x' })).toEqual(['CI_SVC']);
+    }
+  });
+});
+
+describe('the environment connection of a name (envOverride)', () => {
+  const orgUrl = 'https://acme.okta.com';
+  const usage = (env: Record<string, string>): string => {
+    try {
+      envOverride({ [orgUrlVar('ci')]: orgUrl, ...env }, 'ci');
+    } catch (error) {
+      expect(error).toBeInstanceOf(UsageError);
+      return `${(error as UsageError).message} | ${(error as UsageError).hint ?? ''}`;
+    }
+    return 'no error';
+  };
+  const key = generateKeyPairSync('ec', { namedCurve: 'P-256' }).privateKey.export({ format: 'pem', type: 'pkcs8' }).toString();
+  const oauth = { [clientIdVar('ci')]: '0oa1234567890abcdefg', [privateKeyVar('ci')]: key, [scopesVar('ci')]: 'okta.users.read' };
+
+  it('takes a whole OAuth set, and says which variable the key came from', () => {
+    const override = envOverride({ [orgUrlVar('ci')]: orgUrl, ...oauth }, 'ci');
+    expect(override.credential?.kind).toBe('oauth');
+    expect(override.secretVar).toBe(privateKeyVar('ci'));
+    expect(envOverride({ [tokenVar('ci')]: oktaLikeToken() }, 'ci').secretVar).toBe(tokenVar('ci'));
+  });
+
+  it.each([
+    [{ [clientIdVar('ci')]: '0oa1234567890abcdefg' }, /^OKTA_CONNECT_CI_CLIENT_ID is set but OKTA_CONNECT_CI_PRIVATE_KEY and OKTA_CONNECT_CI_SCOPES are not \|/],
+    [{ [privateKeyVar('ci')]: key }, /^OKTA_CONNECT_CI_PRIVATE_KEY is set but OKTA_CONNECT_CI_CLIENT_ID is not \| set OKTA_CONNECT_CI_CLIENT_ID/],
+    [{ [scopesVar('ci')]: 'okta.users.read' }, /^OKTA_CONNECT_CI_SCOPES is set but OKTA_CONNECT_CI_CLIENT_ID is not/],
+    [{ [keyIdVar('ci')]: 'kid-1' }, /^OKTA_CONNECT_CI_KEY_ID is set but OKTA_CONNECT_CI_CLIENT_ID is not/],
+    [{ ...oauth, [scopesVar('ci')]: 'okta.users.read users.read' }, /^OKTA_CONNECT_CI_SCOPES: "users\.read" is not an Okta API scope .*or unset OKTA_CONNECT_CI_SCOPES$/],
+    [{ ...oauth, [clientIdVar('ci')]: 'has spaces in it' }, /^OKTA_CONNECT_CI_CLIENT_ID: /],
+    [{ ...oauth, [privateKeyVar('ci')]: '{"kty":"EC"}' }, /^OKTA_CONNECT_CI_PRIVATE_KEY: this JWK is a public key/],
+    [{ ...oauth, [keyIdVar('ci')]: 'two words' }, /^OKTA_CONNECT_CI_KEY_ID: the key id has spaces/],
+    [{ ...oauth, [tokenVar('ci')]: 'x' }, /^OKTA_CONNECT_CI_TOKEN and OKTA_CONNECT_CI_CLIENT_ID are both set/],
+  ])('refuses %o, naming the variable', (env, message) => {
+    const said = usage(env);
+    expect(said).toMatch(message);
+    expect(said).not.toContain(key.split('\n')[1]);
   });
 });
 

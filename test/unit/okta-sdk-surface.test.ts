@@ -161,6 +161,38 @@ describe('SDK 8.1.0 PrivateKey-mode bugs the seam patches', () => {
     expect(payloadOf(ours)).toMatchObject({ htm: 'GET', htu: `${base}/api/v1/users`, nonce: 'n1' });
   });
 
+  it("5: Http#http never answers an API's DPoP nonce challenge (RFC 9449 §9): it gets a new token and sends a proof without a nonce again", async () => {
+    const proofs: string[] = [];
+    const api = createServer((request, response) => {
+      request.resume();
+      proofs.push(String(request.headers.dpop ?? ''));
+      response.writeHead(401, { 'www-authenticate': 'DPoP error="use_dpop_nonce"', 'dpop-nonce': 'rn1', 'content-length': 0 }).end();
+    });
+    await new Promise<void>((resolve) => api.listen(0, '127.0.0.1', resolve));
+    try {
+      const { Http, DefaultRequestExecutor } = await loadSdk();
+      let tokens = 0;
+      const oauth = {
+        isDPoP: true,
+        client: { baseUrl: base, privateKey: JSON.stringify(rsa()) },
+        getAccessToken: () => {
+          tokens += 1;
+          return Promise.resolve({ access_token: `at${String(tokens)}` });
+        },
+        clearCachedAccessToken: () => undefined,
+      };
+      const http = new Http({ requestExecutor: new DefaultRequestExecutor({ maxRetries: 0, requestTimeout: 2000 }), cacheMiddleware: null, oauth } as never);
+      const url = `http://127.0.0.1:${String((api.address() as AddressInfo).port)}/api/v1/users`;
+      const error = await http.http(url, { method: 'get' }).then(() => undefined, (caught: unknown) => caught);
+      expect(proofs.map((proof) => payloadOf(proof).nonce), stillNeeded('5')).toEqual([undefined, undefined]);
+      expect(tokens, stillNeeded('5')).toBe(2);
+      // What the SDK then throws looks like any rejected token's 401; the seam tells it apart by its header.
+      expect(classifySdkError(error, 401)).toEqual({ kind: 'resource-nonce', why: 'not-dpop' });
+    } finally {
+      await new Promise<void>((resolve) => api.close(() => { resolve(); }));
+    }
+  });
+
   it('4: the token request goes out without the proxy agent (okta/okta-sdk-nodejs#383)', () => {
     const source = readFileSync(require.resolve('@okta/okta-sdk-nodejs/src/oauth.js'), 'utf8');
     expect(source, stillNeeded('4')).toContain('this.client.requestExecutor.fetch({');

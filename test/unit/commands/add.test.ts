@@ -674,7 +674,7 @@ describe('add --oauth, non-interactive', () => {
     const ctx = fakeContext({ stdin: NEVER_ENDING });
     const { code, error } = await exitOf(() => addRun(ctx, opts({ oauth: true, orgUrl: ORG })));
     expect(code).toBe(2);
-    expect(error?.message).toBe('missing --client-id <id>, --scopes <list>, --private-key-file <file>, --token-stdin (the key on stdin) or --generate-key, --name <name>: no terminal to ask in');
+    expect(error?.message).toBe('missing --client-id <id>, --scopes <list>, --private-key-file <file>, --token-stdin (the key on stdin), --generate-key or --secret-command -- <command…>, --name <name>: no terminal to ask in');
   });
 
   it('a keychain that cannot save is exit 8 before the key is read or made', async () => {

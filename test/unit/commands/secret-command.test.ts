@@ -272,7 +272,11 @@ describe('add --secret-command', () => {
     // A token where the name goes (add [name]): refused as a token, as add without --secret-command does (CONTRACT: say so).
     { case: 'a token before --', argv: (token: string) => ['add', token, '--secret-command', '--', 'pass'], why: /an argument looks like an API token/ },
     { case: 'two arguments before --', argv: (token: string) => ['add', 'p', `x${token}`, '--secret-command', '--', 'pass'], why: /too many arguments: add takes one name/ },
-    { case: '--oauth too', argv: () => ['add', '--oauth', '--name', 'p', '--org-url', ORG, '--secret-command', '--', 'pass'], why: /an OAuth connection keeps its private key in the OS keychain/ },
+    {
+      case: '--oauth with a second key source',
+      argv: () => ['add', '--oauth', '--name', 'p', '--org-url', ORG, '--client-id', '0oa1234567890abcdefg', '--scopes', 'okta.users.read', '--generate-key', '--secret-command', '--', 'pass'],
+      why: /--secret-command and --private-key-file, --token-stdin or --generate-key are two places for the key/,
+    },
     { case: '--token-stdin too', argv: () => ['add', '--name', 'p', '--org-url', ORG, '--token-stdin', '--secret-command', '--', 'pass'], why: /two places for the token/ },
   ])('refuses $case: exit 2, nothing run, the value never shown', async ({ argv, why }) => {
     const token = makeToken();
