@@ -12,7 +12,7 @@ import { jsonText, printable } from '../domain/printable.js';
 import { readStdinSecret } from '../io/streams.js';
 import { startSpinner } from '../io/spinner.js';
 import type { AddDeps, AddOptions } from './add.js';
-import { askName, askOrgUrl, assertFree, confirmReplace } from './add.js';
+import { askCommand, askName, askOrgUrl, assertFree, confirmReplace } from './add.js';
 
 const MAX_KEY_FILE_BYTES = 64 * 1024;
 const EXAMPLE = 'okta-connect add --oauth --name svc --org-url https://acme.okta.com --client-id 0oa… --scopes okta.users.read --generate-key';
@@ -72,7 +72,7 @@ export async function addOAuthRun(deps: AddDeps, opts: AddOptions): Promise<void
     deps.notify(notice);
   });
   const scopes = flagScopes ?? parseScopes(await deps.prompter.input('Okta API scopes granted to the app (e.g. okta.users.read okta.groups.read):', { validate: validWith(parseScopes) }));
-  const chosen: AddKeySource = command ? { from: 'command', argv: command } : (source ?? (await askKeySource(deps)));
+  const chosen: AddKeySource = command ? { from: 'command', argv: command } : (source ?? (await askAddKeySource(deps)));
   const keyFrom = async (keyText: string): Promise<Normalised<Credential>> => {
     const keyId = opts.keyId ?? (interactive && isPem(keyText) ? await askKeyId(deps) : undefined);
     const parsed = oauthCredential({ clientId: clientId.value, scopes: scopes.join(' '), privateKey: keyText, keyId });
@@ -84,7 +84,10 @@ export async function addOAuthRun(deps: AddDeps, opts: AddOptions): Promise<void
   // Registered for redaction: from here on, no error or output can carry the key.
   const made =
     chosen.from === 'command'
-      ? await commandKey(deps, opts, chosen.argv, orgUrl, { clientId: clientId.value, scopes })
+      ? await commandKey(deps, { ...opts, keyId: opts.keyId ?? (interactive ? await askKeyId(deps, "the JWK's own kid, or the key's thumbprint") : undefined) }, chosen.argv, orgUrl, {
+          clientId: clientId.value,
+          scopes,
+        })
       : await keyFrom(givenKey ?? (await readKey(deps, chosen, STDIN_EXAMPLE)));
   made.notices.forEach((notice) => {
     deps.notify(notice);
@@ -220,16 +223,29 @@ export function printPublicKey(deps: Pick<AddDeps, 'io'>, orgUrl: string, creden
   );
 }
 
+const KEY_CHOICES = [
+  { value: 'rsa', name: 'Generate a new RSA 2048 key (its public half is printed, to add to the app)' },
+  { value: 'ec', name: 'Generate a new EC P-256 key' },
+  { value: 'file', name: 'Read it from a file (PEM or JWK)' },
+];
+
+/** The key's source, asked (rotate): generated or a file. */
 export async function askKeySource(deps: Pick<AddDeps, 'prompter'>): Promise<KeySource> {
+  return keySourceFor(deps, await deps.prompter.select('The private key:', KEY_CHOICES, 'rsa'));
+}
+
+/** The key's source, asked at add: also a command of the user's secret manager, which keeps the key. */
+async function askAddKeySource(deps: AddDeps): Promise<AddKeySource> {
   const how = await deps.prompter.select(
     'The private key:',
-    [
-      { value: 'rsa', name: 'Generate a new RSA 2048 key (its public half is printed, to add to the app)' },
-      { value: 'ec', name: 'Generate a new EC P-256 key' },
-      { value: 'file', name: 'Read it from a file (PEM or JWK)' },
-    ],
+    [...KEY_CHOICES, { value: 'command', name: 'A command that prints it at each use (a secret manager: pass, op, vault, aws…); it stays there' }],
     'rsa',
   );
+  if (how === 'command') return { from: 'command', argv: await askCommand(deps, undefined, 'key') };
+  return keySourceFor(deps, how);
+}
+
+async function keySourceFor(deps: Pick<AddDeps, 'prompter'>, how: string): Promise<KeySource> {
   if (how === 'rsa' || how === 'ec') return { from: 'generate', keyType: how };
   const path = await deps.prompter.input('Private key file:', { validate: (value) => (value.trim() === '' ? 'give the file name' : true) });
   return { from: 'file', path: path.trim() };
@@ -238,8 +254,8 @@ export async function askKeySource(deps: Pick<AddDeps, 'prompter'>): Promise<Key
 /** A PEM carries no kid (a JWK may): the one the app's Public keys list shows must be sent, or Okta refuses the assertion. */
 const isPem = (keyText: string): boolean => !keyText.trimStart().startsWith('{');
 
-async function askKeyId(deps: Pick<AddDeps, 'prompter'>): Promise<string | undefined> {
-  const answer = await deps.prompter.input("Key ID (KID) of this key, as the app's Public keys list shows it (Enter: its JWK thumbprint):", { validate: validWith(parseKeyId) });
+async function askKeyId(deps: Pick<AddDeps, 'prompter'>, enter = 'its JWK thumbprint'): Promise<string | undefined> {
+  const answer = await deps.prompter.input(`Key ID (KID) of this key, as the app's Public keys list shows it (Enter: ${enter}):`, { validate: validWith(parseKeyId) });
   return parseKeyId(answer);
 }
 

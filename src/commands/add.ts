@@ -362,15 +362,18 @@ async function askSecret(deps: AddDeps, opts: AddOptions, orgUrl: string, oktaUr
 }
 
 /** The command, typed: split into words as a shell would, but run without one; refused (and asked again) when it holds a secret. */
-async function askCommand(deps: AddDeps, previous: SecretCommand | undefined): Promise<SecretCommand> {
+export async function askCommand(deps: AddDeps, previous: SecretCommand | undefined, what: 'token' | 'key' = 'token'): Promise<SecretCommand> {
   if (previous === undefined) {
     deps.io.stderr.write(
-      '  It runs each time the token is needed, without a shell and with stdin closed, and must print the token alone.\n' +
-        '  e.g. pass show okta/prod, op read op://Ops/okta-prod/credential (a shell: sh -c \'…\')\n',
+      what === 'token'
+        ? '  It runs each time the token is needed, without a shell and with stdin closed, and must print the token alone.\n' +
+            "  e.g. pass show okta/prod, op read op://Ops/okta-prod/credential (a shell: sh -c '…')\n"
+        : '  It runs each time the key is needed, without a shell and with stdin closed, and must print the private key (PEM or JWK) alone.\n' +
+            "  e.g. pass show okta/svc-key, op read op://Ops/okta-svc/private-key (a shell: sh -c '…')\n",
     );
   }
   let argv: SecretCommand | undefined;
-  await deps.prompter.input('Command that prints the token:', {
+  await deps.prompter.input(what === 'token' ? 'Command that prints the token:' : 'Command that prints the private key:', {
     default: previous === undefined ? undefined : displayCommand(previous, Number.MAX_SAFE_INTEGER),
     validate: (value) => {
       const split = splitCommandLine(value);

@@ -5,7 +5,7 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { NewApp } from '../fixtures/fake-okta-oauth.js';
 import { makePassStore, requirePass, stopAgent, type PassStore } from '../fixtures/pass-store.js';
-import { describeRun, expectCleanFailure, readConnections, requireKeyring, secretToolLookup, uniqueName, useFakeOkta, useSandbox, type RunResult } from './harness.js';
+import { describeRun, expectCleanFailure, readConnections, requireKeyring, secretToolLookup, startCli, uniqueName, useFakeOkta, usePtys, useSandbox, type RunResult } from './harness.js';
 import { keyLeaks } from './oauth-leaks.js';
 
 /**
@@ -153,5 +153,34 @@ describe('add --oauth --secret-command, then every command that uses the key', (
     expect(expectCleanFailure(publicOnly, 8)).toMatch(/printed no valid private key: this JWK is a public key .*: nothing was saved$/);
     expect(fake.requests.length).toBe(before);
     expect(readConnections(sandbox)?.connections.some((connection) => connection.name === name) ?? false).toBe(false);
+  });
+});
+
+describe('add --oauth in a terminal, the key kept by a command', () => {
+  const sandbox = useSandbox();
+  usePtys();
+
+  it('"A command that prints it" from the key menu: the command asked and shown, the KID asked, tested, saved with the command and nothing in the keychain', async () => {
+    const app = fake.oauth.addApp({ scopes: ['okta.users.read'] });
+    const entry = `okta/${uniqueName('tty')}`;
+    pass().insert(entry, app.privatePem);
+    const name = uniqueName('tk');
+    const pty = await startCli(sandbox, ['add', '--oauth', name, '--org-url', fake.url, '--client-id', app.app.clientId, '--scopes', 'okta.users.read'], { width: 140, env: pass().env });
+    const menu = await pty.waitFor('The private key:');
+    expect(menu).toContain('A command that prints it at each use (a secret manager: pass, op, vault, aws…); it stays there');
+    await pty.press('Down', 'Down', 'Down', 'Enter');
+    const asked = await pty.waitFor('Command that prints the private key:');
+    expect(asked).toContain('must print the private key (PEM or JWK) alone');
+    await pty.type(`pass show ${entry}\r`);
+    await pty.waitFor("Key ID (KID) of this key, as the app's Public keys list shows it (Enter: the JWK's own kid, or the key's thumbprint):");
+    await pty.type(`${app.kid}\r`);
+    const done = await pty.waitFor(`saved ${name}`);
+    expect(done).toContain(`command: pass show ${entry}`);
+    expect(await pty.exitCode()).toBe(0);
+    const record = readConnections(sandbox)?.connections.find((connection) => connection.name === name) as Record<string, unknown> | undefined;
+    expect(record).toMatchObject({ kind: 'oauth', secretCommand: ['pass', 'show', entry], keyId: app.kid, lastTest: { ok: true } });
+    expect(secretToolLookup(name)).toBeUndefined();
+    const raw = await pty.rawOutput();
+    for (const line of app.privatePem.split('\n').filter((text) => text.length >= 32 && !text.startsWith('-----'))) expect(raw.includes(line)).toBe(false);
   });
 });
