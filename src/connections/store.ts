@@ -29,7 +29,7 @@ export interface ListedConnection {
   orgUrl: string;
   source: SecretSource | 'missing';
   record: ConnectionRecord | undefined;
-  /** An environment-only OAuth connection's _CLIENT_ID, _SCOPES and _KEY_ID, as set (a saved one's are in its record). */
+  /** The _CLIENT_ID, _SCOPES and _KEY_ID of an OAuth connection the CI variables make (they win over a saved record's). */
   env?: { clientId: string | undefined; scopes: string[] | undefined; keyId: string | undefined };
 }
 
@@ -332,25 +332,29 @@ export function connectionStore(deps: ConnectionStoreDeps): ConnectionStore {
     },
     async list(glanceMs) {
       const records = await metadata.list();
+      // What the CI variables say of an OAuth connection, without reading the key: list never touches a secret.
+      const oauthEnv = (name: string): ListedConnection['env'] => {
+        const scopes = deps.env[scopesVar(name)]?.split(/[\s,]+/).filter((scope) => scope !== '');
+        return { clientId: deps.env[clientIdVar(name)] || undefined, scopes: scopes?.length ? scopes : undefined, keyId: deps.env[keyIdVar(name)] || undefined };
+      };
       const saved = records.map((record): ListedConnection => {
         const orgUrl = deps.env[orgUrlVar(record.name)];
-        return {
+        const listed: ListedConnection = {
           name: record.name,
           kind: record.kind,
           orgUrl: orgUrl ?? record.orgUrl,
           source: deps.env[tokenVar(record.name)] || isOAuthInEnv(deps.env, record.name) ? 'env' : record.secretCommand ? 'command' : 'keychain',
           record,
         };
+        // The environment wins over the saved connection, for what list shows as for what is used.
+        if (isOAuthInEnv(deps.env, record.name)) return { ...listed, kind: 'oauth', env: oauthEnv(record.name) };
+        return deps.env[tokenVar(record.name)] ? { ...listed, kind: 'token' } : listed;
       });
       const envOnly = envOnlyNames(deps.env, records).map(
         (name): ListedConnection => {
           const orgUrl = deps.env[orgUrlVar(name)] ?? '';
           if (!isOAuthInEnv(deps.env, name)) return { name, kind: 'token', orgUrl, source: 'env', record: undefined };
-          // What the CI variables say, without reading the key: list never touches a secret.
-          const clientId = deps.env[clientIdVar(name)] || undefined;
-          const scopes = deps.env[scopesVar(name)]?.split(/[\s,]+/).filter((scope) => scope !== '');
-          const keyId = deps.env[keyIdVar(name)] || undefined;
-          return { name, kind: 'oauth', orgUrl, source: 'env', record: undefined, env: { clientId, scopes: scopes?.length ? scopes : undefined, keyId } };
+          return { name, kind: 'oauth', orgUrl, source: 'env', record: undefined, env: oauthEnv(name) };
         },
       );
       const all = [...saved, ...envOnly].sort(byName);

@@ -45,15 +45,15 @@ export function listItem(connection: ListedConnection): ListItem {
   };
 }
 
-/** The OAuth fields of a list item: from the record, or from the CI variables of an environment-only connection. */
+/** The OAuth fields of a list item: from the CI variables when they are set (they win), else from the record. */
 function oauthItem(connection: ListedConnection): Pick<ListItem, 'clientId' | 'scopes' | 'keyId'> {
-  const { record } = connection;
+  const { record, env } = connection;
   const item: Pick<ListItem, 'clientId' | 'scopes' | 'keyId'> = {};
-  const clientId = record?.clientId ?? connection.env?.clientId;
+  const clientId = env ? env.clientId : record?.clientId;
   if (clientId !== undefined) item.clientId = printable(clientId);
-  const scopes = record?.scopes ?? connection.env?.scopes;
+  const scopes = env ? env.scopes : record?.scopes;
   if (scopes !== undefined) item.scopes = scopes.map((scope) => printable(scope));
-  const keyId = record?.keyId ?? connection.env?.keyId;
+  const keyId = env ? env.keyId : record?.keyId;
   if (keyId !== undefined) item.keyId = printable(keyId);
   return item;
 }

@@ -252,4 +252,24 @@ describe('list of OAuth connections', () => {
     expect(svc).toMatchObject({ kind: 'oauth', clientId: CLIENT, scopes: ['okta.users.read'], keyId: 'kid-1', idleExpiresAt: null });
     expect(Object.keys(items.find((item) => item.name === 'prod') ?? {}).sort()).toEqual(ITEM_KEYS);
   });
+
+  it("shows what the CI variables make of a saved connection: their client id, scopes and kid win, as they do when it is used", async () => {
+    const other = '0oa9zyxwvUTSRQponm0x7';
+    const env = {
+      OKTA_CONNECT_SVC_CLIENT_ID: other,
+      OKTA_CONNECT_SVC_PRIVATE_KEY: 'not read by list',
+      OKTA_CONNECT_SVC_SCOPES: 'okta.groups.read,okta.apps.read',
+      OKTA_CONNECT_PROD_CLIENT_ID: other,
+      OKTA_CONNECT_PROD_PRIVATE_KEY: 'not read by list',
+      OKTA_CONNECT_PROD_SCOPES: 'okta.users.read',
+      OKTA_CONNECT_PROD_KEY_ID: 'kid-env',
+    };
+    const ctx = fakeContext({ connections: [oauthRecord('svc'), makeRecord('prod', ORG)], secrets: { svc: '{}', prod: makeToken() }, env });
+    await exitOf(() => listRun(ctx, opts({ json: true })));
+    const items = JSON.parse(ctx.out.text()) as Record<string, unknown>[];
+    expect(items.find((item) => item.name === 'svc')).toMatchObject({ kind: 'oauth', source: 'env', clientId: other, scopes: ['okta.groups.read', 'okta.apps.read'] });
+    expect(items.find((item) => item.name === 'svc')).not.toHaveProperty('keyId');
+    expect(items.find((item) => item.name === 'prod')).toMatchObject({ kind: 'oauth', source: 'env', clientId: other, keyId: 'kid-env', idleExpiresAt: null });
+    expect(ctx.events.filter((event) => event.startsWith('secrets.get'))).toEqual([]);
+  });
 });
