@@ -14,7 +14,7 @@ import { acquireLock } from './file-lock.js';
  * connections with no fingerprint yet) and is written back as version 2 on the next change.
  */
 const FILE_VERSION = 2;
-const fileSchema = z.object({ version: z.union([z.literal(1), z.literal(FILE_VERSION)]), connections: z.array(connectionRecordSchema) });
+const fileSchema = z.lazy(() => z.object({ version: z.union([z.literal(1), z.literal(FILE_VERSION)]), connections: z.array(connectionRecordSchema) }));
 
 export interface MetadataOptions {
   /** How long to wait for another process's lock before giving up. */
