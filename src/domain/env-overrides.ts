@@ -15,7 +15,7 @@ export const keyIdVar = (name: string): string => `OKTA_CONNECT_${envKey(name)}_
 export function envConnectionKeys(env: Readonly<Record<string, string | undefined>>): string[] {
   const keys = new Set<string>();
   for (const [variable, value] of Object.entries(env)) {
-    if (value === undefined || value === '') continue;
+    if (value === undefined || value === '' || !variable.startsWith('OKTA_CONNECT_')) continue;
     const match = /^OKTA_CONNECT_([A-Z0-9][A-Z0-9_]*)_(TOKEN|ORG_URL|CLIENT_ID)$/.exec(variable);
     if (match?.[1] !== undefined) keys.add(match[1]);
   }
