@@ -90,8 +90,7 @@ async function converse<T>(bus: SessionBus, calls: () => Buffer[], timeoutMs: nu
     const socket = await connectWithin(path, deadline - Date.now());
     if (socket === 'silent') return { kind: 'silent' };
     if (socket === undefined) continue; // the next address, as the specification says
-    const hello = methodCall(1, 'org.freedesktop.DBus', '/org/freedesktop/DBus', 'org.freedesktop.DBus', 'Hello');
-    return talk(socket, auth, [hello, ...calls()], deadline - Date.now(), handle);
+    return talk(socket, auth, calls, deadline - Date.now(), handle);
   }
   return { kind: 'unreachable' };
 }
@@ -119,8 +118,10 @@ async function connectWithin(path: string, timeoutMs: number): Promise<Socket | 
   });
 }
 
-function talk<T>(socket: Socket, auth: string, calls: Buffer[], timeoutMs: number, handle: Handler<T>): Promise<Outcome<T>> {
+/** The calls are marshalled once AUTH is on its way, while the bus answers it (their first use is after its reply). */
+function talk<T>(socket: Socket, auth: string, makeCalls: () => Buffer[], timeoutMs: number, handle: Handler<T>): Promise<Outcome<T>> {
   return new Promise((resolve) => {
+    let calls: Buffer[] = [];
     let buffered = Buffer.alloc(0);
     let isAuthenticated = false;
     const timer = setTimeout(() => { finish({ kind: 'silent' }); }, Math.max(0, timeoutMs));
@@ -157,6 +158,8 @@ function talk<T>(socket: Socket, auth: string, calls: Buffer[], timeoutMs: numbe
       }
     });
     socket.write(auth, 'latin1');
+    const hello = methodCall(1, 'org.freedesktop.DBus', '/org/freedesktop/DBus', 'org.freedesktop.DBus', 'Hello');
+    calls = [hello, ...makeCalls()];
   });
 }
 
