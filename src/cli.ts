@@ -1,5 +1,6 @@
 import { readFileSync } from 'node:fs';
 import { constants } from 'node:os';
+import { isatty } from 'node:tty';
 import { createContext, type Context, type GlobalOptions, type Signals } from './context.js';
 import { ExitCode } from './domain/errors.js';
 import { run } from './main.js';
@@ -104,7 +105,14 @@ for (const [name, stream] of [['stdout', process.stdout], ['stderr', process.std
 
 const makeContext = (globals: GlobalOptions): Context =>
   createContext({
-    streams: { stdin: process.stdin, stdout: process.stdout, stderr: process.stderr },
+    streams: {
+      get stdin() {
+        return process.stdin;
+      },
+      stdout: process.stdout,
+      stderr: process.stderr,
+      isStdinTTY: isatty(0),
+    },
     env: { ...process.env },
     globals,
     version,

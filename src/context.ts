@@ -136,7 +136,7 @@ export function createContext(options: ContextOptions): Context {
       commands: processSecretCommandRunner({ env: options.env, stderr: io.stderr, platform, trap: (handler) => options.signals.trap(handler) }),
       notice: notify,
     }),
-    prompter: inquirerPrompter(io.stdin, io.stderr),
+    prompter: inquirerPrompter(io),
     okta: () =>
       (gateway ??= import('./adapters/okta.js').then(({ oktaGateway }) =>
         oktaGateway({ env: options.env, userAgent: `okta-connect/${options.version}` }),

@@ -1,6 +1,5 @@
-import { readFileSync, readlinkSync, rmSync } from 'node:fs';
+import { promises as fs, readFileSync, readlinkSync, rmSync } from 'node:fs';
 import { hostname } from 'node:os';
-import { open, readFile, rm, stat } from 'node:fs/promises';
 import { CliError, ExitCode } from '../domain/errors.js';
 import { fileError, isErrno } from './file-errors.js';
 
@@ -23,7 +22,7 @@ export async function acquireLock(lockPath: string, options: LockOptions): Promi
   let delay = 5;
   for (;;) {
     try {
-      const handle = await open(lockPath, 'wx', 0o600);
+      const handle = await fs.open(lockPath, 'wx', 0o600);
       await handle.chmod(0o600); // under umask 0777 it would be 0000, unreadable to the release and to others' checks
       // "<pid> <nonce> <where>": the pid tells others whether we are alive (when they can see our pids: same <where>),
       // the nonce tells us the lock is still ours.
@@ -33,8 +32,8 @@ export async function acquireLock(lockPath: string, options: LockOptions): Promi
       await handle.close();
       return async () => {
         // Never delete a lock that another process took over (after judging ours stale).
-        const current = await readFile(lockPath, 'utf8').catch(() => undefined);
-        if (current === owner) await rm(lockPath, { force: true });
+        const current = await fs.readFile(lockPath, 'utf8').catch(() => undefined);
+        if (current === owner) await fs.rm(lockPath, { force: true });
         held.delete(lockPath);
       };
     } catch (error) {
@@ -81,20 +80,20 @@ async function takeOverStaleLock(lockPath: string, staleMs: number): Promise<voi
   const guardPath = `${lockPath}.takeover`;
   let guard;
   try {
-    guard = await open(guardPath, 'wx', 0o600);
+    guard = await fs.open(guardPath, 'wx', 0o600);
   } catch (error) {
     if (!isErrno(error, 'EEXIST')) throw fileError(error, `cannot lock ${lockPath}`);
     // Another process is taking it over; a guard left by one that died is removed like a stale lock.
-    if (await isStale(guardPath, staleMs)) await rm(guardPath, { force: true });
+    if (await isStale(guardPath, staleMs)) await fs.rm(guardPath, { force: true });
     return;
   }
   holdUntilExit(guardPath, `${String(process.pid)} guard ${lockHolderPlace()}`);
   try {
     await guard.writeFile(`${String(process.pid)} guard ${lockHolderPlace()}`);
-    if (await isStale(lockPath, staleMs)) await rm(lockPath, { force: true });
+    if (await isStale(lockPath, staleMs)) await fs.rm(lockPath, { force: true });
   } finally {
     await guard.close();
-    await rm(guardPath, { force: true });
+    await fs.rm(guardPath, { force: true });
     held.delete(guardPath);
   }
 }
@@ -104,7 +103,7 @@ const EMPTY_LOCK_GRACE_MS = 3_000;
 
 async function isStale(lockPath: string, staleMs: number): Promise<boolean> {
   try {
-    const [info, owner] = await Promise.all([stat(lockPath), readFile(lockPath, 'utf8')]);
+    const [info, owner] = await Promise.all([fs.stat(lockPath), fs.readFile(lockPath, 'utf8')]);
     const [pidText, , ...place] = owner.trim().split(' ');
     const pid = Number(pidText);
     // A pid means something only where it was written: a holder on another host, since another boot, or in another pid

@@ -1,4 +1,6 @@
-import { chmod, mkdir, open, readFile, rename, rm, stat } from 'node:fs/promises';
+// node:fs/promises through fs.promises, read where used: the module and its ~10 internal ones load only when a
+// command writes, not for --help and list.
+import { promises as fs, readFileSync } from 'node:fs';
 import { dirname, join, relative } from 'node:path';
 import * as z from 'zod/mini';
 import type { MetadataStore } from '../connections/ports.js';
@@ -12,7 +14,7 @@ import { acquireLock } from './file-lock.js';
  * connections with no fingerprint yet) and is written back as version 2 on the next change.
  */
 const FILE_VERSION = 2;
-const fileSchema = z.object({ version: z.union([z.literal(1), z.literal(FILE_VERSION)]), connections: z.array(connectionRecordSchema) });
+const fileSchema = z.lazy(() => z.object({ version: z.union([z.literal(1), z.literal(FILE_VERSION)]), connections: z.array(connectionRecordSchema) }));
 
 export interface MetadataOptions {
   /** How long to wait for another process's lock before giving up. */
@@ -27,10 +29,11 @@ export function fileMetadataStore(dir: string, options: MetadataOptions = {}): M
   const lockTimeoutMs = options.lockTimeoutMs ?? 10_000;
   const staleLockMs = options.staleLockMs ?? 30_000;
 
-  async function readFileOrEmpty(): Promise<ConnectionRecord[]> {
+  /** Synchronous, on this thread: one small file, and list waits for nothing else meanwhile. */
+  function readFileOrEmpty(): ConnectionRecord[] {
     let text: string;
     try {
-      text = await readFile(path, 'utf8');
+      text = readFileSync(path, 'utf8');
     } catch (error) {
       if (isErrno(error, 'ENOENT')) return [];
       throw fileError(error, `cannot read ${path}`);
@@ -60,10 +63,10 @@ export function fileMetadataStore(dir: string, options: MetadataOptions = {}): M
       // mkdir's mode passes through the umask (0277 would make it 0500, 0777 make it 0000): every folder created here
       // is set to 0700 explicitly. One that existed is only tightened (a read-only one may be the user's choice; doctor
       // reports it).
-      const created = await mkdir(dir, { recursive: true, mode: 0o700 });
-      for (const folder of created === undefined ? [] : createdFolders(created, dir)) await chmod(folder, 0o700);
-      const info = await stat(dir);
-      if ((info.mode & 0o077) !== 0) await chmod(dir, 0o700);
+      const created = await fs.mkdir(dir, { recursive: true, mode: 0o700 });
+      for (const folder of created === undefined ? [] : createdFolders(created, dir)) await fs.chmod(folder, 0o700);
+      const info = await fs.stat(dir);
+      if ((info.mode & 0o077) !== 0) await fs.chmod(dir, 0o700);
     } catch (error) {
       throw fileError(error, `cannot create the config folder ${dir}`);
     }
@@ -77,7 +80,7 @@ export function fileMetadataStore(dir: string, options: MetadataOptions = {}): M
     // Unique per process and write; 'wx' refuses to reuse a name, so a clash fails loudly instead of mixing writes.
     const temp = `${path}.${String(process.pid)}.${String(Date.now())}.${String((writeCount += 1))}.tmp`;
     try {
-      const handle = await open(temp, 'wx', 0o600);
+      const handle = await fs.open(temp, 'wx', 0o600);
       try {
         await handle.chmod(0o600); // whatever the umask made of it
         await handle.writeFile(body);
@@ -85,10 +88,10 @@ export function fileMetadataStore(dir: string, options: MetadataOptions = {}): M
       } finally {
         await handle.close();
       }
-      await rename(temp, path);
+      await fs.rename(temp, path);
       await syncDir(dir);
     } catch (error) {
-      await rm(temp, { force: true });
+      await fs.rm(temp, { force: true });
       throw fileError(error, `cannot write ${path}`);
     }
   }
@@ -96,13 +99,15 @@ export function fileMetadataStore(dir: string, options: MetadataOptions = {}): M
   return {
     path,
     dir,
-    async list() {
-      const connections = await readFileOrEmpty();
-      return connections.sort(byName);
+    list() {
+      // A promise that a failed read rejects, as before (never a throw from the call itself).
+      return new Promise((resolve) => {
+        resolve(readFileOrEmpty().sort(byName));
+      });
     },
     async modes() {
       const mode = (target: string): Promise<number | null> =>
-        stat(target).then(
+        fs.stat(target).then(
           (info) => info.mode & 0o777,
           () => null,
         );
@@ -112,7 +117,7 @@ export function fileMetadataStore(dir: string, options: MetadataOptions = {}): M
       await ensureDir();
       const release = await acquireLock(lockPath, { timeoutMs: lockTimeoutMs, staleMs: staleLockMs, what: path });
       try {
-        const current = await readFileOrEmpty();
+        const current = readFileOrEmpty();
         await writeAtomically(await change(current));
         await afterWrite?.();
       } finally {
@@ -131,7 +136,7 @@ function createdFolders(first: string, dir: string): string[] {
 
 async function syncDir(dir: string): Promise<void> {
   try {
-    const handle = await open(dir, 'r');
+    const handle = await fs.open(dir, 'r');
     try {
       await handle.sync();
     } finally {

@@ -2,10 +2,11 @@ import type { Readable, Writable } from 'node:stream';
 import { CancelledError } from '../domain/errors.js';
 import type { Choice, Prompter } from '../io/prompter.js';
 
-/** Over @inquirer's prompts, loaded on the first question (see inquirer.ts). */
-export function inquirerPrompter(input: Readable, output: Writable): Prompter {
-  const context = { input, output, clearPromptOnDone: false };
+/** Over @inquirer's prompts, loaded on the first question (see inquirer.ts); stdin is touched only then. */
+export function inquirerPrompter(streams: { readonly stdin: Readable; readonly stderr: Writable }): Prompter {
+  let context: { input: Readable; output: Writable; clearPromptOnDone: false } | undefined;
   async function ask<T>(run: () => Promise<T>): Promise<T> {
+    context ??= { input: streams.stdin, output: streams.stderr, clearPromptOnDone: false };
     try {
       return await run();
     } catch (error) {

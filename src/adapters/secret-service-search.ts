@@ -1,4 +1,4 @@
-import { lstat } from 'node:fs/promises';
+import { lstatSync } from 'node:fs';
 import type { Socket } from 'node:net';
 import { join } from 'node:path';
 
@@ -25,9 +25,11 @@ export interface SecretServiceSearchOptions extends SessionBus {
 export async function secretServiceAccounts(options: SecretServiceSearchOptions): Promise<Set<string> | undefined> {
   if (options.names.length === 0) return new Set();
   const pending = new Map<number, string>(options.names.map((name, index) => [index + 2, name]));
-  const calls = [...pending].map(([serial, name]) =>
-    methodCall(serial, SECRETS, '/org/freedesktop/secrets', 'org.freedesktop.Secret.Service', 'SearchItems', searchBody(options.service, name)),
-  );
+  // Made once a socket has connected: with no bus (CI, SSH) nobody pays for marshalling 50 calls.
+  const calls = (): Buffer[] =>
+    [...pending].map(([serial, name]) =>
+      methodCall(serial, SECRETS, '/org/freedesktop/secrets', 'org.freedesktop.Secret.Service', 'SearchItems', searchBody(options.service, name)),
+    );
   const found = new Set<string>();
   const outcome = await converse(options, calls, options.timeoutMs, (message) => {
     if (message.type === ERROR) return FAILED;
@@ -52,8 +54,8 @@ export type BusPing = 'answered' | 'silent' | 'unreachable';
 export async function pingSecretService(options: SessionBus & { timeoutMs: number }): Promise<BusPing> {
   // Peer.Ping on the Secret Service's name: the bus routes it (starting the service if it is activatable, as the
   // binding's first call would), and the service itself answers.
-  const ping = methodCall(2, SECRETS, '/org/freedesktop/secrets', 'org.freedesktop.DBus.Peer', 'Ping');
-  const outcome = await converse(options, [ping], options.timeoutMs, (message) =>
+  const ping = (): Buffer[] => [methodCall(2, SECRETS, '/org/freedesktop/secrets', 'org.freedesktop.DBus.Peer', 'Ping')];
+  const outcome = await converse(options, ping, options.timeoutMs, (message) =>
     message.replySerial === 2 && (message.type === METHOD_RETURN || message.type === ERROR) ? true : undefined,
   );
   if (outcome.kind === 'answered') return 'answered';
@@ -70,21 +72,25 @@ type Handler<T> = (message: Message) => T | undefined | typeof FAILED;
 
 /**
  * Connects to the first socket of the bus address that accepts (the D-Bus specification's order), authenticates,
- * says Hello, sends `calls` at once, and feeds every message to `handle` until it returns a value (or FAILED).
- * The whole conversation, connecting included, is bounded by `timeoutMs`.
+ * says Hello, sends the `calls` (made once connected) at once, and feeds every message to `handle` until it returns a
+ * value (or FAILED). The whole conversation, connecting included, is bounded by `timeoutMs`.
  */
-async function converse<T>(bus: SessionBus, calls: Buffer[], timeoutMs: number, handle: Handler<T>): Promise<Outcome<T>> {
+async function converse<T>(bus: SessionBus, calls: () => Buffer[], timeoutMs: number, handle: Handler<T>): Promise<Outcome<T>> {
   const uid = process.getuid?.();
   const deadline = Date.now() + timeoutMs;
-  const paths = await sessionBusPaths(bus).catch(() => []);
+  let paths: string[];
+  try {
+    paths = sessionBusPaths(bus);
+  } catch {
+    paths = [];
+  }
   if (uid === undefined) return { kind: 'unreachable' };
   const auth = `\0AUTH EXTERNAL ${Buffer.from(String(uid), 'ascii').toString('hex')}\r\n`;
-  const hello = methodCall(1, 'org.freedesktop.DBus', '/org/freedesktop/DBus', 'org.freedesktop.DBus', 'Hello');
   for (const path of paths) {
     const socket = await connectWithin(path, deadline - Date.now());
     if (socket === 'silent') return { kind: 'silent' };
     if (socket === undefined) continue; // the next address, as the specification says
-    return talk(socket, auth, [hello, ...calls], deadline - Date.now(), handle);
+    return talk(socket, auth, calls, deadline - Date.now(), handle);
   }
   return { kind: 'unreachable' };
 }
@@ -112,8 +118,10 @@ async function connectWithin(path: string, timeoutMs: number): Promise<Socket | 
   });
 }
 
-function talk<T>(socket: Socket, auth: string, calls: Buffer[], timeoutMs: number, handle: Handler<T>): Promise<Outcome<T>> {
+/** The calls are marshalled once AUTH is on its way, while the bus answers it (their first use is after its reply). */
+function talk<T>(socket: Socket, auth: string, makeCalls: () => Buffer[], timeoutMs: number, handle: Handler<T>): Promise<Outcome<T>> {
   return new Promise((resolve) => {
+    let calls: Buffer[] = [];
     let buffered = Buffer.alloc(0);
     let isAuthenticated = false;
     const timer = setTimeout(() => { finish({ kind: 'silent' }); }, Math.max(0, timeoutMs));
@@ -150,6 +158,8 @@ function talk<T>(socket: Socket, auth: string, calls: Buffer[], timeoutMs: numbe
       }
     });
     socket.write(auth, 'latin1');
+    const hello = methodCall(1, 'org.freedesktop.DBus', '/org/freedesktop/DBus', 'org.freedesktop.DBus', 'Hello');
+    calls = [hello, ...makeCalls()];
   });
 }
 
@@ -163,11 +173,11 @@ const MAX_MESSAGE = 128 * 1024 * 1024;
  * `runtime=yes` for `$XDG_RUNTIME_DIR/bus`); with no address, `$XDG_RUNTIME_DIR/bus` when it is a socket of ours (what
  * libdbus checks before using it). Other transports (tcp:, launchd:, autolaunch:) are not spoken here.
  */
-async function sessionBusPaths(bus: SessionBus): Promise<string[]> {
+function sessionBusPaths(bus: SessionBus): string[] {
   if (bus.address !== undefined && bus.address !== '') return busSocketPaths(bus.address, bus.runtimeDir);
   const path = runtimeBus(bus.runtimeDir);
   if (path === undefined) return [];
-  const info = await lstat(path);
+  const info = lstatSync(path);
   return info.isSocket() && info.uid === process.getuid?.() ? [path] : [];
 }
 
@@ -221,21 +231,38 @@ function unescapeValue(value: string): string | undefined {
   }
 }
 
-/** Marshals little-endian D-Bus values; offsets are relative to the message start, so alignment is exact. */
+/**
+ * Marshals little-endian D-Bus values into a buffer that grows as needed; offsets are relative to the message start, so
+ * alignment is exact.
+ */
 class Writer {
-  readonly bytes: number[] = [];
+  private data = Buffer.alloc(256);
+  length = 0;
+  /** Room for `count` more bytes; a new buffer is zero-filled, so padding is only a move of the end. */
+  private reserve(count: number): void {
+    if (this.length + count <= this.data.length) return;
+    const bigger = Buffer.alloc(Math.max(this.data.length * 2, this.length + count));
+    this.data.copy(bigger, 0, 0, this.length);
+    this.data = bigger;
+  }
   pad(alignment: number): void {
-    while (this.bytes.length % alignment !== 0) this.bytes.push(0);
+    const count = (alignment - (this.length % alignment)) % alignment;
+    this.reserve(count);
+    this.length += count;
   }
   u8(value: number): void {
-    this.bytes.push(value);
+    this.reserve(1);
+    this.data[this.length++] = value;
   }
   u32(value: number): void {
     this.pad(4);
-    this.bytes.push(value & 0xff, (value >>> 8) & 0xff, (value >>> 16) & 0xff, value >>> 24);
+    this.reserve(4);
+    this.length = this.data.writeUInt32LE(value >>> 0, this.length);
   }
-  raw(data: Iterable<number>): void {
-    for (const byte of data) this.bytes.push(byte);
+  raw(data: Uint8Array): void {
+    this.reserve(data.length);
+    this.data.set(data, this.length);
+    this.length += data.length;
   }
   string(value: string): void {
     const data = Buffer.from(value, 'utf8');
@@ -251,16 +278,18 @@ class Writer {
   /** The length excludes the padding to the first element, as the spec says. */
   array(elementAlignment: number, fill: () => void): void {
     this.u32(0);
-    const at = this.bytes.length - 4;
+    const at = this.length - 4;
     this.pad(elementAlignment);
-    const start = this.bytes.length;
+    const start = this.length;
     fill();
-    const length = this.bytes.length - start;
-    this.bytes.splice(at, 4, length & 0xff, (length >>> 8) & 0xff, (length >>> 16) & 0xff, length >>> 24);
+    this.data.writeUInt32LE(this.length - start, at);
+  }
+  bytes(): Buffer {
+    return this.data.subarray(0, this.length);
   }
 }
 
-function searchBody(service: string, name: string): { signature: string; body: number[] } {
+function searchBody(service: string, name: string): { signature: string; body: Buffer } {
   const writer = new Writer();
   writer.array(8, () => {
     for (const [key, value] of [['service', service], ['username', name]] as const) {
@@ -269,11 +298,11 @@ function searchBody(service: string, name: string): { signature: string; body: n
       writer.string(value);
     }
   });
-  return { signature: 'a{ss}', body: writer.bytes };
+  return { signature: 'a{ss}', body: writer.bytes() };
 }
 
 function methodCall(serial: number, destination: string, path: string, iface: string, member: string,
-  args: { signature: string; body: number[] } = { signature: '', body: [] }): Buffer {
+  args: { signature: string; body: Buffer } = { signature: '', body: Buffer.alloc(0) }): Buffer {
   const fields: [number, string, string][] = [[1, 'o', path], [2, 's', iface], [3, 's', member], [6, 's', destination]];
   if (args.signature !== '') fields.push([8, 'g', args.signature]);
   const writer = new Writer();
@@ -294,7 +323,7 @@ function methodCall(serial: number, destination: string, path: string, iface: st
   });
   writer.pad(8);
   writer.raw(args.body);
-  return Buffer.from(writer.bytes);
+  return writer.bytes();
 }
 
 /** Reads D-Bus values in either byte order; throws RangeError past the end. */

@@ -1,4 +1,4 @@
-import { readFile, stat } from 'node:fs/promises';
+import { promises as fs } from 'node:fs';
 import { nodeCrypto } from '../domain/builtins.js';
 import { probeConnection, testRecordOf, type ProbeResult } from '../connections/probe.js';
 import { listItem, ownerText } from '../connections/views.js';
@@ -191,10 +191,10 @@ export async function readKey(deps: Pick<AddDeps, 'io'>, source: KeySource, stdi
 async function readKeyFile(path: string): Promise<string> {
   const shown = printable(path);
   try {
-    const info = await stat(path);
+    const info = await fs.stat(path);
     if (!info.isFile()) throw new UsageError(`--private-key-file: ${shown} is not a file`, { hint: 'give the PEM or JWK file of the private key' });
     if (info.size > MAX_KEY_FILE_BYTES) throw new UsageError(`--private-key-file: ${shown} is larger than 64 KiB: that is not one key`, { hint: 'give the PEM or JWK file of the private key' });
-    return await readFile(path, 'utf8');
+    return await fs.readFile(path, 'utf8');
   } catch (error) {
     if (error instanceof UsageError) throw error;
     const code = (error as { code?: unknown }).code;

@@ -29,25 +29,27 @@ import { readStdinSecret } from '../io/streams.js';
 import { startSpinner } from '../io/spinner.js';
 import { addOAuthRun } from './add-oauth.js';
 
-export const addOptionsSchema = z.object({
-  name: optionFields.name,
-  orgUrl: optionFields.orgUrl,
-  tokenStdin: optionFields.flag,
-  test: z._default(z.boolean(), true),
-  force: optionFields.flag,
-  json: optionFields.flag,
-  timeout: optionFields.timeout,
-  /** The argv after `--` with --secret-command, validated (never a secret in it). */
-  secretCommand: z.optional(secretCommandSchema),
-  secretTimeout: optionFields.secretTimeout,
-  oauth: optionFields.flag,
-  clientId: z.optional(z.string()),
-  scopes: z.optional(z.string()),
-  privateKeyFile: z.optional(z.string()),
-  generateKey: optionFields.flag,
-  keyType: z.optional(z.enum(['rsa', 'ec'])),
-  keyId: z.optional(z.string()),
-});
+export const addOptionsSchema = z.lazy(() =>
+  z.object({
+    name: optionFields.name,
+    orgUrl: optionFields.orgUrl,
+    tokenStdin: optionFields.flag,
+    test: z._default(z.boolean(), true),
+    force: optionFields.flag,
+    json: optionFields.flag,
+    timeout: optionFields.timeout,
+    /** The argv after `--` with --secret-command, validated (never a secret in it). */
+    secretCommand: z.optional(secretCommandSchema),
+    secretTimeout: optionFields.secretTimeout,
+    oauth: optionFields.flag,
+    clientId: z.optional(z.string()),
+    scopes: z.optional(z.string()),
+    privateKeyFile: z.optional(z.string()),
+    generateKey: optionFields.flag,
+    keyType: z.optional(z.enum(['rsa', 'ec'])),
+    keyId: z.optional(z.string()),
+  }),
+);
 export type AddOptions = z.output<typeof addOptionsSchema>;
 export type AddDeps = Pick<Context, 'io' | 'theme' | 'env' | 'connections' | 'prompter' | 'okta' | 'notify'>;
 

@@ -14,12 +14,14 @@ import { shellCommand } from '../domain/shell.js';
 import { testMany, type TestManyTimes } from '../connections/test-many.js';
 import { lastTestWords, ownerText, replaceStep } from '../connections/views.js';
 
-export const doctorOptionsSchema = z.object({
-  json: optionFields.flag,
-  test: optionFields.flag,
-  timeout: optionFields.timeout,
-  secretTimeout: optionFields.secretTimeout,
-});
+export const doctorOptionsSchema = z.lazy(() =>
+  z.object({
+    json: optionFields.flag,
+    test: optionFields.flag,
+    timeout: optionFields.timeout,
+    secretTimeout: optionFields.secretTimeout,
+  }),
+);
 export type DoctorOptions = z.output<typeof doctorOptionsSchema>;
 export type DoctorDeps = Pick<Context, 'io' | 'theme' | 'env' | 'clock' | 'connections' | 'okta' | 'version' | 'nodeVersion'>;
 

@@ -8,7 +8,7 @@ import { CliError, ExitCode, SilentError, UsageError } from '../domain/errors.js
 import { SECRET_TIMEOUT_FLAG, operandsAroundDashes, optionFields, parseOptions, withPositionalName } from '../domain/options.js';
 import { chooseConnection } from '../connections/choose.js';
 
-export const execOptionsSchema = z.object({ name: optionFields.name, secretTimeout: optionFields.secretTimeout });
+export const execOptionsSchema = z.lazy(() => z.object({ name: optionFields.name, secretTimeout: optionFields.secretTimeout }));
 export type ExecOptions = z.output<typeof execOptionsSchema>;
 export type ExecDeps = Pick<Context, 'env' | 'io' | 'connections' | 'prompter' | 'signals' | 'spawn'>;
 

@@ -9,7 +9,7 @@ import { jsonText, printable } from '../domain/printable.js';
 import { fitTable, formatTable } from '../io/table.js';
 import type { Theme } from '../io/theme.js';
 
-export const listOptionsSchema = z.object({ json: optionFields.flag });
+export const listOptionsSchema = z.lazy(() => z.object({ json: optionFields.flag }));
 export type ListOptions = z.output<typeof listOptionsSchema>;
 /**
  * Metadata first: list works, fast, with the keychain locked or absent. The contract also says list never shows a

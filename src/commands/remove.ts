@@ -11,13 +11,15 @@ import { SECRET_TIMEOUT_FLAG, optionFields, parseOptions, withPositionalName } f
 import { displayCommand } from '../domain/secret-command.js';
 import { startSpinner } from '../io/spinner.js';
 
-export const removeOptionsSchema = z.object({
-  name: optionFields.name,
-  revoke: optionFields.flag,
-  yes: optionFields.flag,
-  timeout: optionFields.timeout,
-  secretTimeout: optionFields.secretTimeout,
-});
+export const removeOptionsSchema = z.lazy(() =>
+  z.object({
+    name: optionFields.name,
+    revoke: optionFields.flag,
+    yes: optionFields.flag,
+    timeout: optionFields.timeout,
+    secretTimeout: optionFields.secretTimeout,
+  }),
+);
 export type RemoveOptions = z.output<typeof removeOptionsSchema>;
 export type RemoveDeps = Pick<Context, 'io' | 'theme' | 'env' | 'connections' | 'prompter' | 'okta' | 'notify'>;
 

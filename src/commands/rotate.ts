@@ -14,18 +14,20 @@ import { optionFields, parseOptions, promptValidator, withPositionalName } from 
 import { readStdinSecret } from '../io/streams.js';
 import { startSpinner } from '../io/spinner.js';
 
-export const rotateOptionsSchema = z.object({
-  name: optionFields.name,
-  tokenStdin: optionFields.flag,
-  revokeOld: optionFields.flag,
-  json: optionFields.flag,
-  timeout: optionFields.timeout,
-  test: z._default(z.boolean(), true),
-  privateKeyFile: z.optional(z.string()),
-  generateKey: optionFields.flag,
-  keyType: z.optional(z.enum(['rsa', 'ec'])),
-  keyId: z.optional(z.string()),
-});
+export const rotateOptionsSchema = z.lazy(() =>
+  z.object({
+    name: optionFields.name,
+    tokenStdin: optionFields.flag,
+    revokeOld: optionFields.flag,
+    json: optionFields.flag,
+    timeout: optionFields.timeout,
+    test: z._default(z.boolean(), true),
+    privateKeyFile: z.optional(z.string()),
+    generateKey: optionFields.flag,
+    keyType: z.optional(z.enum(['rsa', 'ec'])),
+    keyId: z.optional(z.string()),
+  }),
+);
 export type RotateOptions = z.output<typeof rotateOptionsSchema>;
 export type RotateDeps = Pick<Context, 'io' | 'theme' | 'connections' | 'prompter' | 'okta' | 'notify'>;
 

@@ -12,13 +12,15 @@ import { jsonText, printable } from '../domain/printable.js';
 import { chooseConnection } from '../connections/choose.js';
 import { startSpinner } from '../io/spinner.js';
 
-export const testOptionsSchema = z.object({
-  name: optionFields.name,
-  all: optionFields.flag,
-  json: optionFields.flag,
-  timeout: optionFields.timeout,
-  secretTimeout: optionFields.secretTimeout,
-});
+export const testOptionsSchema = z.lazy(() =>
+  z.object({
+    name: optionFields.name,
+    all: optionFields.flag,
+    json: optionFields.flag,
+    timeout: optionFields.timeout,
+    secretTimeout: optionFields.secretTimeout,
+  }),
+);
 export type TestOptions = z.output<typeof testOptionsSchema>;
 
 export type TestDeps = Pick<Context, 'io' | 'theme' | 'env' | 'clock' | 'connections' | 'prompter' | 'okta' | 'notify'>;

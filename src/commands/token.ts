@@ -6,7 +6,7 @@ import type { OAuthCredential } from '../domain/credential.js';
 import { UsageError } from '../domain/errors.js';
 import { SECRET_TIMEOUT_FLAG, optionFields, parseOptions, withPositionalName } from '../domain/options.js';
 
-export const tokenOptionsSchema = z.object({ name: optionFields.name, secretTimeout: optionFields.secretTimeout });
+export const tokenOptionsSchema = z.lazy(() => z.object({ name: optionFields.name, secretTimeout: optionFields.secretTimeout }));
 export type TokenOptions = z.output<typeof tokenOptionsSchema>;
 export type TokenDeps = Pick<Context, 'io' | 'env' | 'connections' | 'prompter' | 'notify' | 'okta'>;
 

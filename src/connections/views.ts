@@ -33,7 +33,8 @@ export function listItem(connection: ListedConnection): ListItem {
   return {
     name: connection.name,
     kind: connection.kind,
-    orgUrl: shownOrgUrl(connection.orgUrl),
+    // A saved address was checked on read to be its own normal form: only an environment one is normalised here.
+    orgUrl: record !== undefined && connection.orgUrl === record.orgUrl ? record.orgUrl : shownOrgUrl(connection.orgUrl),
     source: connection.source,
     createdAt: record?.createdAt ?? null,
     owner: record?.owner ?? null,

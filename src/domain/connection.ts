@@ -22,40 +22,45 @@ const HOST_LABEL = /^[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?$/;
 /** What an Okta API token looks like: refused as a name, so a token typed in the wrong place is never echoed. */
 export const TOKEN_SHAPED = /^00[A-Za-z0-9_-]{40}$/;
 
-export const nameSchema = z.pipe(
+/** Every schema here is z.lazy: built on its first use, not at start-up (see optionFields). */
+export const nameSchema = z.lazy(() =>
   z.pipe(
-    z.string().check(
-      z.refine(
-        (raw: string) => !TOKEN_SHAPED.test(raw.trim()),
-        'this looks like an API token, not a connection name: a token in the arguments leaks into ps and shell history',
+    z.pipe(
+      z.string().check(
+        z.refine(
+          (raw: string) => !TOKEN_SHAPED.test(raw.trim()),
+          'this looks like an API token, not a connection name: a token in the arguments leaks into ps and shell history',
+        ),
       ),
+      z.transform((raw: string) => raw.trim().toLowerCase()),
     ),
-    z.transform((raw: string) => raw.trim().toLowerCase()),
+    z
+      .string()
+      .check(
+        z.minLength(1, 'a name is required'),
+        z.maxLength(64, 'a name has at most 64 characters'),
+        z.regex(/^[a-z0-9][a-z0-9_-]{0,63}$/, 'a name starts with a letter or digit and has only letters, digits, "-" and "_"'),
+      ),
   ),
-  z
-    .string()
-    .check(
-      z.minLength(1, 'a name is required'),
-      z.maxLength(64, 'a name has at most 64 characters'),
-      z.regex(/^[a-z0-9][a-z0-9_-]{0,63}$/, 'a name starts with a letter or digit and has only letters, digits, "-" and "_"'),
-    ),
 );
 
 /** A zod transform that may refuse its input with a message. */
 function refining<T>(normalise: (raw: string, fail: (message: string) => never) => T) {
-  return z.pipe(
-    z.string(),
-    z.transform((raw: string, ctx) => {
-      try {
-        return normalise(raw, (message) => {
-          throw new Refused(message);
-        });
-      } catch (error) {
-        if (!(error instanceof Refused)) throw error;
-        ctx.issues.push({ code: 'custom', message: error.message, input: raw });
-        return z.NEVER;
-      }
-    }),
+  return z.lazy(() =>
+    z.pipe(
+      z.string(),
+      z.transform((raw: string, ctx) => {
+        try {
+          return normalise(raw, (message) => {
+            throw new Refused(message);
+          });
+        } catch (error) {
+          if (!(error instanceof Refused)) throw error;
+          ctx.issues.push({ code: 'custom', message: error.message, input: raw });
+          return z.NEVER;
+        }
+      }),
+    ),
   );
 }
 
@@ -194,24 +199,26 @@ export interface Owner {
   status?: string | null | undefined;
 }
 
-const isoTime = z.iso.datetime({ offset: true });
+const isoTime = z.lazy(() => z.iso.datetime({ offset: true }));
 
 /** A stored value must already be what the input rules make of it: a hand-edited file is checked as input is. */
 function stored(normalise: (value: string) => string | undefined) {
-  return z.string().check(z.refine((value: string) => normalise(value) === value, 'is not valid'));
+  return z.lazy(() => z.string().check(z.refine((value: string) => normalise(value) === value, 'is not valid')));
 }
 const storedName = stored((value) => nameSchema.safeParse(value).data);
 const storedOrgUrl = stored((value) => orgUrlSchema.safeParse(value).data?.value);
 
-const ownerSchema = z.object({ id: z.string(), login: z.nullable(z.string()), status: z.nullish(z.string()) });
+const ownerSchema = z.lazy(() => z.object({ id: z.string(), login: z.nullable(z.string()), status: z.nullish(z.string()) }));
 /** `httpStatus` (added in 0.2): what the host answered, so that LAST TEST can say it in words. */
-const lastTestSchema = z.object({
-  at: isoTime,
-  ok: z.boolean(),
-  code: z.int(),
-  latencyMs: z.number(),
-  httpStatus: z._default(z.nullable(z.int()), null),
-});
+const lastTestSchema = z.lazy(() =>
+  z.object({
+    at: isoTime,
+    ok: z.boolean(),
+    code: z.int(),
+    latencyMs: z.number(),
+    httpStatus: z._default(z.nullable(z.int()), null),
+  }),
+);
 
 /**
  * One saved connection, as stored in connections.json (version 2). The secret is never here: only its fingerprint,
@@ -219,24 +226,26 @@ const lastTestSchema = z.object({
  * `secretCommand` (an argv, checked on read as on input) makes the connection's secret the command's output, never
  * the keychain's; its fingerprint stays null, since such a secret changes by design.
  */
-export const connectionRecordSchema = z.object({
-  name: storedName,
-  kind: z._default(z.enum(['token', 'oauth']), 'token'),
-  orgUrl: storedOrgUrl,
-  createdAt: isoTime,
-  owner: z._default(z.nullable(ownerSchema), null),
-  lastTest: z._default(z.nullable(lastTestSchema), null),
-  lastUsedAt: z._default(z.nullable(isoTime), null),
-  secretFingerprint: z._default(z.nullable(z.string().check(z.regex(/^sha256:[0-9a-f]{16}$/))), null),
-  secretCommand: z._default(z.nullable(secretCommandSchema), null),
-  /**
-   * OAuth connections only (added in 0.3), absent on API-token records so their files stay as they were: not secret,
-   * kept here so that list shows them without reading the keychain.
-   */
-  clientId: z.optional(z.string()),
-  scopes: z.optional(z.array(z.string())),
-  keyId: z.optional(z.string()),
-});
+export const connectionRecordSchema = z.lazy(() =>
+  z.object({
+    name: storedName,
+    kind: z._default(z.enum(['token', 'oauth']), 'token'),
+    orgUrl: storedOrgUrl,
+    createdAt: isoTime,
+    owner: z._default(z.nullable(ownerSchema), null),
+    lastTest: z._default(z.nullable(lastTestSchema), null),
+    lastUsedAt: z._default(z.nullable(isoTime), null),
+    secretFingerprint: z._default(z.nullable(z.string().check(z.regex(/^sha256:[0-9a-f]{16}$/))), null),
+    secretCommand: z._default(z.nullable(secretCommandSchema), null),
+    /**
+     * OAuth connections only (added in 0.3), absent on API-token records so their files stay as they were: not secret,
+     * kept here so that list shows them without reading the keychain.
+     */
+    clientId: z.optional(z.string()),
+    scopes: z.optional(z.array(z.string())),
+    keyId: z.optional(z.string()),
+  }),
+);
 export type ConnectionRecord = z.output<typeof connectionRecordSchema>;
 
 export const IDLE_EXPIRY_DAYS = 30;

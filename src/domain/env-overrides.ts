@@ -18,7 +18,7 @@ export const oauthPartVars = (name: string): string[] => [privateKeyVar(name), s
 export function envConnectionKeys(env: Readonly<Record<string, string | undefined>>): string[] {
   const keys = new Set<string>();
   for (const [variable, value] of Object.entries(env)) {
-    if (value === undefined || value === '') continue;
+    if (value === undefined || value === '' || !variable.startsWith('OKTA_CONNECT_')) continue;
     const match = /^OKTA_CONNECT_([A-Z0-9][A-Z0-9_]*)_(TOKEN|ORG_URL|CLIENT_ID|PRIVATE_KEY|SCOPES|KEY_ID)$/.exec(variable);
     if (match?.[1] !== undefined) keys.add(match[1]);
   }

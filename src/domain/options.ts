@@ -28,7 +28,7 @@ const secondsSchema = (defaultSeconds: number) => z.pipe(
   }),
 );
 
-export const timeoutSchema = secondsSchema(DEFAULT_TIMEOUT_S);
+export const timeoutSchema = z.lazy(() => secondsSchema(DEFAULT_TIMEOUT_S));
 
 /** Zod's first message, for a prompt's validate callback: invalid input is explained and asked again. */
 export function promptValidator(schema: z.ZodMiniType): (value: string) => string | true {
@@ -72,14 +72,17 @@ const FIELDS: Record<string, { what: string; hint: string }> = {
 /** --secret-timeout, for every command that may run a connection's secret command. */
 export const SECRET_TIMEOUT_FLAG = ['--secret-timeout <seconds>', 'time allowed for a secret command (a connection whose token a command prints)', String(DEFAULT_SECRET_TIMEOUT_S)] as const;
 
-/** The schemas a command's options are built from. */
+/**
+ * The schemas a command's options are built from. Every schema at module level is z.lazy: built on its first parse, so
+ * --help and list build only the few they use (building all of them was ~2 ms of every start).
+ */
 export const optionFields = {
-  name: z.optional(nameSchema),
-  orgUrl: z.optional(orgUrlSchema),
+  name: z.lazy(() => z.optional(nameSchema)),
+  orgUrl: z.lazy(() => z.optional(orgUrlSchema)),
   timeout: timeoutSchema,
   /** How long a connection's secret command may run. */
-  secretTimeout: secondsSchema(DEFAULT_SECRET_TIMEOUT_S),
-  flag: z._default(z.boolean(), false),
+  secretTimeout: z.lazy(() => secondsSchema(DEFAULT_SECRET_TIMEOUT_S)),
+  flag: z.lazy(() => z._default(z.boolean(), false)),
 };
 
 /**

@@ -42,10 +42,12 @@ export function secretCommandProblem(argv: readonly string[]): string | undefine
 }
 
 /** A secret command as given on the command line or read back from connections.json. */
-export const secretCommandSchema = z.array(z.string()).check((ctx) => {
-  const problem = secretCommandProblem(ctx.value);
-  if (problem !== undefined) ctx.issues.push({ code: 'custom', message: problem, input: ctx.value });
-});
+export const secretCommandSchema = z.lazy(() =>
+  z.array(z.string()).check((ctx) => {
+    const problem = secretCommandProblem(ctx.value);
+    if (problem !== undefined) ctx.issues.push({ code: 'custom', message: problem, input: ctx.value });
+  }),
+);
 
 /** Characters a shell would act on: a command typed at the prompt is not run by one, so they are refused unquoted. */
 const SHELL_SYNTAX = new Set(['|', '&', ';', '<', '>', '(', ')', '$', '`']);

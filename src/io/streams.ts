@@ -18,13 +18,16 @@ export interface IO {
 }
 
 export interface StreamSet {
+  /** Read only when a command reads stdin: process.stdin is ~1 ms to create, which --help and list never need. */
   stdin: Readable & { isTTY?: boolean };
   stdout: Writable & { isTTY?: boolean; columns?: number };
   stderr: Writable & { isTTY?: boolean };
+  /** Whether stdin is a terminal, when known without making the stream (tty.isatty(0)); else stdin.isTTY. */
+  isStdinTTY?: boolean;
 }
 
 export function makeIO(streams: StreamSet, env: Readonly<Record<string, string | undefined>>, noColorFlag: boolean): IO {
-  const isStdinTTY = streams.stdin.isTTY === true;
+  const isStdinTTY = streams.isStdinTTY ?? streams.stdin.isTTY === true;
   const isStdoutTTY = streams.stdout.isTTY === true;
   const isStderrTTY = streams.stderr.isTTY === true;
   const isSet = (name: string): boolean => (env[name] ?? '') !== '';
@@ -34,7 +37,19 @@ export function makeIO(streams: StreamSet, env: Readonly<Record<string, string |
   if (isSet('NO_COLOR') || noColorFlag || env.FORCE_COLOR === '0') color = false;
   const fromEnv = Number(env.COLUMNS);
   const columns = !isStdoutTTY ? undefined : Number.isInteger(fromEnv) && fromEnv > 0 ? fromEnv : streams.stdout.columns;
-  return { ...streams, isStdinTTY, isStdoutTTY, isStderrTTY, canPrompt, color, columns };
+  return {
+    get stdin() {
+      return streams.stdin;
+    },
+    stdout: streams.stdout,
+    stderr: streams.stderr,
+    isStdinTTY,
+    isStdoutTTY,
+    isStderrTTY,
+    canPrompt,
+    color,
+    columns,
+  };
 }
 
 /**
