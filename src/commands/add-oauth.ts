@@ -82,13 +82,13 @@ export async function addOAuthRun(deps: AddDeps, opts: AddOptions): Promise<void
     return deps.connections.intake('oauth', secretOf(parsed.value));
   };
   // Registered for redaction: from here on, no error or output can carry the key.
-  const made =
+  const { made, secretCommand } =
     chosen.from === 'command'
       ? await commandKey(deps, { ...opts, keyId: opts.keyId ?? (interactive ? await askKeyId(deps, "the JWK's own kid, or the key's thumbprint") : undefined) }, chosen.argv, orgUrl, {
           clientId: clientId.value,
           scopes,
         })
-      : await keyFrom(givenKey ?? (await readKey(deps, chosen, STDIN_EXAMPLE)));
+      : { made: await keyFrom(givenKey ?? (await readKey(deps, chosen, STDIN_EXAMPLE))), secretCommand: null };
   made.notices.forEach((notice) => {
     deps.notify(notice);
   });
@@ -130,7 +130,6 @@ export async function addOAuthRun(deps: AddDeps, opts: AddOptions): Promise<void
     if (next === 'save') break;
   }
 
-  const secretCommand = chosen.from === 'command' ? chosen.argv : null;
   const record = await deps.connections.save({ name, orgUrl, credential, secretCommand, force: opts.force, test: result && testRecordOf(result) });
   if (opts.json) {
     const item = listItem({ name, kind: record.kind, orgUrl, source: secretCommand ? 'command' : 'keychain', record });
@@ -146,20 +145,25 @@ export async function addOAuthRun(deps: AddDeps, opts: AddOptions): Promise<void
 
 /**
  * The key a secret command prints, run once now as at every use: validated as a stored key is (and registered for
- * redaction by the store). It is never saved: the metadata keeps the command, the client id, the scopes and the kid.
+ * redaction by the store). It is never saved: the metadata keeps the command, the client id, the scopes and the kid. In
+ * a terminal a failure is explained and the command asked again (the answers before it stay).
  */
 async function commandKey(
   deps: AddDeps,
   opts: Pick<AddOptions, 'name' | 'secretTimeout' | 'keyId'>,
-  argv: SecretCommand,
+  first: SecretCommand,
   orgUrl: string,
   app: { clientId: string; scopes: string[] },
-): Promise<Normalised<Credential>> {
-  try {
-    return await deps.connections.runSecretCommand({ argv, name: opts.name, orgUrl }, { kind: 'oauth', ...app, keyId: opts.keyId }, { secretTimeoutMs: opts.secretTimeout });
-  } catch (error) {
-    if (error instanceof CliError && error.exitCode === ExitCode.keychain) throw rephrase(error, { message: (message) => `${message}: nothing was saved` });
-    throw error;
+): Promise<{ made: Normalised<Credential>; secretCommand: SecretCommand }> {
+  for (let argv = first; ; argv = await askCommand(deps, argv, 'key')) {
+    try {
+      const made = await deps.connections.runSecretCommand({ argv, name: opts.name, orgUrl }, { kind: 'oauth', ...app, keyId: opts.keyId }, { secretTimeoutMs: opts.secretTimeout });
+      return { made, secretCommand: argv };
+    } catch (error) {
+      if (!(error instanceof CliError) || error.exitCode !== ExitCode.keychain) throw error;
+      if (!deps.io.canPrompt) throw rephrase(error, { message: (message) => `${message}: nothing was saved` });
+      reportFailure(deps, error);
+    }
   }
 }
 

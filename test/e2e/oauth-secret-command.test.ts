@@ -5,7 +5,7 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { NewApp } from '../fixtures/fake-okta-oauth.js';
 import { makePassStore, requirePass, stopAgent, type PassStore } from '../fixtures/pass-store.js';
-import { describeRun, expectCleanFailure, readConnections, requireKeyring, secretToolLookup, startCli, uniqueName, useFakeOkta, usePtys, useSandbox, type RunResult } from './harness.js';
+import { describeRun, expectCleanFailure, readConnections, requireKeyring, secretToolLookup, startCli, storedNames, uniqueName, useFakeOkta, usePtys, useSandbox, type RunResult } from './harness.js';
 import { keyLeaks } from './oauth-leaks.js';
 
 /**
@@ -160,7 +160,7 @@ describe('add --oauth in a terminal, the key kept by a command', () => {
   const sandbox = useSandbox();
   usePtys();
 
-  it('"A command that prints it" from the key menu: the command asked and shown, the KID asked, tested, saved with the command and nothing in the keychain', async () => {
+  it('"A command that prints it" from the key menu: the command asked (again after a typo, nothing lost), the KID asked, tested, saved with the command and nothing in the keychain', async () => {
     const app = fake.oauth.addApp({ scopes: ['okta.users.read'] });
     const entry = `okta/${uniqueName('tty')}`;
     pass().insert(entry, app.privatePem);
@@ -171,9 +171,15 @@ describe('add --oauth in a terminal, the key kept by a command', () => {
     await pty.press('Down', 'Down', 'Down', 'Enter');
     const asked = await pty.waitFor('Command that prints the private key:');
     expect(asked).toContain('must print the private key (PEM or JWK) alone');
-    await pty.type(`pass show ${entry}\r`);
-    await pty.waitFor("Key ID (KID) of this key, as the app's Public keys list shows it (Enter: the JWK's own kid, or the key's thumbprint):");
+    // A typo in the entry first: the failure said, the command asked again with the last one to edit, nothing lost.
+    await pty.type(`pass show ${entry}-typo\r`);
+    await pty.waitFor("Key ID (KID) of this key");
     await pty.type(`${app.kid}\r`);
+    const failed = await pty.waitFor('Command that prints the private key:', { count: 2 });
+    expect(failed).toMatch(new RegExp(`✗ .*pass show ${entry}-typo`));
+    expect(storedNames(sandbox)).not.toContain(name);
+    await pty.press('C-u');
+    await pty.type(`pass show ${entry}\r`);
     const done = await pty.waitFor(`saved ${name}`);
     expect(done).toContain(`command: pass show ${entry}`);
     expect(await pty.exitCode()).toBe(0);
