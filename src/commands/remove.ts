@@ -41,11 +41,15 @@ export function removeCommand(run: (opts: RemoveOptions) => Promise<void>): Comm
 export async function removeRun(deps: RemoveDeps, opts: RemoveOptions): Promise<void> {
   if (opts.name === undefined) throw new UsageError('missing --name', { hint: 'okta-connect remove <name> (always named); see okta-connect list' });
   const { name } = opts;
+  // Before anything is read or run. The hint is the same command with --yes: one that dropped --revoke would delete a
+  // token locally and leave it valid at Okta.
+  if (!opts.yes && !deps.io.canPrompt) {
+    throw new UsageError('--yes is required to remove without a terminal', { hint: `okta-connect remove --name ${name}${opts.revoke ? ' --revoke' : ''} --yes` });
+  }
   // A secret command runs only for --revoke: removing needs no secret.
   const { record, credential, records } = await deps.connections.saved(name, { needsSecret: opts.revoke, secretTimeoutMs: opts.secretTimeout });
   const isOAuth = record?.kind === 'oauth' || credential?.kind === 'oauth';
   if (!opts.yes) {
-    if (!deps.io.canPrompt) throw new UsageError('--yes is required to remove without a terminal', { hint: `okta-connect remove --name ${name} --yes` });
     const what =
       opts.revoke && isOAuth
         ? `Delete "${name}" and its private key? (Nothing is revoked at Okta: the app's public key stays until it is deleted there.)`

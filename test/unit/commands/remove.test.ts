@@ -70,6 +70,16 @@ describe('remove', () => {
     expectKept(ctx, token);
   });
 
+  it('without a terminal, --revoke without --yes: the hint keeps --revoke (without it the token would stay valid at Okta), nothing is read', async () => {
+    const { ctx, token } = withProd();
+    const { code, error } = await exitOf(removeRun(ctx, opts({ name: 'prod', revoke: true })));
+    expect(code).toBe(2);
+    expect(error?.hint).toBe('okta-connect remove --name prod --revoke --yes');
+    expect(ctx.events.filter((event) => event.startsWith('secrets.get'))).toEqual([]);
+    expect(ctx.gateway.calls).toEqual([]);
+    expectKept(ctx, token);
+  });
+
   it('without --name is exit 2', async () => {
     const { ctx } = withProd({ tty: true });
     expect((await exitOf(removeRun(ctx, opts({ yes: true })))).code).toBe(2);
