@@ -24,8 +24,8 @@ const CLOCK = /expired|\biat\b|\bexp\b|\bnbf\b|issued in the future|future|not y
 const AUTH_METHOD = /client_assertion_type|authentication method|token_endpoint_auth_method|client_secret|private_key_jwt/i;
 
 /** A token-endpoint error in the words of the contract: each OAuth error its own message, hint and exit code. */
-export function tokenEndpointFailure(error: TokenEndpointError, orgUrl: string, credential: OAuthCredential, safe: (text: string) => string): CliError {
-  const app = appConsoleUrl(orgUrl, credential.clientId);
+export function tokenEndpointFailure(error: TokenEndpointError, orgUrl: string, credential: OAuthCredential, safe: (text: string) => string, oktaUrl?: string | null): CliError {
+  const app = appConsoleUrl(orgUrl, credential.clientId, oktaUrl);
   const said = error.description === undefined ? '' : `: ${safe(error.description).slice(0, 300)}`;
   const details = { httpStatus: error.status, oktaErrorCode: error.error };
   if (error.problem) return answerFailure(error.status, error.problem);

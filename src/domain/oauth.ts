@@ -204,7 +204,10 @@ export function parseClientId(raw: string): Normalised<string> {
   return { value, notices: /^0oa[A-Za-z0-9]{17}$/.test(value) ? [] : [`the client id ${value} does not look like Okta's (0oa and 17 more characters); it is tried anyway`] };
 }
 
-/** The app's page in the Admin Console, where its keys and Okta API scopes are granted. */
-export function appConsoleUrl(orgUrl: string, clientId: string): string {
-  return tokenPageUrl(orgUrl).replace('/admin/access/api/tokens', `/admin/app/oidc_client/instance/${encodeURIComponent(clientId)}#tab-general`);
+/**
+ * The app's page in the Admin Console, where its keys and Okta API scopes are granted. On a custom domain the admin
+ * host is the org's Okta domain (`oktaUrl`: the org check's `_links.organization.href`), as for the token page.
+ */
+export function appConsoleUrl(orgUrl: string, clientId: string, oktaUrl?: string | null): string {
+  return tokenPageUrl(orgUrl, oktaUrl).replace('/admin/access/api/tokens', `/admin/app/oidc_client/instance/${encodeURIComponent(clientId)}#tab-general`);
 }

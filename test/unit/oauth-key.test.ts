@@ -7,7 +7,7 @@ import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { UsageError } from '../../src/domain/errors.js';
 import { credentialFromSecret, oauthCredential, secretOf, secretParts } from '../../src/domain/credential.js';
-import { parseKeyId, parsePrivateKey, parseScopes, publicJwkOf, thumbprintOf } from '../../src/domain/oauth.js';
+import { appConsoleUrl, parseKeyId, parsePrivateKey, parseScopes, publicJwkOf, thumbprintOf } from '../../src/domain/oauth.js';
 
 const rsa = generateKeyPairSync('rsa', { modulusLength: 2048 }).privateKey;
 const ecKey = generateKeyPairSync('ec', { namedCurve: 'P-256' }).privateKey;
@@ -169,6 +169,14 @@ describe('parseScopes', () => {
   });
   it.each(['', 'users.read', 'okta.users', 'okta.users.write', 'openid'])('refuses %j', (raw) => {
     expect(() => parseScopes(raw)).toThrow();
+  });
+});
+
+describe('appConsoleUrl', () => {
+  it("links the app on the org's admin host; on a custom domain, on the Okta domain the org check gave, as the token page does", () => {
+    expect(appConsoleUrl('https://acme.okta.com', '0oa1234567890abcdefg')).toBe('https://acme-admin.okta.com/admin/app/oidc_client/instance/0oa1234567890abcdefg#tab-general');
+    expect(appConsoleUrl('https://login.acme.example', '0oa1234567890abcdefg', 'https://acme.okta.com')).toBe('https://acme-admin.okta.com/admin/app/oidc_client/instance/0oa1234567890abcdefg#tab-general');
+    expect(appConsoleUrl('https://login.acme.example', '0oa1234567890abcdefg')).toMatch(/^https:\/\/<your-org>-admin\.okta\.com\/admin\/app\/oidc_client\/instance\/0oa1234567890abcdefg#tab-general \(/);
   });
 });
 
