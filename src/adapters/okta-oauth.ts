@@ -2,7 +2,8 @@ import type { OAuthCredential } from '../domain/credential.js';
 import type { CliError} from '../domain/errors.js';
 import { AuthError, BadResponseError, PermissionError } from '../domain/errors.js';
 import { appConsoleUrl } from '../domain/oauth.js';
-import type { TokenEndpointError } from './okta-sdk.js';
+import { notOktaJson } from './okta-errors.js';
+import type { TokenAnswerProblem, TokenEndpointError } from './okta-sdk.js';
 
 /** The cheapest call each scope family allows, in order of preference: what `test` makes with the access token. */
 const CHEAP_CALLS: [RegExp, string][] = [
@@ -23,10 +24,11 @@ const CLOCK = /expired|\biat\b|\bexp\b|\bnbf\b|issued in the future|future|not y
 const AUTH_METHOD = /client_assertion_type|authentication method|token_endpoint_auth_method|client_secret|private_key_jwt/i;
 
 /** A token-endpoint error in the words of the contract: each OAuth error its own message, hint and exit code. */
-export function tokenEndpointFailure(error: TokenEndpointError, orgUrl: string, credential: OAuthCredential, safe: (text: string) => string): CliError {
-  const app = appConsoleUrl(orgUrl, credential.clientId);
+export function tokenEndpointFailure(error: TokenEndpointError, orgUrl: string, credential: OAuthCredential, safe: (text: string) => string, oktaUrl?: string | null): CliError {
+  const app = appConsoleUrl(orgUrl, credential.clientId, oktaUrl);
   const said = error.description === undefined ? '' : `: ${safe(error.description).slice(0, 300)}`;
   const details = { httpStatus: error.status, oktaErrorCode: error.error };
+  if (error.problem) return answerFailure(error.status, error.problem);
   if (error.isRepeatedNonce) {
     return new BadResponseError('Okta asked for a new DPoP nonce twice in a row (use_dpop_nonce)', { ...details, hint: 'try again; if it persists, check the clock and report it' });
   }
@@ -71,5 +73,25 @@ export function tokenEndpointFailure(error: TokenEndpointError, orgUrl: string, 
         ...details,
         hint: error.status >= 500 ? 'Okta may be having trouble: see status.okta.com, then try again' : 'check the API address and the app',
       });
+  }
+}
+
+/** A token endpoint answer that is no token and no OAuth error: exit 7, in the words of what it was instead. */
+function answerFailure(status: number, problem: TokenAnswerProblem): CliError {
+  const details = { httpStatus: status };
+  switch (problem.kind) {
+    case 'not-json':
+      return notOktaJson(`Okta's token endpoint answered HTTP ${String(status)} ${problem.contentType}`, details);
+    case 'too-large':
+      return notOktaJson(`Okta's token endpoint answered ${String(problem.bytes)} bytes, far more than a token`, details);
+    case 'no-token':
+      return notOktaJson(`Okta's token endpoint answered HTTP ${String(status)} without an access token`, details);
+    case 'rate-limited': {
+      const wait = problem.retryAfterS === undefined ? 'wait a minute' : `wait ${String(problem.retryAfterS)} s (Okta's reset time)`;
+      return new BadResponseError('Okta rate-limited its token endpoint for this app (429)', {
+        ...details,
+        hint: `${wait} and try again; other jobs using the same app share its limit`,
+      });
+    }
   }
 }

@@ -4,6 +4,7 @@ import { createHash, createPrivateKey, createPublicKey, randomUUID, sign, type J
 import type { Agent } from 'node:http';
 import type * as OktaSdk from '@okta/okta-sdk-nodejs';
 import type { Http } from '@okta/okta-sdk-nodejs/src/http.js';
+import { printable } from '../domain/printable.js';
 
 /**
  * The one seam to @okta/okta-sdk-nodejs. Everything that knows the SDK's internals is here: the deep imports (the SDK
@@ -97,7 +98,8 @@ export async function sdkRequest(request: SdkRequest, seen: { lastStatus?: numbe
 export function classifySdkError(error: unknown, lastStatus: number | undefined): SdkFailure | undefined {
   const err = (error ?? {}) as { name?: unknown; status?: unknown; errorCode?: unknown; errorSummary?: unknown; errorId?: unknown; message?: unknown };
   const status = typeof err.status === 'number' ? err.status : undefined;
-  const text = (value: unknown): string | undefined => (typeof value === 'string' ? value : undefined);
+  // Okta's words, cleaned here once: every message and JSON field made of them is then free of escape sequences.
+  const text = (value: unknown): string | undefined => (typeof value === 'string' ? printable(value) : undefined);
   if (error instanceof ResourceNonceError) return { kind: 'resource-nonce', why: error.isRepeated ? 'repeated' : 'no-nonce' };
   const headers = (error as { headers?: { get?: unknown } } | null)?.headers;
   if (status !== undefined && typeof headers?.get === 'function' && isResourceNonceChallenge(status, headers as SdkResponse['headers'])) {
@@ -177,16 +179,70 @@ export const dpopProof: GenerateDpopJwt = (request, client, accessToken = null, 
   return Promise.resolve(`${input}.${signature.toString('base64url')}`);
 };
 
-/** An error answer of the token endpoint, as Okta gave it (RFC 6749 §5.2 `error`, `error_description`). */
+/** What was wrong with a token endpoint answer that was not an RFC 6749 error: a 2xx that is no token, a 429. */
+export type TokenAnswerProblem =
+  | { kind: 'not-json'; contentType: string }
+  | { kind: 'too-large'; bytes: number }
+  | { kind: 'no-token' }
+  | { kind: 'rate-limited'; retryAfterS: number | undefined };
+
+/**
+ * An error answer of the token endpoint, as Okta gave it (RFC 6749 §5.2 `error`, `error_description`), or an answer
+ * that is none (`problem`). Okta's words are cleaned of control, escape and bidi characters here, before any message,
+ * human or JSON, is made of them.
+ */
 export class TokenEndpointError extends Error {
+  readonly error: string | undefined;
+  readonly description: string | undefined;
   constructor(
     readonly status: number,
-    readonly error: string | undefined,
-    readonly description: string | undefined,
+    error: string | undefined,
+    description: string | undefined,
     readonly isRepeatedNonce = false,
+    readonly problem?: TokenAnswerProblem,
   ) {
-    super(`token endpoint answered HTTP ${String(status)} ${error ?? ''}`.trim());
+    const clean = (value: string | undefined): string | undefined => (value === undefined ? undefined : printable(value));
+    super(`token endpoint answered HTTP ${String(status)} ${clean(error) ?? problem?.kind ?? ''}`.trim());
+    this.error = clean(error);
+    this.description = clean(description);
     this.name = 'TokenEndpointError';
+  }
+}
+
+/** The most a token answer may be: Okta's are under 4 KiB (a DPoP-bound JWT and a few members). */
+const TOKEN_ANSWER_MAX = 64 * 1024;
+
+/** When a 429 says it may be tried again: Retry-After (seconds) or Okta's x-rate-limit-reset (epoch seconds). */
+export function retryAfterS(headers: { get(name: string): string | null }, now = Date.now()): number | undefined {
+  const after = Number(headers.get('retry-after'));
+  if (Number.isFinite(after) && after > 0) return Math.ceil(after);
+  const reset = Number(headers.get('x-rate-limit-reset'));
+  if (Number.isFinite(reset) && reset > 0) return Math.max(1, Math.ceil(reset - now / 1000));
+  return undefined;
+}
+
+/**
+ * Patch 1, the success half: a 2xx answer is handed to the SDK only when it is a JSON object with a string access
+ * token. node-fetch's `res.json()` would otherwise fail on HTML with a SyntaxError quoting the body (an unexpected error,
+ * exit 1); the SDK would take a JSON without a token for one.
+ */
+async function checkTokenAnswer(response: FetchedResponse): Promise<void> {
+  const contentType = response.headers.get('content-type') ?? '';
+  const shownType = printable(contentType.split(';')[0]?.trim() ?? '').slice(0, 60) || 'no content type';
+  const declared = Number(response.headers.get('content-length'));
+  if (Number.isFinite(declared) && declared > TOKEN_ANSWER_MAX) throw new TokenEndpointError(response.status, undefined, undefined, false, { kind: 'too-large', bytes: declared });
+  if (!/^application\/([\w.+-]*\+)?json\b/i.test(contentType.trim())) throw new TokenEndpointError(response.status, undefined, undefined, false, { kind: 'not-json', contentType: shownType });
+  const text = await response.clone().text();
+  if (text.length > TOKEN_ANSWER_MAX) throw new TokenEndpointError(response.status, undefined, undefined, false, { kind: 'too-large', bytes: Buffer.byteLength(text) });
+  let answer: unknown;
+  try {
+    answer = JSON.parse(text);
+  } catch {
+    throw new TokenEndpointError(response.status, undefined, undefined, false, { kind: 'not-json', contentType: shownType });
+  }
+  const token = (answer as { access_token?: unknown } | null)?.access_token;
+  if (typeof answer !== 'object' || answer === null || Array.isArray(answer) || typeof token !== 'string' || token === '') {
+    throw new TokenEndpointError(response.status, undefined, undefined, false, { kind: 'no-token' });
   }
 }
 
@@ -263,15 +319,31 @@ export async function oauthSession(config: OAuthConfig): Promise<OAuthSession> {
     resourceChallenges: 0,
   };
   const http = new sdk.Http({ requestExecutor: executor, cacheMiddleware: null, ...(config.proxy ? { httpsProxy: config.proxy } : {}) });
+  // The executor may give up on a 429 (its wait too long) with a plain Error and no response: its wait is read first.
+  let tokenRetryAfterS: number | undefined;
+  const parseOriginal = executor.parseResponse.bind(executor);
+  executor.parseResponse = (request, response) => {
+    const answer = response as unknown as FetchedResponse;
+    if (answer.status === 429 && (request as { url?: string }).url === tokenUrl) tokenRetryAfterS = retryAfterS(answer.headers);
+    return parseOriginal(request, response) as never;
+  };
   executor.fetch = async (request) => {
     const isToken = (request as { url?: string }).url === tokenUrl;
     // Patch 4: the verifying agent on the token request too; and our User-Agent, as on every other call.
     if (isToken) (request as { headers: Record<string, string> }).headers['User-Agent'] = config.userAgent;
-    const response = (await fetchOriginal(Object.assign(request, { redirect: 'manual' as const, agent: config.agent }))) as unknown as FetchedResponse;
+    const response = (await fetchOriginal(Object.assign(request, { redirect: 'manual' as const, agent: config.agent })).catch((error: unknown) => {
+      // The executor gives up on a 429 whose wait is too long with a plain Error: the token endpoint's own rate limit.
+      if (isToken && error instanceof Error && /HTTP 429/.test(error.message)) throw new TokenEndpointError(429, undefined, undefined, false, { kind: 'rate-limited', retryAfterS: tokenRetryAfterS });
+      throw error;
+    })) as unknown as FetchedResponse;
     state.seen.lastStatus = response.status;
     state.last = response.headers;
     if (!isToken) return (await answerResourceNonce(request as unknown as ResourceRequest, response)) as never;
-    if (response.status >= 200 && response.status < 300) return response as never;
+    if (response.status >= 200 && response.status < 300) {
+      await checkTokenAnswer(response);
+      return response as never;
+    }
+    if (response.status === 429) throw new TokenEndpointError(429, undefined, undefined, false, { kind: 'rate-limited', retryAfterS: retryAfterS(response.headers) });
     // Patch 1: the SDK would take this answer for a token. Patch 2: one nonce challenge only.
     let body: { error?: unknown; error_description?: unknown } = {};
     try {
@@ -314,7 +386,7 @@ export async function oauthSession(config: OAuthConfig): Promise<OAuthSession> {
   };
   const grantOf = (answer: Record<string, unknown>): TokenGrant => {
     const accessToken = answer.access_token;
-    if (typeof accessToken !== 'string' || accessToken === '') throw new TokenEndpointError(200, 'no_access_token', undefined);
+    if (typeof accessToken !== 'string' || accessToken === '') throw new TokenEndpointError(200, undefined, undefined, false, { kind: 'no-token' });
     const tokenType = typeof answer.token_type === 'string' ? answer.token_type : 'Bearer';
     return {
       accessToken,

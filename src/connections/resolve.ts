@@ -1,7 +1,7 @@
 import { byName, parseOrgUrl, type ConnectionRecord } from '../domain/connection.js';
 import { credentialFromSecret, oauthCredential, type Credential } from '../domain/credential.js';
 import { clientIdVar, envConnectionKeys, envKey, keyIdVar, oauthPartVars, orgUrlVar, privateKeyVar, scopesVar, tokenVar } from '../domain/env-overrides.js';
-import { parseClientId, parsePrivateKey, parseScopes } from '../domain/oauth.js';
+import { OR_GENERATE, parseClientId, parsePrivateKey, parseScopes } from '../domain/oauth.js';
 import { NotFoundError, UsageError } from '../domain/errors.js';
 
 type Env = Readonly<Record<string, string | undefined>>;
@@ -35,10 +35,18 @@ export function envOverride(env: Env, name: string): EnvOverride {
     // An OAuth connection from the environment: all of its parts, or a usage error naming the missing one.
     const key = env[privateKeyVar(name)];
     const scopes = env[scopesVar(name)];
-    const missing = [key ? null : privateKeyVar(name), scopes ? null : scopesVar(name)].filter((variable) => variable !== null);
+    const missing = [
+      { variable: privateKeyVar(name), value: key, holds: 'the private key, PEM or JWK' },
+      { variable: scopesVar(name), value: scopes, holds: 'the Okta API scopes' },
+    ].filter((part) => part.value === undefined || part.value === '');
     if (key === undefined || key === '' || scopes === undefined || scopes === '') {
-      throw new UsageError(`${clientIdVar(name)} is set but ${missing.join(' and ')} ${missing.length > 1 ? 'are' : 'is'} not`, {
-        hint: `set ${missing.join(' and ')} too (the private key, PEM or JWK; the Okta API scopes), or unset ${clientIdVar(name)}`,
+      const states = missing.map((part) => ({ variable: part.variable, state: part.value === '' ? 'empty' : 'not set' }));
+      const said =
+        states.length > 1 && states.every((part) => part.state === states[0]?.state)
+          ? `${states.map((part) => part.variable).join(' and ')} are ${states[0]?.state ?? ''}`
+          : states.map((part) => `${part.variable} is ${part.state}`).join(' and ');
+      throw new UsageError(`${clientIdVar(name)} is set but ${said}`, {
+        hint: `set ${missing.map((part) => `${part.variable} (${part.holds})`).join(' and ')} too, or unset ${clientIdVar(name)}`,
       });
     }
     const keyId = env[keyIdVar(name)] || undefined;
@@ -74,7 +82,9 @@ function fromVariable<T>(variable: string, parse: () => T): T {
     return parse();
   } catch (error) {
     if (error instanceof UsageError) {
-      throw new UsageError(`${variable}: ${error.message}`, { hint: error.hint ? `${error.hint}; or unset ${variable}` : `fix or unset ${variable}`, cause: error });
+      // A key can be generated at `add`, not in CI: there the variable is the key.
+      const hint = error.hint?.replace(OR_GENERATE, '');
+      throw new UsageError(`${variable}: ${error.message}`, { hint: hint ? `${hint}; or unset ${variable}` : `fix or unset ${variable}`, cause: error });
     }
     throw error;
   }

@@ -176,7 +176,7 @@ describe('the OAuth CI variables, set wrongly', () => {
         name: `nokey_${suffix}`,
         env: (k) => ({ [`${k}_CLIENT_ID`]: made.app.clientId }),
         message: (k) => `${k}_CLIENT_ID is set but ${k}_PRIVATE_KEY and ${k}_SCOPES are not`,
-        hint: (k) => new RegExp(`set ${k}_PRIVATE_KEY and ${k}_SCOPES too .*or unset ${k}_CLIENT_ID`),
+        hint: (k) => new RegExp(`set ${k}_PRIVATE_KEY \\(the private key, PEM or JWK\\) and ${k}_SCOPES \\(the Okta API scopes\\) too, or unset ${k}_CLIENT_ID`),
       },
       {
         name: `noclient_${suffix}`,

@@ -175,3 +175,98 @@ describe("a DPoP nonce asked by the API itself (RFC 9449 §9; the fake's opt-in 
     });
   }
 });
+
+describe("a token endpoint that answers wrongly (the fake's opt-in tokenAnswer)", () => {
+  const sandbox = useSandbox();
+  const json = (value: unknown): { status: number; contentType: string; body: string } => ({ status: 200, contentType: 'application/json', body: JSON.stringify(value) });
+  const CASES: [string, NonNullable<typeof fake.oauth.tokenAnswer>, RegExp][] = [
+    ['a captive portal: 200 text/html', { status: 200, contentType: 'text/html; charset=utf-8', body: '<html><body>Sign in to the hotel Wi-Fi</body></html>' }, /^error: svc: Okta's token endpoint answered HTTP 200 text\/html \(not Okta's JSON\)$/],
+    ['200 JSON without access_token', json({ token_type: 'Bearer', expires_in: 3600 }), /^error: svc: Okta's token endpoint answered HTTP 200 without an access token \(not Okta's JSON\)$/],
+    ['200 JSON whose access_token is a number', json({ token_type: 'Bearer', access_token: 42 }), /without an access token/],
+    ['200 JSON that is an array', json([{ access_token: 'x' }]), /without an access token/],
+    ['200 application/json that does not parse', { status: 200, contentType: 'application/json', body: '{"access_token": "eyJ' }, /answered HTTP 200 application\/json \(not Okta's JSON\)/],
+    ['a huge 200 JSON', json({ access_token: 'eyJ', padding: 'x'.repeat(200_000) }), /answered \d+ bytes, far more than a token/],
+  ];
+  for (const [what, answer, message] of CASES) {
+    it(`${what}: exit 7 (not Okta's JSON), no part of the body in the message`, async () => {
+      const made = fake.oauth.addApp();
+      fake.oauth.tokenAnswer = answer;
+      try {
+        const env = oauthEnv('svc', made);
+        const result = await sandbox.run(['test', 'svc'], { env });
+        expect(expectCleanFailure(result, 7)).toMatch(message);
+        expect(result.stderr).not.toMatch(/Sign in|<html|padding|xxxx|--debug/);
+        const all = await sandbox.run(['test', '--all', '--json'], { env });
+        expect(all.code, describeRun(all)).toBe(7);
+        const [entry] = JSON.parse(all.stdout) as { name: string; error: { message: string; httpStatus: number } }[];
+        expect(entry?.error.message).toMatch(new RegExp(message.source.replace(/^\^error: /, '^')));
+        expect(entry?.error.httpStatus).toBe(200);
+      } finally {
+        fake.oauth.tokenAnswer = undefined;
+      }
+    });
+  }
+
+  it('doctor --test reports the HTML answer as one failed check, not an unexpected error', async () => {
+    const made = fake.oauth.addApp();
+    fake.oauth.tokenAnswer = CASES[0]?.[1];
+    try {
+      const result = await sandbox.run(['doctor', '--test'], { env: oauthEnv('svc', made) });
+      expect(result.code, describeRun(result)).toBe(1);
+      expect(`${result.stdout}${result.stderr}`).toMatch(/token endpoint answered HTTP 200 text\/html/);
+      expect(`${result.stdout}${result.stderr}`).not.toMatch(/unexpected|<html|Sign in/);
+    } finally {
+      fake.oauth.tokenAnswer = undefined;
+    }
+  });
+
+  it("429 from the token endpoint: exit 7, saying Okta rate-limited it and how long to wait (Retry-After)", async () => {
+    const made = fake.oauth.addApp();
+    fake.oauth.tokenAnswer = { status: 429, contentType: 'application/json', body: JSON.stringify({ errorCode: 'E0000047', errorSummary: 'API call exceeded rate limit due to too many requests.' }), headers: { 'retry-after': '30' } };
+    try {
+      const result = await sandbox.run(['test', 'svc'], { env: oauthEnv('svc', made) });
+      expect(expectCleanFailure(result, 7)).toMatch(/rate-limited its token endpoint/);
+      expect(result.stderr).toMatch(/hint: wait 30 s .*and try again/);
+      expect(result.stderr).not.toMatch(/check the API address/);
+    } finally {
+      fake.oauth.tokenAnswer = undefined;
+    }
+  });
+
+  it('an error_description with escape sequences, an OSC title, U+202E and CR/LF: clean in the human line and in test --json', async () => {
+    const made = fake.oauth.addApp();
+    const description = 'bad\u001b[31m red\u001b]0;pwned\u0007 \u202eevil\r\nline two';
+    fake.oauth.tokenAnswer = { status: 401, contentType: 'application/json', body: JSON.stringify({ error: 'invalid_client', error_description: description }) };
+    try {
+      const env = oauthEnv('svc', made);
+      const human = await sandbox.run(['test', 'svc'], { env });
+      expect(expectCleanFailure(human, 4)).toMatch(/\(invalid_client: bad red evil\s+line two\)/);
+      const result = await sandbox.run(['test', 'svc', '--json'], { env });
+      expect(result.code, describeRun(result)).toBe(4);
+      const { error } = JSON.parse(result.stdout) as { error: { message: string } };
+      expect(error.message).toMatch(/invalid_client: bad red evil\s+line two/);
+      // eslint-disable-next-line no-control-regex -- the control characters are what must be gone
+      expect(error.message).not.toMatch(/[\u0000-\u001f\u007f-\u009f\u202e]|pwned/);
+    } finally {
+      fake.oauth.tokenAnswer = undefined;
+    }
+  });
+});
+
+describe('a JWK set holding null in the CI variables', () => {
+  const sandbox = useSandbox();
+  const env = { OKTA_CONNECT_CI1_ORG_URL: 'https://acme.okta.com', OKTA_CONNECT_CI1_CLIENT_ID: '0oa1234567890abcdefg', OKTA_CONNECT_CI1_SCOPES: 'okta.users.read', OKTA_CONNECT_CI1_PRIVATE_KEY: '{"keys":[null]}' };
+  it.each([[['test', 'ci1']], [['exec', 'ci1', '--', 'true']]])('%j: exit 2 naming the variable', async (args) => {
+    const result = await sandbox.run(args, { env });
+    expect(expectCleanFailure(result, 2)).toMatch(/^error: OKTA_CONNECT_CI1_PRIVATE_KEY: the JWK set's key is not a JSON object/);
+    expect(result.stderr).not.toMatch(/generate-key|Cannot read/);
+  });
+  it('doctor: one failed check naming the variable, the other checks still made', async () => {
+    const result = await sandbox.run(['doctor'], { env });
+    expect(result.code, describeRun(result)).toBe(1);
+    const out = `${result.stdout}${result.stderr}`;
+    expect(out).toMatch(/OKTA_CONNECT_CI1_PRIVATE_KEY: the JWK set's key is not a JSON object/);
+    expect(out).not.toMatch(/Cannot read/);
+    expect(result.stdout.split('\n').filter((line) => line.trim() !== '').length).toBeGreaterThan(2);
+  });
+});

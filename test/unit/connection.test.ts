@@ -538,7 +538,12 @@ describe('the environment connection of a name (envOverride)', () => {
   });
 
   it.each([
-    [{ [clientIdVar('ci')]: '0oa1234567890abcdefg' }, /^OKTA_CONNECT_CI_CLIENT_ID is set but OKTA_CONNECT_CI_PRIVATE_KEY and OKTA_CONNECT_CI_SCOPES are not \|/],
+    [{ [clientIdVar('ci')]: '0oa1234567890abcdefg' }, /^OKTA_CONNECT_CI_CLIENT_ID is set but OKTA_CONNECT_CI_PRIVATE_KEY and OKTA_CONNECT_CI_SCOPES are not set \| set OKTA_CONNECT_CI_PRIVATE_KEY \(the private key, PEM or JWK\) and OKTA_CONNECT_CI_SCOPES \(the Okta API scopes\) too/],
+    [{ ...oauth, [scopesVar('ci')]: '' }, /^OKTA_CONNECT_CI_CLIENT_ID is set but OKTA_CONNECT_CI_SCOPES is empty \| set OKTA_CONNECT_CI_SCOPES \(the Okta API scopes\) too, or unset OKTA_CONNECT_CI_CLIENT_ID$/],
+    [{ [clientIdVar('ci')]: '0oa1234567890abcdefg', [scopesVar('ci')]: 'okta.users.read', [privateKeyVar('ci')]: '' }, /^OKTA_CONNECT_CI_CLIENT_ID is set but OKTA_CONNECT_CI_PRIVATE_KEY is empty \| set OKTA_CONNECT_CI_PRIVATE_KEY \(the private key, PEM or JWK\) too/],
+    [{ [clientIdVar('ci')]: '0oa1234567890abcdefg', [privateKeyVar('ci')]: '' }, /^OKTA_CONNECT_CI_CLIENT_ID is set but OKTA_CONNECT_CI_PRIVATE_KEY is empty and OKTA_CONNECT_CI_SCOPES is not set \|/],
+    [{ ...oauth, [privateKeyVar('ci')]: '{"keys":[null]}' }, /^OKTA_CONNECT_CI_PRIVATE_KEY: the JWK set's key is not a JSON object/],
+    [{ ...oauth, [privateKeyVar('ci')]: key.trim().replace(/\n/g, '\\n') }, /^OKTA_CONNECT_CI_PRIVATE_KEY: the PEM private key holds "\\n" sequences .*\| .*instead of newlines.*; or unset OKTA_CONNECT_CI_PRIVATE_KEY$/],
     [{ [privateKeyVar('ci')]: key }, /^OKTA_CONNECT_CI_PRIVATE_KEY is set but OKTA_CONNECT_CI_CLIENT_ID is not \| set OKTA_CONNECT_CI_CLIENT_ID/],
     [{ [scopesVar('ci')]: 'okta.users.read' }, /^OKTA_CONNECT_CI_SCOPES is set but OKTA_CONNECT_CI_CLIENT_ID is not/],
     [{ [keyIdVar('ci')]: 'kid-1' }, /^OKTA_CONNECT_CI_KEY_ID is set but OKTA_CONNECT_CI_CLIENT_ID is not/],
@@ -551,6 +556,8 @@ describe('the environment connection of a name (envOverride)', () => {
     const said = usage(env);
     expect(said).toMatch(message);
     expect(said).not.toContain(key.split('\n')[1]);
+    // --generate-key is a flag of add: a key given in the environment cannot be generated instead.
+    expect(said).not.toMatch(/generate-key/);
   });
 });
 

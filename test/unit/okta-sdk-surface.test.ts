@@ -59,6 +59,10 @@ describe('sdkRequest', () => {
         response.writeHead(302, { location: '/elsewhere' }).end();
         return;
       }
+      if (request.url === '/escaped') {
+        response.writeHead(403, { 'content-type': 'application/json' }).end(JSON.stringify({ errorCode: 'E0000006\u001b[2J', errorSummary: 'You do not\u001b[31m have\u001b]0;pwned\u0007 \u202epermission\r\nto', errorId: 'oae\u009b1' }));
+        return;
+      }
       if (request.url === '/unauthorized') {
         response.writeHead(401, { 'content-type': 'application/json' }).end(JSON.stringify({ errorCode: 'E0000011', errorSummary: 'Invalid token provided', errorId: 'oae1' }));
         return;
@@ -102,6 +106,11 @@ describe('sdkRequest', () => {
   it("rejects an Okta error with the SDK's OktaApiError, which the seam classifies", async () => {
     const error = await sdkRequest(request('/unauthorized'), {}).then(() => undefined, (caught: unknown) => caught);
     expect(classifySdkError(error, 401)).toEqual({ kind: 'okta-api', status: 401, errorCode: 'E0000011', errorSummary: 'Invalid token provided', errorId: 'oae1' });
+  });
+
+  it("cleans Okta's errorCode, errorSummary and errorId of escape, control and bidi characters (every message and JSON field is made of them)", async () => {
+    const error = await sdkRequest(request('/escaped'), {}).then(() => undefined, (caught: unknown) => caught);
+    expect(classifySdkError(error, 403)).toEqual({ kind: 'okta-api', status: 403, errorCode: 'E0000006', errorSummary: 'You do not have permission  to', errorId: 'oae1' });
   });
 });
 
