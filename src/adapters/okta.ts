@@ -7,6 +7,7 @@ import { printable } from '../domain/printable.js';
 import { redact } from '../domain/redact.js';
 import { secretParts, type Credential, type OAuthCredential } from '../domain/credential.js';
 import { isKnownOktaHost } from '../domain/org-url.js';
+import { appConsoleUrl } from '../domain/oauth.js';
 import { httpsGet } from './https-get.js';
 import { classifySdkError, loadSdk, oauthSession, sdkRequest, TokenEndpointError, type OAuthSession, type SdkResponse } from './okta-sdk.js';
 import { cheapCallFor, tokenEndpointFailure } from './okta-oauth.js';
@@ -147,19 +148,24 @@ export function oktaGateway(options: GatewayOptions): OktaGateway {
         throw Object.assign(new Error('timeout'), { type: 'request-timeout' });
       });
     } catch (error) {
-      throw mapError(error, input, what, seen.lastStatus, proxy);
+      throw mapError(error, input, what, seen.lastStatus, proxy, oktaUrls.get(input.orgUrl));
     }
   }
 
   // One check per org and run: test --all over several tokens of one org asks it once (and they share the answer).
   const checks = new Map<string, Promise<OrgInfo>>();
+  // The admin host the org check found (a custom domain's), for the links of later errors: the app's page, not a guess.
+  const oktaUrls = new Map<string, string | null>();
   const checkOrgOnce = (orgUrl: string, timeoutMs: number): Promise<OrgInfo> => {
     let check = checks.get(orgUrl);
     if (!check) {
       check = checkOrg(orgUrl, timeoutMs);
       checks.set(orgUrl, check);
       // A failure is not kept: the address typed again at add's prompt is asked again.
-      check.catch(() => checks.delete(orgUrl));
+      check.then(
+        (info) => oktaUrls.set(orgUrl, info.oktaUrl),
+        () => checks.delete(orgUrl),
+      );
     }
     return check;
   };
@@ -177,7 +183,7 @@ export function oktaGateway(options: GatewayOptions): OktaGateway {
         });
         return { accessToken: grant.accessToken, tokenType: grant.tokenType, expiresInS: grant.expiresIn, scopes: grant.scopes, isDPoP: grant.isDPoP };
       } catch (error) {
-        throw mapError(error, input, 'POST /oauth2/v1/token', undefined, proxy);
+        throw mapError(error, input, 'POST /oauth2/v1/token', undefined, proxy, oktaUrls.get(input.orgUrl));
       }
     },
     async whoAmI(input): Promise<Identity> {
@@ -258,19 +264,19 @@ export function rateLimitOf(headers: { get(name: string): string | null }): Rate
   };
 }
 
-function mapError(error: unknown, call: OktaCall, what: string, lastStatus: number | undefined, proxy: string | undefined): CliError {
+function mapError(error: unknown, call: OktaCall, what: string, lastStatus: number | undefined, proxy: string | undefined, oktaUrl: string | null | undefined): CliError {
   if (error instanceof CliError) return error;
   if (lastStatus === 407 && proxy !== undefined && proxy !== '') return proxyWantsCredentials(proxy);
   const network = networkFailure(error, { orgUrl: call.orgUrl, timeoutMs: call.timeoutMs, proxy });
   if (network) return network;
   const secrets = secretParts(call.credential);
   if (error instanceof TokenEndpointError && call.credential.kind === 'oauth') {
-    return tokenEndpointFailure(error, call.orgUrl, call.credential, (text) => redact(text, secrets));
+    return tokenEndpointFailure(error, call.orgUrl, call.credential, (text) => redact(text, secrets), oktaUrl);
   }
   const failure = classifySdkError(error, lastStatus);
   if (failure?.kind === 'resource-nonce') return resourceNonceFailure(failure.why, what);
   if (call.credential.kind === 'oauth' && failure?.kind === 'okta-api' && (failure.status === 401 || failure.status === 403)) {
-    return oauthCallFailure(failure.status, failure.errorCode, failure.errorId, what, call.credential, call.orgUrl);
+    return oauthCallFailure(failure.status, failure.errorCode, failure.errorId, what, call.credential, appConsoleUrl(call.orgUrl, call.credential.clientId, oktaUrl));
   }
   if (failure?.kind === 'okta-api') {
     const { status } = failure;
@@ -341,7 +347,8 @@ function resourceNonceFailure(why: 'repeated' | 'no-nonce' | 'not-dpop', what: s
 }
 
 /** A management call refused with an OAuth access token: the token or its scopes and the app's admin roles. */
-function oauthCallFailure(status: number, oktaErrorCode: string | undefined, oktaErrorId: string | undefined, what: string, credential: OAuthCredential, orgUrl: string): CliError {
+/** `app`: the app's page in the Admin Console. */
+function oauthCallFailure(status: number, oktaErrorCode: string | undefined, oktaErrorId: string | undefined, what: string, credential: OAuthCredential, app: string): CliError {
   const details = { httpStatus: status, oktaErrorCode, oktaErrorId };
   if (status === 401) {
     return new AuthError(`Okta rejected the access token on ${what} (401 ${oktaErrorCode ?? ''})`.replace(/ \)$/, ')'), {
@@ -351,6 +358,6 @@ function oauthCallFailure(status: number, oktaErrorCode: string | undefined, okt
   }
   return new PermissionError(`the app ${credential.clientId} is not allowed to call ${what} (403 ${oktaErrorCode ?? ''})`.replace(/ \)$/, ')'), {
     ...details,
-    hint: `grant the scope it needs on the app's "Okta API Scopes" tab and give the app an admin role that allows it (${orgUrl})`,
+    hint: `grant the scope it needs on the app's "Okta API Scopes" tab and give the app an admin role that allows it (${app.replace('#tab-general', '#tab-okta-api-scopes')})`,
   });
 }

@@ -103,6 +103,16 @@ describe('test of an OAuth connection', () => {
     }
   });
 
+  it('an app with the scope but no admin role: the token is issued, the call is refused (403 E0000006): exit 5, the app\'s scopes tab and its admin role named', async () => {
+    const made = fake.oauth.addApp({ scopes: ['okta.users.read'] });
+    made.app.hasAdminRole = false;
+    const result = await sandbox.run(['test', 'norole'], { env: oauthEnv('norole', made) });
+    const error = expectCleanFailure(result, 5);
+    expect(error).toMatch(new RegExp(`the app ${made.app.clientId} is not allowed to call GET /api/v1/users\\?limit=1 \\(403 E0000006\\)`));
+    expect(result.stderr).toContain(`admin role that allows it (${fake.url}/admin/app/oidc_client/instance/${made.app.clientId}#tab-okta-api-scopes)`);
+    expect(keyLeaks(made, sandbox, [result])).toEqual([]);
+  });
+
   it('an app whose client authentication is not private key JWT: exit 4, saying which setting to change', async () => {
     const made = fake.oauth.addApp({ authMethod: 'client_secret_basic' });
     const result = await sandbox.run(['test', 'sec'], { env: oauthEnv('sec', made) });
