@@ -295,7 +295,7 @@ function mapError(error: unknown, call: OktaCall, what: string, lastStatus: numb
           : "the token has its creator's admin roles: give that admin a role that allows this call, or use another token",
       });
     }
-    if (status === 429) return rateLimited(details);
+    if (status === 429) return rateLimited(details, call.credential);
     return new BadResponseError(`Okta answered HTTP ${String(status)} to ${what}${said}`, {
       ...details,
       hint: status >= 500 ? 'Okta may be having trouble: see status.okta.com, then try again' : 'check the API address',
@@ -304,11 +304,11 @@ function mapError(error: unknown, call: OktaCall, what: string, lastStatus: numb
   if (failure?.kind === 'http') {
     // A non-JSON error body: a proxy, a load balancer or a host that is not Okta.
     if (failure.status === 401) return new AuthError("the host rejected the token (401, not Okta's JSON)", { httpStatus: 401, hint: authHint(call.orgUrl) });
-    if (failure.status === 429) return rateLimited({ httpStatus: 429 });
+    if (failure.status === 429) return rateLimited({ httpStatus: 429 }, call.credential);
     return notOktaJson(`${call.orgUrl} answered HTTP ${String(failure.status)} to ${what}`, { httpStatus: failure.status });
   }
   if (failure?.kind === 'rate-limited') {
-    return rateLimited({ httpStatus: 429 }, failure.isWaitTooLong ? `the wait Okta asks for is longer than the ${seconds(call.timeoutMs)} timeout` : undefined);
+    return rateLimited({ httpStatus: 429 }, call.credential, failure.isWaitTooLong ? `the wait Okta asks for is longer than the ${seconds(call.timeoutMs)} timeout` : undefined);
   }
   // A bug or an SDK surprise: keep it as an internal error, with the secret removed from what it says.
   const err = error as { name?: unknown; message?: unknown; stack?: unknown } | null;
@@ -321,11 +321,13 @@ function mapError(error: unknown, call: OktaCall, what: string, lastStatus: numb
   });
 }
 
-function rateLimited(details: { httpStatus?: number | undefined; oktaErrorCode?: string | undefined; oktaErrorId?: string | undefined }, why?: string): BadResponseError {
-  return new BadResponseError(`Okta is rate limiting this token (429${why ? `; ${why}` : ''})`, {
+/** Okta's rate limit, said of what it limits: the token, or an OAuth app (whose every access token shares it). */
+function rateLimited(details: { httpStatus?: number | undefined; oktaErrorCode?: string | undefined; oktaErrorId?: string | undefined }, credential: Credential, why?: string): BadResponseError {
+  const whom = credential.kind === 'oauth' ? `the app ${credential.clientId}` : 'this token';
+  return new BadResponseError(`Okta is rate limiting ${whom} (429${why ? `; ${why}` : ''})`, {
     ...details,
     httpStatus: 429,
-    hint: 'wait for the rate limit to reset (about a minute) and try again; other jobs may share this token',
+    hint: `wait for the rate limit to reset (about a minute) and try again; other jobs may share ${credential.kind === 'oauth' ? 'this app' : 'this token'}`,
   });
 }
 

@@ -113,6 +113,19 @@ describe('test of an OAuth connection', () => {
     expect(keyLeaks(made, sandbox, [result])).toEqual([]);
   });
 
+  it('a rate-limited API call of an OAuth app: exit 7, the app named as what Okta limits (not "this token")', async () => {
+    const made = fake.oauth.addApp({ scopes: ['okta.users.read'] });
+    fake.behaviour = 'rate-limit-always';
+    try {
+      const result = await sandbox.run(['test', 'busy', '--timeout', '5'], { env: oauthEnv('busy', made) });
+      const error = expectCleanFailure(result, 7);
+      expect(error).toMatch(new RegExp(`Okta is rate limiting the app ${made.app.clientId} \\(429`));
+      expect(result.stderr).toMatch(/hint: wait for the rate limit to reset .*other jobs may share this app/);
+    } finally {
+      fake.behaviour = 'okta';
+    }
+  });
+
   it('an app whose client authentication is not private key JWT: exit 4, saying which setting to change', async () => {
     const made = fake.oauth.addApp({ authMethod: 'client_secret_basic' });
     const result = await sandbox.run(['test', 'sec'], { env: oauthEnv('sec', made) });
