@@ -65,13 +65,14 @@ export async function listRun(deps: ListDeps, opts: ListOptions): Promise<void> 
 /** What the last test found, in words: `ok 2h ago`, `revoked (401) 3d ago`, `not an Okta org 5m ago`. */
 function lastTestCell(item: ListItem, now: Date, theme: Theme): string {
   if (!item.lastTest) return 'never';
-  const words = lastTestWords(item.lastTest, now);
+  const words = lastTestWords(item.lastTest, now, item.kind);
   return item.lastTest.ok ? theme.ok(words) : theme.fail(words);
 }
 
 /** "in 23d", "in 4d" (warning colour under 7 days) or "likely expired". */
-export function expiresCell(item: Pick<ListItem, 'idleExpiresAt' | 'source' | 'lastTest'>, now: Date, theme: Theme): string {
-  if (item.idleExpiresAt === null) return '-';
+export function expiresCell(item: Pick<ListItem, 'kind' | 'idleExpiresAt' | 'source' | 'lastTest'>, now: Date, theme: Theme): string {
+  // An OAuth key is never idle-expired, nor "dead": an access token is fresh at each use.
+  if (item.kind === 'oauth' || item.idleExpiresAt === null) return '-';
   if (item.source === 'missing') return theme.fail('no token');
   // Okta said the token is dead: no count of idle days brings it back.
   if (item.lastTest?.code === ExitCode.auth) return theme.fail('dead');

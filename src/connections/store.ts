@@ -19,6 +19,7 @@ import { DEFAULT_SECRET_TIMEOUT_MS, type SecretCommand } from '../domain/secret-
 import type { Critical, MetadataStore, SecretCommandRunner, SecretStore } from './ports.js';
 import { connectionNames, envOnlyNames, envOverride, isOAuthInEnv, notFound } from './resolve.js';
 import { commandFailure, invalidOutput, rotatedElsewhere, type CommandOwner } from './secret-command.js';
+import type { OAuthRefusal } from './views.js';
 
 export type { MetadataStore, SecretCommandRunner, SecretStore } from './ports.js';
 
@@ -49,6 +50,8 @@ export interface TestRecord {
   code: ExitCodeValue;
   latencyMs: number;
   httpStatus: number | null;
+  /** An OAuth refusal (oauthRefusalOf), when that is what failed the test. */
+  reason?: OAuthRefusal | undefined;
   owner: Owner | null;
 }
 
@@ -146,7 +149,9 @@ const MIN_SECRET_CHARS = 8;
 const PROBE_ACCOUNT = '__okta-connect-doctor-probe';
 
 function lastTestOf(test: TestRecord, at: string): NonNullable<ConnectionRecord['lastTest']> {
-  return { at, ok: test.ok, code: test.code, latencyMs: test.latencyMs, httpStatus: test.httpStatus };
+  const last = { at, ok: test.ok, code: test.code, latencyMs: test.latencyMs, httpStatus: test.httpStatus };
+  // Only when there is one: every other record is written as before.
+  return test.reason === undefined ? last : { ...last, reason: test.reason };
 }
 
 /** What the metadata says of an OAuth credential (nothing secret); null for an API token. */
