@@ -7,9 +7,9 @@ import { oauthCredential, secretOf, type Credential, type OAuthCredential } from
 import type { SecretCommand } from '../domain/secret-command.js';
 import { clientIdVar } from '../domain/env-overrides.js';
 import { CancelledError, CliError, ExitCode, UsageError, rephrase } from '../domain/errors.js';
-import { appConsoleUrl, parseClientId, parseKeyId, parseScopes, publicJwkOf } from '../domain/oauth.js';
+import { appConsoleUrl, parseClientId, parseKeyId, parsePrivateKey, parseScopes, publicJwkOf } from '../domain/oauth.js';
 import { jsonText, printable } from '../domain/printable.js';
-import { readStdinSecret } from '../io/streams.js';
+import { readAll, readStdinSecret } from '../io/streams.js';
 import { startSpinner } from '../io/spinner.js';
 import type { AddDeps, AddOptions } from './add.js';
 import { askCommand, askName, askOrgUrl, assertFree, confirmReplace } from './add.js';
@@ -23,7 +23,7 @@ const COMMAND_EXAMPLE = 'okta-connect add --oauth --name svc --org-url https://a
 export type KeyFlags = Pick<AddOptions, 'privateKeyFile' | 'tokenStdin' | 'generateKey' | 'keyType'>;
 
 /** Where the private key comes from: a file, stdin, or made here (and, for add, a command that prints it at each use). */
-export type KeySource = { from: 'file'; path: string } | { from: 'stdin' } | { from: 'generate'; keyType: 'rsa' | 'ec' };
+export type KeySource = { from: 'file'; path: string; text?: string } | { from: 'stdin' } | { from: 'generate'; keyType: 'rsa' | 'ec' };
 type AddKeySource = KeySource | { from: 'command'; argv: SecretCommand };
 
 /**
@@ -178,6 +178,8 @@ export function keySource(opts: KeyFlags, example = EXAMPLE, stdinExample = STDI
         hint: `save it to a file (chmod 600) and give its name, or pipe it: ${stdinExample}`,
       });
     }
+    // `-` is stdin, as for most tools that take a file.
+    if (opts.privateKeyFile === '-') return { from: 'stdin' };
     return { from: 'file', path: opts.privateKeyFile };
   }
   if (opts.tokenStdin) return { from: 'stdin' };
@@ -186,23 +188,43 @@ export function keySource(opts: KeyFlags, example = EXAMPLE, stdinExample = STDI
 }
 
 /** The key's text from its source: stdin (`stdinExample` is the hint when it is empty), a file, or a new key pair. */
-export async function readKey(deps: Pick<AddDeps, 'io'>, source: KeySource, stdinExample: string): Promise<string> {
+export async function readKey(deps: Pick<AddDeps, 'io' | 'env'>, source: KeySource, stdinExample: string): Promise<string> {
   if (source.from === 'stdin') return readStdinSecret(deps.io.stdin, stdinExample, 'private key');
-  if (source.from === 'file') return readKeyFile(source.path);
+  if (source.from === 'file') return source.text ?? readKeyFile(expandHome(source.path, deps.env), '--private-key-file: ');
   return generatedKey(source.keyType);
 }
 
-async function readKeyFile(path: string): Promise<string> {
+/** `~/key.pem` as the shell would make it (a name typed at a question, or `--private-key-file=~/…`, is not expanded). */
+function expandHome(path: string, env: Readonly<Record<string, string | undefined>>): string {
+  const home = env.HOME ?? env.USERPROFILE;
+  return home !== undefined && home !== '' && /^~([/\\]|$)/.test(path) ? `${home}${path.slice(1)}` : path;
+}
+
+/**
+ * A key file's text, at most 64 KiB. A pipe or a terminal (`<(cat key.pem)`, /dev/stdin) is read as stdin is, to the
+ * same bound: process substitution keeps a key off the disk. `prefix` names where the name came from (the flag, or
+ * nothing for a name typed at the question).
+ */
+async function readKeyFile(path: string, prefix: string): Promise<string> {
   const shown = printable(path);
+  const hint = 'give the PEM or JWK file of the private key';
   try {
     const info = await fs.stat(path);
-    if (!info.isFile()) throw new UsageError(`--private-key-file: ${shown} is not a file`, { hint: 'give the PEM or JWK file of the private key' });
-    if (info.size > MAX_KEY_FILE_BYTES) throw new UsageError(`--private-key-file: ${shown} is larger than 64 KiB: that is not one key`, { hint: 'give the PEM or JWK file of the private key' });
+    if (info.isFIFO() || info.isCharacterDevice()) {
+      const { createReadStream } = await import('node:fs');
+      const { text, isOverLimit } = await readAll(createReadStream(path), MAX_KEY_FILE_BYTES);
+      if (isOverLimit) throw new UsageError(`${prefix}${shown} gave more than 64 KiB: that is not one key`, { hint });
+      return text;
+    }
+    if (!info.isFile()) throw new UsageError(`${prefix}${shown} is not a file${info.isDirectory() ? ' (a directory)' : ''}`, { hint });
+    if (info.size > MAX_KEY_FILE_BYTES) throw new UsageError(`${prefix}${shown} is larger than 64 KiB: that is not one key`, { hint });
     return await fs.readFile(path, 'utf8');
   } catch (error) {
     if (error instanceof UsageError) throw error;
     const code = (error as { code?: unknown }).code;
-    throw new UsageError(`--private-key-file: cannot read ${shown} (${typeof code === 'string' ? code : 'unreadable'})`, { hint: 'check the file name and that you may read it' });
+    throw new UsageError(`${prefix}cannot read ${prefix === '' ? 'the file ' : ''}${shown} (${typeof code === 'string' ? code : 'unreadable'})`, {
+      hint: 'check the file name and that you may read it',
+    });
   }
 }
 
@@ -234,7 +256,7 @@ const KEY_CHOICES = [
 ];
 
 /** The key's source, asked (rotate): generated or a file. */
-export async function askKeySource(deps: Pick<AddDeps, 'prompter'>): Promise<KeySource> {
+export async function askKeySource(deps: Pick<AddDeps, 'prompter' | 'io' | 'theme' | 'env'>): Promise<KeySource> {
   return keySourceFor(deps, await deps.prompter.select('The private key:', KEY_CHOICES, 'rsa'));
 }
 
@@ -249,10 +271,29 @@ async function askAddKeySource(deps: AddDeps): Promise<AddKeySource> {
   return keySourceFor(deps, how);
 }
 
-async function keySourceFor(deps: Pick<AddDeps, 'prompter'>, how: string): Promise<KeySource> {
+async function keySourceFor(deps: Pick<AddDeps, 'prompter' | 'io' | 'theme' | 'env'>, how: string): Promise<KeySource> {
   if (how === 'rsa' || how === 'ec') return { from: 'generate', keyType: how };
-  const path = await deps.prompter.input('Private key file:', { validate: (value) => (value.trim() === '' ? 'give the file name' : true) });
-  return { from: 'file', path: path.trim() };
+  return askKeyFile(deps);
+}
+
+/**
+ * The key file, asked until one reads and parses as a private key (before the KID is asked): a directory, a missing
+ * file or a public key is explained and the name asked again, the answers before it kept.
+ */
+async function askKeyFile(deps: Pick<AddDeps, 'prompter' | 'io' | 'theme' | 'env'>): Promise<KeySource> {
+  let last: string | undefined;
+  for (;;) {
+    const answer = await deps.prompter.input('Private key file:', { default: last, validate: (value) => (value.trim() === '' ? 'give the file name' : true) });
+    last = answer.trim();
+    try {
+      const text = await readKeyFile(expandHome(last, deps.env), '');
+      parsePrivateKey(text);
+      return { from: 'file', path: last, text };
+    } catch (error) {
+      if (!(error instanceof UsageError)) throw error;
+      reportFailure(deps, error);
+    }
+  }
 }
 
 /** A PEM carries no kid (a JWK may): the one the app's Public keys list shows must be sent, or Okta refuses the assertion. */

@@ -29,7 +29,7 @@ export const rotateOptionsSchema = z.lazy(() =>
   }),
 );
 export type RotateOptions = z.output<typeof rotateOptionsSchema>;
-export type RotateDeps = Pick<Context, 'io' | 'theme' | 'connections' | 'prompter' | 'okta' | 'notify'>;
+export type RotateDeps = Pick<Context, 'io' | 'theme' | 'env' | 'connections' | 'prompter' | 'okta' | 'notify'>;
 
 export function rotateCommand(run: (opts: RotateOptions) => Promise<void>): Command {
   return new Command('rotate')
