@@ -46,15 +46,17 @@ describe('token of an OAuth connection', () => {
   it('--timeout is accepted (as test takes it) and is the whole time of the org check and the token request', async () => {
     const { ctx } = withSvc();
     const parsed: unknown[] = [];
-    await tokenCommand(async (options) => {
+    await tokenCommand((options) => {
       parsed.push(options);
+      return Promise.resolve();
     }).parseAsync(['svc', '--timeout', '3'], { from: 'user' });
     expect(parsed).toEqual([expect.objectContaining({ name: 'svc', timeout: 3000 })]);
     const asked: number[] = [];
     const gateway = await ctx.okta();
-    const { checkOrg, accessToken } = gateway;
-    gateway.checkOrg = (orgUrl, timeoutMs) => (asked.push(timeoutMs), checkOrg.call(gateway, orgUrl, timeoutMs));
-    gateway.accessToken = (request) => (asked.push(request.timeoutMs), accessToken.call(gateway, request));
+    const checkOrg = gateway.checkOrg.bind(gateway);
+    const accessToken = gateway.accessToken.bind(gateway);
+    gateway.checkOrg = (orgUrl, timeoutMs) => (asked.push(timeoutMs), checkOrg(orgUrl, timeoutMs));
+    gateway.accessToken = (request) => (asked.push(request.timeoutMs), accessToken(request));
     const { code } = await exitOf(() => tokenRun(ctx, parseOptions(tokenOptionsSchema, { name: 'svc', timeout: '3' })));
     expect(code).toBe(0);
     expect(asked[0]).toBe(3000);

@@ -1,7 +1,7 @@
 import { generateKeyPairSync } from 'node:crypto';
 import { describe, expect, it } from 'vitest';
 import { tokenEndpointFailure } from '../../../src/adapters/okta-oauth.js';
-import type { TokenEndpointError } from '../../../src/adapters/okta-sdk.js';
+import { TokenEndpointError } from '../../../src/adapters/okta-sdk.js';
 import { doctorOptionsSchema, doctorRun } from '../../../src/commands/doctor.js';
 import { listOptionsSchema, listRun } from '../../../src/commands/list.js';
 import { testOptionsSchema, testRun } from '../../../src/commands/test.js';
@@ -15,8 +15,7 @@ const CLIENT = '0oa1abcdefGHIJKLmn0x7';
 
 /** The token endpoint's answer as the real adapter words it (src/adapters/okta-oauth.ts), for `credential`. */
 function refusal(credential: OAuthCredential, status: number, error: string, description: string): Error {
-  const answer = { status, error, description, isRepeatedNonce: false } as TokenEndpointError;
-  return tokenEndpointFailure(answer, ORG, credential, (text) => text);
+  return tokenEndpointFailure(new TokenEndpointError(status, error, description), ORG, credential, (text) => text);
 }
 
 const ANSWERS = {
