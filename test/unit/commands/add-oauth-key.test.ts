@@ -6,6 +6,8 @@ import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { addOptionsSchema, addRun } from '../../../src/commands/add.js';
+import { tokenEndpointFailure } from '../../../src/adapters/okta-oauth.js';
+import { TokenEndpointError } from '../../../src/adapters/okta-sdk.js';
 import { oauthCredential, secretOf } from '../../../src/domain/credential.js';
 import { parseOptions } from '../../../src/domain/options.js';
 import { exitOf, fakeContext, type FakeContext } from '../../fakes/context.js';
@@ -92,5 +94,77 @@ describe('--private-key-file from a pipe', () => {
     );
     expect(code).toBe(0);
     expect(ctx.metadata.get('svc')).toMatchObject({ kind: 'oauth', clientId: CLIENT });
+  });
+});
+
+describe('add --oauth in a terminal: after a failed test, the part that was wrong is entered again', () => {
+  it('a kid the app does not list: the KID is preselected, asked again, and the key tested with it; the rest is kept', async () => {
+    const ctx = fakeContext({ tty: true, answers: ['wrong-kid', 'kid', 'right-kid'] });
+    ctx.gateway.org(ORG);
+    // Okta knows the key under the KID the app lists; with any other, its token endpoint says the kid is not registered.
+    const right = oauthCredential({ clientId: CLIENT, scopes: SCOPES, privateKey: pem, keyId: 'right-kid' }).value;
+    const wrong = oauthCredential({ clientId: CLIENT, scopes: SCOPES, privateKey: pem, keyId: 'wrong-kid' }).value;
+    ctx.gateway.token(ORG, secretOf(right));
+    const notRegistered = new TokenEndpointError(401, 'invalid_client', 'The client_assertion kid is not registered for this client.');
+    ctx.gateway.token(ORG, secretOf(wrong), { whoAmIError: tokenEndpointFailure(notRegistered, ORG, wrong, (text) => text) });
+    const { code } = await exitOf(() =>
+      addRun(ctx, parseOptions(addOptionsSchema, { oauth: true, name: 'svc', orgUrl: ORG, clientId: CLIENT, scopes: SCOPES, privateKeyFile: join(dir, 'key.pem') })),
+    );
+    expect(code).toBe(0);
+    const menu = ctx.prompter.questions.find((question) => question.message === 'The test failed. What now?');
+    expect(menu?.default).toBe('kid');
+    expect(ctx.prompter.questions.filter((question) => question.message.startsWith('Key ID (KID)'))).toHaveLength(2);
+    expect(ctx.metadata.get('svc')).toMatchObject({ keyId: 'right-kid', clientId: CLIENT, lastTest: { ok: true } });
+    expect(ctx.secrets.entries.get('svc')).toBe(secretOf(right));
+  });
+
+  it('invalid_scope: the scopes are preselected and asked again (the last answer as default); the hint says no --force when nothing is saved', async () => {
+    const ctx = fakeContext({ tty: true, answers: ['', 'scopes', 'okta.groups.read'] });
+    ctx.gateway.org(ORG);
+    const asked = oauthCredential({ clientId: CLIENT, scopes: 'okta.users.read okta.apps.read', privateKey: pem }).value;
+    const granted = oauthCredential({ clientId: CLIENT, scopes: 'okta.groups.read', privateKey: pem }).value;
+    const refused = new TokenEndpointError(400, 'invalid_scope', 'The following scopes are not allowed: okta.apps.read');
+    ctx.gateway.token(ORG, secretOf(asked), { whoAmIError: tokenEndpointFailure(refused, ORG, asked, (text) => text) });
+    ctx.gateway.token(ORG, secretOf(granted));
+    const { code } = await exitOf(() =>
+      addRun(ctx, parseOptions(addOptionsSchema, { oauth: true, name: 'svc', orgUrl: ORG, clientId: CLIENT, scopes: 'okta.users.read okta.apps.read', privateKeyFile: join(dir, 'key.pem') })),
+    );
+    expect(code).toBe(0);
+    expect(ctx.prompter.questions.find((question) => question.message === 'The test failed. What now?')?.default).toBe('scopes');
+    expect(ctx.prompter.questions.find((question) => question.message.startsWith('Okta API scopes'))?.default).toBe('okta.users.read okta.apps.read');
+    expect(ctx.err.plain()).toContain('add again with fewer --scopes');
+    expect(ctx.err.plain()).not.toContain('--force');
+    expect(ctx.metadata.get('svc')).toMatchObject({ scopes: ['okta.groups.read'], lastTest: { ok: true } });
+  });
+
+  it('without a terminal the invalid_scope hint has no --force either (nothing was saved)', async () => {
+    const ctx = fakeContext();
+    ctx.gateway.org(ORG);
+    const asked = oauthCredential({ clientId: CLIENT, scopes: SCOPES, privateKey: pem }).value;
+    const refused = new TokenEndpointError(400, 'invalid_scope', 'The following scopes are not allowed: okta.users.read');
+    ctx.gateway.token(ORG, secretOf(asked), { whoAmIError: tokenEndpointFailure(refused, ORG, asked, (text) => text) });
+    const { code, error } = await exitOf(() =>
+      addRun(ctx, parseOptions(addOptionsSchema, { oauth: true, name: 'svc', orgUrl: ORG, clientId: CLIENT, scopes: SCOPES, privateKeyFile: join(dir, 'key.pem') })),
+    );
+    expect(code).toBe(5);
+    expect(error?.hint).toContain('add again with fewer --scopes');
+    expect(error?.hint).not.toContain('--force');
+  });
+
+  it('a generated key that fails its test: test again once the key is in the app, or save untested; never "saved despite the failed test"', async () => {
+    const ctx = fakeContext({ tty: true, answers: [true, 'again', 'untested'] });
+    ctx.gateway.org(ORG);
+    const { code } = await exitOf(() =>
+      addRun(ctx, parseOptions(addOptionsSchema, { oauth: true, name: 'svc', orgUrl: ORG, clientId: CLIENT, scopes: SCOPES, generateKey: true, keyType: 'ec' })),
+    );
+    expect(code).toBe(0);
+    const menus = ctx.prompter.questions.filter((question) => question.message === 'The test failed. What now?');
+    expect(menus).toHaveLength(2);
+    expect(menus[0]?.choices).toEqual(['again', 'untested']);
+    expect(menus[0]?.default).toBe('again');
+    expect(ctx.gateway.calls.filter((call) => call.op === 'whoAmI')).toHaveLength(2);
+    expect(ctx.out.plain()).toMatch(/✓ saved svc .*\(not tested\)\n$/);
+    expect(ctx.out.plain()).not.toContain('despite');
+    expect(ctx.metadata.get('svc')).toMatchObject({ lastTest: null });
   });
 });
