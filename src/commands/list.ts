@@ -35,6 +35,10 @@ export async function listRun(deps: ListDeps, opts: ListOptions): Promise<void> 
   if (!isKeychainChecked) {
     deps.notify('the keychain did not answer, so the tokens were not checked (okta-connect doctor tells why)');
   }
+  for (const item of items) {
+    // Variable names only: list never reads a secret, and this set is refused wherever it would be used.
+    if (item.envProblem !== undefined) deps.notify(`${item.name}: ${item.envProblem}: test, token and exec refuse it (okta-connect doctor explains)`);
+  }
   if (opts.json) {
     deps.io.stdout.write(`${jsonText(items)}\n`);
     return;
@@ -53,7 +57,7 @@ export async function listRun(deps: ListDeps, opts: ListOptions): Promise<void> 
     printable((item.kind === 'oauth' ? item.clientId : undefined) ?? item.owner?.login ?? item.owner?.id ?? '-'),
     lastTestCell(item, now, deps.theme),
     expiresCell(item, now, deps.theme),
-    item.source,
+    item.envProblem === undefined ? item.source : deps.theme.fail(`${item.source} (${item.envProblem.includes('are both set') ? 'conflict' : 'incomplete'})`),
   ]);
   const header = ['NAME', 'KIND', 'ORG URL', 'OWNER', 'LAST TEST', 'EXPIRES', 'SOURCE'];
   // In a terminal the table fits its width: the address is cut with "…", and OWNER (then KIND) goes before a line wraps.

@@ -27,6 +27,8 @@ export interface ListItem {
   clientId?: string;
   scopes?: string[];
   keyId?: string;
+  /** Only when the CI variables make no usable connection (test, token and exec refuse it): what is wrong with them. */
+  envProblem?: string;
 }
 
 export function listItem(connection: ListedConnection): ListItem {
@@ -44,6 +46,7 @@ export function listItem(connection: ListedConnection): ListItem {
     idleExpiresAt: record && connection.kind !== 'oauth' ? idleExpiresAt(record) : null,
     ...(connection.kind === 'oauth' ? oauthItem(connection) : {}),
     ...(record?.secretCommand ? { secretCommand: record.secretCommand } : {}),
+    ...(connection.envProblem === undefined ? {} : { envProblem: connection.envProblem }),
   };
 }
 
