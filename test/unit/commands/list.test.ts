@@ -285,7 +285,9 @@ describe('list of OAuth connections', () => {
     expect(ctx.err.plain()).toContain('both: OKTA_CONNECT_BOTH_TOKEN and OKTA_CONNECT_BOTH_CLIENT_ID are both set');
     const json = fakeContext({ connections: [makeRecord('tokc', ORG)], secrets: { tokc: makeToken() }, env });
     await exitOf(() => listRun(json, opts({ json: true })));
-    expect((JSON.parse(json.out.text()) as Record<string, unknown>[])[0]).toMatchObject({ name: 'tokc', source: 'env', envProblem: expect.stringContaining('_PRIVATE_KEY and OKTA_CONNECT_TOKC_SCOPES are not') });
+    const [item] = JSON.parse(json.out.text()) as Record<string, unknown>[];
+    expect(item).toMatchObject({ name: 'tokc', source: 'env' });
+    expect(item?.envProblem).toContain('_PRIVATE_KEY and OKTA_CONNECT_TOKC_SCOPES are not');
     expect(ctx.events.filter((event) => event.startsWith('secrets.get'))).toEqual([]);
   });
 });
