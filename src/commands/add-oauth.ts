@@ -1,15 +1,15 @@
 import { promises as fs } from 'node:fs';
 import { nodeCrypto } from '../domain/builtins.js';
 import { probeConnection, testRecordOf, type ProbeResult } from '../connections/probe.js';
-import { listItem, ownerText } from '../connections/views.js';
+import { listItem, oauthRefusalOf, ownerText } from '../connections/views.js';
 import { subdomainOf, type ConnectionRecord, type Normalised } from '../domain/connection.js';
 import { oauthCredential, secretOf, type Credential, type OAuthCredential } from '../domain/credential.js';
 import type { SecretCommand } from '../domain/secret-command.js';
 import { clientIdVar } from '../domain/env-overrides.js';
 import { CancelledError, CliError, ExitCode, UsageError, rephrase } from '../domain/errors.js';
-import { appConsoleUrl, parseClientId, parseKeyId, parseScopes, publicJwkOf } from '../domain/oauth.js';
+import { appConsoleUrl, parseClientId, parseKeyId, parsePrivateKey, parseScopes, publicJwkOf } from '../domain/oauth.js';
 import { jsonText, printable } from '../domain/printable.js';
-import { readStdinSecret } from '../io/streams.js';
+import { readAll, readStdinSecret } from '../io/streams.js';
 import { startSpinner } from '../io/spinner.js';
 import type { AddDeps, AddOptions } from './add.js';
 import { askCommand, askName, askOrgUrl, assertFree, confirmReplace } from './add.js';
@@ -23,7 +23,7 @@ const COMMAND_EXAMPLE = 'okta-connect add --oauth --name svc --org-url https://a
 export type KeyFlags = Pick<AddOptions, 'privateKeyFile' | 'tokenStdin' | 'generateKey' | 'keyType'>;
 
 /** Where the private key comes from: a file, stdin, or made here (and, for add, a command that prints it at each use). */
-export type KeySource = { from: 'file'; path: string } | { from: 'stdin' } | { from: 'generate'; keyType: 'rsa' | 'ec' };
+export type KeySource = { from: 'file'; path: string; text?: string } | { from: 'stdin' } | { from: 'generate'; keyType: 'rsa' | 'ec' };
 type AddKeySource = KeySource | { from: 'command'; argv: SecretCommand };
 
 /**
@@ -67,67 +67,109 @@ export async function addOAuthRun(deps: AddDeps, opts: AddOptions): Promise<void
   const givenKey = source !== undefined && source.from !== 'generate' ? await readKey(deps, source, STDIN_EXAMPLE) : undefined;
 
   const { orgUrl } = opts.orgUrl ? { orgUrl: opts.orgUrl.value } : await askOrgUrl(deps, opts);
-  const clientId = flagClientId ?? parseClientId(await deps.prompter.input("Client ID of the API Services app (General tab, starts with 0oa):", { validate: validWith(parseClientId) }));
+  const askClientId = async (last?: string): Promise<Normalised<string>> =>
+    parseClientId(await deps.prompter.input('Client ID of the API Services app (General tab, starts with 0oa):', { default: last, validate: validWith(parseClientId) }));
+  const askScopes = async (last?: string): Promise<string[]> =>
+    parseScopes(await deps.prompter.input('Okta API scopes granted to the app (e.g. okta.users.read okta.groups.read):', { default: last, validate: validWith(parseScopes) }));
+  const clientId = flagClientId ?? (await askClientId());
   clientId.notices.forEach((notice) => {
     deps.notify(notice);
   });
-  const scopes = flagScopes ?? parseScopes(await deps.prompter.input('Okta API scopes granted to the app (e.g. okta.users.read okta.groups.read):', { validate: validWith(parseScopes) }));
-  const chosen: AddKeySource = command ? { from: 'command', argv: command } : (source ?? (await askAddKeySource(deps)));
-  const keyFrom = async (keyText: string): Promise<Normalised<Credential>> => {
-    const keyId = opts.keyId ?? (interactive && isPem(keyText) ? await askKeyId(deps) : undefined);
-    const parsed = oauthCredential({ clientId: clientId.value, scopes: scopes.join(' '), privateKey: keyText, keyId });
+  // What the key is made with; a failed test in a terminal may have any of these entered again.
+  const app = { clientId: clientId.value, scopes: flagScopes ?? (await askScopes()), keyId: opts.keyId };
+  let chosen: AddKeySource = command ? { from: 'command', argv: command } : (source ?? (await askAddKeySource(deps)));
+  let keyText: string | undefined;
+  const keyFrom = async (text: string, askKid: boolean): Promise<Normalised<Credential>> => {
+    if (askKid) app.keyId = await askKeyId(deps);
+    const parsed = oauthCredential({ clientId: app.clientId, scopes: app.scopes.join(' '), privateKey: text, keyId: app.keyId });
     parsed.notices.forEach((notice) => {
       deps.notify(notice);
     });
     return deps.connections.intake('oauth', secretOf(parsed.value));
   };
+  /** `askKid`: `pem` asks it for a PEM key (a JWK may carry its own), `always` for any key (chosen after a failed test). */
+  const makeKey = async (askKid: 'never' | 'pem' | 'always'): Promise<{ made: Normalised<Credential>; secretCommand: SecretCommand | null }> => {
+    if (chosen.from === 'command') {
+      if (askKid !== 'never') app.keyId = await askKeyId(deps, "the JWK's own kid, or the key's thumbprint");
+      return commandKey(deps, { ...opts, keyId: app.keyId }, chosen.argv, orgUrl, app);
+    }
+    keyText ??= givenKey ?? (await readKey(deps, chosen, STDIN_EXAMPLE));
+    return { made: await keyFrom(keyText, askKid === 'always' || (askKid === 'pem' && isPem(keyText))), secretCommand: null };
+  };
   // Registered for redaction: from here on, no error or output can carry the key.
-  const { made, secretCommand } =
-    chosen.from === 'command'
-      ? await commandKey(deps, { ...opts, keyId: opts.keyId ?? (interactive ? await askKeyId(deps, "the JWK's own kid, or the key's thumbprint") : undefined) }, chosen.argv, orgUrl, {
-          clientId: clientId.value,
-          scopes,
-        })
-      : { made: await keyFrom(givenKey ?? (await readKey(deps, chosen, STDIN_EXAMPLE))), secretCommand: null };
+  let { made, secretCommand } = await makeKey(opts.keyId === undefined && interactive ? 'pem' : 'never');
   made.notices.forEach((notice) => {
     deps.notify(notice);
   });
-  const credential = made.value as OAuthCredential;
+  let credential = made.value as OAuthCredential;
   const name = opts.name ?? (await askName(deps, records, subdomainOf(orgUrl), opts.force));
   const replaced = opts.name === undefined ? existing(name) : undefined;
   if (replaced) await confirmReplace(deps, replaced);
+  // Nothing is saved yet: a hint that says to save again with --force is for a connection already saved.
+  const isReplacing = existing(name) !== undefined;
 
   const isGenerated = chosen.from === 'generate';
   if (isGenerated) printPublicKey(deps, orgUrl, credential, opts.json);
   let result: ProbeResult | undefined;
   const shouldTest = opts.test && (!isGenerated || (interactive && (await deps.prompter.confirm('Test the connection now? (add the public key to the app first)', true))));
+  // The failed test the menu is about; undefined: test (again).
+  let failure: CliError | undefined;
   while (shouldTest) {
-    const spinner = startSpinner(deps.io, `testing ${orgUrl}…`);
-    try {
-      result = await probeConnection(await deps.okta(), { orgUrl, credential, timeoutMs: opts.timeout });
-    } finally {
-      spinner.stop();
-    }
-    if (!result.error) break;
-    const failure = result.error;
-    // A generated key is saved whatever the test says: its public half may be at Okta already.
-    if (isGenerated) {
+    if (failure === undefined) {
+      const spinner = startSpinner(deps.io, `testing ${orgUrl}…`);
+      try {
+        result = await probeConnection(await deps.okta(), { orgUrl, credential, timeoutMs: opts.timeout });
+      } finally {
+        spinner.stop();
+      }
+      if (!result.error) break;
+      failure = unsavedFailure(result.error, isReplacing);
+      if (!interactive) throw rephrase(failure, { message: (message) => `${message}: nothing was saved` });
       reportFailure(deps, failure);
-      break;
     }
-    if (!interactive) throw rephrase(failure, { message: (message) => `${message}: nothing was saved` });
-    reportFailure(deps, failure);
-    const next = await deps.prompter.select(
-      'The test failed. What now?',
-      [
-        { value: 'again', name: 'Test again (after fixing the app in the Admin Console)' },
-        { value: 'save', name: 'Save anyway' },
-        { value: 'cancel', name: 'Cancel (nothing is saved)' },
-      ],
-      failure.exitCode === ExitCode.network ? 'again' : 'cancel',
-    );
+    // A generated key's public half may simply not be in the app yet: test again once it is, or save it to test later.
+    if (isGenerated) {
+      const next = await deps.prompter.select(
+        'The test failed. What now?',
+        [
+          { value: 'again', name: 'Test again (once the key is in the app)' },
+          { value: 'untested', name: 'Save untested (test later)' },
+        ],
+        'again',
+      );
+      if (next === 'untested') {
+        result = undefined;
+        break;
+      }
+      failure = undefined;
+      continue;
+    }
+    const next = await deps.prompter.select('The test failed. What now?', retryChoices(chosen), retryDefault(failure));
     if (next === 'cancel') throw new CancelledError('cancelled: nothing was saved');
     if (next === 'save') break;
+    const before = { ...app, chosen, keyText };
+    try {
+      if (next === 'client') app.clientId = (await askClientId(app.clientId)).value;
+      if (next === 'scopes') app.scopes = await askScopes(app.scopes.join(' '));
+      if (next === 'key') {
+        chosen = await askKeyFile(deps);
+        keyText = undefined;
+      }
+      if (next !== 'again') {
+        ({ made, secretCommand } = await makeKey(next === 'kid' ? 'always' : next === 'key' ? 'pem' : 'never'));
+        made.notices.forEach((notice) => {
+          deps.notify(notice);
+        });
+        credential = made.value as OAuthCredential;
+      }
+      failure = undefined;
+    } catch (error) {
+      // A KID the JWK contradicts, say: explained, and the menu again, with what was there before.
+      if (!(error instanceof UsageError)) throw error;
+      ({ chosen, keyText } = before);
+      Object.assign(app, { clientId: before.clientId, scopes: before.scopes, keyId: before.keyId });
+      reportFailure(deps, error);
+    }
   }
 
   const record = await deps.connections.save({ name, orgUrl, credential, secretCommand, force: opts.force, test: result && testRecordOf(result) });
@@ -141,6 +183,40 @@ export async function addOAuthRun(deps: AddDeps, opts: AddOptions): Promise<void
   }
   if (isGenerated && result?.ok !== true) deps.notify(`once the public key is added to the app, run: okta-connect test ${name}`);
   if (deps.env[clientIdVar(name)]) deps.notify(`${clientIdVar(name)} is set: the environment wins over the ${secretCommand ? 'secret command' : 'keychain'} for this connection`);
+}
+
+type RetryChoice = 'again' | 'kid' | 'client' | 'scopes' | 'key' | 'save' | 'cancel';
+
+/** After a failed test: test again, enter one part again (the key file only if it came from one), save, or cancel. */
+function retryChoices(chosen: AddKeySource): { value: RetryChoice; name: string }[] {
+  return [
+    { value: 'again', name: 'Test again (after fixing the app in the Admin Console)' },
+    { value: 'kid', name: 'Enter the Key ID (KID) again' },
+    { value: 'client', name: 'Enter the client ID again' },
+    { value: 'scopes', name: 'Enter the scopes again' },
+    ...(chosen.from === 'file' ? [{ value: 'key' as const, name: 'Enter the private key file again' }] : []),
+    { value: 'save', name: 'Save anyway' },
+    { value: 'cancel', name: 'Cancel (nothing is saved)' },
+  ];
+}
+
+/** The choice that fits the failure: the part Okta refused, or test again after a network failure. */
+function retryDefault(failure: CliError): RetryChoice {
+  if (failure.exitCode === ExitCode.network) return 'again';
+  const refusal = oauthRefusalOf(failure);
+  if (refusal === 'kid') return 'kid';
+  if (refusal === 'scope') return 'scopes';
+  if (refusal === 'client') return 'client';
+  return 'cancel';
+}
+
+/**
+ * A failed test's error before anything is saved. Okta's invalid_scope hint says to save again with --force and fewer
+ * --scopes: --force is only for a connection already saved under the name.
+ */
+function unsavedFailure(failure: CliError, isReplacing: boolean): CliError {
+  if (isReplacing || failure.hint === undefined || !failure.hint.includes('add --oauth --force with fewer --scopes')) return failure;
+  return rephrase(failure, { hint: failure.hint.replace('add --oauth --force with fewer --scopes', 'add again with fewer --scopes') });
 }
 
 /**
@@ -178,6 +254,8 @@ export function keySource(opts: KeyFlags, example = EXAMPLE, stdinExample = STDI
         hint: `save it to a file (chmod 600) and give its name, or pipe it: ${stdinExample}`,
       });
     }
+    // `-` is stdin, as for most tools that take a file.
+    if (opts.privateKeyFile === '-') return { from: 'stdin' };
     return { from: 'file', path: opts.privateKeyFile };
   }
   if (opts.tokenStdin) return { from: 'stdin' };
@@ -186,23 +264,43 @@ export function keySource(opts: KeyFlags, example = EXAMPLE, stdinExample = STDI
 }
 
 /** The key's text from its source: stdin (`stdinExample` is the hint when it is empty), a file, or a new key pair. */
-export async function readKey(deps: Pick<AddDeps, 'io'>, source: KeySource, stdinExample: string): Promise<string> {
+export async function readKey(deps: Pick<AddDeps, 'io' | 'env'>, source: KeySource, stdinExample: string): Promise<string> {
   if (source.from === 'stdin') return readStdinSecret(deps.io.stdin, stdinExample, 'private key');
-  if (source.from === 'file') return readKeyFile(source.path);
+  if (source.from === 'file') return source.text ?? readKeyFile(expandHome(source.path, deps.env), '--private-key-file: ');
   return generatedKey(source.keyType);
 }
 
-async function readKeyFile(path: string): Promise<string> {
+/** `~/key.pem` as the shell would make it (a name typed at a question, or `--private-key-file=~/…`, is not expanded). */
+function expandHome(path: string, env: Readonly<Record<string, string | undefined>>): string {
+  const home = env.HOME ?? env.USERPROFILE;
+  return home !== undefined && home !== '' && /^~([/\\]|$)/.test(path) ? `${home}${path.slice(1)}` : path;
+}
+
+/**
+ * A key file's text, at most 64 KiB. A pipe or a terminal (`<(cat key.pem)`, /dev/stdin) is read as stdin is, to the
+ * same bound: process substitution keeps a key off the disk. `prefix` names where the name came from (the flag, or
+ * nothing for a name typed at the question).
+ */
+async function readKeyFile(path: string, prefix: string): Promise<string> {
   const shown = printable(path);
+  const hint = 'give the PEM or JWK file of the private key';
   try {
     const info = await fs.stat(path);
-    if (!info.isFile()) throw new UsageError(`--private-key-file: ${shown} is not a file`, { hint: 'give the PEM or JWK file of the private key' });
-    if (info.size > MAX_KEY_FILE_BYTES) throw new UsageError(`--private-key-file: ${shown} is larger than 64 KiB: that is not one key`, { hint: 'give the PEM or JWK file of the private key' });
+    if (info.isFIFO() || info.isCharacterDevice()) {
+      const { createReadStream } = await import('node:fs');
+      const { text, isOverLimit } = await readAll(createReadStream(path), MAX_KEY_FILE_BYTES);
+      if (isOverLimit) throw new UsageError(`${prefix}${shown} gave more than 64 KiB: that is not one key`, { hint });
+      return text;
+    }
+    if (!info.isFile()) throw new UsageError(`${prefix}${shown} is not a file${info.isDirectory() ? ' (a directory)' : ''}`, { hint });
+    if (info.size > MAX_KEY_FILE_BYTES) throw new UsageError(`${prefix}${shown} is larger than 64 KiB: that is not one key`, { hint });
     return await fs.readFile(path, 'utf8');
   } catch (error) {
     if (error instanceof UsageError) throw error;
     const code = (error as { code?: unknown }).code;
-    throw new UsageError(`--private-key-file: cannot read ${shown} (${typeof code === 'string' ? code : 'unreadable'})`, { hint: 'check the file name and that you may read it' });
+    throw new UsageError(`${prefix}cannot read ${prefix === '' ? 'the file ' : ''}${shown} (${typeof code === 'string' ? code : 'unreadable'})`, {
+      hint: 'check the file name and that you may read it',
+    });
   }
 }
 
@@ -234,7 +332,7 @@ const KEY_CHOICES = [
 ];
 
 /** The key's source, asked (rotate): generated or a file. */
-export async function askKeySource(deps: Pick<AddDeps, 'prompter'>): Promise<KeySource> {
+export async function askKeySource(deps: Pick<AddDeps, 'prompter' | 'io' | 'theme' | 'env'>): Promise<KeySource> {
   return keySourceFor(deps, await deps.prompter.select('The private key:', KEY_CHOICES, 'rsa'));
 }
 
@@ -249,10 +347,29 @@ async function askAddKeySource(deps: AddDeps): Promise<AddKeySource> {
   return keySourceFor(deps, how);
 }
 
-async function keySourceFor(deps: Pick<AddDeps, 'prompter'>, how: string): Promise<KeySource> {
+async function keySourceFor(deps: Pick<AddDeps, 'prompter' | 'io' | 'theme' | 'env'>, how: string): Promise<KeySource> {
   if (how === 'rsa' || how === 'ec') return { from: 'generate', keyType: how };
-  const path = await deps.prompter.input('Private key file:', { validate: (value) => (value.trim() === '' ? 'give the file name' : true) });
-  return { from: 'file', path: path.trim() };
+  return askKeyFile(deps);
+}
+
+/**
+ * The key file, asked until one reads and parses as a private key (before the KID is asked): a directory, a missing
+ * file or a public key is explained and the name asked again, the answers before it kept.
+ */
+async function askKeyFile(deps: Pick<AddDeps, 'prompter' | 'io' | 'theme' | 'env'>): Promise<KeySource> {
+  let last: string | undefined;
+  for (;;) {
+    const answer = await deps.prompter.input('Private key file:', { default: last, validate: (value) => (value.trim() === '' ? 'give the file name' : true) });
+    last = answer.trim();
+    try {
+      const text = await readKeyFile(expandHome(last, deps.env), '');
+      parsePrivateKey(text);
+      return { from: 'file', path: last, text };
+    } catch (error) {
+      if (!(error instanceof UsageError)) throw error;
+      reportFailure(deps, error);
+    }
+  }
 }
 
 /** A PEM carries no kid (a JWK may): the one the app's Public keys list shows must be sent, or Okta refuses the assertion. */

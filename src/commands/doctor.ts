@@ -7,12 +7,13 @@ import { clientIdVar, envConnectionKeys, envKey, keyIdVar, orgUrlVar, privateKey
 import { envOverride, type EnvOverride } from '../connections/resolve.js';
 import { CliError, ExitCode, SilentError } from '../domain/errors.js';
 import { SECRET_TIMEOUT_FLAG, optionFields, parseOptions } from '../domain/options.js';
+import { appConsoleUrl } from '../domain/oauth.js';
 import { proxyProblem, safeProxy } from '../domain/org-url.js';
 import { jsonText, printable } from '../domain/printable.js';
 import { displayCommand } from '../domain/secret-command.js';
 import { shellCommand } from '../domain/shell.js';
 import { testMany, type TestManyTimes } from '../connections/test-many.js';
-import { lastTestWords, ownerText, replaceStep } from '../connections/views.js';
+import { lastTestWords, nextStepAfter, ownerText, replaceStep } from '../connections/views.js';
 
 export const doctorOptionsSchema = z.lazy(() =>
   z.object({
@@ -189,9 +190,38 @@ function orphanChecks(records: ConnectionRecord[], stored: Set<string>, now: Dat
 function lastTestOf(record: ConnectionRecord, now: Date): { status: CheckStatus; text: string; fix: string | null } {
   const test = record.lastTest;
   if (!test) return { status: 'ok', text: 'never tested', fix: null };
-  const text = `last test ${lastTestWords(test, now)}`;
+  const text = `last test ${lastTestWords(test, now, record.kind)}`;
   if (test.ok) return { status: 'ok', text, fix: null };
+  if (record.kind === 'oauth') return { status: 'fail', text, fix: oauthFix(record, test) };
   return { status: 'fail', text, fix: test.code === ExitCode.auth ? authFix(record) : `okta-connect test ${record.name}` };
+}
+
+/**
+ * What to do about an OAuth connection's failed test, by what Okta refused: only a key Okta does not verify is
+ * replaced (rotate); a kid the app lacks is added to it; a scope is granted; a clock is set; an app setting is fixed.
+ */
+function oauthFix(record: ConnectionRecord, test: NonNullable<ConnectionRecord['lastTest']>): string {
+  const reason = test.reason ?? (test.code === ExitCode.permission && test.httpStatus === 400 ? 'scope' : undefined);
+  const app = record.clientId == null ? 'the Admin Console' : appConsoleUrl(record.orgUrl, record.clientId);
+  const retest = `then: okta-connect test ${record.name}`;
+  switch (reason) {
+    case 'kid':
+      return `add the public key${record.keyId == null ? '' : ` (kid ${record.keyId})`} to the app's Public keys (${app}), ${retest}`;
+    case 'scope': {
+      const scopes = record.scopes?.join(', ') ?? 'the scopes';
+      return `grant ${scopes} on the app's "Okta API Scopes" tab (${app.replace('#tab-general', '#tab-okta-api-scopes')}), ${retest}; or save it with fewer: okta-connect add --oauth ${record.name} --force --scopes …`;
+    }
+    case 'clock':
+    case 'dpop':
+      return `check this machine's clock (e.g. timedatectl, or sync with NTP), ${retest}`;
+    case 'client':
+    case 'method':
+    case 'grant':
+    case 'other':
+      return `check the app's client id and settings (${app}), ${retest}`;
+    default:
+      return test.code === ExitCode.auth ? authFix(record) : `okta-connect test ${record.name}`;
+  }
 }
 
 /** What to run when Okta rejected the token; rotate does not reach one that a secret command prints. */
@@ -209,7 +239,16 @@ async function freshTests(deps: DoctorDeps, records: ConnectionRecord[], times: 
     const { connection } = outcome;
     if (!error && connection) add(`test ${outcome.name}`, 'ok', `${connection.orgUrl}  ${ownerText(outcome.result)}  ${String(outcome.result.latencyMs)} ms`);
     else if (error?.exitCode === ExitCode.auth && connection) {
-      const fix = connection.source === 'env' ? replaceStep(connection) : authFix({ name: outcome.name, kind: connection.record?.kind ?? 'token', secretCommand: connection.record?.secretCommand ?? null });
+      // Only a secret Okta refused is replaced; a kid the app lacks, a clock or an app setting: what the error's hint says.
+      const next = nextStepAfter(error, connection);
+      const fix =
+        next === undefined
+          ? (error.hint ?? null)
+          : next.isWholeHint
+            ? next.step
+            : connection.source === 'env'
+              ? replaceStep(connection)
+              : authFix({ name: outcome.name, kind: connection.record?.kind ?? 'token', secretCommand: connection.record?.secretCommand ?? null });
       add(`test ${outcome.name}`, 'fail', error.message, fix);
     } else add(`test ${outcome.name}`, 'fail', error?.message ?? 'failed', error?.hint ?? null);
   }

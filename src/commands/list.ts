@@ -35,6 +35,10 @@ export async function listRun(deps: ListDeps, opts: ListOptions): Promise<void> 
   if (!isKeychainChecked) {
     deps.notify('the keychain did not answer, so the tokens were not checked (okta-connect doctor tells why)');
   }
+  for (const item of items) {
+    // Variable names only: list never reads a secret, and this set is refused wherever it would be used.
+    if (item.envProblem !== undefined) deps.notify(`${item.name}: ${item.envProblem}: test, token and exec refuse it (okta-connect doctor explains)`);
+  }
   if (opts.json) {
     deps.io.stdout.write(`${jsonText(items)}\n`);
     return;
@@ -53,7 +57,7 @@ export async function listRun(deps: ListDeps, opts: ListOptions): Promise<void> 
     printable((item.kind === 'oauth' ? item.clientId : undefined) ?? item.owner?.login ?? item.owner?.id ?? '-'),
     lastTestCell(item, now, deps.theme),
     expiresCell(item, now, deps.theme),
-    item.source,
+    item.envProblem === undefined ? item.source : deps.theme.fail(`${item.source} (${item.envProblem.includes('are both set') ? 'conflict' : 'incomplete'})`),
   ]);
   const header = ['NAME', 'KIND', 'ORG URL', 'OWNER', 'LAST TEST', 'EXPIRES', 'SOURCE'];
   // In a terminal the table fits its width: the address is cut with "…", and OWNER (then KIND) goes before a line wraps.
@@ -65,13 +69,14 @@ export async function listRun(deps: ListDeps, opts: ListOptions): Promise<void> 
 /** What the last test found, in words: `ok 2h ago`, `revoked (401) 3d ago`, `not an Okta org 5m ago`. */
 function lastTestCell(item: ListItem, now: Date, theme: Theme): string {
   if (!item.lastTest) return 'never';
-  const words = lastTestWords(item.lastTest, now);
+  const words = lastTestWords(item.lastTest, now, item.kind);
   return item.lastTest.ok ? theme.ok(words) : theme.fail(words);
 }
 
 /** "in 23d", "in 4d" (warning colour under 7 days) or "likely expired". */
-export function expiresCell(item: Pick<ListItem, 'idleExpiresAt' | 'source' | 'lastTest'>, now: Date, theme: Theme): string {
-  if (item.idleExpiresAt === null) return '-';
+export function expiresCell(item: Pick<ListItem, 'kind' | 'idleExpiresAt' | 'source' | 'lastTest'>, now: Date, theme: Theme): string {
+  // An OAuth key is never idle-expired, nor "dead": an access token is fresh at each use.
+  if (item.kind === 'oauth' || item.idleExpiresAt === null) return '-';
   if (item.source === 'missing') return theme.fail('no token');
   // Okta said the token is dead: no count of idle days brings it back.
   if (item.lastTest?.code === ExitCode.auth) return theme.fail('dead');

@@ -7,9 +7,10 @@ import { ownerText } from '../connections/views.js';
 import { tokenPageUrl, tokenSchema, type ConnectionRecord } from '../domain/connection.js';
 import { oauthCredential, secretOf, type Credential, type OAuthCredential } from '../domain/credential.js';
 import { CancelledError, CliError, ExitCode, NotFoundError, UsageError, rephrase } from '../domain/errors.js';
-import { appConsoleUrl, publicJwkOf } from '../domain/oauth.js';
+import { appConsoleUrl, publicJwkOf, thumbprintOf } from '../domain/oauth.js';
 import { jsonText } from '../domain/printable.js';
-import { askKeySource, keySource, printPublicKey, readKey, reportFailure } from './add-oauth.js';
+import { askKeySource, keySource, printPublicKey, readKey, reportFailure, type KeySource } from './add-oauth.js';
+import { shellCommand } from '../domain/shell.js';
 import { optionFields, parseOptions, promptValidator, withPositionalName } from '../domain/options.js';
 import { readStdinSecret } from '../io/streams.js';
 import { startSpinner } from '../io/spinner.js';
@@ -29,7 +30,7 @@ export const rotateOptionsSchema = z.lazy(() =>
   }),
 );
 export type RotateOptions = z.output<typeof rotateOptionsSchema>;
-export type RotateDeps = Pick<Context, 'io' | 'theme' | 'connections' | 'prompter' | 'okta' | 'notify'>;
+export type RotateDeps = Pick<Context, 'io' | 'theme' | 'env' | 'connections' | 'prompter' | 'okta' | 'notify'>;
 
 export function rotateCommand(run: (opts: RotateOptions) => Promise<void>): Command {
   return new Command('rotate')
@@ -185,9 +186,15 @@ async function rotateOAuth(deps: RotateDeps, opts: RotateOptions, record: Connec
   made.notices.forEach(deps.notify);
   // Registered for redaction: from here on, no error or output can carry the key.
   const credential = deps.connections.intake('oauth', secretOf(made.value)).value as OAuthCredential;
+  if (record.keyId != null && credential.keyId === record.keyId && opts.keyId === undefined && credential.keyId === thumbprintOf(publicJwkOf(credential.privateKey))) {
+    // The kid is the key's own thumbprint: this is the saved key itself, and another kid would not make it a new one.
+    throw new UsageError(`the new key is the one ${name} has (its thumbprint is the saved kid ${record.keyId}): nothing to rotate`, {
+      hint: `give the new key's file (okta-connect rotate ${name} --private-key-file <new key>), or make one: okta-connect rotate ${name} --generate-key`,
+    });
+  }
   if (record.keyId != null && credential.keyId === record.keyId) {
     throw new UsageError(`the new key's kid is the old one's (${record.keyId}): Okta needs a different kid for each of the app's keys`, {
-      hint: `give another with --key-id, e.g. ${example} --key-id ${record.keyId}-2`,
+      hint: `give the kid the app lists for the new key with --key-id, e.g. ${sameSource(name, chosen)} --key-id ${record.keyId}-2`,
     });
   }
   printPublicKey(deps, orgUrl, credential, opts.json);
@@ -239,6 +246,13 @@ async function rotateOAuth(deps: RotateDeps, opts: RotateOptions, record: Connec
   } else if (oldKid !== undefined) {
     deps.notify(`the old key (kid ${oldKid}) still works at Okta until it is deleted from the app's Public keys`);
   }
+}
+
+/** The rotate command that gives the new key the way it was given this time (for a hint that adds a flag to it). */
+function sameSource(name: string, source: KeySource): string {
+  if (source.from === 'file') return shellCommand(['okta-connect', 'rotate', name, '--private-key-file', source.path]);
+  if (source.from === 'stdin') return `okta-connect rotate ${name} --token-stdin < key.pem`;
+  return `okta-connect rotate ${name} --generate-key`;
 }
 
 async function testKey(deps: RotateDeps, orgUrl: string, credential: OAuthCredential, timeoutMs: number): Promise<ProbeResult> {

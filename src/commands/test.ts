@@ -4,7 +4,7 @@ import type { Context } from '../context.js';
 import { probeConnection, testRecordOf, type ProbeResult } from '../connections/probe.js';
 import type { ResolvedConnection } from '../connections/store.js';
 import { testMany, type TestOutcome } from '../connections/test-many.js';
-import { errorJson, ownerText, replaceStep, testJson, testWarnings } from '../connections/views.js';
+import { errorJson, nextStepAfter, ownerText, testJson, testWarnings } from '../connections/views.js';
 import { daysUntil, idleExpiresAt, isExpiringSoon, type ConnectionRecord } from '../domain/connection.js';
 import { CliError, ExitCode, SilentError, UsageError, rephrase } from '../domain/errors.js';
 import { SECRET_TIMEOUT_FLAG, optionFields, parseOptions, withPositionalName } from '../domain/options.js';
@@ -120,12 +120,15 @@ function failureOf(outcome: TestOutcome): CliError | null {
 }
 
 /**
- * For a rejected token, what to run next, naming the connection; for a token from the environment or a secret command,
- * where to update it instead (rotate does not reach those).
+ * For a rejected secret, what to run next, naming the connection (nextStepAfter): rotate, or where else to update it
+ * (rotate does not reach the environment or a secret command); for an OAuth key whose kid the app lacks, adding it; for
+ * a clock, DPoP or app setting, nothing beyond the hint.
  */
 function nextStep(error: CliError, connection: ResolvedConnection): CliError {
   if (error.exitCode !== ExitCode.auth) return error;
-  return rephrase(error, { hint: `${error.hint ?? ''}; ${replaceStep(connection)}`.replace(/^; /, '') });
+  const next = nextStepAfter(error, connection);
+  if (next === undefined) return error;
+  return rephrase(error, { hint: next.isWholeHint ? next.step : `${error.hint ?? ''}; ${next.step}`.replace(/^; /, '') });
 }
 
 /** The failure with the connection's name in front, and the next step. */

@@ -4,6 +4,7 @@ import { CliError, ExitCode } from '../domain/errors.js';
 import { redact } from '../domain/redact.js';
 import type { Identity, OAuthCheck, OktaGateway, RateLimit } from './ports.js';
 import type { TestRecord } from './store.js';
+import { oauthRefusalOf } from './views.js';
 
 export interface ProbeResult {
   ok: boolean;
@@ -66,6 +67,7 @@ export function testRecordOf(result: ProbeResult): TestRecord {
     code: result.error?.exitCode ?? ExitCode.ok,
     latencyMs: result.latencyMs,
     httpStatus: result.error?.details.httpStatus ?? null,
+    ...(result.error && oauthRefusalOf(result.error) !== undefined ? { reason: oauthRefusalOf(result.error) } : {}),
     owner: result.owner,
   };
 }

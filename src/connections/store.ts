@@ -19,6 +19,7 @@ import { DEFAULT_SECRET_TIMEOUT_MS, type SecretCommand } from '../domain/secret-
 import type { Critical, MetadataStore, SecretCommandRunner, SecretStore } from './ports.js';
 import { connectionNames, envOnlyNames, envOverride, isOAuthInEnv, notFound } from './resolve.js';
 import { commandFailure, invalidOutput, rotatedElsewhere, type CommandOwner } from './secret-command.js';
+import type { OAuthRefusal } from './views.js';
 
 export type { MetadataStore, SecretCommandRunner, SecretStore } from './ports.js';
 
@@ -31,6 +32,22 @@ export interface ListedConnection {
   record: ConnectionRecord | undefined;
   /** The _CLIENT_ID, _SCOPES and _KEY_ID of an OAuth connection the CI variables make (they win over a saved record's). */
   env?: { clientId: string | undefined; scopes: string[] | undefined; keyId: string | undefined };
+  /**
+   * Why the CI variables of this connection make no usable one (test, token and exec refuse it), by which are set, never
+   * by reading them: an OAuth set missing a part, or both a token and a client id.
+   */
+  envProblem?: string;
+}
+
+/** What test would refuse in this connection's CI variables, said from which are set (envOverride has the full check). */
+function envProblemOf(env: Readonly<Record<string, string | undefined>>, name: string): string | undefined {
+  const set = (variable: string): boolean => Boolean(env[variable]);
+  if (!isOAuthInEnv(env, name)) return undefined;
+  if (set(tokenVar(name)) && set(clientIdVar(name))) return `${tokenVar(name)} and ${clientIdVar(name)} are both set`;
+  if (!set(clientIdVar(name))) return `${[privateKeyVar(name), scopesVar(name), keyIdVar(name)].filter(set).join(', ')} set but ${clientIdVar(name)} is not`;
+  const missing = [privateKeyVar(name), scopesVar(name)].filter((variable) => !set(variable));
+  if (missing.length === 0) return undefined;
+  return `${clientIdVar(name)} is set but ${missing.join(' and ')} ${missing.length > 1 ? 'are' : 'is'} not`;
 }
 
 /** A connection ready to use: its address, its credential, and where each came from. */
@@ -49,6 +66,8 @@ export interface TestRecord {
   code: ExitCodeValue;
   latencyMs: number;
   httpStatus: number | null;
+  /** An OAuth refusal (oauthRefusalOf), when that is what failed the test. */
+  reason?: OAuthRefusal | undefined;
   owner: Owner | null;
 }
 
@@ -146,7 +165,9 @@ const MIN_SECRET_CHARS = 8;
 const PROBE_ACCOUNT = '__okta-connect-doctor-probe';
 
 function lastTestOf(test: TestRecord, at: string): NonNullable<ConnectionRecord['lastTest']> {
-  return { at, ok: test.ok, code: test.code, latencyMs: test.latencyMs, httpStatus: test.httpStatus };
+  const last = { at, ok: test.ok, code: test.code, latencyMs: test.latencyMs, httpStatus: test.httpStatus };
+  // Only when there is one: every other record is written as before.
+  return test.reason === undefined ? last : { ...last, reason: test.reason };
 }
 
 /** What the metadata says of an OAuth credential (nothing secret); null for an API token. */
@@ -337,6 +358,10 @@ export function connectionStore(deps: ConnectionStoreDeps): ConnectionStore {
         const scopes = deps.env[scopesVar(name)]?.split(/[\s,]+/).filter((scope) => scope !== '');
         return { clientId: deps.env[clientIdVar(name)] || undefined, scopes: scopes?.length ? scopes : undefined, keyId: deps.env[keyIdVar(name)] || undefined };
       };
+      const withEnvProblem = (listed: ListedConnection): ListedConnection => {
+        const problem = envProblemOf(deps.env, listed.name);
+        return problem === undefined ? listed : { ...listed, envProblem: problem };
+      };
       const saved = records.map((record): ListedConnection => {
         const orgUrl = deps.env[orgUrlVar(record.name)];
         const listed: ListedConnection = {
@@ -347,14 +372,14 @@ export function connectionStore(deps: ConnectionStoreDeps): ConnectionStore {
           record,
         };
         // The environment wins over the saved connection, for what list shows as for what is used.
-        if (isOAuthInEnv(deps.env, record.name)) return { ...listed, kind: 'oauth', env: oauthEnv(record.name) };
+        if (isOAuthInEnv(deps.env, record.name)) return withEnvProblem({ ...listed, kind: 'oauth', env: oauthEnv(record.name) });
         return deps.env[tokenVar(record.name)] ? { ...listed, kind: 'token' } : listed;
       });
       const envOnly = envOnlyNames(deps.env, records).map(
         (name): ListedConnection => {
           const orgUrl = deps.env[orgUrlVar(name)] ?? '';
           if (!isOAuthInEnv(deps.env, name)) return { name, kind: 'token', orgUrl, source: 'env', record: undefined };
-          return { name, kind: 'oauth', orgUrl, source: 'env', record: undefined, env: oauthEnv(name) };
+          return withEnvProblem({ name, kind: 'oauth', orgUrl, source: 'env', record: undefined, env: oauthEnv(name) });
         },
       );
       const all = [...saved, ...envOnly].sort(byName);

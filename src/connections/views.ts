@@ -2,8 +2,9 @@ import { idleExpiresAt, orgUrlSchema, type ConnectionRecord } from '../domain/co
 import { ExitCode, type CliError } from '../domain/errors.js';
 import { withoutUserInfo } from '../domain/org-url.js';
 import { printable } from '../domain/printable.js';
-import { privateKeyVar, tokenVar } from '../domain/env-overrides.js';
+import { keyIdVar, privateKeyVar, tokenVar } from '../domain/env-overrides.js';
 import { displayCommand } from '../domain/secret-command.js';
+import { appConsoleUrl } from '../domain/oauth.js';
 import type { ProbeResult } from './probe.js';
 import type { ListedConnection, ResolvedConnection } from './store.js';
 
@@ -26,6 +27,8 @@ export interface ListItem {
   clientId?: string;
   scopes?: string[];
   keyId?: string;
+  /** Only when the CI variables make no usable connection (test, token and exec refuse it): what is wrong with them. */
+  envProblem?: string;
 }
 
 export function listItem(connection: ListedConnection): ListItem {
@@ -43,6 +46,7 @@ export function listItem(connection: ListedConnection): ListItem {
     idleExpiresAt: record && connection.kind !== 'oauth' ? idleExpiresAt(record) : null,
     ...(connection.kind === 'oauth' ? oauthItem(connection) : {}),
     ...(record?.secretCommand ? { secretCommand: record.secretCommand } : {}),
+    ...(connection.envProblem === undefined ? {} : { envProblem: connection.envProblem }),
   };
 }
 
@@ -66,6 +70,57 @@ function oauthItem(connection: ListedConnection): Pick<ListItem, 'clientId' | 's
 function shownOrgUrl(raw: string): string {
   const parsed = orgUrlSchema.safeParse(raw);
   return parsed.success ? parsed.data.value : printable(withoutUserInfo(raw));
+}
+
+/**
+ * Which OAuth refusal an error is, from what the token endpoint's answer carries (its error code, and the words of its
+ * description that src/adapters/okta-oauth.ts puts in the message): `key` (the signature does not verify: the key is
+ * not the registered one), `kid` (no public key of that kid in the app), `client` (no such client), `clock`, `dpop`,
+ * `method` (not private key JWT), `grant` (no client credentials grant), `scope`, or `other` (some other invalid_client).
+ * Undefined for any other error, an API token's 401 among them.
+ */
+export type OAuthRefusal = 'key' | 'kid' | 'client' | 'clock' | 'dpop' | 'method' | 'grant' | 'scope' | 'other';
+
+export function oauthRefusalOf(error: Pick<CliError, 'message' | 'details'>): OAuthRefusal | undefined {
+  const code = error.details.oktaErrorCode;
+  if (code === 'invalid_scope') return 'scope';
+  if (code === 'invalid_dpop_proof' || code === 'use_dpop_nonce') return 'dpop';
+  if (code === 'unauthorized_client') return 'grant';
+  if (code !== 'invalid_client') return undefined;
+  const { message } = error;
+  if (/client assertion's time/.test(message)) return 'clock';
+  if (/does not use private key JWT/.test(message)) return 'method';
+  if (/\bkid\b/i.test(message)) return 'kid';
+  if (/signature/i.test(message)) return 'key';
+  if (/client_id|client id/i.test(message)) return 'client';
+  return 'other';
+}
+
+/**
+ * What to do after Okta refused a connection's secret: replace it (replaceStep) when the secret itself is what Okta
+ * refused (an API token's 401, an OAuth key whose signature does not verify); add the public key to the app when its
+ * kid is not there; nothing more for a clock, DPoP or app setting, which no new key fixes (the hint says what does).
+ */
+export function nextStepAfter(
+  error: Pick<CliError, 'message' | 'details'>,
+  connection: Pick<ResolvedConnection, 'name' | 'source' | 'credential' | 'record' | 'orgUrl'>,
+): { step: string; isWholeHint: boolean } | undefined {
+  const refusal = connection.credential.kind === 'oauth' ? oauthRefusalOf(error) : undefined;
+  if (refusal === undefined || refusal === 'key') return { step: replaceStep(connection), isWholeHint: false };
+  if (refusal === 'kid' && connection.credential.kind === 'oauth') {
+    const other =
+      connection.source === 'env'
+        ? `set ${keyIdVar(connection.name)} to it`
+        : connection.source === 'command'
+          ? `save it again with: okta-connect add --oauth ${connection.name} --force --key-id <KID>`
+          : `save it again with: okta-connect rotate ${connection.name} --private-key-file <file> --key-id <KID>`;
+    const app = appConsoleUrl(connection.orgUrl, connection.credential.clientId);
+    return {
+      step: `add the public key (kid ${connection.credential.keyId}) to the app's Public keys (${app}), then: okta-connect test ${connection.name} (if the app lists the key under another KID, ${other})`,
+      isWholeHint: true,
+    };
+  }
+  return undefined;
 }
 
 /**
@@ -151,9 +206,31 @@ function oauthText(clientId: string, oauth: NonNullable<ProbeResult['oauth']>): 
 type LastTest = NonNullable<ConnectionRecord['lastTest']>;
 
 /** What the last test found, in words, and when: `ok 2h ago`, `revoked (401) 3d ago`, `not an Okta org 5m ago`. */
-export function lastTestWords(test: LastTest, now: Date): string {
+export function lastTestWords(test: LastTest, now: Date, kind: ConnectionRecord['kind'] = 'token'): string {
   const ago = relative(now.getTime() - Date.parse(test.at));
-  return `${test.ok ? 'ok' : failureWords(test)} ${ago} ago`;
+  return `${test.ok ? 'ok' : kind === 'oauth' ? oauthFailureWords(test) : failureWords(test)} ${ago} ago`;
+}
+
+/** An OAuth connection's failed test: what Okta refused, never "revoked" (a key is not revoked, it is removed from the app). */
+const OAUTH_REFUSAL_WORDS: Record<OAuthRefusal, string> = {
+  key: 'key refused',
+  kid: 'kid not in app',
+  client: 'unknown client',
+  clock: 'clock off',
+  dpop: 'DPoP refused',
+  method: 'not private key JWT',
+  grant: 'no client credentials grant',
+  scope: 'scope not granted',
+  other: 'client refused',
+};
+
+function oauthFailureWords(test: LastTest): string {
+  const reason = test.reason as OAuthRefusal | undefined;
+  if (reason !== undefined && Object.hasOwn(OAUTH_REFUSAL_WORDS, reason)) return `${OAUTH_REFUSAL_WORDS[reason]}${test.httpStatus === null ? '' : ` (${String(test.httpStatus)})`}`;
+  // Recorded before `reason` was: invalid_scope is the token endpoint's 400; any other 401 is the client or its key.
+  if (test.code === ExitCode.permission && test.httpStatus === 400) return 'scope not granted (400)';
+  if (test.code === ExitCode.auth) return `refused (${String(test.httpStatus ?? 401)})`;
+  return failureWords(test);
 }
 
 function failureWords(test: LastTest): string {

@@ -1,6 +1,8 @@
+import { execFile, execFileSync } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { get } from 'node:https';
 import { tmpdir } from 'node:os';
+import { promisify } from 'node:util';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { JsonWebKey } from 'node:crypto';
@@ -121,6 +123,30 @@ describe('add --oauth, non-interactive', () => {
   });
 });
 
+describe('add --oauth, the key through a pipe', () => {
+  const sandbox = useSandbox();
+
+  it('--private-key-file on a FIFO (what <(cat key.pem) gives) is read and saved; --private-key-file - is stdin', async () => {
+    const made = fake.oauth.addApp({ scopes: ['okta.users.read'] });
+    // Outside the sandbox: its leak scan reads every file there, and a FIFO would block it.
+    const fifo = join(keyDir, 'key.fifo');
+    execFileSync('mkfifo', [fifo]);
+    const file = join(keyDir, 'piped.pem');
+    writeFileSync(file, made.privatePem, { mode: 0o600 });
+    // The other end of the pipe, as the shell's <(…) is: it writes once okta-connect opens it.
+    const writer = promisify(execFile)('sh', ['-c', 'cat "$1" > "$2"', 'sh', file, fifo], { timeout: 20_000 });
+    const name = named('fifo');
+    const result = await sandbox.run(oauthArgs(name, made.app.clientId, 'okta.users.read', '--private-key-file', fifo, '--key-id', made.kid));
+    await writer;
+    expect(result.code, describeRun(result)).toBe(0);
+    expect(result.stdout).toMatch(new RegExp(`✓ saved ${name} .*as client ${made.app.clientId}`));
+    const dash = named('dash');
+    const fromStdin = await sandbox.run(oauthArgs(dash, made.app.clientId, 'okta.users.read', '--private-key-file', '-', '--key-id', made.kid), { input: made.privatePem });
+    expect(fromStdin.code, describeRun(fromStdin)).toBe(0);
+    expect(keyLeaks(made, sandbox, [result, fromStdin])).toEqual([]);
+  });
+});
+
 describe('exec of an OAuth connection', () => {
   const sandbox = useSandbox();
   const PRINT_ENV = `process.stdout.write(JSON.stringify({ env: Object.fromEntries(Object.entries(process.env).filter(([k]) => k.startsWith('OKTA_'))), argv: process.argv }))`;
@@ -211,6 +237,14 @@ describe('token, remove --revoke and doctor of an OAuth connection', () => {
     });
     expect(status).toBe(200);
     expect(keyLeaks(made, sandbox, [added, result])).toEqual([]);
+  });
+
+  it('token --timeout <seconds>: taken (the timeout hint suggests it), and checked as test checks it', async () => {
+    const { name } = await saved();
+    const result = await sandbox.run(['token', name, '--timeout', '30']);
+    expect(result.code, describeRun(result)).toBe(0);
+    expect(result.stdout).toMatch(/^[\w.-]+\n$/);
+    expect(expectCleanFailure(await sandbox.run(['token', name, '--timeout', '0']), 2)).toMatch(/--timeout/);
   });
 
   it('token of a DPoP-bound app: exit 2, nothing on stdout, why, and exec suggested', async () => {

@@ -153,6 +153,17 @@ describe('a mix of token and OAuth connections, saved and from the environment',
     expect(item).toMatchObject({ kind: 'oauth', source: 'env', orgUrl: fake.url, clientId: apps.envDpop?.app.clientId, scopes: ['okta.users.read'], keyId: apps.envDpop?.kid, idleExpiresAt: null });
   });
 
+  it('list does not show a saved token connection that a lone _CLIENT_ID makes an incomplete OAuth one as working: SOURCE env (incomplete), as test refuses it', async () => {
+    const partial = { [`OKTA_CONNECT_${envKey(names.token)}_CLIENT_ID`]: '0oa1abcdefGHIJKLmn0x7' };
+    const result = await sandbox.run(['list'], { env: partial });
+    expect(result.code, describeRun(result)).toBe(0);
+    const row = result.stdout.split('\n').find((line) => line.startsWith(`${names.token} `));
+    expect(row).toMatch(/env \(incomplete\)$/);
+    expect(result.stderr).toContain(`${names.token}: OKTA_CONNECT_${envKey(names.token)}_CLIENT_ID is set but OKTA_CONNECT_${envKey(names.token)}_PRIVATE_KEY and OKTA_CONNECT_${envKey(names.token)}_SCOPES are not`);
+    const tested = await sandbox.run(['test', names.token], { env: partial });
+    expect(expectCleanFailure(tested, 2)).toMatch(/_CLIENT_ID is set but/);
+  });
+
   it('an OAuth test that Okta refuses (a key not registered): exit 4, and the hint names the variable the key came from', async () => {
     const stranger = fake.oauth.addApp();
     const bad = envName('f_bad');

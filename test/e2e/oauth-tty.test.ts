@@ -1,6 +1,6 @@
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import type { JsonWebKey } from 'node:crypto';
+import { createPublicKey, type JsonWebKey } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ADD_PROMPTS, forgetSecrets, leftovers, requireKeyring, secretToolLookup, startCli, storedConnection, uniqueName, useFakeOkta, usePtys, useSandbox, type Sandbox } from './harness.js';
 import type { Pty } from './pty.js';
@@ -108,18 +108,83 @@ describe('OAuth in a terminal', () => {
     const failed = await pty.waitFor(OAUTH_PROMPTS.menu);
     expect(failed).toMatch(/✗ .*did not grant the scope okta\.groups\.manage to the app/);
     expect(failed).toContain('Okta API Scopes');
-    // The default after a refusal by Okta is to stop, not to retry blindly.
-    expect(failed).toContain('❯ Cancel (nothing is saved)');
+    // Nothing is saved yet: the hint needs no --force. The part Okta refused is the one offered first.
+    expect(failed).toContain('add again with fewer --scopes');
+    expect(failed).not.toContain('--force');
+    expect(failed).toContain('❯ Enter the scopes again');
     expect(storedConnection(sandbox, name)).toBeUndefined();
     keep('add-oauth-invalid-scope.txt', failed);
     made.app.grantedScopes.push('okta.groups.manage');
-    await pty.press('Up', 'Up', 'Enter');
+    // Up to "Test again", once the scope is granted.
+    await pty.press('Up', 'Up', 'Up', 'Enter');
     const done = await pty.waitFor(`saved ${name}`);
     expect(done).toMatch(/scopes okta\.users\.read okta\.groups\.manage/);
     expect(await pty.exitCode()).toBe(0);
     expect(storedConnection(sandbox, name)?.lastTest).toMatchObject({ ok: true });
     const raw = await pty.rawOutput();
     for (const line of made.privatePem.split('\n').filter((text) => text.length >= 32 && !text.startsWith('-----'))) expect(raw.includes(line)).toBe(false);
+  });
+
+  it('add --oauth: a directory, a missing file, ~/ and a public key at "Private key file:" are explained and asked again; then a wrong KID is entered again from the menu', async () => {
+    const made = fake.oauth.addApp({ scopes: ['okta.users.read'] });
+    const name = uniqueName('retyped');
+    names.push(name);
+    mkdirSync(join(sandbox.home, 'keydir'), { recursive: true });
+    writeFileSync(join(sandbox.home, `${name}.pem`), made.privatePem, { mode: 0o600 });
+    writeFileSync(join(sandbox.home, `${name}-pub.pem`), createPublicKey(made.privatePem).export({ type: 'spki', format: 'pem' }).toString());
+    const pty = await terminal(sandbox, ['add', '--oauth', name, '--org-url', fake.url], { HOME: sandbox.home });
+    await pty.waitFor(OAUTH_PROMPTS.clientId);
+    await pty.type(`${made.app.clientId}\r`);
+    await pty.waitFor(OAUTH_PROMPTS.scopes);
+    await pty.type('okta.users.read\r');
+    await pty.waitFor(OAUTH_PROMPTS.key);
+    await pty.press('Down', 'Down', 'Enter');
+    for (const [answer, said] of [
+      ['~/keydir', 'keydir is not a file (a directory)'],
+      ['~/missing.pem', 'missing.pem (ENOENT)'],
+      [`~/${name}-pub.pem`, 'this is a public key or certificate'],
+    ] as const) {
+      await pty.waitFor(OAUTH_PROMPTS.keyFile);
+      await pty.press('C-u');
+      await pty.type(`${answer}\r`);
+      await pty.waitFor(said);
+    }
+    await pty.waitFor(OAUTH_PROMPTS.keyFile);
+    await pty.press('C-u');
+    await pty.type(`~/${name}.pem\r`);
+    await pty.waitFor(OAUTH_PROMPTS.keyId);
+    await pty.type('not-the-kid\r');
+    const failed = await pty.waitFor(OAUTH_PROMPTS.menu);
+    expect(failed).not.toContain('--private-key-file');
+    expect(failed).toContain('kid is not registered');
+    expect(failed).toContain('❯ Enter the Key ID (KID) again');
+    await pty.press('Enter');
+    await pty.waitFor('Key ID (KID)');
+    await pty.press('C-u');
+    await pty.type(`${made.kid}\r`);
+    const done = await pty.waitFor(`saved ${name}`);
+    expect(done).toMatch(/scopes okta\.users\.read/);
+    expect(await pty.exitCode()).toBe(0);
+    expect(storedConnection(sandbox, name)).toMatchObject({ kind: 'oauth', keyId: made.kid, lastTest: { ok: true } });
+  });
+
+  it('add --oauth --generate-key, tested before the key is in the app: "Test again (once the key is in the app)", then saved tested', async () => {
+    const made = fake.oauth.addApp();
+    const name = uniqueName('later');
+    names.push(name);
+    const pty = await terminal(sandbox, ['add', '--oauth', name, '--org-url', fake.url, '--client-id', made.app.clientId, '--scopes', 'okta.users.read', '--generate-key', '--key-type', 'ec']);
+    const asked = await pty.waitFor(OAUTH_PROMPTS.testNow);
+    await pty.press('Enter');
+    const failed = await pty.waitFor(OAUTH_PROMPTS.menu);
+    expect(failed).toContain('❯ Test again (once the key is in the app)');
+    expect(failed).toContain('Save untested (test later)');
+    expect(failed).not.toContain('saved');
+    fake.oauth.registerKey(made.app.clientId, publicJwkOn(asked));
+    await pty.press('Enter');
+    const done = await pty.waitFor(`saved ${name}`);
+    expect(done).not.toContain('despite the failed test');
+    expect(await pty.exitCode()).toBe(0);
+    expect(storedConnection(sandbox, name)?.lastTest).toMatchObject({ ok: true });
   });
 
   it('Ctrl-C at "Test the connection now?": exit 130, nothing saved in the keychain or the metadata', async () => {

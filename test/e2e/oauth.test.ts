@@ -72,7 +72,13 @@ describe('test of an OAuth connection', () => {
       const result = await sandbox.run(['test', 'c1'], { env: env(made) });
       const error = expectCleanFailure(result, 4);
       expect(error).toMatch(message);
-      expect(result.stderr).toMatch(/hint: check the client id, and that the public key with kid .* is under the app's Public keys/);
+      // A kid the app lacks: add its public key, then test (a rotate would only make another key); else the adapter's hint.
+      expect(result.stderr).toMatch(
+        what === 'a key id that is not registered'
+          ? /hint: add the public key \(kid not-registered\) to the app's Public keys \(https:\/\/\S+#tab-general\), then: okta-connect test c1 \(if the app lists the key under another KID, set OKTA_CONNECT_C1_KEY_ID to it\)\n/
+          : /hint: check the client id, and that the public key with kid .* is under the app's Public keys/,
+      );
+      if (what === 'a key that is not the registered one') expect(result.stderr).toMatch(/the key came from OKTA_CONNECT_C1_PRIVATE_KEY: update that secret\n/);
     });
   }
 

@@ -139,7 +139,7 @@ COMP_WORDS=("$@"); COMP_CWORD=$((\${#COMP_WORDS[@]} - 1)); COMPREPLY=(); _okta_c
   it('completes names after --name=, and as the positional name', async () => {
     expect(await complete('okta-connect', 'test', '--name', '=', 'p')).toEqual(['prod']);
     expect(await complete('okta-connect', 'token', '')).toEqual(['prod', 'dev']);
-    expect(await complete('okta-connect', 'token', 'prod', '')).toEqual(['--name', '-n', '--secret-timeout', '--help']);
+    expect(await complete('okta-connect', 'token', 'prod', '')).toEqual(['--name', '-n', '--timeout', '--secret-timeout', '--help']);
   });
 
   it('offers no saved names after add --name (a new name is wanted)', async () => {

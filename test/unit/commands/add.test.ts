@@ -730,7 +730,7 @@ describe('add --oauth in a terminal', () => {
     expect(visibleText(ctx)).not.toContain(stored.privateKey.d);
   });
 
-  it('a key from a file that fails its test offers test again / save anyway / cancel; cancel saves nothing (exit 130)', async () => {
+  it('a key from a file that fails its test offers test again / each part again / save anyway / cancel; cancel saves nothing (exit 130)', async () => {
     const dir = mkdtempSync(join(tmpdir(), 'okta-connect-unit-key-'));
     try {
       const file = join(dir, 'key.pem');
@@ -744,7 +744,7 @@ describe('add --oauth in a terminal', () => {
         "Key ID (KID) of this key, as the app's Public keys list shows it (Enter: its JWK thumbprint):",
         'The test failed. What now?',
       ]);
-      expect(ctx.prompter.questions.at(-1)?.choices).toEqual(['again', 'save', 'cancel']);
+      expect(ctx.prompter.questions.at(-1)?.choices).toEqual(['again', 'kid', 'client', 'scopes', 'key', 'save', 'cancel']);
       expect(ctx.metadata.all()).toEqual([]);
     } finally {
       rmSync(dir, { recursive: true, force: true });

@@ -272,4 +272,22 @@ describe('list of OAuth connections', () => {
     expect(items.find((item) => item.name === 'prod')).toMatchObject({ kind: 'oauth', source: 'env', clientId: other, keyId: 'kid-env', idleExpiresAt: null });
     expect(ctx.events.filter((event) => event.startsWith('secrets.get'))).toEqual([]);
   });
+
+  it('a partial CI set (a client id alone) is not shown as a working connection: SOURCE "env (incomplete)" and a notice naming the variables', async () => {
+    const env = { OKTA_CONNECT_TOKC_CLIENT_ID: '0oa9zyxwvUTSRQponm0x7', OKTA_CONNECT_BOTH_TOKEN: makeToken(), OKTA_CONNECT_BOTH_CLIENT_ID: '0oa9zyxwvUTSRQponm0x7', OKTA_CONNECT_BOTH_PRIVATE_KEY: 'x', OKTA_CONNECT_BOTH_SCOPES: 'okta.users.read' };
+    const lastTest = { at: daysAgo(0), ok: true, code: 0, latencyMs: 10, httpStatus: null };
+    const ctx = fakeContext({ connections: [makeRecord('tokc', ORG, { lastTest }), makeRecord('both', ORG)], secrets: { tokc: makeToken(), both: makeToken() }, env });
+    await exitOf(() => listRun(ctx, opts()));
+    const rows = byName(table(ctx.out.plain()));
+    expect(rows.tokc?.SOURCE).toBe('env (incomplete)');
+    expect(rows.both?.SOURCE).toBe('env (conflict)');
+    expect(ctx.err.plain()).toContain('tokc: OKTA_CONNECT_TOKC_CLIENT_ID is set but OKTA_CONNECT_TOKC_PRIVATE_KEY and OKTA_CONNECT_TOKC_SCOPES are not: test, token and exec refuse it');
+    expect(ctx.err.plain()).toContain('both: OKTA_CONNECT_BOTH_TOKEN and OKTA_CONNECT_BOTH_CLIENT_ID are both set');
+    const json = fakeContext({ connections: [makeRecord('tokc', ORG)], secrets: { tokc: makeToken() }, env });
+    await exitOf(() => listRun(json, opts({ json: true })));
+    const [item] = JSON.parse(json.out.text()) as Record<string, unknown>[];
+    expect(item).toMatchObject({ name: 'tokc', source: 'env' });
+    expect(item?.envProblem).toContain('_PRIVATE_KEY and OKTA_CONNECT_TOKC_SCOPES are not');
+    expect(ctx.events.filter((event) => event.startsWith('secrets.get'))).toEqual([]);
+  });
 });

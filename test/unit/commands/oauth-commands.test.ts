@@ -2,7 +2,7 @@ import { generateKeyPairSync } from 'node:crypto';
 import { describe, expect, it } from 'vitest';
 import { doctorOptionsSchema, doctorRun } from '../../../src/commands/doctor.js';
 import { removeOptionsSchema, removeRun } from '../../../src/commands/remove.js';
-import { tokenOptionsSchema, tokenRun } from '../../../src/commands/token.js';
+import { tokenCommand, tokenOptionsSchema, tokenRun } from '../../../src/commands/token.js';
 import { fingerprintOf, oauthCredential, secretOf, type OAuthCredential } from '../../../src/domain/credential.js';
 import { BadResponseError } from '../../../src/domain/errors.js';
 import { parseOptions } from '../../../src/domain/options.js';
@@ -41,6 +41,29 @@ describe('token of an OAuth connection', () => {
     expect(ctx.out.text()).toBe('');
     expect(error?.message).toMatch(/requires DPoP: .*bound to the private key.*a bare token is not usable/);
     expect(error?.hint).toMatch(/okta-connect exec svc -- <command>/);
+  });
+
+  it('--timeout is accepted (as test takes it) and is the whole time of the org check and the token request', async () => {
+    const { ctx } = withSvc();
+    const parsed: unknown[] = [];
+    await tokenCommand((options) => {
+      parsed.push(options);
+      return Promise.resolve();
+    }).parseAsync(['svc', '--timeout', '3'], { from: 'user' });
+    expect(parsed).toEqual([expect.objectContaining({ name: 'svc', timeout: 3000 })]);
+    const asked: number[] = [];
+    const gateway = await ctx.okta();
+    const checkOrg = gateway.checkOrg.bind(gateway);
+    const accessToken = gateway.accessToken.bind(gateway);
+    gateway.checkOrg = (orgUrl, timeoutMs) => (asked.push(timeoutMs), checkOrg(orgUrl, timeoutMs));
+    gateway.accessToken = (request) => (asked.push(request.timeoutMs), accessToken(request));
+    const { code } = await exitOf(() => tokenRun(ctx, parseOptions(tokenOptionsSchema, { name: 'svc', timeout: '3' })));
+    expect(code).toBe(0);
+    expect(asked[0]).toBe(3000);
+    expect(asked[1]).toBeGreaterThan(2000);
+    expect(asked[1]).toBeLessThanOrEqual(3000);
+    expect(parseOptions(tokenOptionsSchema, { name: 'svc' }).timeout).toBe(15_000);
+    expect(() => parseOptions(tokenOptionsSchema, { name: 'svc', timeout: '0' })).toThrow(/--timeout/);
   });
 
   it('an org that does not answer as Okta gets no client assertion', async () => {

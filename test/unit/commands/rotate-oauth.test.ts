@@ -189,6 +189,31 @@ describe('rotate of an OAuth connection', () => {
     expect(piped.ctx.secrets.entries.get('svc')).toBe(secretOf(piped.old));
   });
 
+  it('the old kid with --private-key-file: the hint gives the file again with another --key-id, never --generate-key', async () => {
+    const file = join(keyDir, 'same-kid.pem');
+    writeFileSync(file, newPem(), { mode: 0o600 });
+    const { ctx } = withSvc();
+    const { code, error } = await exitOf(() => rotateRun(ctx, opts({ privateKeyFile: file, keyId: 'kid-1' })));
+    expect(code).toBe(2);
+    expect(error?.hint).toContain(`okta-connect rotate svc --private-key-file ${file} --key-id kid-1-2`);
+    expect(error?.hint).not.toContain('--generate-key');
+  });
+
+  it('the saved key itself (its thumbprint is the saved kid): nothing to rotate, and the hint asks for a new key, not a kid', async () => {
+    const pem = newPem();
+    const file = join(keyDir, 'same-key.pem');
+    writeFileSync(file, pem, { mode: 0o600 });
+    const saved = oauthCredential({ clientId: CLIENT, scopes: 'okta.users.read', privateKey: pem }).value;
+    const ctx = fakeContext({
+      connections: [makeRecord('svc', ORG, { kind: 'oauth', clientId: CLIENT, scopes: ['okta.users.read'], keyId: saved.keyId, secretFingerprint: fingerprintOf(saved) })],
+      secrets: { svc: secretOf(saved) },
+    });
+    const { code, error } = await exitOf(() => rotateRun(ctx, opts({ privateKeyFile: file })));
+    expect(code).toBe(2);
+    expect(error?.message).toMatch(/the new key is the one svc has .*nothing to rotate/);
+    expect(error?.hint).not.toContain('--key-id');
+  });
+
   it('key flags on a token connection are refused before anything is read (exit 2)', async () => {
     const { ctx } = withSvc({ stdin: `${makeToken()}\n` });
     const tokenBefore = ctx.secrets.entries.get('c2');
