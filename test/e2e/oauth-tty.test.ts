@@ -156,7 +156,7 @@ describe('OAuth in a terminal', () => {
     await pty.type('not-the-kid\r');
     const failed = await pty.waitFor(OAUTH_PROMPTS.menu);
     expect(failed).not.toContain('--private-key-file');
-    expect(failed).toContain('kid is not registered');
+    expect(failed).toContain('The client_assertion JWT kid is invalid');
     expect(failed).toContain('❯ Enter the Key ID (KID) again');
     await pty.press('Enter');
     await pty.waitFor('Key ID (KID)');

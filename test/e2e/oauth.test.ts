@@ -63,7 +63,7 @@ describe('test of an OAuth connection', () => {
 
   const AUTH_CASES: [string, (made: NewApp) => Record<string, string>, RegExp, (() => void)?][] = [
     ['an unknown client id', (made) => ({ ...oauthEnv('c1', made), OKTA_CONNECT_C1_CLIENT_ID: '0oaunknownclient1234' }), /rejected the client 0oaunknownclient1234 \(invalid_client/],
-    ['a key id that is not registered', (made) => oauthEnv('c1', made, { keyId: 'not-registered' }), /rejected the client .*kid is not registered/],
+    ['a key id that is not registered', (made) => oauthEnv('c1', made, { keyId: 'not-registered' }), /rejected the client .*The client_assertion JWT kid is invalid/],
     ['a key that is not the registered one', (made) => oauthEnv('c1', { ...made, privatePem: fake.oauth.addApp().privatePem }), /signature is invalid/],
   ];
   for (const [what, env, message] of AUTH_CASES) {

@@ -105,7 +105,7 @@ describe('add --oauth in a terminal: after a failed test, the part that was wron
     const right = oauthCredential({ clientId: CLIENT, scopes: SCOPES, privateKey: pem, keyId: 'right-kid' }).value;
     const wrong = oauthCredential({ clientId: CLIENT, scopes: SCOPES, privateKey: pem, keyId: 'wrong-kid' }).value;
     ctx.gateway.token(ORG, secretOf(right));
-    const notRegistered = new TokenEndpointError(401, 'invalid_client', 'The client_assertion kid is not registered for this client.');
+    const notRegistered = new TokenEndpointError(401, 'invalid_client', 'The client_assertion JWT kid is invalid.');
     ctx.gateway.token(ORG, secretOf(wrong), { whoAmIError: tokenEndpointFailure(notRegistered, ORG, wrong, (text) => text) });
     const { code } = await exitOf(() =>
       addRun(ctx, parseOptions(addOptionsSchema, { oauth: true, name: 'svc', orgUrl: ORG, clientId: CLIENT, scopes: SCOPES, privateKeyFile: join(dir, 'key.pem') })),

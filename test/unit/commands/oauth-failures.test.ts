@@ -20,7 +20,7 @@ function refusal(credential: OAuthCredential, status: number, error: string, des
 
 const ANSWERS = {
   signature: [401, 'invalid_client', 'The client_assertion signature is invalid.'],
-  kid: [401, 'invalid_client', 'The client_assertion kid is not registered for this client.'],
+  kid: [401, 'invalid_client', 'The client_assertion JWT kid is invalid.'],
   clock: [401, 'invalid_client', 'The client_assertion token is expired.'],
   dpop: [400, 'invalid_dpop_proof', 'The DPoP proof JWT is invalid.'],
   scope: [400, 'invalid_scope', 'The following scopes are not allowed: okta.users.read'],
