@@ -209,7 +209,7 @@ const storedName = stored((value) => nameSchema.safeParse(value).data);
 const storedOrgUrl = stored((value) => orgUrlSchema.safeParse(value).data?.value);
 
 const ownerSchema = z.lazy(() => z.object({ id: z.string(), login: z.nullable(z.string()), status: z.nullish(z.string()) }));
-/** `httpStatus` (added in 0.2): what the host answered, so that LAST TEST can say it in words; `reason` (0.4): below. */
+/** `httpStatus` (added in 0.2): what the host answered, so that LAST TEST can say it in words; `reason` (0.2): below. */
 const lastTestSchema = z.lazy(() =>
   z.object({
     at: isoTime,
@@ -218,7 +218,7 @@ const lastTestSchema = z.lazy(() =>
     latencyMs: z.number(),
     httpStatus: z._default(z.nullable(z.int()), null),
     /**
-     * OAuth connections only (added in 0.4), absent otherwise: which refusal of the token endpoint failed the test
+     * OAuth connections only (added in 0.2), absent otherwise: which refusal of the token endpoint failed the test
      * (`key`, `kid`, `client`, `clock`, `dpop`, `method`, `grant`, `scope`, `other`), so that LAST TEST and doctor say it
      * in its own words. Any string reads: a word from a newer version is shown by its exit code, as before.
      */
