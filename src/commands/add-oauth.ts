@@ -1,4 +1,6 @@
 import { promises as fs } from 'node:fs';
+import * as z from 'zod/mini';
+import { optionFields } from '../domain/options.js';
 import { nodeCrypto } from '../domain/builtins.js';
 import { probeConnection, testRecordOf, type ProbeResult } from '../connections/probe.js';
 import { listItem, oauthRefusalOf, ownerText } from '../connections/views.js';
@@ -18,6 +20,14 @@ const MAX_KEY_FILE_BYTES = 64 * 1024;
 const EXAMPLE = 'okta-connect add --oauth --name svc --org-url https://acme.okta.com --client-id 0oa… --scopes okta.users.read --generate-key';
 const STDIN_EXAMPLE = 'okta-connect add --oauth --token-stdin … < key.pem';
 const COMMAND_EXAMPLE = 'okta-connect add --oauth --name svc --org-url https://acme.okta.com --client-id 0oa… --scopes okta.users.read --secret-command -- pass show okta/svc-key';
+
+/** The schema fields of those flags (built when a schema is, inside its z.lazy). */
+export const keyOptionFields = () => ({
+  privateKeyFile: z.optional(z.string()),
+  generateKey: optionFields.flag,
+  keyType: z.optional(z.enum(['rsa', 'ec'])),
+  keyId: z.optional(z.string()),
+});
 
 /** The flags that say where a private key comes from (add --oauth and rotate share them). */
 export type KeyFlags = Pick<AddOptions, 'privateKeyFile' | 'tokenStdin' | 'generateKey' | 'keyType'>;

@@ -27,7 +27,7 @@ import {
 } from '../domain/secret-command.js';
 import { readStdinSecret } from '../io/streams.js';
 import { startSpinner } from '../io/spinner.js';
-import { addOAuthRun } from './add-oauth.js';
+import { addOAuthRun, keyOptionFields } from './add-oauth.js';
 
 export const addOptionsSchema = z.lazy(() =>
   z.object({
@@ -44,10 +44,7 @@ export const addOptionsSchema = z.lazy(() =>
     oauth: optionFields.flag,
     clientId: z.optional(z.string()),
     scopes: z.optional(z.string()),
-    privateKeyFile: z.optional(z.string()),
-    generateKey: optionFields.flag,
-    keyType: z.optional(z.enum(['rsa', 'ec'])),
-    keyId: z.optional(z.string()),
+    ...keyOptionFields(),
   }),
 );
 export type AddOptions = z.output<typeof addOptionsSchema>;

@@ -9,7 +9,7 @@ import { oauthCredential, secretOf, type Credential, type OAuthCredential } from
 import { CancelledError, CliError, ExitCode, NotFoundError, UsageError, rephrase } from '../domain/errors.js';
 import { appConsoleUrl, publicJwkOf, thumbprintOf } from '../domain/oauth.js';
 import { jsonText } from '../domain/printable.js';
-import { askKeySource, keySource, printPublicKey, readKey, reportFailure, type KeySource } from './add-oauth.js';
+import { askKeySource, keyOptionFields, keySource, printPublicKey, readKey, reportFailure, type KeySource } from './add-oauth.js';
 import { shellCommand } from '../domain/shell.js';
 import { optionFields, parseOptions, promptValidator, withPositionalName } from '../domain/options.js';
 import { readStdinSecret } from '../io/streams.js';
@@ -23,10 +23,7 @@ export const rotateOptionsSchema = z.lazy(() =>
     json: optionFields.flag,
     timeout: optionFields.timeout,
     test: z._default(z.boolean(), true),
-    privateKeyFile: z.optional(z.string()),
-    generateKey: optionFields.flag,
-    keyType: z.optional(z.enum(['rsa', 'ec'])),
-    keyId: z.optional(z.string()),
+    ...keyOptionFields(),
   }),
 );
 export type RotateOptions = z.output<typeof rotateOptionsSchema>;
