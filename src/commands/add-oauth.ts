@@ -76,7 +76,8 @@ export async function addOAuthRun(deps: AddDeps, opts: AddOptions): Promise<void
 
   const givenKey = source !== undefined && source.from !== 'generate' ? await readKey(deps, source, STDIN_EXAMPLE) : undefined;
 
-  const { orgUrl } = opts.orgUrl ? { orgUrl: opts.orgUrl.value } : await askOrgUrl(deps, opts);
+  // A typed address is checked at once: a custom domain's Okta domain is then known, for the app's link.
+  const { orgUrl, oktaUrl } = opts.orgUrl ? { orgUrl: opts.orgUrl.value, oktaUrl: null } : await askOrgUrl(deps, opts);
   const askClientId = async (last?: string): Promise<Normalised<string>> =>
     parseClientId(await deps.prompter.input('Client ID of the API Services app (General tab, starts with 0oa):', { default: last, validate: validWith(parseClientId) }));
   const askScopes = async (last?: string): Promise<string[]> =>
@@ -119,7 +120,7 @@ export async function addOAuthRun(deps: AddDeps, opts: AddOptions): Promise<void
   const isReplacing = existing(name) !== undefined;
 
   const isGenerated = chosen.from === 'generate';
-  if (isGenerated) printPublicKey(deps, orgUrl, credential, opts.json);
+  if (isGenerated) printPublicKey(deps, orgUrl, credential, opts.json, oktaUrl);
   let result: ProbeResult | undefined;
   const shouldTest = opts.test && (!isGenerated || (interactive && (await deps.prompter.confirm('Test the connection now? (add the public key to the app first)', true))));
   // The failed test the menu is about; undefined: test (again).
@@ -185,7 +186,7 @@ export async function addOAuthRun(deps: AddDeps, opts: AddOptions): Promise<void
   const record = await deps.connections.save({ name, orgUrl, credential, secretCommand, force: opts.force, test: result && testRecordOf(result) });
   if (opts.json) {
     const item = listItem({ name, kind: record.kind, orgUrl, source: secretCommand ? 'command' : 'keychain', record });
-    deps.io.stdout.write(`${jsonText(isGenerated ? { ...item, publicJwk: publicJwkOf(credential.privateKey), addKeyUrl: appConsoleUrl(orgUrl, credential.clientId) } : item)}\n`);
+    deps.io.stdout.write(`${jsonText(isGenerated ? { ...item, publicJwk: publicJwkOf(credential.privateKey), addKeyUrl: appConsoleUrl(orgUrl, credential.clientId, oktaUrl) } : item)}\n`);
   } else {
     const who = result?.ok ? ownerText(result) : `as client ${credential.clientId}`;
     const tested = result === undefined ? '  (not tested)' : result.ok ? '' : '  (saved despite the failed test)';
@@ -322,14 +323,14 @@ function generatedKey(keyType: 'rsa' | 'ec'): string {
 }
 
 /** The public JWK, one line (for copy and paste, or grep '^{'), and where to add it. */
-export function printPublicKey(deps: Pick<AddDeps, 'io'>, orgUrl: string, credential: OAuthCredential, json: boolean): void {
+export function printPublicKey(deps: Pick<AddDeps, 'io'>, orgUrl: string, credential: OAuthCredential, json: boolean, oktaUrl: string | null = null): void {
   const jwk = publicJwkOf(credential.privateKey);
   // With --json, stdout is the one JSON document (it carries publicJwk and addKeyUrl); these lines go to stderr.
   (json ? deps.io.stderr : deps.io.stdout).write(
     [
       `Public key (kid ${jwk.kid ?? ''}, ${jwk.alg ?? ''}): add it to the app under General > Public keys > Add key:`,
       JSON.stringify(jwk),
-      `  ${appConsoleUrl(orgUrl, credential.clientId)}`,
+      `  ${appConsoleUrl(orgUrl, credential.clientId, oktaUrl)}`,
       '',
     ].join('\n'),
   );

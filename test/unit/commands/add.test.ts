@@ -730,6 +730,15 @@ describe('add --oauth in a terminal', () => {
     expect(visibleText(ctx)).not.toContain(stored.privateKey.d);
   });
 
+  it("a generated key's link for a custom domain is the app's page on the org's Okta admin domain (from the address check)", async () => {
+    const custom = 'https://login.acme.example';
+    const ctx = fakeContext({ tty: true, answers: ['login.acme.example', CLIENT, 'okta.users.read', 'rsa', 'svc', false] });
+    ctx.gateway.org(custom, { oktaUrl: 'https://acme.okta.com' });
+    expect((await exitOf(() => addRun(ctx, opts({ oauth: true })))).code).toBe(0);
+    expect(ctx.out.plain()).toContain(`  https://acme-admin.okta.com/admin/app/oidc_client/instance/${CLIENT}#tab-general\n`);
+    expect(ctx.out.plain()).not.toContain('login-admin');
+  });
+
   it('a key from a file that fails its test offers test again / each part again / save anyway / cancel; cancel saves nothing (exit 130)', async () => {
     const dir = mkdtempSync(join(tmpdir(), 'okta-connect-unit-key-'));
     try {
