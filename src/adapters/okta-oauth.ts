@@ -83,7 +83,7 @@ function answerFailure(status: number, problem: TokenAnswerProblem): CliError {
     case 'not-json':
       return notOktaJson(`Okta's token endpoint answered HTTP ${String(status)} ${problem.contentType}`, details);
     case 'too-large':
-      return notOktaJson(`Okta's token endpoint answered ${String(problem.bytes)} bytes, far more than a token`, details);
+      return notOktaJson(`Okta's token endpoint answered ${problem.isAtLeast === true ? 'more than ' : ''}${String(problem.bytes)} bytes, far more than a token`, details);
     case 'no-token':
       return notOktaJson(`Okta's token endpoint answered HTTP ${String(status)} without an access token`, details);
     case 'rate-limited': {

@@ -82,7 +82,7 @@ export async function sdkRequest(request: SdkRequest, seen: { lastStatus?: numbe
   // would follow a redirect keeping the credential for the same host name on any port, or a subdomain: hosts that never
   // identified as an Okta org. Never follow; a 3xx is a wrong answer.
   executor.fetch = async (sdkRequest) => {
-    const response = (await fetchOriginal(Object.assign(sdkRequest, { redirect: 'manual' as const, agent: request.agent }))) as NonNullable<typeof last>;
+    const response = await bounded((await fetchOriginal(Object.assign(sdkRequest, { redirect: 'manual' as const, agent: request.agent }))) as NonNullable<typeof last>);
     last = response;
     seen.lastStatus = response.status;
     return response as never;
@@ -182,7 +182,7 @@ export const dpopProof: GenerateDpopJwt = (request, client, accessToken = null, 
 /** What was wrong with a token endpoint answer that was not an RFC 6749 error: a 2xx that is no token, a 429. */
 export type TokenAnswerProblem =
   | { kind: 'not-json'; contentType: string }
-  | { kind: 'too-large'; bytes: number }
+  | { kind: 'too-large'; bytes: number; isAtLeast?: boolean }
   | { kind: 'no-token' }
   | { kind: 'rate-limited'; retryAfterS: number | undefined };
 
@@ -211,6 +211,50 @@ export class TokenEndpointError extends Error {
 
 /** The most a token answer may be: Okta's are under 4 KiB (a DPoP-bound JWT and a few members). */
 const TOKEN_ANSWER_MAX = 64 * 1024;
+
+/**
+ * The most any answer may be. okta-connect's calls (/users/me, a page of one user, an admin's roles, a token) are
+ * answered in under 10 KiB; a host that streams without end must not fill the memory until the timeout.
+ */
+export const ANSWER_MAX = 4 * 1024 * 1024;
+
+/** An answer longer than ANSWER_MAX (read up to there, the rest never). */
+export class AnswerTooLargeError extends Error {
+  constructor(readonly httpStatus: number) {
+    super(`the answer (HTTP ${String(httpStatus)}) is longer than ${String(ANSWER_MAX / 1024 / 1024)} MiB`);
+    this.name = 'AnswerTooLargeError';
+  }
+}
+
+interface BufferedResponse {
+  status: number;
+  statusText?: string;
+  url?: string;
+  headers: unknown;
+  body?: unknown;
+  text(): Promise<string>;
+}
+
+/**
+ * The response with its body read here, at most ANSWER_MAX bytes, as a new response of the same class (node-fetch's)
+ * holding that text: the SDK's own readers (json, text, its error parsing) then never read an unbounded stream.
+ */
+async function bounded<R>(response: R): Promise<R> {
+  const res = response as unknown as BufferedResponse;
+  const stream = res.body as (AsyncIterable<Buffer | string> & { destroy?: () => void }) | null | undefined;
+  if (stream === null || stream === undefined || typeof stream[Symbol.asyncIterator] !== 'function') return response;
+  const chunks: Buffer[] = [];
+  let size = 0;
+  for await (const chunk of stream) {
+    const part = typeof chunk === 'string' ? Buffer.from(chunk) : chunk;
+    size += part.length;
+    // Leaving the loop ends the stream: nothing more is read.
+    if (size > ANSWER_MAX) throw new AnswerTooLargeError(res.status);
+    chunks.push(part);
+  }
+  const Response = (response as { constructor: new (body: string, init: object) => R }).constructor;
+  return new Response(Buffer.concat(chunks).toString('utf8'), { status: res.status, statusText: res.statusText, headers: res.headers, url: res.url });
+}
 
 /** When a 429 says it may be tried again: Retry-After (seconds) or Okta's x-rate-limit-reset (epoch seconds). */
 export function retryAfterS(headers: { get(name: string): string | null }, now = Date.now()): number | undefined {
@@ -334,6 +378,9 @@ export async function oauthSession(config: OAuthConfig): Promise<OAuthSession> {
     const response = (await fetchOriginal(Object.assign(request, { redirect: 'manual' as const, agent: config.agent })).catch((error: unknown) => {
       // The executor gives up on a 429 whose wait is too long with a plain Error: the token endpoint's own rate limit.
       if (isToken && error instanceof Error && /HTTP 429/.test(error.message)) throw new TokenEndpointError(429, undefined, undefined, false, { kind: 'rate-limited', retryAfterS: tokenRetryAfterS });
+      throw error;
+    }).then(bounded).catch((error: unknown) => {
+      if (isToken && error instanceof AnswerTooLargeError) throw new TokenEndpointError(error.httpStatus, undefined, undefined, false, { kind: 'too-large', bytes: ANSWER_MAX, isAtLeast: true });
       throw error;
     })) as unknown as FetchedResponse;
     state.seen.lastStatus = response.status;

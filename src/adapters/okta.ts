@@ -9,7 +9,7 @@ import { secretParts, type Credential, type OAuthCredential } from '../domain/cr
 import { isKnownOktaHost } from '../domain/org-url.js';
 import { appConsoleUrl } from '../domain/oauth.js';
 import { httpsGet } from './https-get.js';
-import { classifySdkError, loadSdk, oauthSession, sdkRequest, TokenEndpointError, type OAuthSession, type SdkResponse } from './okta-sdk.js';
+import { ANSWER_MAX, AnswerTooLargeError, classifySdkError, loadSdk, oauthSession, sdkRequest, TokenEndpointError, type OAuthSession, type SdkResponse } from './okta-sdk.js';
 import { cheapCallFor, tokenEndpointFailure } from './okta-oauth.js';
 import { authHint, networkFailure, notOktaJson, proxyWantsCredentials, seconds } from './okta-errors.js';
 
@@ -269,6 +269,9 @@ function mapError(error: unknown, call: OktaCall, what: string, lastStatus: numb
   if (lastStatus === 407 && proxy !== undefined && proxy !== '') return proxyWantsCredentials(proxy);
   const network = networkFailure(error, { orgUrl: call.orgUrl, timeoutMs: call.timeoutMs, proxy });
   if (network) return network;
+  if (error instanceof AnswerTooLargeError) {
+    return notOktaJson(`${call.orgUrl} answered ${what} with more than ${String(ANSWER_MAX / 1024 / 1024)} MiB, far more than Okta's answer`, { httpStatus: error.httpStatus });
+  }
   const secrets = secretParts(call.credential);
   if (error instanceof TokenEndpointError && call.credential.kind === 'oauth') {
     return tokenEndpointFailure(error, call.orgUrl, call.credential, (text) => redact(text, secrets), oktaUrl);

@@ -176,6 +176,14 @@ describe('Okta or the host answers wrongly (exit 7)', () => {
     expect(storedConnection(sandbox, name)?.lastUsedAt).toBeNull();
   });
 
+  it('a body that never ends: read to 4 MiB, then exit 7 (not the timeout, not the memory)', async () => {
+    const { name, token } = await savedConnection();
+    fake.behaviour = 'endless-body';
+    const result = await sandbox.run(['test', '--name', name, '--timeout', '30']);
+    const error = expectFault(result, 7, 30_000, token);
+    expect(error).toMatch(/answered GET \/api\/v1\/users\/me with more than 4 MiB, far more than Okta's answer \(not Okta's JSON\)/);
+  });
+
   it('200 with truncated JSON', async () => {
     const { name, token } = await savedConnection();
     fake.behaviour = 'truncated-json';

@@ -132,6 +132,19 @@ describe('test of an OAuth connection', () => {
     }
   });
 
+  it('a token endpoint whose answer never ends: read to 4 MiB, then exit 7 (not the timeout)', async () => {
+    const made = fake.oauth.addApp();
+    fake.oauth.tokenAnswer = 'endless';
+    try {
+      const result = await sandbox.run(['test', 'endless', '--timeout', '30'], { env: oauthEnv('endless', made) });
+      const error = expectCleanFailure(result, 7);
+      expect(error).toMatch(/Okta's token endpoint answered more than 4194304 bytes, far more than a token/);
+      expect(keyLeaks(made, sandbox, [result])).toEqual([]);
+    } finally {
+      fake.oauth.tokenAnswer = undefined;
+    }
+  });
+
   it('an app whose client authentication is not private key JWT: exit 4, saying which setting to change', async () => {
     const made = fake.oauth.addApp({ authMethod: 'client_secret_basic' });
     const result = await sandbox.run(['test', 'sec'], { env: oauthEnv('sec', made) });
