@@ -1,5 +1,5 @@
 import type { OAuthCredential } from '../domain/credential.js';
-import type { CliError} from '../domain/errors.js';
+import type { CliError, OAuthRefusal } from '../domain/errors.js';
 import { AuthError, BadResponseError, PermissionError } from '../domain/errors.js';
 import { appConsoleUrl } from '../domain/oauth.js';
 import { notOktaJson } from './okta-errors.js';
@@ -30,7 +30,7 @@ export function tokenEndpointFailure(error: TokenEndpointError, orgUrl: string, 
   const details = { httpStatus: error.status, oktaErrorCode: error.error };
   if (error.problem) return answerFailure(error.status, error.problem);
   if (error.isRepeatedNonce) {
-    return new BadResponseError('Okta asked for a new DPoP nonce twice in a row (use_dpop_nonce)', { ...details, hint: 'try again; if it persists, check the clock and report it' });
+    return new BadResponseError('Okta asked for a new DPoP nonce twice in a row (use_dpop_nonce)', { ...details, refusal: 'dpop', hint: 'try again; if it persists, check the clock and report it' });
   }
   switch (error.error) {
     case 'invalid_scope': {
@@ -38,6 +38,7 @@ export function tokenEndpointFailure(error: TokenEndpointError, orgUrl: string, 
       const scopes = named && named.length > 0 ? named : credential.scopes;
       return new PermissionError(`Okta did not grant the scope${scopes.length > 1 ? 's' : ''} ${scopes.join(', ')} to the app ${credential.clientId} (invalid_scope${said})`, {
         ...details,
+        refusal: 'scope',
         hint: `grant ${scopes.join(', ')} on the app's "Okta API Scopes" tab (${app.replace('#tab-general', '#tab-okta-api-scopes')}), or ask only for scopes it has (add --oauth --force with fewer --scopes; in CI, the connection's _SCOPES variable)`,
       });
     }
@@ -45,27 +46,32 @@ export function tokenEndpointFailure(error: TokenEndpointError, orgUrl: string, 
       if (CLOCK.test(error.description ?? '')) {
         return new AuthError(`Okta rejected the client assertion's time (invalid_client${said})`, {
           ...details,
+          refusal: 'clock',
           hint: "check this machine's clock (the assertion is valid for 5 minutes from now): e.g. timedatectl, or sync with NTP",
         });
       }
       if (AUTH_METHOD.test(error.description ?? '')) {
         return new AuthError(`the app ${credential.clientId} does not use private key JWT client authentication (invalid_client${said})`, {
           ...details,
+          refusal: 'method',
           hint: `in the Admin Console, set the app's Client authentication to "Public key / Private key" (${app})`,
         });
       }
       return new AuthError(`Okta rejected the client ${credential.clientId} (invalid_client${said})`, {
         ...details,
+        refusal: clientRefusalOf(error.description ?? ''),
         hint: `check the client id, and that the public key with kid ${credential.keyId} is under the app's Public keys and the app is active (${app})`,
       });
     case 'unauthorized_client':
       return new AuthError(`the app ${credential.clientId} may not use the client credentials grant (unauthorized_client${said})`, {
         ...details,
+        refusal: 'grant',
         hint: `it must be an API Services app with the Client Credentials grant (${app})`,
       });
     case 'invalid_dpop_proof':
       return new AuthError(`Okta rejected the DPoP proof (invalid_dpop_proof${said})`, {
         ...details,
+        refusal: 'dpop',
         hint: "check this machine's clock; if it is right, run again with --debug and report it",
       });
     default:
@@ -74,6 +80,17 @@ export function tokenEndpointFailure(error: TokenEndpointError, orgUrl: string, 
         hint: error.status >= 500 ? 'Okta may be having trouble: see status.okta.com, then try again' : 'check the API address and the app',
       });
   }
+}
+
+/**
+ * Which invalid_client it is, from Okta's words: a kid the app does not list ("The client_assertion JWT kid is
+ * invalid.", Okta's support article "Invalid Key ID"), a signature that does not verify, or an unknown client id.
+ */
+function clientRefusalOf(description: string): OAuthRefusal {
+  if (/\bkid\b/i.test(description)) return 'kid';
+  if (/signature/i.test(description)) return 'key';
+  if (/client_id|client id/i.test(description)) return 'client';
+  return 'other';
 }
 
 /** A token endpoint answer that is no token and no OAuth error: exit 7, in the words of what it was instead. */

@@ -347,6 +347,7 @@ function resourceNonceFailure(why: 'repeated' | 'no-nonce' | 'not-dpop', what: s
   return new BadResponseError(said, {
     httpStatus: 401,
     oktaErrorCode: 'use_dpop_nonce',
+    refusal: 'dpop',
     hint: 'this is not a revoked or rejected key: try again; if it persists, check the clock, then report it with the output of --debug',
   });
 }

@@ -3,7 +3,7 @@ import * as z from 'zod/mini';
 import { optionFields } from '../domain/options.js';
 import { nodeCrypto } from '../domain/builtins.js';
 import { probeConnection, testRecordOf, type ProbeResult } from '../connections/probe.js';
-import { listItem, oauthRefusalOf, ownerText } from '../connections/views.js';
+import { listItem, ownerText } from '../connections/views.js';
 import { subdomainOf, type ConnectionRecord, type Normalised } from '../domain/connection.js';
 import { oauthCredential, secretOf, type Credential, type OAuthCredential } from '../domain/credential.js';
 import type { SecretCommand } from '../domain/secret-command.js';
@@ -214,7 +214,7 @@ function retryChoices(chosen: AddKeySource): { value: RetryChoice; name: string 
 /** The choice that fits the failure: the part Okta refused, or test again after a network failure. */
 function retryDefault(failure: CliError): RetryChoice {
   if (failure.exitCode === ExitCode.network) return 'again';
-  const refusal = oauthRefusalOf(failure);
+  const refusal = failure.details.refusal;
   if (refusal === 'kid') return 'kid';
   if (refusal === 'scope') return 'scopes';
   if (refusal === 'client') return 'client';

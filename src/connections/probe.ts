@@ -4,7 +4,6 @@ import { CliError, ExitCode } from '../domain/errors.js';
 import { redact } from '../domain/redact.js';
 import type { Identity, OAuthCheck, OktaGateway, RateLimit } from './ports.js';
 import type { TestRecord } from './store.js';
-import { oauthRefusalOf } from './views.js';
 
 export interface ProbeResult {
   ok: boolean;
@@ -67,7 +66,7 @@ export function testRecordOf(result: ProbeResult): TestRecord {
     code: result.error?.exitCode ?? ExitCode.ok,
     latencyMs: result.latencyMs,
     httpStatus: result.error?.details.httpStatus ?? null,
-    ...(result.error && oauthRefusalOf(result.error) !== undefined ? { reason: oauthRefusalOf(result.error) } : {}),
+    ...(result.error?.details.refusal === undefined ? {} : { reason: result.error.details.refusal }),
     owner: result.owner,
   };
 }

@@ -13,13 +13,12 @@ import {
   type SecretSource,
 } from '../domain/credential.js';
 import { clientIdVar, keyIdVar, orgUrlVar, privateKeyVar, scopesVar, tokenVar } from '../domain/env-overrides.js';
-import { CancelledError, CliError, KeychainError, NotFoundError, UsageError, type ExitCodeValue } from '../domain/errors.js';
+import { CancelledError, CliError, KeychainError, NotFoundError, UsageError, type ExitCodeValue, type OAuthRefusal } from '../domain/errors.js';
 import type { Redactor } from '../domain/redact.js';
 import { DEFAULT_SECRET_TIMEOUT_MS, type SecretCommand } from '../domain/secret-command.js';
 import type { Critical, MetadataStore, SecretCommandRunner, SecretStore } from './ports.js';
 import { connectionNames, envOnlyNames, envOverride, isOAuthInEnv, notFound } from './resolve.js';
 import { commandFailure, invalidOutput, rotatedElsewhere, type CommandOwner } from './secret-command.js';
-import type { OAuthRefusal } from './views.js';
 
 export type { MetadataStore, SecretCommandRunner, SecretStore } from './ports.js';
 
@@ -66,7 +65,7 @@ export interface TestRecord {
   code: ExitCodeValue;
   latencyMs: number;
   httpStatus: number | null;
-  /** An OAuth refusal (oauthRefusalOf), when that is what failed the test. */
+  /** An OAuth refusal (the error's details.refusal), when that is what failed the test. */
   reason?: OAuthRefusal | undefined;
   owner: Owner | null;
 }

@@ -1,5 +1,5 @@
 import { idleExpiresAt, orgUrlSchema, type ConnectionRecord } from '../domain/connection.js';
-import { ExitCode, type CliError } from '../domain/errors.js';
+import { ExitCode, type CliError, type OAuthRefusal } from '../domain/errors.js';
 import { withoutUserInfo } from '../domain/org-url.js';
 import { printable } from '../domain/printable.js';
 import { keyIdVar, privateKeyVar, tokenVar } from '../domain/env-overrides.js';
@@ -73,30 +73,6 @@ function shownOrgUrl(raw: string): string {
 }
 
 /**
- * Which OAuth refusal an error is, from what the token endpoint's answer carries (its error code, and the words of its
- * description that src/adapters/okta-oauth.ts puts in the message): `key` (the signature does not verify: the key is
- * not the registered one), `kid` (no public key of that kid in the app), `client` (no such client), `clock`, `dpop`,
- * `method` (not private key JWT), `grant` (no client credentials grant), `scope`, or `other` (some other invalid_client).
- * Undefined for any other error, an API token's 401 among them.
- */
-export type OAuthRefusal = 'key' | 'kid' | 'client' | 'clock' | 'dpop' | 'method' | 'grant' | 'scope' | 'other';
-
-export function oauthRefusalOf(error: Pick<CliError, 'message' | 'details'>): OAuthRefusal | undefined {
-  const code = error.details.oktaErrorCode;
-  if (code === 'invalid_scope') return 'scope';
-  if (code === 'invalid_dpop_proof' || code === 'use_dpop_nonce') return 'dpop';
-  if (code === 'unauthorized_client') return 'grant';
-  if (code !== 'invalid_client') return undefined;
-  const { message } = error;
-  if (/client assertion's time/.test(message)) return 'clock';
-  if (/does not use private key JWT/.test(message)) return 'method';
-  if (/\bkid\b/i.test(message)) return 'kid';
-  if (/signature/i.test(message)) return 'key';
-  if (/client_id|client id/i.test(message)) return 'client';
-  return 'other';
-}
-
-/**
  * What to do after Okta refused a connection's secret: replace it (replaceStep) when the secret itself is what Okta
  * refused (an API token's 401, an OAuth key whose signature does not verify); add the public key to the app when its
  * kid is not there; nothing more for a clock, DPoP or app setting, which no new key fixes (the hint says what does).
@@ -105,7 +81,7 @@ export function nextStepAfter(
   error: Pick<CliError, 'message' | 'details'>,
   connection: Pick<ResolvedConnection, 'name' | 'source' | 'credential' | 'record' | 'orgUrl'>,
 ): { step: string; isWholeHint: boolean } | undefined {
-  const refusal = connection.credential.kind === 'oauth' ? oauthRefusalOf(error) : undefined;
+  const refusal = connection.credential.kind === 'oauth' ? error.details.refusal : undefined;
   if (refusal === undefined || refusal === 'key') return { step: replaceStep(connection), isWholeHint: false };
   if (refusal === 'kid' && connection.credential.kind === 'oauth') {
     const other =

@@ -34,10 +34,19 @@ export function exitCodeSummary(): string {
 }
 
 /** What Okta (or the host) said, kept for `--json` error objects. */
+/**
+ * What an OAuth token endpoint refused, as the adapter read Okta's answer: `key` (the signature does not verify: not
+ * the registered key), `kid` (no public key of that kid in the app), `client` (no such client), `clock`, `dpop`,
+ * `method` (not private key JWT), `grant` (no client credentials grant), `scope`, or `other` (another invalid_client).
+ */
+export type OAuthRefusal = 'key' | 'kid' | 'client' | 'clock' | 'dpop' | 'method' | 'grant' | 'scope' | 'other';
+
 export interface HttpDetails {
   httpStatus?: number | undefined;
   oktaErrorCode?: string | undefined;
   oktaErrorId?: string | undefined;
+  /** Set on OAuth refusals only (an API token's 401 has none). */
+  refusal?: OAuthRefusal | undefined;
 }
 
 export interface CliErrorOptions extends HttpDetails {
@@ -60,6 +69,7 @@ export class CliError extends Error {
       httpStatus: options.httpStatus,
       oktaErrorCode: options.oktaErrorCode,
       oktaErrorId: options.oktaErrorId,
+      ...(options.refusal === undefined ? {} : { refusal: options.refusal }),
     };
   }
 }
