@@ -24,47 +24,66 @@ export interface EnvOverride {
 export function envOverride(env: Env, name: string): EnvOverride {
   const rawUrl = env[orgUrlVar(name)];
   const orgUrl = rawUrl ? fromVariable(orgUrlVar(name), () => parseOrgUrl(rawUrl).value) : undefined;
-  const clientId = env[clientIdVar(name)];
-  const token = env[tokenVar(name)];
-  if (clientId) {
-    if (token) {
-      throw new UsageError(`${tokenVar(name)} and ${clientIdVar(name)} are both set: a connection is an API token or an OAuth app, not both`, {
-        hint: `unset one of them`,
-      });
-    }
+  const problem = envSetProblem(env, name);
+  if (problem?.kind === 'both') {
+    throw new UsageError(`${tokenVar(name)} and ${clientIdVar(name)} are both set: a connection is an API token or an OAuth app, not both`, {
+      hint: `unset one of them`,
+    });
+  }
+  if (problem?.kind === 'missing') {
     // An OAuth connection from the environment: all of its parts, or a usage error naming the missing one.
-    const key = env[privateKeyVar(name)];
-    const scopes = env[scopesVar(name)];
-    const missing = [
-      { variable: privateKeyVar(name), value: key, holds: 'the private key, PEM or JWK' },
-      { variable: scopesVar(name), value: scopes, holds: 'the Okta API scopes' },
-    ].filter((part) => part.value === undefined || part.value === '');
-    if (key === undefined || key === '' || scopes === undefined || scopes === '') {
-      const states = missing.map((part) => ({ variable: part.variable, state: part.value === '' ? 'empty' : 'not set' }));
-      const said =
-        states.length > 1 && states.every((part) => part.state === states[0]?.state)
-          ? `${states.map((part) => part.variable).join(' and ')} are ${states[0]?.state ?? ''}`
-          : states.map((part) => `${part.variable} is ${part.state}`).join(' and ');
-      throw new UsageError(`${clientIdVar(name)} is set but ${said}`, {
-        hint: `set ${missing.map((part) => `${part.variable} (${part.holds})`).join(' and ')} too, or unset ${clientIdVar(name)}`,
-      });
-    }
+    const { missing } = problem;
+    const states = missing.map((part) => ({ variable: part.variable, state: part.isEmpty ? 'empty' : 'not set' }));
+    const said =
+      states.length > 1 && states.every((part) => part.state === states[0]?.state)
+        ? `${states.map((part) => part.variable).join(' and ')} are ${states[0]?.state ?? ''}`
+        : states.map((part) => `${part.variable} is ${part.state}`).join(' and ');
+    const holds = (variable: string): string => (variable === privateKeyVar(name) ? 'the private key, PEM or JWK' : 'the Okta API scopes');
+    throw new UsageError(`${clientIdVar(name)} is set but ${said}`, {
+      hint: `set ${missing.map((part) => `${part.variable} (${holds(part.variable)})`).join(' and ')} too, or unset ${clientIdVar(name)}`,
+    });
+  }
+  if (problem?.kind === 'stray') {
+    const [stray] = problem.variables;
+    throw new UsageError(`${stray ?? ''} is set but ${clientIdVar(name)} is not`, {
+      hint: `set ${clientIdVar(name)} to the app's client id (0oa…) as well, or unset ${stray ?? ''}`,
+    });
+  }
+  const clientId = env[clientIdVar(name)];
+  const key = env[privateKeyVar(name)];
+  const scopes = env[scopesVar(name)];
+  if (clientId && key && scopes) {
     const keyId = env[keyIdVar(name)] || undefined;
     const credential = oauthFromVariables(name, { clientId, scopes, key, keyId });
     return { orgUrl, secret: key, credential, secretVar: privateKeyVar(name) };
   }
-  const stray = oauthPartVars(name).find((variable) => env[variable]);
-  if (stray !== undefined) {
-    throw new UsageError(`${stray} is set but ${clientIdVar(name)} is not`, {
-      hint: `set ${clientIdVar(name)} to the app's client id (0oa…) as well, or unset ${stray}`,
-    });
-  }
+  const token = env[tokenVar(name)];
   return {
     orgUrl,
     secret: token || undefined,
     credential: token ? fromVariable(tokenVar(name), () => credentialFromSecret('token', token).value) : undefined,
     secretVar: token ? tokenVar(name) : undefined,
   };
+}
+
+/**
+ * What is wrong with the set of a name's variables, judged by which are set (empty is unset), no value read: both a
+ * token and a client id; a client id without its key or scopes; a key, scopes or kid without a client id. What
+ * envOverride refuses, and list says without reading a key.
+ */
+export type EnvSetProblem =
+  | { kind: 'both' }
+  | { kind: 'missing'; missing: { variable: string; isEmpty: boolean }[] }
+  | { kind: 'stray'; variables: string[] };
+
+export function envSetProblem(env: Env, name: string): EnvSetProblem | undefined {
+  if (env[clientIdVar(name)]) {
+    if (env[tokenVar(name)]) return { kind: 'both' };
+    const missing = [privateKeyVar(name), scopesVar(name)].filter((variable) => !env[variable]).map((variable) => ({ variable, isEmpty: env[variable] === '' }));
+    return missing.length > 0 ? { kind: 'missing', missing } : undefined;
+  }
+  const variables = oauthPartVars(name).filter((variable) => env[variable]);
+  return variables.length > 0 ? { kind: 'stray', variables } : undefined;
 }
 
 /** Each part checked under its own variable, so the message names the one to fix. */

@@ -17,7 +17,7 @@ import { CancelledError, CliError, KeychainError, NotFoundError, UsageError, typ
 import type { Redactor } from '../domain/redact.js';
 import { DEFAULT_SECRET_TIMEOUT_MS, type SecretCommand } from '../domain/secret-command.js';
 import type { Critical, MetadataStore, SecretCommandRunner, SecretStore } from './ports.js';
-import { connectionNames, envOnlyNames, envOverride, isOAuthInEnv, notFound } from './resolve.js';
+import { connectionNames, envOnlyNames, envOverride, envSetProblem, isOAuthInEnv, notFound } from './resolve.js';
 import { commandFailure, invalidOutput, rotatedElsewhere, type CommandOwner } from './secret-command.js';
 
 export type { MetadataStore, SecretCommandRunner, SecretStore } from './ports.js';
@@ -38,15 +38,14 @@ export interface ListedConnection {
   envProblem?: string;
 }
 
-/** What test would refuse in this connection's CI variables, said from which are set (envOverride has the full check). */
+/** What test would refuse in this connection's CI variables, in list's words (envOverride says it in full). */
 function envProblemOf(env: Readonly<Record<string, string | undefined>>, name: string): string | undefined {
-  const set = (variable: string): boolean => Boolean(env[variable]);
-  if (!isOAuthInEnv(env, name)) return undefined;
-  if (set(tokenVar(name)) && set(clientIdVar(name))) return `${tokenVar(name)} and ${clientIdVar(name)} are both set`;
-  if (!set(clientIdVar(name))) return `${[privateKeyVar(name), scopesVar(name), keyIdVar(name)].filter(set).join(', ')} set but ${clientIdVar(name)} is not`;
-  const missing = [privateKeyVar(name), scopesVar(name)].filter((variable) => !set(variable));
-  if (missing.length === 0) return undefined;
-  return `${clientIdVar(name)} is set but ${missing.join(' and ')} ${missing.length > 1 ? 'are' : 'is'} not`;
+  const problem = envSetProblem(env, name);
+  if (problem === undefined) return undefined;
+  if (problem.kind === 'both') return `${tokenVar(name)} and ${clientIdVar(name)} are both set`;
+  if (problem.kind === 'stray') return `${problem.variables.join(', ')} set but ${clientIdVar(name)} is not`;
+  const { missing } = problem;
+  return `${clientIdVar(name)} is set but ${missing.map((part) => part.variable).join(' and ')} ${missing.length > 1 ? 'are' : 'is'} not`;
 }
 
 /** A connection ready to use: its address, its credential, and where each came from. */
