@@ -14,7 +14,7 @@ import { jsonText, printable } from '../domain/printable.js';
 import { readAll, readStdinSecret } from '../io/streams.js';
 import { startSpinner } from '../io/spinner.js';
 import type { AddDeps, AddOptions } from './add.js';
-import { askCommand, askName, askOrgUrl, assertFree, confirmReplace } from './add.js';
+import { askCommand, askName, askOrgUrl, assertFree, confirmReplace, reportFailure } from './add.js';
 
 const MAX_KEY_FILE_BYTES = 64 * 1024;
 const EXAMPLE = 'okta-connect add --oauth --name svc --org-url https://acme.okta.com --client-id 0oa… --scopes okta.users.read --generate-key';
@@ -402,6 +402,3 @@ function validWith(parse: (raw: string) => unknown): (value: string) => string |
   };
 }
 
-export function reportFailure(deps: Pick<AddDeps, 'io' | 'theme'>, failure: CliError): void {
-  deps.io.stderr.write(`${deps.theme.failMark} ${printable(failure.message)}\n${failure.hint ? `  ${printable(failure.hint)}\n` : ''}`);
-}

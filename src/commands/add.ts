@@ -189,7 +189,7 @@ export async function addRun(deps: AddDeps, opts: AddOptions): Promise<void> {
     if (!result.error) break;
     const failure = explainAtAdd(result.error, orgUrl, secret.command);
     if (!interactive) throw rephrase(failure, { message: (message) => `${message}: nothing was saved` });
-    deps.io.stderr.write(`${deps.theme.failMark} ${printable(failure.message)}\n${failure.hint ? `  ${printable(failure.hint)}\n` : ''}`);
+    reportFailure(deps, failure);
     // The default fits the failure: the address for a host that is not (or not reachable as) Okta, else the token.
     const isAddress = failure.exitCode === ExitCode.network || failure.exitCode === ExitCode.badResponse;
     const next = await deps.prompter.select(
@@ -400,7 +400,7 @@ async function commandSecret(deps: AddDeps, opts: Pick<AddOptions, 'name' | 'sec
     } catch (error) {
       if (!(error instanceof CliError) || error.exitCode !== ExitCode.keychain) throw error;
       if (!deps.io.canPrompt) throw rephrase(error, { message: (message) => `${message}: nothing was saved` });
-      deps.io.stderr.write(`${deps.theme.failMark} ${printable(error.message)}\n${error.hint ? `  ${printable(error.hint)}\n` : ''}`);
+      reportFailure(deps, error);
     }
   }
 }
@@ -432,3 +432,7 @@ export async function askName(deps: AddDeps, records: ConnectionRecord[], sugges
   );
 }
 
+/** A failure in a flow that goes on (the question is asked again, or a menu follows): its message and hint, marked. */
+export function reportFailure(deps: Pick<AddDeps, 'io' | 'theme'>, failure: CliError): void {
+  deps.io.stderr.write(`${deps.theme.failMark} ${printable(failure.message)}\n${failure.hint ? `  ${printable(failure.hint)}\n` : ''}`);
+}

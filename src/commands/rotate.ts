@@ -9,7 +9,8 @@ import { oauthCredential, secretOf, type Credential, type OAuthCredential } from
 import { CancelledError, CliError, ExitCode, NotFoundError, UsageError, rephrase } from '../domain/errors.js';
 import { appConsoleUrl, publicJwkOf, thumbprintOf } from '../domain/oauth.js';
 import { jsonText } from '../domain/printable.js';
-import { askKeySource, keyOptionFields, keySource, printPublicKey, readKey, reportFailure, type KeySource } from './add-oauth.js';
+import { reportFailure } from './add.js';
+import { askKeySource, keyOptionFields, keySource, printPublicKey, readKey, type KeySource } from './add-oauth.js';
 import { shellCommand } from '../domain/shell.js';
 import { optionFields, parseOptions, promptValidator, withPositionalName } from '../domain/options.js';
 import { readStdinSecret } from '../io/streams.js';
