@@ -61,24 +61,21 @@ export function osSecretStore(options: KeychainOptions): SecretStore {
   const entry = (keyring: Binding, name: string): InstanceType<Binding['AsyncEntry']> =>
     new keyring.AsyncEntry(service, name, entryOptions);
 
-  // The Secret Service lists items, then reads each: one that another program deletes in between ("Object does not exist
-  // at path …") is not a broken keychain. The listing is taken again, a few times, before that is believed.
+  // Every call is asked again when the item it found vanished before it was used (retryVanished).
   const names = (): Promise<string[]> =>
-    call('list the tokens', async (keyring, signal) => {
-      for (let attempt = 1; ; attempt += 1) {
-        try {
-          return (await keyring.findCredentialsAsync(service, undefined, signal)).map((credential) => credential.account);
-        } catch (error) {
-          if (attempt >= 3 || !/Object does not exist/i.test(error instanceof Error ? error.message : String(error))) throw error;
-        }
-      }
-    });
+    call('list the tokens', async (keyring, signal) =>
+      retryVanished(signal, async () => (await keyring.findCredentialsAsync(service, undefined, signal)).map((credential) => credential.account)),
+    );
 
   return {
     get: (name) =>
-      call('read the token', async (keyring, signal) => (await entry(keyring, name).getPassword(signal)) ?? undefined),
-    set: (name, token) => call('save the token', (keyring, signal) => entry(keyring, name).setPassword(token, signal)),
-    delete: (name) => call('delete the token', (keyring, signal) => entry(keyring, name).deletePassword(signal)),
+      call('read the token', (keyring, signal) =>
+        retryVanished(signal, async () => (await entry(keyring, name).getPassword(signal)) ?? undefined, { gone: () => undefined }),
+      ),
+    set: (name, token) =>
+      call('save the token', (keyring, signal) => retryVanished(signal, () => entry(keyring, name).setPassword(token, signal), { attempts: 5 })),
+    delete: (name) =>
+      call('delete the token', (keyring, signal) => retryVanished(signal, () => entry(keyring, name).deletePassword(signal), { gone: () => false })),
     names,
     async present(wanted, timeoutMs) {
       // On Linux one D-Bus round trip of searches by attribute: no secret read, nothing unlocked, no binding loaded.
@@ -93,6 +90,38 @@ export function osSecretStore(options: KeychainOptions): SecretStore {
       }
     },
   };
+}
+
+/**
+ * The Secret Service finds an item, then reads, writes or deletes it by its path: when another program deletes it in
+ * between, the call fails with "Object does not exist at path …" or gnome-keyring's "No such interface
+ * “org.freedesktop.Secret.Item” on object at path …". The keychain is not broken: it is asked again.
+ */
+const VANISHED = /Object does not exist at path|No such interface .org\.freedesktop\.Secret\.Item. on object at path/i;
+
+interface VanishedRetry<T> {
+  /** What the call means when the item it found was deleted each time (a read: none; a delete: nothing to delete). */
+  gone?: () => T;
+  attempts?: number;
+}
+
+/**
+ * Runs `run` up to `attempts` (3) times while it fails only because the item it found vanished, then answers `gone()`
+ * when the caller has such an answer (a write has none: its last error is thrown). Any other error is thrown at once,
+ * and so is one after the caller's deadline aborted `signal`: a call begun then would change the keychain behind its back.
+ */
+export async function retryVanished<T>(signal: AbortSignal, run: () => Promise<T>, { gone, attempts = 3 }: VanishedRetry<T> = {}): Promise<T> {
+  for (let attempt = 1; ; attempt += 1) {
+    try {
+      return await run();
+    } catch (error) {
+      if (signal.aborted || !VANISHED.test(error instanceof Error ? error.message : String(error))) throw error;
+      if (attempt >= attempts) {
+        if (gone) return gone();
+        throw error;
+      }
+    }
+  }
 }
 
 function describe(error: unknown): string {
