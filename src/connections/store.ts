@@ -159,7 +159,11 @@ export interface ConnectionStore {
 /** Shorter output cannot be a secret Okta accepts; redacting it would mangle every message (a command that printed "1"). */
 const MIN_SECRET_CHARS = 8;
 
-/** The probe entry doctor writes and deletes to prove the keychain works. */
+/**
+ * The probe entries doctor writes and deletes to prove the keychain works: each run its own (this, a dash and a random
+ * suffix), so that two doctors, or a doctor and an add reading the probe, never see each other's. No connection name
+ * can begin with "_", so none is ever taken for one.
+ */
 const PROBE_ACCOUNT = '__okta-connect-doctor-probe';
 
 function lastTestOf(test: TestRecord, at: string): NonNullable<ConnectionRecord['lastTest']> {
@@ -596,13 +600,24 @@ export function connectionStore(deps: ConnectionStoreDeps): ConnectionStore {
     },
     modes: () => metadata.modes(),
     async keychainCheck() {
+      const account = `${PROBE_ACCOUNT}-${Math.random().toString(36).slice(2, 10)}`;
       const probe = `probe-${String(deps.clock.now().getTime())}`;
       try {
-        await secrets.set(PROBE_ACCOUNT, probe);
-        const read = await secrets.get(PROBE_ACCOUNT);
-        await secrets.delete(PROBE_ACCOUNT);
+        // A signal waits until the probe is deleted again: an interrupted doctor leaves no entry behind.
+        const read = await deps.critical(
+          async (section) => {
+            section.enter();
+            await secrets.set(account, probe);
+            try {
+              return await secrets.get(account);
+            } finally {
+              await secrets.delete(account);
+            }
+          },
+          (isDone) => (isDone ? "doctor's probe entry was written to the keychain and deleted again" : "doctor's keychain probe did not finish"),
+        );
         if (read !== probe) return { error: new Error('a probe entry written to the keychain read back differently'), isMismatch: true };
-        return { names: new Set((await secrets.names()).filter((name) => name !== PROBE_ACCOUNT)) };
+        return { names: new Set((await secrets.names()).filter((name) => !name.startsWith(PROBE_ACCOUNT))) };
       } catch (error) {
         return { error: error instanceof Error ? error : new Error(String(error)), isMismatch: false };
       }

@@ -1,4 +1,4 @@
-import { execFile, execFileSync, spawn, type ChildProcess } from 'node:child_process';
+import { execFile, execFileSync, spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync } from 'node:fs';
 import { createServer as createHttpServer } from 'node:http';
@@ -233,6 +233,8 @@ export async function forgetSecrets(names: Iterable<string>): Promise<void> {
 export interface PrivateKeyring {
   address: string;
   lookup(name: string): string | undefined;
+  /** The accounts of every item of our service (secret-tool search --all). */
+  accounts(): string[];
   clear(name: string): void;
   /** secret-tool store, as another program would write our entry. */
   store(name: string, secret: string): void;
@@ -296,6 +298,11 @@ export async function startPrivateKeyring(): Promise<PrivateKeyring> {
     return {
       address,
       lookup: (name) => secretToolLookup(name, env),
+      // secret-tool prints the attributes on stderr.
+      accounts: () =>
+        [...spawnSync('secret-tool', ['search', '--all', 'service', 'okta-connect'], { env, encoding: 'utf8' }).stderr.matchAll(/^attribute\.username = (.*)$/gm)].map(
+          (match) => match[1] ?? '',
+        ),
       clear: (name) => {
         secretToolClear(name, env);
       },

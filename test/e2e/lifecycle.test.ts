@@ -624,8 +624,6 @@ describe('doctor, in the shared keyring (asserts only about this file\'s names)'
       expect(checkNamed(report, name)?.status, `${name} in\n${result.stdout}`).toBe('ok');
     }
     expect(report.checks.filter((check) => check.status === 'fail' && (check.name.includes(first) || check.name.includes(second)))).toEqual([]);
-    // The probe entry doctor writes is gone again.
-    expect(secretToolLookup('__okta-connect-doctor-probe')).toBeUndefined();
   }, LONG);
 
   it('a keychain entry deleted behind its back (secret-tool clear): exit 1, the check names it and gives the fix', async () => {
@@ -815,12 +813,28 @@ describe('doctor, isolated in a private keyring: global health and exit codes', 
     expectHealthy(outcome);
     expect(checkNamed(outcome.report, `connection ${first}`)?.status).toBe('ok');
     expect(checkNamed(outcome.report, `connection ${second}`)?.status).toBe('ok');
+    // The probe entry doctor writes is gone again: the keyring holds the two connections only.
+    expect(keyring.accounts().sort()).toEqual([first, second].sort());
 
     const text = await sandbox.run(['doctor'], { env });
     expect(text.code, describeRun(text)).toBe(0);
     expect(text.stderr).toContain('all checks passed');
     expect(text.stdout).not.toMatch(/^✗/m);
     expect(text.stdout).not.toMatch(/fix:/);
+  }, LONG);
+
+  it('three doctors and three adds at once: every add saves, every doctor finds the keychain ok, no probe entry is left', async () => {
+    const before = keyring.accounts();
+    const names = [uniqueName('par'), uniqueName('par'), uniqueName('par')];
+    const [adds, doctors] = await Promise.all([
+      Promise.all(names.map((name) => sandbox.run(addArgs(name, fake.url, '--no-test'), { env, input: fake.addToken() }))),
+      Promise.all(names.map(() => doctorJson(sandbox, env))),
+    ]);
+    for (const add of adds) expect(add.code, describeRun(add)).toBe(0);
+    // An add may be between its keychain write and its metadata write while a doctor looks: only the keychain is asked.
+    for (const { result, report } of doctors) expect(checkNamed(report, 'keychain')?.status, result.stdout).toBe('ok');
+    expect(keyring.accounts().sort()).toEqual([...before, ...names].sort());
+    for (const name of names) expect((await sandbox.run(['remove', '--name', name, '--yes'], { env })).code).toBe(0);
   }, LONG);
 
   it('an orphan either way is exit 1 with exactly one failed check; the printed fix makes doctor healthy again', async () => {

@@ -175,3 +175,48 @@ describe('a command-sourced connection, interrupted', () => {
     expect(ctx.interruptMessages).toEqual(['"prod" was removed before the interrupt took effect']);
   });
 });
+
+describe("doctor's keychain probe", () => {
+  const PROBE = /^__okta-connect-doctor-probe-[a-z0-9]+$/;
+
+  /** The accounts the probe wrote, in order. */
+  function probesWritten(ctx: FakeContext): string[] {
+    return ctx.events.filter((event) => event.startsWith('secrets.set ')).map((event) => event.slice('secrets.set '.length));
+  }
+
+  it('each run writes an entry of its own (two doctors, or a doctor and an add, never read each other\'s), and deletes it', async () => {
+    const ctx = fakeContext({ secrets: { prod: makeToken() } });
+    const [first, second] = await Promise.all([ctx.connections.keychainCheck(), ctx.connections.keychainCheck()]);
+    expect(first).toEqual({ names: new Set(['prod']) });
+    expect(second).toEqual({ names: new Set(['prod']) });
+    const written = probesWritten(ctx);
+    expect(written).toHaveLength(2);
+    for (const account of written) expect(account).toMatch(PROBE);
+    expect(new Set(written).size).toBe(2);
+    expect([...ctx.secrets.entries.keys()]).toEqual(['prod']);
+    // The check an add makes first reads an account no doctor writes.
+    await ctx.connections.checkCanSave();
+    expect(ctx.events.filter((event) => event.startsWith('secrets.get ')).at(-1)).toBe('secrets.get __okta-connect-doctor-probe');
+  });
+
+  it('a probe left by a doctor killed mid-probe (kill -9) is not taken for a connection', async () => {
+    const ctx = fakeContext({ secrets: { prod: makeToken(), '__okta-connect-doctor-probe-k1ll3d': 'probe-1' } });
+    await expect(ctx.connections.keychainCheck()).resolves.toEqual({ names: new Set(['prod']) });
+  });
+
+  it('a signal while the probe is written: it is deleted again first, and the line says so', async () => {
+    const ctx = fakeContext();
+    signalDuring(ctx, 'set');
+    await expect(ctx.connections.keychainCheck()).resolves.toEqual({ names: new Set() });
+    expect(ctx.secrets.entries.size).toBe(0);
+    expect(ctx.interruptMessages).toEqual(["doctor's probe entry was written to the keychain and deleted again"]);
+  });
+
+  it('a read that fails still deletes the probe, and is the check\'s error', async () => {
+    const ctx = fakeContext();
+    ctx.secrets.failures.get = new Error('cannot read the token in the OS keychain: it broke');
+    const check = await ctx.connections.keychainCheck();
+    expect(check).toMatchObject({ isMismatch: false, error: { message: /it broke/ } });
+    expect(ctx.secrets.entries.size).toBe(0);
+  });
+});
