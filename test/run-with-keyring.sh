@@ -12,6 +12,13 @@ export KEYRING_HOME="$keyring_home"
 exec dbus-run-session -- bash -c '
   export HOME="$KEYRING_HOME"
   printf %s test-keyring-password | gnome-keyring-daemon --unlock --components=secrets >/dev/null
+  # The daemon may own the Secret Service name a moment after it returns: a client that asks before then has the bus
+  # start a second daemon (with the bus'"'"'s HOME, its keyring locked), and the two fight over the name.
+  for _ in $(seq 1 100); do
+    dbus-send --session --print-reply --dest=org.freedesktop.DBus /org/freedesktop/DBus org.freedesktop.DBus.NameHasOwner \
+      string:org.freedesktop.secrets 2>/dev/null | grep -q "boolean true" && break
+    sleep 0.1
+  done
   export OKTA_CONNECT_TEST_KEYRING=1
   exec "$@"
 ' keyring "$@"
