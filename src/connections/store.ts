@@ -603,11 +603,12 @@ export function connectionStore(deps: ConnectionStoreDeps): ConnectionStore {
       const account = `${PROBE_ACCOUNT}-${Math.random().toString(36).slice(2, 10)}`;
       const probe = `probe-${String(deps.clock.now().getTime())}`;
       try {
-        // A signal waits until the probe is deleted again: an interrupted doctor leaves no entry behind.
+        // Once the probe is written, a signal waits until it is deleted again: an interrupted doctor leaves no entry
+        // behind. Not before: a keychain that never answers the write must not hold Ctrl-C back until its timeout.
         const read = await deps.critical(
           async (section) => {
-            section.enter();
             await secrets.set(account, probe);
+            section.enter();
             try {
               return await secrets.get(account);
             } finally {

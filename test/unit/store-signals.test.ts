@@ -12,7 +12,7 @@ const ORG_A = 'https://acme.okta.com';
 const ORG_B = 'https://globex.okta.com';
 
 /** The next `secrets.<op>` call succeeds, and a signal arrives while it runs. */
-function signalDuring(ctx: FakeContext, op: 'set' | 'delete'): void {
+function signalDuring(ctx: FakeContext, op: 'get' | 'set' | 'delete'): void {
   const real = ctx.secrets[op].bind(ctx.secrets) as (name: string, value: string) => Promise<unknown>;
   ctx.secrets[op] = (async (name: string, value: string) => {
     const result = await real(name, value);
@@ -204,9 +204,9 @@ describe("doctor's keychain probe", () => {
     await expect(ctx.connections.keychainCheck()).resolves.toEqual({ names: new Set(['prod']) });
   });
 
-  it('a signal while the probe is written: it is deleted again first, and the line says so', async () => {
+  it('a signal once the probe is written (here: while it is read back): it is deleted again first, and the line says so', async () => {
     const ctx = fakeContext();
-    signalDuring(ctx, 'set');
+    signalDuring(ctx, 'get');
     await expect(ctx.connections.keychainCheck()).resolves.toEqual({ names: new Set() });
     expect(ctx.secrets.entries.size).toBe(0);
     expect(ctx.interruptMessages).toEqual(["doctor's probe entry was written to the keychain and deleted again"]);
