@@ -124,6 +124,15 @@ export function fileMetadataStore(dir: string, options: MetadataOptions = {}): M
         await release();
       }
     },
+    async whileLocked(work) {
+      // Never creates the folder: a check must not leave one behind.
+      const release = await acquireLock(lockPath, { timeoutMs: lockTimeoutMs, staleMs: staleLockMs, what: path }).catch(() => undefined);
+      try {
+        return await work();
+      } finally {
+        await release?.();
+      }
+    },
   };
 }
 

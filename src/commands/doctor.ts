@@ -78,10 +78,14 @@ export async function doctorRun(deps: DoctorDeps, opts: DoctorOptions): Promise<
 
   // Where every saved connection has a secret command (a CI runner, say), a missing keychain is no failure.
   const isKeychainNeeded = records === undefined || records.length === 0 || records.some((record) => record.secretCommand === null);
-  const stored = await keychainChecks(deps, add, isKeychainNeeded);
+  const keychain = await keychainChecks(deps, add, isKeychainNeeded);
+  const stored = keychain?.names;
   const now = deps.clock.now();
-  if (records !== undefined && stored !== undefined) orphanChecks(records, stored, now, add);
-  if (records !== undefined && stored !== undefined) await oauthKeyChecks(deps, records, stored, add);
+  // The keychain's names against connections.json as read with them, under the lock: an add or remove running beside
+  // doctor is no orphan.
+  const compared = keychain?.records ?? records;
+  if (compared !== undefined && stored !== undefined) orphanChecks(compared, stored, now, add);
+  if (compared !== undefined && stored !== undefined) await oauthKeyChecks(deps, compared, stored, add);
   // --test runs each secret command as it resolves the connection: once is enough.
   if (!opts.test) await commandChecks(deps, records ?? [], opts.secretTimeout, now, add);
   if (records !== undefined && opts.test) await freshTests(deps, records, { timeoutMs: opts.timeout, secretTimeoutMs: opts.secretTimeout }, add);
@@ -123,12 +127,19 @@ function nodeCheck(version: string): Check {
 
 type Add = (name: string, status: CheckStatus, message: string, fix?: string | null) => void;
 
-/** Write, read and delete a probe entry; then list our entries. Returns the names stored, or undefined if unusable. */
-async function keychainChecks(deps: DoctorDeps, add: Add, isNeeded: boolean): Promise<Set<string> | undefined> {
+/**
+ * Write, read and delete a probe entry; then list our entries. Returns the names stored and the connections read with
+ * them, or undefined if the keychain is unusable.
+ */
+async function keychainChecks(
+  deps: DoctorDeps,
+  add: Add,
+  isNeeded: boolean,
+): Promise<{ names: Set<string>; records: ConnectionRecord[] | undefined } | undefined> {
   const check = await deps.connections.keychainCheck();
   if ('names' in check) {
     add('keychain', 'ok', 'write, read and delete of a probe entry worked');
-    return check.names;
+    return check;
   }
   const cli = check.error instanceof CliError ? check.error : undefined;
   const message = `${cli?.message ?? check.error.message}${isNeeded ? '' : ' (no saved connection needs it: each has a secret command)'}`;

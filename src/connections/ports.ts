@@ -74,6 +74,11 @@ export interface MetadataStore {
     change: (connections: ConnectionRecord[]) => ConnectionRecord[] | Promise<ConnectionRecord[]>,
     afterWrite?: () => Promise<void>,
   ): Promise<void>;
+  /**
+   * `work` under the same lock, writing nothing, so no other okta-connect changes the keychain meanwhile. Best effort:
+   * when the lock cannot be had (no folder yet, a read-only one, held past the wait), `work` runs without it.
+   */
+  whileLocked<T>(work: () => Promise<T>): Promise<T>;
 }
 
 export interface OrgInfo {

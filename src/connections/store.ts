@@ -152,8 +152,11 @@ export interface ConnectionStore {
   checkCanSave(): Promise<void>;
   /** For doctor. */
   modes(): Promise<{ dir: number | null; file: number | null }>;
-  /** For doctor: write, read and delete a probe entry, then the names of our entries. */
-  keychainCheck(): Promise<{ names: Set<string> } | { error: CliError | Error; isMismatch: boolean }>;
+  /**
+   * For doctor: write, read and delete a probe entry, then the names of our entries, and connections.json as it was
+   * read under the same lock (undefined when it cannot be read), so the two compare without an add or remove between.
+   */
+  keychainCheck(): Promise<{ names: Set<string>; records: ConnectionRecord[] | undefined } | { error: CliError | Error; isMismatch: boolean }>;
 }
 
 /** Shorter output cannot be a secret Okta accepts; redacting it would mangle every message (a command that printed "1"). */
@@ -599,7 +602,9 @@ export function connectionStore(deps: ConnectionStoreDeps): ConnectionStore {
       }
     },
     modes: () => metadata.modes(),
-    async keychainCheck() {
+    // Under the connections lock, which every delete of okta-connect's takes too: gnome-keyring 42 aborts when the
+    // properties of an item are read (names() reads every entry) while another client deletes that item.
+    keychainCheck: () => metadata.whileLocked(async () => {
       const account = `${PROBE_ACCOUNT}-${Math.random().toString(36).slice(2, 10)}`;
       const probe = `probe-${String(deps.clock.now().getTime())}`;
       try {
@@ -618,11 +623,12 @@ export function connectionStore(deps: ConnectionStoreDeps): ConnectionStore {
           (isDone) => (isDone ? "doctor's probe entry was written to the keychain and deleted again" : "doctor's keychain probe did not finish"),
         );
         if (read !== probe) return { error: new Error('a probe entry written to the keychain read back differently'), isMismatch: true };
-        return { names: new Set((await secrets.names()).filter((name) => !name.startsWith(PROBE_ACCOUNT))) };
+        const names = new Set((await secrets.names()).filter((name) => !name.startsWith(PROBE_ACCOUNT)));
+        return { names, records: await metadata.list().catch(() => undefined) };
       } catch (error) {
         return { error: error instanceof Error ? error : new Error(String(error)), isMismatch: false };
       }
-    },
+    }),
   };
 }
 

@@ -47,18 +47,39 @@ export class FakeMetadataStore implements MetadataStore {
   }
 
   /** Like the real store: `change` and `afterWrite` run under the lock; 'metadata.update' is logged when the file is written. */
-  async update(
+  update(
     change: (connections: ConnectionRecord[]) => ConnectionRecord[] | Promise<ConnectionRecord[]>,
     afterWrite?: () => Promise<void>,
   ): Promise<void> {
-    await Promise.resolve();
-    const next = await change(this.all());
-    if (this.failUpdate) throw this.failUpdate instanceof CliError ? cloneError(this.failUpdate) : this.failUpdate;
-    this.log.push('metadata.update');
-    // Like the real store, only what the schema accepts can be read back: a malformed record fails loudly here.
-    this.records = next.map((record) => connectionRecordSchema.parse(structuredClone(record)));
-    this.updates += 1;
-    await afterWrite?.();
+    return this.exclusive(async () => {
+      const next = await change(this.all());
+      if (this.failUpdate) throw this.failUpdate instanceof CliError ? cloneError(this.failUpdate) : this.failUpdate;
+      this.log.push('metadata.update');
+      // Like the real store, only what the schema accepts can be read back: a malformed record fails loudly here.
+      this.records = next.map((record) => connectionRecordSchema.parse(structuredClone(record)));
+      this.updates += 1;
+      await afterWrite?.();
+    });
+  }
+
+  /** Like the real store: `work` under the lock, nothing written; 'metadata.lock' and 'metadata.unlock' are logged. */
+  whileLocked<T>(work: () => Promise<T>): Promise<T> {
+    return this.exclusive(async () => {
+      this.log.push('metadata.lock');
+      try {
+        return await work();
+      } finally {
+        this.log.push('metadata.unlock');
+      }
+    });
+  }
+
+  /** The lock: one holder at a time, in the order they asked. */
+  private queue: Promise<unknown> = Promise.resolve();
+
+  private exclusive<T>(work: () => Promise<T>): Promise<T> {
+    const turn = this.queue.then(work);
+    this.queue = turn.catch(() => undefined);
+    return turn;
   }
 }
-

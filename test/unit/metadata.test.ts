@@ -444,20 +444,72 @@ describe('the lock', () => {
   });
 });
 
+describe('whileLocked (the lock, nothing written)', () => {
+  it('holds the lock while its work runs: an update waits for it; afterwards the file and the folder are as they were', async () => {
+    const dir = freshDir();
+    const metadata = store(dir, { lockTimeoutMs: 10_000 });
+    await metadata.update(() => [connection('prod')]);
+    const before = await readFile(metadata.path, 'utf8');
+    const order: string[] = [];
+    let update: Promise<void> | undefined;
+    const result = await metadata.whileLocked(async () => {
+      expect(await readdir(dir)).toEqual(['connections.json', 'connections.json.lock']);
+      update = metadata.update((connections) => {
+        order.push('update');
+        return [...connections, connection('next')];
+      });
+      await new Promise((resolvePromise) => setTimeout(resolvePromise, 200));
+      order.push('work done');
+      return 42;
+    });
+    expect(result).toBe(42);
+    expect(await readFile(metadata.path, 'utf8')).toBe(before);
+    await update;
+    expect(order).toEqual(['work done', 'update']);
+    expect(await readdir(dir)).toEqual(['connections.json']);
+  });
+
+  it('releases the lock when its work throws, and throws the same error', async () => {
+    const dir = freshDir();
+    const metadata = store(dir);
+    await metadata.update(() => []);
+    await expect(metadata.whileLocked(() => Promise.reject(new Error('it broke')))).rejects.toThrow('it broke');
+    expect(await readdir(dir)).toEqual(['connections.json']);
+  });
+
+  it('a missing folder: the work runs without the lock, and no folder is created', async () => {
+    const dir = freshDir();
+    await expect(store(dir).whileLocked(() => Promise.resolve('ran'))).resolves.toBe('ran');
+    await expect(stat(dir)).rejects.toThrow(/ENOENT/);
+  });
+
+  it('a lock another okta-connect holds past lockTimeoutMs: the work runs anyway, and that lock is left alone', async () => {
+    const dir = freshDir();
+    await mkdir(dir, { mode: 0o700 });
+    const lockPath = join(dir, 'connections.json.lock');
+    await writeFile(lockPath, String(process.pid));
+    const started = Date.now();
+    await expect(store(dir, { lockTimeoutMs: 300, staleLockMs: 600_000 }).whileLocked(() => Promise.resolve('ran'))).resolves.toBe('ran');
+    expect(Date.now() - started).toBeGreaterThanOrEqual(300);
+    expect(await readFile(lockPath, 'utf8')).toBe(String(process.pid));
+  });
+});
+
 describe('a folder that cannot be written', () => {
   const isRoot = process.getuid?.() === 0;
 
   /** Runs list() and update() on `dir`, as NOBODY when we are root (root is not stopped by folder permissions). */
-  async function tryStore(dir: string): Promise<{ listed: string[]; error: { exitCode: number; message: string; hint: string } }> {
+  async function tryStore(dir: string): Promise<{ listed: string[]; locked: string; error: { exitCode: number; message: string; hint: string } }> {
     const script = `
       import { fileMetadataStore } from ${JSON.stringify(pathToFileURL(builtStore).href)};
       const metadata = fileMetadataStore(${JSON.stringify(dir)}, { lockTimeoutMs: 500 });
       const listed = (await metadata.list()).map((c) => c.name);
+      const locked = await metadata.whileLocked(async () => 'ran');
       try {
         await metadata.update((current) => [...current, { ...current[0], name: 'new' }]);
-        console.log(JSON.stringify({ listed, error: null }));
+        console.log(JSON.stringify({ listed, locked, error: null }));
       } catch (error) {
-        console.log(JSON.stringify({ listed, error: { exitCode: error.exitCode, message: error.message, hint: error.hint } }));
+        console.log(JSON.stringify({ listed, locked, error: { exitCode: error.exitCode, message: error.message, hint: error.hint } }));
       }`;
     if (isRoot) {
       const child = spawnSync(process.execPath, ['--input-type=module', '-e', script], { uid: NOBODY, gid: NOBODY, encoding: 'utf8' });
@@ -466,11 +518,12 @@ describe('a folder that cannot be written', () => {
     }
     const metadata = store(dir, { lockTimeoutMs: 500 });
     const listed = (await metadata.list()).map((c) => c.name);
+    const locked = await metadata.whileLocked(() => Promise.resolve('ran'));
     const error = await cliErrorOf(metadata.update((current) => [...current, connection('new')]));
-    return { listed, error: { exitCode: error.exitCode, message: error.message, hint: error.hint ?? '' } };
+    return { listed, locked, error: { exitCode: error.exitCode, message: error.message, hint: error.hint ?? '' } };
   }
 
-  it('a read-only folder (0500) can still be listed, and update() fails with a clear error, changing nothing', async () => {
+  it('a read-only folder (0500) can still be listed, whileLocked() runs its work unlocked, and update() fails with a clear error, changing nothing', async () => {
     const parent = freshDir();
     const dir = join(parent, 'okta-connect');
     await mkdir(dir, { recursive: true });
@@ -486,8 +539,9 @@ describe('a folder that cannot be written', () => {
     await chmod(dir, 0o500);
     const before = await readFile(path);
 
-    const { listed, error } = await tryStore(dir);
+    const { listed, locked, error } = await tryStore(dir);
     expect(listed).toEqual(['prod']);
+    expect(locked).toBe('ran');
     expect(error.exitCode).toBe(2);
     expect(error.message).toBe(`cannot lock ${path}: permission denied`);
     expect(error.hint).toMatch(/permissions.*OKTA_CONNECT_CONFIG_DIR/);

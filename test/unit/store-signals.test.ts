@@ -187,8 +187,8 @@ describe("doctor's keychain probe", () => {
   it('each run writes an entry of its own (two doctors, or a doctor and an add, never read each other\'s), and deletes it', async () => {
     const ctx = fakeContext({ secrets: { prod: makeToken() } });
     const [first, second] = await Promise.all([ctx.connections.keychainCheck(), ctx.connections.keychainCheck()]);
-    expect(first).toEqual({ names: new Set(['prod']) });
-    expect(second).toEqual({ names: new Set(['prod']) });
+    expect(first).toMatchObject({ names: new Set(['prod']) });
+    expect(second).toMatchObject({ names: new Set(['prod']) });
     const written = probesWritten(ctx);
     expect(written).toHaveLength(2);
     for (const account of written) expect(account).toMatch(PROBE);
@@ -199,15 +199,40 @@ describe("doctor's keychain probe", () => {
     expect(ctx.events.filter((event) => event.startsWith('secrets.get ')).at(-1)).toBe('secrets.get __okta-connect-doctor-probe');
   });
 
+  it('runs under the connections lock, as every delete does: no other okta-connect deletes an entry while names() reads them all', async () => {
+    const ctx = fakeContext({ secrets: { prod: makeToken() } });
+    // A remove and two doctors at once: each one's keychain calls sit inside its own turn of the lock.
+    await Promise.all([ctx.connections.keychainCheck(), ctx.connections.remove('prod'), ctx.connections.keychainCheck()]);
+    const turns: string[][] = [];
+    let turn: string[] | undefined;
+    for (const event of ctx.events) {
+      if (event === 'metadata.lock') turn = [];
+      else if (event === 'metadata.unlock') {
+        if (turn) turns.push(turn);
+        turn = undefined;
+      } else if (event.startsWith('secrets.')) {
+        if (turn) turn.push(event.split(' ')[0] ?? event);
+        else if (!event.startsWith('secrets.get') && !event.startsWith('secrets.delete')) throw new Error(`${event} outside the lock`);
+      }
+    }
+    expect(turns).toEqual([
+      ['secrets.set', 'secrets.get', 'secrets.delete', 'secrets.names'],
+      ['secrets.set', 'secrets.get', 'secrets.delete', 'secrets.names'],
+    ]);
+    // The remove's delete came between the two turns (under update's lock), never inside one.
+    const lockEvents = ctx.events.filter((event) => /^metadata\.(lock|unlock|update)$/.test(event) || event === 'secrets.delete prod');
+    expect(lockEvents).toEqual(['metadata.lock', 'metadata.unlock', 'metadata.update', 'secrets.delete prod', 'metadata.lock', 'metadata.unlock']);
+  });
+
   it('a probe left by a doctor killed mid-probe (kill -9) is not taken for a connection', async () => {
     const ctx = fakeContext({ secrets: { prod: makeToken(), '__okta-connect-doctor-probe-k1ll3d': 'probe-1' } });
-    await expect(ctx.connections.keychainCheck()).resolves.toEqual({ names: new Set(['prod']) });
+    await expect(ctx.connections.keychainCheck()).resolves.toMatchObject({ names: new Set(['prod']) });
   });
 
   it('a signal once the probe is written (here: while it is read back): it is deleted again first, and the line says so', async () => {
     const ctx = fakeContext();
     signalDuring(ctx, 'get');
-    await expect(ctx.connections.keychainCheck()).resolves.toEqual({ names: new Set() });
+    await expect(ctx.connections.keychainCheck()).resolves.toMatchObject({ names: new Set() });
     expect(ctx.secrets.entries.size).toBe(0);
     expect(ctx.interruptMessages).toEqual(["doctor's probe entry was written to the keychain and deleted again"]);
   });

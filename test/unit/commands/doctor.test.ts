@@ -52,3 +52,40 @@ describe('doctor and the connections last tests', () => {
     expect(ctx.err.plain()).toMatch(/all checks passed/);
   });
 });
+
+describe('doctor beside an add or a remove', () => {
+  /** The add or remove of another okta-connect, made once doctor has read connections.json for its first line. */
+  function changeAfterFirstRead(ctx: ReturnType<typeof fakeContext>, change: () => void): void {
+    const list = ctx.metadata.list.bind(ctx.metadata);
+    let reads = 0;
+    ctx.metadata.list = async () => {
+      const records = await list();
+      reads += 1;
+      if (reads === 1) change();
+      return records;
+    };
+  }
+
+  it('an add that lands after doctor read connections.json is no orphan: the keychain is compared with the file read under the lock', async () => {
+    const ctx = fakeContext({ connections: [makeRecord('good', ORG)], secrets: { good: makeToken() } });
+    changeAfterFirstRead(ctx, () => {
+      ctx.secrets.entries.set('fresh', makeToken());
+      ctx.metadata.put(makeRecord('fresh', ORG));
+    });
+    const { code } = await exitOf(doctorRun(ctx, opts()));
+    expect(ctx.out.plain()).not.toMatch(/keychain entry fresh/);
+    expect(ctx.out.plain()).toMatch(/^✓ connection fresh: /m);
+    expect(code).toBe(0);
+  });
+
+  it('a remove that lands after doctor read connections.json is no missing token', async () => {
+    const ctx = fakeContext({ connections: [makeRecord('good', ORG), makeRecord('gone', ORG)], secrets: { good: makeToken(), gone: makeToken() } });
+    changeAfterFirstRead(ctx, () => {
+      ctx.secrets.entries.delete('gone');
+      void ctx.metadata.update((connections) => connections.filter((record) => record.name !== 'gone'));
+    });
+    const { code } = await exitOf(doctorRun(ctx, opts()));
+    expect(ctx.out.plain()).not.toMatch(/connection gone/);
+    expect(code).toBe(0);
+  });
+});
