@@ -95,9 +95,10 @@ export function osSecretStore(options: KeychainOptions): SecretStore {
 /**
  * The Secret Service finds an item, then reads, writes or deletes it by its path: when another program deletes it in
  * between, the call fails with "Object does not exist at path …" or gnome-keyring's "No such interface
- * “org.freedesktop.Secret.Item” on object at path …". The keychain is not broken: it is asked again.
+ * “org.freedesktop.Secret.Item” (or, reading its attributes, “org.freedesktop.DBus.Properties”) on object at path …".
+ * The keychain is not broken: it is asked again.
  */
-const VANISHED = /Object does not exist at path|No such interface .org\.freedesktop\.Secret\.Item. on object at path/i;
+const VANISHED = /Object does not exist at path|No such interface .org\.freedesktop\.(Secret\.Item|DBus\.Properties). on object at path/i;
 
 interface VanishedRetry<T> {
   /** What the call means when the item it found was deleted each time (a read: none; a delete: nothing to delete). */
