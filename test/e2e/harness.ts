@@ -5,7 +5,7 @@ import { createServer as createHttpServer } from 'node:http';
 import { connect as netConnect, createServer as createNetServer, type AddressInfo, type Socket } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
-import { afterAll, afterEach, beforeAll, expect } from 'vitest';
+import { afterAll, afterEach, beforeAll, expect, onTestFinished } from 'vitest';
 import { startFakeOkta, type FakeOkta, type FakeOktaOptions } from '../fixtures/fake-okta.js';
 import { testTls } from '../fixtures/tls.js';
 import { closeAllPtys, startPty, type Pty } from './pty.js';
@@ -129,6 +129,15 @@ export function useFixture<T extends object>(what: string, make: () => T | Promi
 /** A sandbox for the tests of this describe (or file), removed after them. */
 export function useSandbox(options: SandboxOptions = {}): Sandbox {
   return useFixture('the sandbox', () => makeSandbox(options), disposeSandbox);
+}
+
+/** A sandbox for the running test alone (call it inside the test), removed when the test ends, passed or failed. */
+export function sandboxForTest(options: SandboxOptions = {}): Sandbox {
+  const sandbox = makeSandbox(options);
+  onTestFinished(() => {
+    disposeSandbox(sandbox);
+  });
+  return sandbox;
 }
 
 /**
