@@ -12,8 +12,8 @@ export default defineConfig({
           name: 'e2e',
           include: ['test/e2e/**/*.test.ts'],
           globalSetup: ['test/e2e/global-setup.ts'],
-          // A keyring of its own for each file (why: the file's comment).
-          setupFiles: ['test/e2e/keyring-per-file.ts'],
+          // A keyring of its own for each file (why: the file's comment); the file's test certificates removed after it.
+          setupFiles: ['test/e2e/keyring-per-file.ts', 'test/e2e/tls-per-file.ts'],
           testTimeout: 60_000,
           hookTimeout: 60_000,
           // Spawned processes are CPU-bound on a 2-core machine: two files at a time.

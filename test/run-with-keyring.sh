@@ -7,9 +7,10 @@ if ! command -v dbus-run-session >/dev/null || ! command -v gnome-keyring-daemon
   exit 1
 fi
 keyring_home=$(mktemp -d)
+# Not exec: this shell must outlive the session to run the trap (an exec'd shell runs no trap, and the folder stayed).
 trap 'rm -rf "$keyring_home"' EXIT
 export KEYRING_HOME="$keyring_home"
-exec dbus-run-session -- bash -c '
+dbus-run-session -- bash -c '
   export HOME="$KEYRING_HOME"
   printf %s test-keyring-password | gnome-keyring-daemon --unlock --components=secrets >/dev/null
   # The daemon may own the Secret Service name a moment after it returns: a client that asks before then has the bus

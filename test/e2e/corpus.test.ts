@@ -66,9 +66,10 @@ async function lookup(name: string): Promise<string | null> {
 
 /**
  * `secret-tool search --all service okta-connect`, cut into its items (path, label, secret, created, modified), keeping
- * the items of `names` only: other test files share this keyring. The label @napi-rs/keyring writes names the account.
- * secret-tool fails as a whole when another process deletes an item during the search (tried again, then fatal), and
- * prints the `schema` line of a just-created item only some of the time (left out of the comparison).
+ * the items of `names` only: the other cases and groups of this file share its keyring. The label @napi-rs/keyring
+ * writes names the account. secret-tool fails as a whole when another process deletes an item during the search (tried
+ * again, then fatal), and prints the `schema` line of a just-created item only some of the time (left out of the
+ * comparison).
  */
 async function searchItems(names: string[]): Promise<string[]> {
   const labels = new Set(names.map((name) => `label = keyring:${name}@okta-connect`));
@@ -482,7 +483,7 @@ async function seedSandbox(): Promise<Seeded> {
   return { sandbox, seed, seedToken };
 }
 
-/** A new sandbox holding a copy of the seeded config folder (the seed's token is in the shared keychain already). */
+/** A new sandbox holding a copy of the seeded config folder (the seed's token is in the file's keyring already). */
 function copyOf(seeded: Seeded): Sandbox {
   const sandbox = makeSandbox(CORPUS_SANDBOX);
   cpSync(seeded.sandbox.configDir, sandbox.configDir, { recursive: true });
@@ -568,7 +569,7 @@ async function checkCase(seeded: Seeded, c: Case): Promise<void> {
     expect(await snapshot(sandbox, names), context).toEqual(before);
   } finally {
     disposeSandbox(sandbox);
-    // A case that wrongly saved something must not leave it in the shared keyring.
+    // A case that wrongly saved something must not leave it in the file's keyring, where the other cases look.
     await forgetSecrets(names.filter((name) => name !== w.seed));
   }
 }

@@ -36,11 +36,7 @@ beforeAll(async () => {
   const result = await sandbox.run(['add', '--name', saved, '--org-url', fake.url, '--token-stdin', '--no-test'], { input: fake.addToken() });
   expect(result.code, describeRun(result)).toBe(0);
 });
-/** Names this file saved besides `saved`: removed at the end, so the shared keyring holds none of them. */
-const created: string[] = [];
 afterAll(async () => {
-  for (const name of created) await sandbox.run(['remove', '--name', name, '--yes']);
-  await sandbox.run(['remove', '--name', saved, '--yes']);
   await fake.close();
   disposeSandbox(sandbox);
 });
@@ -114,7 +110,6 @@ async function saveUntested(orgUrl: string): Promise<string> {
   const name = uniqueName('raw');
   const result = await sandbox.run(['add', '--name', name, '--org-url', orgUrl, '--token-stdin', '--no-test'], { input: fake.addToken() });
   expect(result.code, describeRun(result)).toBe(0);
-  created.push(name);
   return name;
 }
 

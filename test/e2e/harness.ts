@@ -5,7 +5,7 @@ import { createServer as createHttpServer } from 'node:http';
 import { connect as netConnect, createServer as createNetServer, type AddressInfo, type Socket } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
-import { afterAll, afterEach, beforeAll, expect } from 'vitest';
+import { afterAll, afterEach, beforeAll, expect, onTestFinished } from 'vitest';
 import { startFakeOkta, type FakeOkta, type FakeOktaOptions } from '../fixtures/fake-okta.js';
 import { testTls } from '../fixtures/tls.js';
 import { closeAllPtys, startPty, type Pty } from './pty.js';
@@ -67,7 +67,7 @@ export function addArgs(name: string, orgUrl: string, ...extra: string[]): strin
   return ['add', '--name', name, '--org-url', orgUrl, '--token-stdin', ...extra];
 }
 
-/** A unique connection name, so tests sharing one keyring do not see each other. */
+/** A unique connection name, so the tests of a file, which share its keyring, do not see each other's. */
 export function uniqueName(prefix = 'c'): string {
   return `${prefix}-${randomBytes(4).toString('hex')}`;
 }
@@ -129,6 +129,15 @@ export function useFixture<T extends object>(what: string, make: () => T | Promi
 /** A sandbox for the tests of this describe (or file), removed after them. */
 export function useSandbox(options: SandboxOptions = {}): Sandbox {
   return useFixture('the sandbox', () => makeSandbox(options), disposeSandbox);
+}
+
+/** A sandbox for the running test alone (call it inside the test), removed when the test ends, passed or failed. */
+export function sandboxForTest(options: SandboxOptions = {}): Sandbox {
+  const sandbox = makeSandbox(options);
+  onTestFinished(() => {
+    disposeSandbox(sandbox);
+  });
+  return sandbox;
 }
 
 /**
@@ -197,7 +206,7 @@ export function fileMode(path: string): number {
 /** Whether this run has the real Secret Service of test/run-with-keyring.sh. */
 export const hasKeyring = (): boolean => process.env.DBUS_SESSION_BUS_ADDRESS !== undefined && process.env.OKTA_CONNECT_TEST_KEYRING === '1';
 
-/** secret-tool on the test run's session bus, or on the bus that `env` names. */
+/** secret-tool on the test file's session bus (its keyring), or on the bus that `env` names. */
 function secretTool(args: string[], env?: Record<string, string>): string {
   return execFileSync('secret-tool', args, { env, encoding: 'utf8', stdio: ['ignore', 'pipe', 'ignore'] });
 }
@@ -216,7 +225,9 @@ export function secretToolClear(name: string, env?: Record<string, string>): voi
 }
 
 /**
- * Remove what a file saved from the shared keyring, so other files' doctor runs see no orphans. Absent entries are
+ * Remove these names' entries from the test file's keyring, which all its tests share (keyring-per-file.ts): for a
+ * test or describe whose entries the file's later or concurrent tests must not meet (as orphans to doctor, or in a
+ * search of the keyring). Nothing needs removing at the end of a file: its keyring is deleted then. Absent entries are
  * fine (secret-tool fails then). Asynchronous, so concurrent tests in the same worker are not held up.
  */
 export async function forgetSecrets(names: Iterable<string>): Promise<void> {
@@ -229,7 +240,7 @@ export async function forgetSecrets(names: Iterable<string>): Promise<void> {
   }
 }
 
-/** A private D-Bus session with its own unlocked gnome-keyring: no other test file's entries in it. */
+/** A private D-Bus session with its own unlocked gnome-keyring: no entry of the file's other tests in it. */
 export interface PrivateKeyring {
   address: string;
   lookup(name: string): string | undefined;

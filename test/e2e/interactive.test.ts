@@ -2,7 +2,7 @@ import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { generateToken } from '../fixtures/fake-okta.js';
-import { ADD_PROMPTS, addArgs, chooseKeychain, makeSandbox, requireKeyring, secretToolLookup, startCli, uniqueName, useFakeOkta, usePtys, type Sandbox } from './harness.js';
+import { ADD_PROMPTS, addArgs, chooseKeychain, requireKeyring, sandboxForTest, secretToolLookup, startCli, uniqueName, useFakeOkta, usePtys, type Sandbox } from './harness.js';
 import { startPty, type Pty } from './pty.js';
 
 // The interactive flows of the contract, in a real pseudo-terminal (tmux): prompts on the terminal, masked token input,
@@ -75,7 +75,7 @@ function expectInOrder(text: string, parts: string[]): void {
 
 describe('add in a terminal', () => {
   it('asks for the address, shows the token page, reads a masked token, then the name, and saves', async () => {
-    const sandbox = makeSandbox();
+    const sandbox = sandboxForTest();
     const token = okta.addToken({ user: { login: 'ada@example.com' } });
     const name = uniqueName('tty');
     const pty = await cli(sandbox, ['add']);
@@ -119,7 +119,7 @@ describe('add in a terminal', () => {
   });
 
   it('explains invalid input and asks again, for the address, the token and the name', async () => {
-    const sandbox = makeSandbox();
+    const sandbox = sandboxForTest();
     const token = okta.addToken();
     const name = uniqueName('retry');
     const pty = await cli(sandbox, ['add']);
@@ -174,7 +174,7 @@ describe('add in a terminal', () => {
   }
 
   it('after a failed test (401), "enter the token again" with a good token saves it', async () => {
-    const sandbox = makeSandbox();
+    const sandbox = sandboxForTest();
     const badToken = generateToken();
     const goodToken = okta.addToken();
     const name = uniqueName('again');
@@ -201,7 +201,7 @@ describe('add in a terminal', () => {
   });
 
   it('after a failed test (401), "cancel" saves nothing and exits 130, as the contract says', async () => {
-    const sandbox = makeSandbox();
+    const sandbox = sandboxForTest();
     const badToken = generateToken();
     const name = uniqueName('cancel');
     const pty = await upToFailedTest(sandbox, badToken, name);
@@ -219,7 +219,7 @@ describe('add in a terminal', () => {
   });
 
   it('Ctrl-C at the token prompt exits 130 and saves nothing', async () => {
-    const sandbox = makeSandbox();
+    const sandbox = sandboxForTest();
     const token = okta.addToken();
     const pty = await cli(sandbox, ['add']);
     await pty.waitFor(ADDRESS_PROMPT);
@@ -242,7 +242,7 @@ describe('add in a terminal', () => {
   });
 
   it('Ctrl-C while the connection is being tested exits 130 and saves nothing', async () => {
-    const sandbox = makeSandbox();
+    const sandbox = sandboxForTest();
     const token = okta.addToken();
     const name = uniqueName('int');
     const pty = await cli(sandbox, ['add']);
@@ -264,7 +264,7 @@ describe('add in a terminal', () => {
     ['OKTA_CONNECT_NO_PROMPT', { OKTA_CONNECT_NO_PROMPT: '1' }],
     ['CI', { CI: 'true' }],
   ])('with %s set in a terminal, does not prompt and exits 2 naming the missing flags', async (_label, env) => {
-    const sandbox = makeSandbox();
+    const sandbox = sandboxForTest();
     const pty = await cli(sandbox, ['add'], env);
 
     expect(await pty.exitCode(10_000)).toBe(2);
@@ -283,7 +283,7 @@ function countOf(text: string, part: string): number {
 
 describe('test without --name in a terminal', () => {
   it('offers the saved names and tests the one chosen', async () => {
-    const sandbox = makeSandbox();
+    const sandbox = sandboxForTest();
     const first = uniqueName('a');
     const second = uniqueName('b');
     await saveConnection(sandbox, first, okta.addToken({ user: { login: 'first@example.com' } }));
@@ -304,7 +304,7 @@ describe('test without --name in a terminal', () => {
   });
 
   it('with nothing saved, says so instead of offering an empty list (exit 3)', async () => {
-    const sandbox = makeSandbox();
+    const sandbox = sandboxForTest();
     const pty = await cli(sandbox, ['test']);
     expect(await pty.exitCode()).toBe(3);
     const screen = await pty.screen();
@@ -315,7 +315,7 @@ describe('test without --name in a terminal', () => {
 
 describe('the pty driver', () => {
   it('sees what the terminal echoes, so the leak checks above can fail', async () => {
-    const sandbox = makeSandbox();
+    const sandbox = sandboxForTest();
     const secret = generateToken();
     // A program that reads a line without turning echo off: the line discipline echoes what is typed.
     const pty = await startPty({
@@ -333,7 +333,7 @@ describe('the pty driver', () => {
 
 describe('remove in a terminal', () => {
   it('asks for confirmation: no keeps the connection, yes removes it', async () => {
-    const sandbox = makeSandbox();
+    const sandbox = sandboxForTest();
     const name = uniqueName('rm');
     const token = okta.addToken();
     await saveConnection(sandbox, name, token);

@@ -3,9 +3,10 @@
  * (lastUsedAt, idleExpiresAt, list's EXPIRES column, the renewal warning), owner and roles, rate-limit headroom,
  * `remove --revoke`, and `doctor`.
  *
- * All e2e files share one keyring, and doctor reports every okta-connect keychain entry without metadata as an orphan,
- * so in the shared keyring doctor is only asserted about this file's names. The "globally healthy" assertions (exit 0,
- * every check ok) run against a private D-Bus session with its own gnome-keyring (the harness's usePrivateKeyring).
+ * The tests of this file share its keyring (keyring-per-file.ts), each describe with a sandbox of its own, and doctor
+ * reports every okta-connect keychain entry without metadata as an orphan: so in the file's keyring doctor is only
+ * asserted about the names of the test at hand. The "globally healthy" assertions (exit 0, every check ok) run against
+ * a private D-Bus session with its own gnome-keyring (the harness's usePrivateKeyring).
  */
 import { execFileSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
@@ -806,7 +807,7 @@ describe('doctor, isolated in a private keyring: global health and exit codes', 
     await addUntested(sandbox, token, first, { env });
     await addUntested(sandbox, fake.addToken(), second, { env });
     expect(keyring.lookup(first)).toBe(token);
-    // The private keyring is not the shared one.
+    // The private keyring is not the file's one.
     expect(secretToolLookup(first)).toBeUndefined();
 
     const outcome = await doctor();

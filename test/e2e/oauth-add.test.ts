@@ -6,7 +6,7 @@ import { promisify } from 'node:util';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { JsonWebKey } from 'node:crypto';
-import { describeRun, expectCleanFailure, forgetSecrets, readConnections, requireKeyring, secretToolLookup, uniqueName, useFakeOkta, useSandbox, type RunResult } from './harness.js';
+import { describeRun, expectCleanFailure, readConnections, requireKeyring, secretToolLookup, uniqueName, useFakeOkta, useSandbox, type RunResult } from './harness.js';
 import { keyLeaks, storedKeyLeaks } from './oauth-leaks.js';
 import { testTls } from '../fixtures/tls.js';
 
@@ -16,19 +16,11 @@ import { testTls } from '../fixtures/tls.js';
  */
 beforeAll(requireKeyring);
 const fake = useFakeOkta();
-const names: string[] = [];
-afterAll(() => forgetSecrets(names));
 // Key files live outside the sandbox: the leak scan reads every file under its HOME and cwd.
 const keyDir = mkdtempSync(join(tmpdir(), 'okta-connect-oauth-keys-'));
 afterAll(() => {
   rmSync(keyDir, { recursive: true, force: true });
 });
-
-function named(prefix: string): string {
-  const name = uniqueName(prefix);
-  names.push(name);
-  return name;
-}
 
 function oauthArgs(name: string, clientId: string, scopes: string, ...extra: string[]): string[] {
   return ['add', '--oauth', '--name', name, '--org-url', fake.url, '--client-id', clientId, '--scopes', scopes, '--timeout', '60', ...extra];
@@ -41,7 +33,7 @@ describe('add --oauth, non-interactive', () => {
     const made = fake.oauth.addApp({ scopes: ['okta.users.read', 'okta.groups.read'] });
     const file = join(keyDir, 'svc.pem');
     writeFileSync(file, made.privatePem, { mode: 0o600 });
-    const name = named('svc');
+    const name = uniqueName('svc');
     const before = fake.oauth.log.length;
     const result = await sandbox.run(oauthArgs(name, made.app.clientId, 'okta.users.read,okta.groups.read', '--private-key-file', file, '--key-id', made.kid));
     expect(result.code, describeRun(result)).toBe(0);
@@ -64,7 +56,7 @@ describe('add --oauth, non-interactive', () => {
 
   it('the key on stdin (a JWK), with --token-stdin; a failed test (invalid_scope) saves nothing and exits 5', async () => {
     const made = fake.oauth.addApp({ keyType: 'ec', scopes: ['okta.users.read'] });
-    const name = named('stdin');
+    const name = uniqueName('stdin');
     const refused = await sandbox.run(oauthArgs(name, made.app.clientId, 'okta.users.read okta.groups.manage', '--token-stdin'), { input: JSON.stringify(made.privateJwk) });
     expect(expectCleanFailure(refused, 5)).toMatch(/okta\.groups\.manage.*nothing was saved/);
     expect(readConnections(sandbox)?.connections.some((connection) => connection.name === name) ?? false).toBe(false);
@@ -79,7 +71,7 @@ describe('add --oauth, non-interactive', () => {
   for (const keyType of ['rsa', 'ec'] as const) {
     it(`--generate-key --key-type ${keyType}: the public JWK and the app's link on stdout, saved untested; test passes once the key is added`, async () => {
       const made = fake.oauth.addApp({ scopes: ['okta.users.read'] });
-      const name = named(`gen${keyType}`);
+      const name = uniqueName(`gen${keyType}`);
       const result = await sandbox.run(oauthArgs(name, made.app.clientId, 'okta.users.read', '--generate-key', '--key-type', keyType));
       expect(result.code, describeRun(result)).toBe(0);
       const lines = result.stdout.split('\n');
@@ -105,7 +97,7 @@ describe('add --oauth, non-interactive', () => {
 
   it('refuses, before anything is read or saved: a missing flag, two key sources, a key in argv, a bad scope, --key-type without --generate-key (exit 2)', async () => {
     const made = fake.oauth.addApp();
-    const name = named('bad');
+    const name = uniqueName('bad');
     const cases: [string[], RegExp][] = [
       [['add', '--oauth', '--name', name, '--org-url', fake.url, '--scopes', 'okta.users.read', '--generate-key'], /missing --client-id <id>/],
       [oauthArgs(name, made.app.clientId, 'okta.users.read', '--generate-key', '--token-stdin'), /one way/],
@@ -135,12 +127,12 @@ describe('add --oauth, the key through a pipe', () => {
     writeFileSync(file, made.privatePem, { mode: 0o600 });
     // The other end of the pipe, as the shell's <(…) is: it writes once okta-connect opens it.
     const writer = promisify(execFile)('sh', ['-c', 'cat "$1" > "$2"', 'sh', file, fifo], { timeout: 20_000 });
-    const name = named('fifo');
+    const name = uniqueName('fifo');
     const result = await sandbox.run(oauthArgs(name, made.app.clientId, 'okta.users.read', '--private-key-file', fifo, '--key-id', made.kid));
     await writer;
     expect(result.code, describeRun(result)).toBe(0);
     expect(result.stdout).toMatch(new RegExp(`✓ saved ${name} .*as client ${made.app.clientId}`));
-    const dash = named('dash');
+    const dash = uniqueName('dash');
     const fromStdin = await sandbox.run(oauthArgs(dash, made.app.clientId, 'okta.users.read', '--private-key-file', '-', '--key-id', made.kid), { input: made.privatePem });
     expect(fromStdin.code, describeRun(fromStdin)).toBe(0);
     expect(keyLeaks(made, sandbox, [result, fromStdin])).toEqual([]);
@@ -153,7 +145,7 @@ describe('exec of an OAuth connection', () => {
 
   it("the child sees the SDK's and Terraform's variables, and no inherited token or other connection's key", async () => {
     const made = fake.oauth.addApp({ scopes: ['okta.users.read', 'okta.groups.read'] });
-    const name = named('ex');
+    const name = uniqueName('ex');
     const other = fake.oauth.addApp();
     const added = await sandbox.run(oauthArgs(name, made.app.clientId, 'okta.users.read okta.groups.read', '--token-stdin', '--key-id', made.kid), { input: made.privatePem });
     expect(added.code, describeRun(added)).toBe(0);
@@ -192,7 +184,7 @@ describe('exec of an OAuth connection', () => {
 
   it("a child using @okta/okta-sdk-nodejs in PrivateKey mode from those variables alone gets a token and lists users", async () => {
     const made = fake.oauth.addApp({ scopes: ['okta.users.read'] });
-    const name = named('sdk');
+    const name = uniqueName('sdk');
     const added = await sandbox.run(oauthArgs(name, made.app.clientId, 'okta.users.read', '--token-stdin'), { input: JSON.stringify(made.privateJwk) });
     expect(added.code, describeRun(added)).toBe(0);
     const script = [
@@ -215,7 +207,7 @@ describe('token, remove --revoke and doctor of an OAuth connection', () => {
 
   async function saved(options: { requireDpop?: boolean } = {}): Promise<{ name: string; made: ReturnType<typeof fake.oauth.addApp>; added: RunResult }> {
     const made = fake.oauth.addApp({ scopes: ['okta.users.read'], ...options });
-    const name = named('tk');
+    const name = uniqueName('tk');
     const added = await sandbox.run(oauthArgs(name, made.app.clientId, 'okta.users.read', '--token-stdin', '--key-id', made.kid), { input: made.privatePem });
     expect(added.code, describeRun(added)).toBe(0);
     return { name, made, added };

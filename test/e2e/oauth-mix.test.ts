@@ -5,7 +5,6 @@ import type { NewApp } from '../fixtures/fake-okta-oauth.js';
 import {
   describeRun,
   expectCleanFailure,
-  forgetSecrets,
   linesStarting,
   nonEmptyLines,
   requireKeyring,
@@ -25,8 +24,6 @@ import { keyLeaks } from './oauth-leaks.js';
  */
 beforeAll(requireKeyring);
 const fake = useFakeOkta();
-const saved: string[] = [];
-afterAll(() => forgetSecrets(saved));
 
 const envKey = (name: string): string => name.toUpperCase().replace(/-/g, '_');
 
@@ -59,12 +56,10 @@ describe('a mix of token and OAuth connections, saved and from the environment',
     const revoked = fake.addToken();
     tokens.push(good, revoked);
     for (const [name, token] of [[names.token, good], [names.revoked, revoked]] as const) {
-      saved.push(name);
       await saveConnection(sandbox, name, fake.url, token);
     }
     fake.revoke(revoked);
     apps.savedOAuth = fake.oauth.addApp({ scopes: ['okta.users.read', 'okta.groups.read'] });
-    saved.push(names.savedOAuth);
     const added = await sandbox.run(
       ['add', '--oauth', '--name', names.savedOAuth, '--org-url', fake.url, '--client-id', apps.savedOAuth.app.clientId, '--scopes', 'okta.groups.read', '--token-stdin', '--key-id', apps.savedOAuth.kid],
       { input: apps.savedOAuth.privatePem },

@@ -3,7 +3,7 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { describeRun, expectCleanFailure, findLeaks, forgetSecrets, readConnections, requireKeyring, secretToolLookup, uniqueName, useFakeOkta, useSandbox, type Sandbox } from './harness.js';
+import { describeRun, expectCleanFailure, findLeaks, readConnections, requireKeyring, secretToolLookup, uniqueName, useFakeOkta, useSandbox, type Sandbox } from './harness.js';
 import { keyLeaks, storedKeyLeaks } from './oauth-leaks.js';
 
 /**
@@ -13,8 +13,6 @@ import { keyLeaks, storedKeyLeaks } from './oauth-leaks.js';
  */
 beforeAll(requireKeyring);
 const fake = useFakeOkta();
-const names: string[] = [];
-afterAll(() => forgetSecrets(names));
 // Key files live outside the sandbox: the leak scan reads every file under its HOME and cwd.
 const keyDir = mkdtempSync(join(tmpdir(), 'okta-connect-oauth-rotate-keys-'));
 afterAll(() => {
@@ -32,7 +30,6 @@ describe('rotate of an OAuth connection, non-interactive', () => {
     const file = join(keyDir, 'old.pem');
     writeFileSync(file, made.privatePem, { mode: 0o600 });
     const name = uniqueName('rot');
-    names.push(name);
     const added = await sandbox.run(['add', '--oauth', '--name', name, '--org-url', fake.url, '--client-id', made.app.clientId, '--scopes', 'okta.users.read', '--private-key-file', file, '--key-id', made.kid, '--timeout', '60']);
     expect(added.code, describeRun(added)).toBe(0);
     const secretBefore = secretToolLookup(name);
@@ -68,7 +65,6 @@ describe('rotate of an OAuth connection, non-interactive', () => {
   it('a key file: its JWK printed, tested against the token endpoint, swapped only when it passes', async () => {
     const made = fake.oauth.addApp({ keyType: 'ec', scopes: ['okta.users.read'] });
     const name = uniqueName('rotf');
-    names.push(name);
     const added = await sandbox.run(['add', '--oauth', '--name', name, '--org-url', fake.url, '--client-id', made.app.clientId, '--scopes', 'okta.users.read', '--token-stdin', '--timeout', '60'], {
       input: JSON.stringify(made.privateJwk),
     });

@@ -1,8 +1,8 @@
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { createPublicKey, type JsonWebKey } from 'node:crypto';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { ADD_PROMPTS, forgetSecrets, leftovers, requireKeyring, secretToolLookup, startCli, storedConnection, uniqueName, useFakeOkta, usePtys, useSandbox, type Sandbox } from './harness.js';
+import { beforeAll, describe, expect, it } from 'vitest';
+import { ADD_PROMPTS, leftovers, requireKeyring, secretToolLookup, startCli, storedConnection, uniqueName, useFakeOkta, usePtys, useSandbox, type Sandbox } from './harness.js';
 import type { Pty } from './pty.js';
 
 /**
@@ -12,11 +12,7 @@ import type { Pty } from './pty.js';
 beforeAll(requireKeyring);
 const fake = useFakeOkta();
 const sandbox = useSandbox();
-const names: string[] = [];
 usePtys();
-afterAll(async () => {
-  await forgetSecrets(names);
-});
 
 function terminal(box: Sandbox, args: string[], env: Record<string, string> = {}): Promise<Pty> {
   return startCli(box, args, { width: 120, env });
@@ -49,7 +45,6 @@ describe('OAuth in a terminal', () => {
   it('add --oauth with nothing given: every value asked, a key generated from the menu, its JWK shown, tested once it is in the app', async () => {
     const made = fake.oauth.addApp({ scopes: ['okta.users.read', 'okta.groups.read'] });
     const name = uniqueName('asked');
-    names.push(name);
     const pty = await terminal(sandbox, ['add', '--oauth']);
     await pty.waitFor(ADD_PROMPTS.address);
     await pty.type(`${fake.url}\r`);
@@ -92,7 +87,6 @@ describe('OAuth in a terminal', () => {
   it('add --oauth with a key file and a scope the app lacks: the failure named, "Test again" once it is granted, then saved', async () => {
     const made = fake.oauth.addApp({ scopes: ['okta.users.read'] });
     const name = uniqueName('granted');
-    names.push(name);
     const keyFile = join(sandbox.home, `${name}.pem`);
     writeFileSync(keyFile, made.privatePem, { mode: 0o600 });
     const pty = await terminal(sandbox, ['add', '--oauth', name, '--org-url', fake.url, '--client-id', made.app.clientId]);
@@ -128,7 +122,6 @@ describe('OAuth in a terminal', () => {
   it('add --oauth: a directory, a missing file, ~/ and a public key at "Private key file:" are explained and asked again; then a wrong KID is entered again from the menu', async () => {
     const made = fake.oauth.addApp({ scopes: ['okta.users.read'] });
     const name = uniqueName('retyped');
-    names.push(name);
     mkdirSync(join(sandbox.home, 'keydir'), { recursive: true });
     writeFileSync(join(sandbox.home, `${name}.pem`), made.privatePem, { mode: 0o600 });
     writeFileSync(join(sandbox.home, `${name}-pub.pem`), createPublicKey(made.privatePem).export({ type: 'spki', format: 'pem' }).toString());
@@ -171,7 +164,6 @@ describe('OAuth in a terminal', () => {
   it('add --oauth --generate-key, tested before the key is in the app: "Test again (once the key is in the app)", then saved tested', async () => {
     const made = fake.oauth.addApp();
     const name = uniqueName('later');
-    names.push(name);
     const pty = await terminal(sandbox, ['add', '--oauth', name, '--org-url', fake.url, '--client-id', made.app.clientId, '--scopes', 'okta.users.read', '--generate-key', '--key-type', 'ec']);
     const asked = await pty.waitFor(OAUTH_PROMPTS.testNow);
     await pty.press('Enter');
@@ -204,7 +196,6 @@ describe('OAuth in a terminal', () => {
   it('add --oauth --generate-key prints the public JWK and the link, asks to test once the key is added, and the test passes', async () => {
     const made = fake.oauth.addApp({ scopes: ['okta.users.read'] });
     const name = uniqueName('svc');
-    names.push(name);
     const pty = await terminal(sandbox, ['add', '--oauth', name, '--org-url', fake.url, '--client-id', made.app.clientId, '--scopes', 'okta.users.read', '--generate-key']);
     const asked = await pty.waitFor('Test the connection now? (add the public key to the app first)');
     expect(asked).toMatch(/Public key \(kid \S+, RS256\): add it to the app under General > Public keys > Add key:/);

@@ -1,10 +1,9 @@
 import { execFileSync, spawnSync } from 'node:child_process';
 import { chmodSync, cpSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync, statSync, utimesSync, writeFileSync } from 'node:fs';
 import Module from 'node:module';
-import { tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { addArgs, BIN, ROOT, makeSandbox, uniqueName, useFakeOkta } from './harness.js';
+import { addArgs, BIN, ROOT, sandboxForTest, uniqueName, useFakeOkta, type Sandbox } from './harness.js';
 
 const okta = useFakeOkta();
 
@@ -36,9 +35,12 @@ function packageId(input: string): string | undefined {
   return `${manifest.name}@${manifest.version}`;
 }
 
-/** A copy of the installed command (bin/, dist/, package.json) that a test may edit without disturbing the others. */
-function copyPackage(): string {
-  const copy = mkdtempSync(join(tmpdir(), 'okta-connect-copy-'));
+/**
+ * A copy of the installed command (bin/, dist/, package.json) that a test may edit without disturbing the others, in
+ * the test's sandbox (removed with it).
+ */
+function copyPackage(sandbox: Sandbox): string {
+  const copy = mkdtempSync(join(sandbox.cwd, 'package-'));
   for (const part of ['bin', 'dist', 'package.json']) cpSync(join(packageRoot, part), join(copy, part), { recursive: true });
   return copy;
 }
@@ -53,13 +55,13 @@ describe('the installed package', () => {
     // The Okta SDK's code is in dist/okta.js only, which commands that call Okta require on first use.
     expect(bundle('okta.js')).toContain(SDK_MARK);
     expect(bundle('cli.js')).not.toContain(SDK_MARK);
-    const sandbox = makeSandbox();
+    const sandbox = sandboxForTest();
     expect(execFileSync(process.execPath, [BIN, '--version'], { env: sandbox.env, encoding: 'utf8' }).trim()).toBe(manifest.version);
     expect(manifest.version).toBe((JSON.parse(readFileSync(join(ROOT, 'package.json'), 'utf8')) as { version: string }).version);
   });
 
   it('loads the Okta SDK only for commands that call Okta (--help and list never do)', async () => {
-    const sandbox = makeSandbox();
+    const sandbox = sandboxForTest();
     const name = uniqueName('lazy');
     const token = okta.addToken();
     // NODE_DEBUG=module makes Node log every CommonJS file it loads, on stderr.
@@ -81,7 +83,7 @@ describe('the installed package', () => {
   });
 
   it('prints no deprecation warning, even with --pending-deprecation (what Node 22 makes visible by default)', async () => {
-    const sandbox = makeSandbox();
+    const sandbox = sandboxForTest();
     const name = uniqueName('dep');
     const env = { NODE_OPTIONS: '--pending-deprecation --throw-deprecation' };
     const add = await sandbox.run(addArgs(name, okta.url), { input: okta.addToken(), env });
@@ -93,8 +95,8 @@ describe('the installed package', () => {
   });
 
   it('keeps a V8 code cache in a private folder under TMPDIR, and survives a corrupt or foreign one', async () => {
-    const sandbox = makeSandbox();
-    const tmp = mkdtempSync(join(tmpdir(), 'okta-connect-tmpdir-'));
+    const sandbox = sandboxForTest();
+    const tmp = mkdtempSync(join(sandbox.cwd, 'tmpdir-'));
     const env = { TMPDIR: tmp };
     const first = await sandbox.run(['--version'], { env });
     expect(first.code, first.stderr).toBe(0);
@@ -119,8 +121,8 @@ describe('the installed package', () => {
   });
 
   it('survives a flipped byte anywhere in the code cache file (V8 itself crashes on some)', async () => {
-    const sandbox = makeSandbox();
-    const tmp = mkdtempSync(join(tmpdir(), 'okta-connect-tmpdir-'));
+    const sandbox = sandboxForTest();
+    const tmp = mkdtempSync(join(sandbox.cwd, 'tmpdir-'));
     const env = { TMPDIR: tmp };
     const first = await sandbox.run(['--help'], { env });
     expect(first.code, first.stderr).toBe(0);
@@ -146,8 +148,8 @@ describe('the installed package', () => {
   it.skipIf(typeof (Module as { enableCompileCache?: unknown }).enableCompileCache === 'function')(
     "a command's cache made by an untypical first run (list of nothing) is renewed by the next runs that compile more, then settles",
     async () => {
-      const sandbox = makeSandbox();
-      const tmp = mkdtempSync(join(tmpdir(), 'okta-connect-tmpdir-'));
+      const sandbox = sandboxForTest();
+      const tmp = mkdtempSync(join(sandbox.cwd, 'tmpdir-'));
       const env = { TMPDIR: tmp };
       expect((await sandbox.run(['list'], { env })).code).toBe(0);
       const cache = filesUnder(cacheFolderIn(tmp)).find((file) => file.endsWith('-list.bin')) ?? 'no list cache';
@@ -170,10 +172,10 @@ describe('the installed package', () => {
   );
 
   it('runs the new code after a same-size edit of dist/cli.js that keeps its inode and mtime', () => {
-    const sandbox = makeSandbox();
-    const copy = copyPackage();
+    const sandbox = sandboxForTest();
+    const copy = copyPackage(sandbox);
     const cli = join(copy, 'dist', 'cli.js');
-    const env = { ...sandbox.env, TMPDIR: mkdtempSync(join(tmpdir(), 'okta-connect-tmpdir-')) };
+    const env = { ...sandbox.env, TMPDIR: mkdtempSync(join(sandbox.cwd, 'tmpdir-')) };
     const help = (): string => execFileSync(process.execPath, [join(copy, 'bin', 'okta-connect.js'), '--help'], { env, encoding: 'utf8' });
     const text = 'print a shell completion script';
     // Twice: the first run makes the cache, the second runs from it.
@@ -250,7 +252,7 @@ describe('the installed package', () => {
   });
 
   it('stops quietly when the reader of its output goes away (okta-connect --help | head -1)', () => {
-    const sandbox = makeSandbox();
+    const sandbox = sandboxForTest();
     const result = spawnSync('sh', ['-c', `"${process.execPath}" "${BIN}" --help | head -c 5; exit "\${PIPESTATUS:-0}"`], {
       env: sandbox.env,
       encoding: 'utf8',

@@ -4,7 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { generateToken } from '../fixtures/fake-okta.js';
-import { addArgs, BIN, isAlive, connectionsPath, disposeSandbox, envKey, expectCleanFailure, forgetSecrets, linesStarting, makeSandbox, nonEmptyLines, requireKeyring, runProcess, saveConnection, secretToolLookup, tokenVar, UNREACHABLE_DBUS, uniqueName, urlVar, useFakeOkta, useSandbox, waitFor, type RunResult, type Sandbox, describeRun } from './harness.js';
+import { addArgs, BIN, isAlive, connectionsPath, disposeSandbox, envKey, expectCleanFailure, linesStarting, makeSandbox, nonEmptyLines, requireKeyring, runProcess, saveConnection, secretToolLookup, tokenVar, UNREACHABLE_DBUS, uniqueName, urlVar, useFakeOkta, useSandbox, waitFor, type RunResult, describeRun } from './harness.js';
 import { fishOffers, hasProgram, installFishScript, zshOffers } from './shells.js';
 
 /** End-to-end tests of what CI pipelines and scripts rely on: env overrides, test --all, exec, token, completion. */
@@ -23,14 +23,6 @@ const EXEC_VARIABLES = [
 ];
 
 // ---- helpers -------------------------------------------------------------------------------------------------------
-
-/** Every connection this file saves in the shared keyring, removed at the end so other files' doctor runs see no orphans. */
-const savedNames = new Set<string>();
-
-async function save(sandbox: Sandbox, name: string, orgUrl: string, token: string, ...extra: string[]): Promise<RunResult> {
-  savedNames.add(name);
-  return saveConnection(sandbox, name, orgUrl, token, ...extra);
-}
 
 /** Every file and folder under `dir`, relative. */
 function tree(dir: string): string[] {
@@ -82,9 +74,6 @@ function parseReport(result: RunResult): ChildReport {
 // ---- shared fake ---------------------------------------------------------------------------------------------------
 
 const fake = useFakeOkta();
-afterAll(async () => {
-  await forgetSecrets(savedNames);
-});
 
 // ---- env-only connections where no keychain is reachable --------------------------------------------------------------
 
@@ -210,7 +199,7 @@ describe('the environment beats the keychain', () => {
   it('a revoked saved token: 0 with a good OKTA_CONNECT_<NAME>_TOKEN, 4 without', async () => {
     const name = uniqueName('envwins');
     const saved = fake.addToken();
-    await save(sandbox, name, fake.url, saved);
+    await saveConnection(sandbox, name, fake.url, saved);
     fake.revoke(saved);
     const good = fake.addToken();
 
@@ -228,7 +217,7 @@ describe('the environment beats the keychain', () => {
   it('token, exec and list follow the env token too', async () => {
     const name = uniqueName('envwins');
     const saved = fake.addToken();
-    await save(sandbox, name, fake.url, saved);
+    await saveConnection(sandbox, name, fake.url, saved);
     const override = fake.addToken();
     const env = { [tokenVar(name)]: override };
 
@@ -253,14 +242,13 @@ describe('the environment beats the keychain', () => {
     const name = uniqueName('addenv');
     const given = fake.addToken();
     const inEnv = fake.addToken();
-    const result = await save(sandbox, name, fake.url, given);
+    const result = await saveConnection(sandbox, name, fake.url, given);
     expect(result.stderr).not.toContain(tokenVar(name)); // control: no notice without the variable
     const name2 = uniqueName('addenv');
     const withVar = await sandbox.run(addArgs(name2, fake.url), {
       input: given,
       env: { [tokenVar(name2)]: inEnv },
     });
-    savedNames.add(name2);
     expect(withVar.code, describeRun(withVar)).toBe(0);
     expect(secretToolLookup(name2)).toBe(given);
     const notice = withVar.stderr.split('\n').find((line) => line.includes(tokenVar(name2)));
@@ -274,7 +262,6 @@ describe('the environment beats the keychain', () => {
       input: fake.addToken(),
       env: { [tokenVar(name)]: fake.addToken() },
     });
-    savedNames.add(name);
     expect(result.code, describeRun(result)).toBe(0);
     expect((JSON.parse(result.stdout) as { name: string }).name).toBe(name);
     const notice = result.stderr.split('\n').find((line) => line.includes(tokenVar(name)));
@@ -302,7 +289,7 @@ describe('names with dashes', () => {
     const suffix = name.slice('my-org-'.length).toUpperCase();
     const variable = `OKTA_CONNECT_MY_ORG_${suffix}_TOKEN`;
     const saved = fake.addToken();
-    await save(sandbox, name, fake.url, saved);
+    await saveConnection(sandbox, name, fake.url, saved);
     fake.revoke(saved);
     const good = fake.addToken();
     const result = await sandbox.run(['test', '--name', name], { env: { [variable]: good } });
@@ -337,7 +324,7 @@ describe('exec', () => {
   beforeAll(async () => {
     name = uniqueName('exec');
     token = fake.addToken();
-    await save(sandbox, name, fake.url, token);
+    await saveConnection(sandbox, name, fake.url, token);
   });
 
   it('gives the child the connection, replaces inherited values, keeps the token out of argv, passes stdin and the exit code', async () => {
@@ -424,7 +411,7 @@ describe('exec forwards signals', () => {
 
   beforeAll(async () => {
     name = uniqueName('sig');
-    await save(sandbox, name, fake.url, fake.addToken());
+    await saveConnection(sandbox, name, fake.url, fake.addToken());
     script = join(sandbox.cwd, 'child.cjs');
     writeFileSync(
       script,
@@ -500,7 +487,7 @@ describe('token', () => {
   it('prints exactly the token and a newline, nothing on stderr when stdout is not a terminal', async () => {
     const name = uniqueName('tok');
     const token = fake.addToken();
-    await save(sandbox, name, fake.url, token);
+    await saveConnection(sandbox, name, fake.url, token);
     const result = await sandbox.run(['token', '--name', name]);
     expect(result.code, describeRun(result)).toBe(0);
     expect(result.stdout).toBe(`${token}\n`);
@@ -526,11 +513,11 @@ describe('completion', () => {
   beforeAll(async () => {
     for (const prefix of ['compa', 'compb']) {
       const name = uniqueName(prefix);
-      await save(sandbox, name, fake.url, fake.addToken(), '--no-test');
+      await saveConnection(sandbox, name, fake.url, fake.addToken(), '--no-test');
       saved.push(name);
     }
     otherName = uniqueName('zother');
-    await save(sandbox, otherName, fake.url, fake.addToken(), '--no-test');
+    await saveConnection(sandbox, otherName, fake.url, fake.addToken(), '--no-test');
     // `okta-connect` on PATH: the built binary in this sandbox, with the keychain unreachable.
     wrapperDir = mkdtempSync(join(tmpdir(), 'okta-connect-bin-'));
     const env = { ...sandbox.env, ...NO_KEYCHAIN };

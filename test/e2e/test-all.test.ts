@@ -25,7 +25,6 @@ import {
   useFakeOkta,
   useSandbox,
   type RunResult,
-  type Sandbox,
   type StoredFile,
 } from './harness.js';
 
@@ -41,17 +40,6 @@ const ERROR_KEYS = ['code', 'httpStatus', 'message', 'oktaErrorCode', 'oktaError
 
 const fake = useFakeOkta({ resetAfterEach: true });
 
-/** Every connection saved here, removed from the shared keyring at the end so other files' doctor runs see no orphans. */
-const savedNames = new Set<string>();
-afterAll(async () => {
-  await forgetSecrets(savedNames);
-});
-
-async function save(sandbox: Sandbox, name: string, orgUrl: string, token: string, ...extra: string[]): Promise<RunResult> {
-  savedNames.add(name);
-  return saveConnection(sandbox, name, orgUrl, token, ...extra);
-}
-
 describe('test --all: one org, connections saved out of name order', () => {
   beforeAll(requireKeyring);
   const sandbox = useSandbox();
@@ -64,7 +52,6 @@ describe('test --all: one org, connections saved out of name order', () => {
     const [first, second, third] = [`a-${suffix}`, `b-${suffix}`, `c-${suffix}`];
     // Saved in another order than their names'.
     for (const [name, token] of [[third, good], [second, bad], [first, good]] as const) {
-      savedNames.add(name);
       expect((await sandbox.run(addArgs(name, fake.url, '--no-test'), { input: token })).code).toBe(0);
     }
     const result = await sandbox.run(['test', '--all']);
@@ -106,7 +93,7 @@ describe('test --all across three orgs: a healthy one, a slow one with a revoked
       [uniqueName('d-slow'), slow, slowGood, []],
     ];
     for (const [name, where, token, extra] of plan) {
-      await save(sandbox, name, where.url, token, ...extra);
+      await saveConnection(sandbox, name, where.url, token, ...extra);
       names.push(name);
       tokens.push(token);
     }
@@ -167,7 +154,7 @@ describe('test --all runs concurrently', () => {
   beforeAll(async () => {
     for (let index = 0; index < 8; index += 1) {
       const name = uniqueName(`par${String(index)}`);
-      await save(sandbox, name, lag.url, lag.addToken(), '--no-test');
+      await saveConnection(sandbox, name, lag.url, lag.addToken(), '--no-test');
       names.push(name);
     }
     lag.delayMs = 1500;
