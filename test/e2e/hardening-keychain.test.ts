@@ -141,13 +141,15 @@ describe('the dbus-daemon stopped (accepts, never answers)', () => {
     LONG,
   );
 
-  it('doctor: SIGTERM while its keychain probe waits ends it within a second (exit 130), and no probe entry is left', async () => {
+  it('doctor: SIGTERM while its keychain probe waits ends it within a second (exit 130), no probe entry and no lock file left', async () => {
     keyring.pauseBus();
     const { result, afterSignalMs } = await terminateWhileWaiting(['doctor'], undefined);
     keyring.resumeBus();
     expect(result.code, describeRun(result)).toBe(130);
     expect(afterSignalMs, describeRun(result)).toBeLessThan(1_000);
     expect(keyring.accounts().filter((account) => account.startsWith('__okta-connect-doctor-probe'))).toEqual([]);
+    // doctor probes under the connections lock: it is removed on the way out.
+    expect(readdirSync(sandbox.configDir)).toEqual(['connections.json']);
   }, LONG);
 });
 
