@@ -8,7 +8,7 @@
 import { readdirSync, readFileSync, readlinkSync } from 'node:fs';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { startFakeOkta, type FakeOkta } from '../fixtures/fake-okta.js';
-import { BIN, describeRun, disposeSandbox, expectCleanFailure, makeSandbox, readConnections, startPrivateKeyring, uniqueName, type PrivateKeyring, type RunResult, type Sandbox } from './harness.js';
+import { BIN, describeRun, disposeSandbox, expectCleanFailure, makeSandbox, readConnections, startPrivateKeyring, uniqueName, waitFor, type PrivateKeyring, type RunResult, type Sandbox } from './harness.js';
 import { exitWithin, startWatched } from './watched-process.js';
 
 /** The bound under test: short, so that a hang is plain, but long enough for a loaded machine to start the CLI. */
@@ -178,5 +178,24 @@ describe('SIGQUIT (Ctrl-\\), whose default action is a core dump', () => {
       fake.delayMs = 0;
       watched.dispose();
     }
+  }, LONG);
+});
+
+describe('the harness: a private keyring whose daemon dies says so (keyring-per-file.ts fails the file with it)', () => {
+  it('death() is undefined while the daemon runs and after stop(), and names how it ended when it dies first', async () => {
+    const running = await startPrivateKeyring();
+    const killed = await startPrivateKeyring();
+    try {
+      expect(running.death()).toBeUndefined();
+      expect(killed.daemonPid).toBeTypeOf('number');
+      process.kill(killed.daemonPid ?? 0, 'SIGKILL');
+      await waitFor('the killed daemon to be reaped', () => killed.death() !== undefined, 10_000);
+      expect(killed.death()).toMatch(/^SIGKILL; it said: /);
+      expect(running.death()).toBeUndefined();
+    } finally {
+      await running.stop();
+      await killed.stop();
+    }
+    expect(running.death()).toBeUndefined();
   }, LONG);
 });

@@ -253,6 +253,10 @@ export interface PrivateKeyring {
   pauseBus(): void;
   /** kill -CONT it (harmless when it runs); stop() does it too. */
   resumeBus(): void;
+  /** gnome-keyring-daemon's pid. */
+  daemonPid: number | undefined;
+  /** How the daemon ended before stop() (signal or exit code, and the last of its stderr), or undefined while it runs. */
+  death(): string | undefined;
   stop(): Promise<void>;
 }
 
@@ -288,9 +292,13 @@ export async function startPrivateKeyring(): Promise<PrivateKeyring> {
     const env = { PATH: process.env.PATH ?? '/usr/bin:/bin', HOME: home, XDG_RUNTIME_DIR: runtime, DBUS_SESSION_BUS_ADDRESS: address };
     const keyring = spawn('gnome-keyring-daemon', ['--foreground', '--unlock', '--components=secrets'], {
       env,
-      stdio: ['pipe', 'ignore', 'ignore'],
+      stdio: ['pipe', 'ignore', 'pipe'],
     });
     children.push(keyring);
+    // What it says as it dies (gnome-keyring 42 aborts with a GLib-ERROR line): the last 2 KiB.
+    let said = '';
+    keyring.stderr.setEncoding('utf8').on('data', (chunk: string) => (said = (said + chunk).slice(-2048)));
+    let isStopping = false;
     keyring.stdin.end('private-test-keyring');
     // Wait until it owns the Secret Service name (NameHasOwner does not activate a second daemon).
     const owned = (): boolean => {
@@ -331,7 +339,15 @@ export async function startPrivateKeyring(): Promise<PrivateKeyring> {
       resumeBus: () => {
         signal(bus, 'SIGCONT');
       },
-      stop,
+      daemonPid: keyring.pid,
+      death: () =>
+        isStopping || (keyring.exitCode === null && keyring.signalCode === null)
+          ? undefined
+          : `${keyring.signalCode ?? `exit ${String(keyring.exitCode)}`}; it said: ${said.trim().split('\n').slice(-3).join(' | ') || 'nothing'}`,
+      stop: () => {
+        isStopping = true;
+        return stop();
+      },
     };
   } catch (error) {
     await stop();

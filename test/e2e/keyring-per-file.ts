@@ -14,5 +14,10 @@ if (hasKeyring()) {
   // Before the test file is imported: a describe body may read the address while the tests are collected.
   const keyring = await startPrivateKeyring();
   process.env.DBUS_SESSION_BUS_ADDRESS = keyring.address;
-  afterAll(() => keyring.stop());
+  afterAll(async () => {
+    const death = keyring.death();
+    await keyring.stop();
+    // Every keychain failure of the file after that moment is the daemon's: say so, with its last words.
+    if (death !== undefined) throw new Error(`this file's gnome-keyring-daemon died while its tests ran (${death})`);
+  });
 }
